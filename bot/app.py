@@ -1,0 +1,69 @@
+"""Putting the pieces together for any channel: flows, content, store and engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.engine.actions import Registry
+from bot.engine.danger import DangerDetector
+from bot.engine.engine import Engine
+from bot.engine.slots import SLOT_TYPES
+from bot.flows.loader import Project, load_project
+from bot.settings import Settings
+from bot.store.conversations import ConversationStore
+from bot.store.crypto import Cipher, load_or_create_key
+from bot.store.db import DB_FILE_NAME, Database
+from bot.store.keys import unlock
+
+
+def build_registry() -> Registry:
+    """Every action and command the code offers the flows."""
+    registry = Registry()
+    # Feature modules register here, e.g. the incident journal: journal.register(registry)
+    return registry
+
+
+def load_checked_project(settings: Settings, registry: Registry) -> Project:
+    """Load flows and content; raises `ProjectInvalid` naming file, line and step."""
+    return load_project(
+        settings.flows_dir,
+        settings.content_dir,
+        region=settings.region,
+        known_types=set(SLOT_TYPES),
+        known_actions=set(registry.actions),
+        entry_flows=set(registry.command_flows.values()),
+    )
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    db: Database
+    conversations: ConversationStore
+    cipher: Cipher
+
+    async def close(self) -> None:
+        await self.conversations.close()
+        await self.db.close()
+
+
+async def open_app(settings: Settings, registry: Registry | None = None) -> App:
+    """Check the flows, open the database (migrating it) and build the engine."""
+    registry = registry or build_registry()
+    project = load_checked_project(settings, registry)
+    db_path = settings.data_dir / DB_FILE_NAME
+    key = load_or_create_key(settings.data_dir, settings.key, db_path.exists())
+    cipher = Cipher(key)
+    db = await Database.open(db_path)
+    try:
+        ref_key = await unlock(db, cipher)
+    except BaseException:
+        await db.close()
+        raise
+    conversations = ConversationStore(db, cipher, ref_key)
+    registry.services.update(db=db, cipher=cipher, settings=settings)
+    danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
+    engine = Engine(project, registry, conversations, danger=danger)
+    registry.services["engine"] = engine
+    return App(settings, engine, db, conversations, cipher)

@@ -1,0 +1,111 @@
+"""The `safety-bot` command: chat, validate, run, and the bare form that picks one."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from bot.flows.problems import ProjectInvalid
+from bot.settings import SettingError, Settings
+from bot.store.crypto import KeyProblem
+from bot.store.db import StoreError
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", help="where the database and key live (env SAFETY_BOT_DATA_DIR)"
+    )
+    parser.add_argument("--region", help="region pack in content/regions (env SAFETY_BOT_REGION)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="safety-bot",
+        description="Safety advice and an incident journal for people being stalked or harassed. "
+        "With no command: Telegram if TELEGRAM_BOT_TOKEN is set, else the console chat.",
+    )
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
+    _common(chat)
+    validate = sub.add_parser("validate", help="check every flow and content file")
+    _common(validate)
+    validate.add_argument("--flows-dir", help="flows folder (default: the project's flows/)")
+    validate.add_argument("--content-dir", help="content folder (default: the project's content/)")
+    run = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    _common(run)
+    try:
+        from bot.channels.telegram.cli import add_run_arguments
+    except ImportError:  # the Telegram channel is optional at this stage
+        add_run_arguments = None
+    if add_run_arguments is not None:
+        add_run_arguments(run)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        data_dir=args.data_dir,
+        region=args.region,
+        flows_dir=getattr(args, "flows_dir", None),
+        content_dir=getattr(args, "content_dir", None),
+    )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from bot.app import build_registry, load_checked_project
+
+    settings = _settings(args)
+    project = load_checked_project(settings, build_registry())
+    steps = sum(len(f.steps) for f in project.flows.values())
+    print(
+        f"OK: {len(project.flows)} flows, {steps} steps, {len(project.catalog.texts)} texts, "
+        f"{len(project.catalog.contacts)} contacts (region {settings.region})"
+    )
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.channels.console import chat
+
+    try:
+        return asyncio.run(chat(_settings(args)))
+    except KeyboardInterrupt:
+        print("\nGoodbye. Your place is kept for next time.", flush=True)
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        from bot.channels.telegram.cli import run_telegram
+    except ImportError:
+        print("safety-bot: the Telegram channel is not built yet; use `safety-bot chat`.", file=sys.stderr)
+        return 2
+    return run_telegram(args, _settings(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command
+    if command is None:
+        if os.environ.get("TELEGRAM_BOT_TOKEN"):
+            print("TELEGRAM_BOT_TOKEN is set: starting the Telegram bot. (`safety-bot chat` for the console.)")
+            command = "run"
+        else:
+            print("No TELEGRAM_BOT_TOKEN set: starting the console chat. (Set it, or use `safety-bot run`, for Telegram.)")
+            command = "chat"
+    handlers = {"chat": _chat, "validate": _validate, "run": _run}
+    try:
+        return handlers[command](args)
+    except ProjectInvalid as exc:
+        print(f"safety-bot: {exc}", file=sys.stderr)
+        return 2
+    except (SettingError, KeyProblem, StoreError) as exc:
+        print(f"safety-bot: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

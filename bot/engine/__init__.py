@@ -1,0 +1,1 @@
+"""The dialogue core: flows in, replies out. It knows no channel (Telegram, console)."""

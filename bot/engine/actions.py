@@ -1,0 +1,57 @@
+"""Named Python callbacks that flows call with `action: NAME`, and extra commands.
+
+Flows say *when* something happens; the code registered here says *what*. The engine only knows
+the names, so the validator can check that every `action:` in a flow has code behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.engine.engine import Turn
+
+
+class ActionFailed(Exception):
+    """An action could not finish; `content_key` says so calmly to the user."""
+
+    def __init__(self, content_key: str = "bot.action_failed") -> None:
+        super().__init__(content_key)
+        self.content_key = content_key
+
+
+Action = Callable[["Turn"], Awaitable[None]]
+CommandHandler = Callable[["Turn"], Awaitable[None]]
+
+
+@dataclass
+class Registry:
+    """What the code offers the flows: actions by name, commands by name, and fallbacks."""
+
+    actions: dict[str, Action] = field(default_factory=dict)
+    commands: dict[str, CommandHandler] = field(default_factory=dict)
+    command_flows: dict[str, str] = field(default_factory=dict)
+    # Called for free text that the current step does not expect; returns True if it handled it.
+    text_fallback: Callable[[Turn], Awaitable[bool]] | None = None
+    # Called for attachments (photos, files...) outside a question that takes them.
+    attachment_handler: Callable[[Turn], Awaitable[bool]] | None = None
+    services: dict[str, Any] = field(default_factory=dict)
+
+    def action(self, name: str) -> Callable[[Action], Action]:
+        def register(fn: Action) -> Action:
+            self.actions[name] = fn
+            return fn
+
+        return register
+
+    def command(self, name: str) -> Callable[[CommandHandler], CommandHandler]:
+        def register(fn: CommandHandler) -> CommandHandler:
+            self.commands[name] = fn
+            return fn
+
+        return register
+
+    def command_opens_flow(self, name: str, flow: str) -> None:
+        self.command_flows[name] = flow

@@ -1,0 +1,540 @@
+"""The engine: one event from one user in, the replies for the channel to render out.
+
+It never imports a channel. The user's place (flow, step, slots, history) is plain data that the
+conversation store keeps, so a restarted process continues every user where they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import weakref
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.content.catalog import Catalog
+from bot.engine.actions import ActionFailed, Registry
+from bot.engine.danger import DangerDetector
+from bot.engine.events import MAX_TEXT, Button, Document, Event, Kind, Reply
+from bot.engine.machines import EXIT, CompiledFlow, parse_exit
+from bot.engine.slots import SLOT_TYPES, Answer, Invalid, clean_text
+from bot.flows.loader import Project
+from bot.flows.model import Step
+
+log = logging.getLogger(__name__)
+
+GLOBAL_EMERGENCY = "!e"
+GLOBAL_BACK = "!b"
+GLOBAL_MENU = "!m"
+GLOBAL_SKIP = "!s"
+BUILTIN_COMMANDS = ("start", "menu", "back", "cancel", "help", "emergency")
+SKIP_WORDS = {"skip", "pass", "next", "dont know", "don't know", "not sure"}
+MAX_HISTORY = 30
+MAX_HOPS = 40  # steps entered in one turn without waiting for the user (guards a loop)
+PLACE_VERSION = 1
+
+
+class ConversationStore(Protocol):
+    """Where places live between events (bot.store.conversations implements it)."""
+
+    def user_ref(self, user_id: str) -> str: ...
+
+    async def load_place(self, user_ref: str) -> dict[str, Any] | None: ...
+
+    async def save_place(self, user_ref: str, place: dict[str, Any]) -> None: ...
+
+
+@dataclass(eq=False)
+class Place:
+    """Where one user is. Plain data: it is what the store keeps (encrypted)."""
+
+    flow: str | None = None
+    step: str | None = None
+    slots: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    history: list[list[str]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": PLACE_VERSION,
+            "flow": self.flow,
+            "step": self.step,
+            "slots": self.slots,
+            "history": self.history,
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Place:
+        return cls(
+            flow=raw.get("flow"),
+            step=raw.get("step"),
+            slots=raw.get("slots") or {},
+            history=raw.get("history") or [],
+            data=raw.get("data") or {},
+        )
+
+
+class Turn:
+    """One event being handled: what actions and commands see and use."""
+
+    def __init__(self, engine: Engine, user_ref: str, place: Place, event: Event) -> None:
+        self.engine = engine
+        self.user_ref = user_ref
+        self.place = place
+        self.event = event
+        self.replies: list[Reply] = []
+        self.now = engine.clock()
+        self.danger_shown = False
+
+    @property
+    def services(self) -> dict[str, Any]:
+        return self.engine.registry.services
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        """The current flow's answers, by slot name."""
+        current = self.place.slots.get(self.place.flow or "", {})
+        return {name: entry["v"] for name, entry in current.items()}
+
+    def shown(self, name: str) -> str:
+        entry = self.place.slots.get(self.place.flow or "", {}).get(name)
+        return entry["d"] if entry else ""
+
+    def set_slot(self, name: str, value: Any, display: str) -> None:
+        self.place.slots.setdefault(self.place.flow or "", {})[name] = {"v": value, "d": display}
+
+    def say(self, key: str, **values: str) -> Reply:
+        """Add a text from content (with `{slot:...}` filled from `values`)."""
+        text, cards = self.engine.catalog.render(key, values)
+        reply = Reply(text=text, contacts=cards)
+        self.replies.append(reply)
+        return reply
+
+    def say_text(self, text: str, buttons: list[Button] | None = None) -> Reply:
+        """Add a text built in code (e.g. a summary of the user's own answers)."""
+        reply = Reply(text=text, buttons=buttons or [])
+        self.replies.append(reply)
+        return reply
+
+    def send_document(self, document: Document, caption: str = "") -> None:
+        self.replies.append(Reply(text=caption, document=document))
+
+    async def go(self, flow: str, step: str | None = None, fresh: bool = True) -> None:
+        """Move to a flow (at its start, or `step`) and present it."""
+        await self.engine._enter(self, flow, step, fresh=fresh)
+
+    async def show_current(self) -> None:
+        await self.engine._present_current(self)
+
+
+def _token(flow: str, step: str) -> str:
+    """A short, stable code for a screen, so a button from another screen is recognised."""
+    return format(zlib.crc32(f"{flow}{EXIT}{step}".encode()) & 0xFFFFFF, "x")
+
+
+def _norm(text: str) -> str:
+    return " ".join(clean_text(text).casefold().replace("’", "'").split())
+
+
+class Engine:
+    """Runs the flows for every user of every channel."""
+
+    def __init__(
+        self,
+        project: Project,
+        registry: Registry,
+        store: ConversationStore,
+        *,
+        danger: DangerDetector | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        max_cached_places: int = 10_000,
+        max_cursors: int = 2048,
+    ) -> None:
+        self.project = project
+        self.catalog: Catalog = project.catalog
+        self.registry = registry
+        self.store = store
+        self.danger = danger or DangerDetector([])
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.machines = {fid: CompiledFlow(f, max_cursors) for fid, f in project.flows.items()}
+        self._places: OrderedDict[str, Place] = OrderedDict()
+        self._max_places = max_cached_places
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    # ---------------------------------------------------------------- entry point
+
+    async def handle(self, user_id: str, event: Event) -> list[Reply]:
+        """Handle one event from one user; events of one user are handled one at a time."""
+        user_ref = self.store.user_ref(user_id)
+        lock = self._locks.get(user_ref)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[user_ref] = lock
+        async with lock:
+            place = await self._load(user_ref)
+            turn = Turn(self, user_ref, place, event)
+            await self._dispatch(turn)
+            await self.store.save_place(user_ref, place.to_dict())
+            return turn.replies
+
+    async def place_of(self, user_id: str) -> Place:
+        return await self._load(self.store.user_ref(user_id))
+
+    def forget(self, user_ref: str) -> None:
+        """Drop what memory holds of a user (after their data is deleted)."""
+        self._places.pop(user_ref, None)
+        for machine in self.machines.values():
+            machine.forget(user_ref)
+
+    async def _load(self, user_ref: str) -> Place:
+        place = self._places.get(user_ref)
+        if place is not None:
+            self._places.move_to_end(user_ref)
+            return place
+        raw = await self.store.load_place(user_ref)
+        place = Place.from_dict(raw) if raw else Place()
+        if place.flow and (place.flow not in self.machines or place.step not in self.machines[place.flow].flow.steps):
+            place = Place(data=place.data)  # the flows changed under a saved place: start afresh
+        self._places[user_ref] = place
+        if len(self._places) > self._max_places:
+            self._places.popitem(last=False)
+        return place
+
+    # ---------------------------------------------------------------- dispatch
+
+    async def _dispatch(self, turn: Turn) -> None:
+        event = turn.event
+        if event.kind == Kind.TEXT and len(event.text) > MAX_TEXT * 4:
+            event = Event(Kind.TEXT, text=event.text[: MAX_TEXT * 4])
+            turn.event = event
+        if event.kind == Kind.TEXT and self.danger.is_danger(event.text[:MAX_TEXT]):
+            self._emergency_advice(turn)
+            turn.danger_shown = True
+        if event.kind == Kind.COMMAND:
+            await self._command(turn)
+            return
+        if turn.place.flow is None:
+            if event.kind == Kind.BUTTON and event.data == GLOBAL_EMERGENCY:
+                await self._enter(turn, "emergency")
+                return
+            # a new user, or one whose conversation ended: welcome them (or show the menu)
+            await self._enter(turn, "menu" if turn.place.data.get("welcomed") else "start")
+            return
+        if event.kind == Kind.BUTTON:
+            await self._button(turn, event.data)
+        elif event.kind in (Kind.TEXT, Kind.LOCATION):
+            await self._text(turn)
+        elif event.kind == Kind.ATTACHMENT:
+            handler = self.registry.attachment_handler
+            if handler is None or not await handler(turn):
+                turn.say("bot.not_expected_here")
+                await self._present_current(turn)
+        else:
+            turn.say("bot.cannot_keep_this")
+            await self._present_current(turn)
+
+    async def _command(self, turn: Turn) -> None:
+        name = turn.event.command
+        place = turn.place
+        if name == "start":
+            place.slots.clear()
+            place.history.clear()
+            await self._enter(turn, "start")
+        elif name == "menu":
+            await self._enter(turn, "menu")
+        elif name == "emergency":
+            await self._enter(turn, "emergency")
+        elif name == "back":
+            await self._back(turn)
+        elif name == "cancel":
+            place.slots.clear()
+            place.history.clear()
+            turn.say("bot.cancelled")
+            await self._enter(turn, "menu")
+        elif name == "help":
+            turn.say("bot.help")
+            await self._present_current(turn)
+        elif name in self.registry.command_flows:
+            await self._enter(turn, self.registry.command_flows[name])
+        elif name in self.registry.commands:
+            await self.registry.commands[name](turn)
+        else:
+            turn.say("bot.unknown_command")
+            await self._present_current(turn)
+
+    async def _button(self, turn: Turn, data: str) -> None:
+        if data == GLOBAL_EMERGENCY:
+            await self._enter(turn, "emergency")
+            return
+        if data == GLOBAL_MENU:
+            await self._enter(turn, "menu")
+            return
+        if data == GLOBAL_BACK:
+            await self._back(turn)
+            return
+        step = self._current_step(turn)
+        token, _, index = data.partition(".")
+        if data == GLOBAL_SKIP and step and step.kind == "question" and step.optional:
+            await self._skip(turn, step)
+            return
+        if step is None or token != _token(turn.place.flow or "", step.id) or not index.isdigit():
+            turn.say("bot.stale_button")
+            await self._present_current(turn)
+            return
+        await self._pick(turn, step, int(index))
+
+    async def _pick(self, turn: Turn, step: Step, index: int) -> None:
+        if step.kind == "screen" and index < len(step.options):
+            await self._fire(turn, step, f"pick{index}")
+        elif step.kind == "question" and step.type == "choice" and index < len(step.choices):
+            choice = step.choices[index]
+            turn.set_slot(step.collect or "", choice.value, self.catalog.text(choice.label))
+            await self._fire(turn, step, "next")
+        elif step.kind == "question" and step.type == "yesno" and index < 2:
+            await self._answer_yesno(turn, step, index == 0)
+        else:
+            turn.say("bot.stale_button")
+            await self._present_current(turn)
+
+    async def _text(self, turn: Turn) -> None:
+        step = self._current_step(turn)
+        if step is None:
+            await self._enter(turn, "menu")
+            return
+        typed = _norm(turn.event.text)
+        if turn.event.kind == Kind.TEXT and not typed:
+            turn.say("bot.empty_message")
+            await self._present_current(turn)
+            return
+        buttons = self._buttons(turn.place.flow or "", step)
+        if turn.event.kind == Kind.TEXT:
+            chosen = self._match_button(typed, buttons)
+            if chosen is not None:
+                await self._button(turn, chosen.data)
+                return
+        if step.kind == "question":
+            if step.optional and typed in SKIP_WORDS:
+                await self._skip(turn, step)
+                return
+            parser = SLOT_TYPES.get(step.type or "text")
+            result = parser(turn.event, turn.now) if parser else Invalid("check.text")
+            if isinstance(result, Answer):
+                if step.type == "yesno":
+                    await self._answer_yesno(turn, step, bool(result.value))
+                    return
+                turn.set_slot(step.collect or "", result.value, result.display)
+                if step.type == "datetime":
+                    turn.say("check.understood_when", _understood=result.display)
+                await self._fire(turn, step, "next")
+                return
+            if self.registry.text_fallback and await self.registry.text_fallback(turn):
+                return
+            turn.say(result.content_key)
+            await self._present_current(turn, repeat=True)
+            return
+        if self.registry.text_fallback and await self.registry.text_fallback(turn):
+            return
+        if not turn.danger_shown:  # after emergency advice, just show where they were
+            turn.say("bot.pick_an_option")
+        await self._present_current(turn, repeat=True)
+
+    @staticmethod
+    def _match_button(typed: str, buttons: list[Button]) -> Button | None:
+        if typed.isdigit() and 1 <= int(typed) <= len(buttons):
+            return buttons[int(typed) - 1]
+        for button in buttons:
+            label = _norm(button.label)
+            if typed == label or typed == _norm(label.lstrip("🚨 ")):
+                return button
+        return None
+
+    async def _answer_yesno(self, turn: Turn, step: Step, yes: bool) -> None:
+        turn.set_slot(step.collect or "", yes, self.catalog.text("btn.yes" if yes else "btn.no"))
+        trigger = "yes" if yes and step.on_yes else "no" if not yes and step.on_no else "next"
+        await self._fire(turn, step, trigger)
+
+    async def _skip(self, turn: Turn, step: Step) -> None:
+        turn.place.slots.setdefault(turn.place.flow or "", {}).pop(step.collect or "", None)
+        await self._fire(turn, step, "next")
+
+    async def _back(self, turn: Turn) -> None:
+        history = turn.place.history
+        if len(history) < 2:
+            turn.say("bot.nothing_to_go_back_to")
+            await self._present_current(turn)
+            return
+        history.pop()
+        flow, step = history[-1]
+        if flow not in self.machines or step not in self.machines[flow].flow.steps:
+            history.clear()
+            await self._enter(turn, "menu")
+            return
+        turn.place.flow, turn.place.step = flow, step
+        await self._present_current(turn)
+
+    # ---------------------------------------------------------------- moving
+
+    def _current_step(self, turn: Turn) -> Step | None:
+        place = turn.place
+        if place.flow is None or place.flow not in self.machines:
+            return None
+        return self.machines[place.flow].flow.steps.get(place.step or "")
+
+    async def _fire(self, turn: Turn, step: Step, trigger: str) -> None:
+        machine = self.machines[turn.place.flow or ""]
+        dest = machine.fire(turn.user_ref, step.id, trigger)
+        await self._arrive(turn, dest)
+
+    async def _arrive(self, turn: Turn, dest: str) -> None:
+        if not dest.startswith(EXIT):
+            turn.place.step = dest
+            await self._run(turn)
+            return
+        kind, target = parse_exit(dest)
+        if kind == "menu":
+            await self._enter(turn, "menu")
+        elif kind == "end":
+            turn.place.flow, turn.place.step = None, None
+            turn.place.slots.clear()
+            turn.place.history.clear()
+            turn.say("bot.goodbye")
+        else:
+            flow, _, at = (target or "").partition(EXIT)
+            await self._enter(turn, flow, at or None)
+
+    async def _enter(self, turn: Turn, flow: str, step: str | None = None, fresh: bool = True) -> None:
+        compiled = self.machines[flow]
+        if fresh and flow not in ("emergency", turn.place.flow):
+            turn.place.slots.pop(flow, None)
+        if flow == "start":
+            turn.place.data["welcomed"] = True
+        turn.place.flow = flow
+        turn.place.step = step or compiled.flow.start
+        await self._run(turn)
+
+    async def _run(self, turn: Turn) -> None:
+        """Enter steps until one waits for the user: show screens, run actions."""
+        for _ in range(MAX_HOPS):
+            step = self._current_step(turn)
+            if step is None:
+                await self._enter(turn, "menu")
+                return
+            if step.kind == "action":
+                for key in step.say:
+                    turn.say(key)
+                try:
+                    await self.registry.actions[step.action or ""](turn)
+                except ActionFailed as failure:
+                    if turn.place.flow is None or self._current_step(turn) is not step:
+                        return
+                    if step.on_error:
+                        turn.say(failure.content_key)
+                        await self._fire(turn, step, "fail")
+                    else:
+                        turn.say(failure.content_key)
+                        self._back_to_last_screen(turn)
+                        await self._present_current(turn)
+                    return
+                if self._current_step(turn) is not step:
+                    return  # the action moved the user itself
+                machine = self.machines[turn.place.flow or ""]
+                dest = machine.fire(turn.user_ref, step.id, "next")
+                if dest.startswith(EXIT):
+                    await self._arrive(turn, dest)
+                    return
+                turn.place.step = dest
+                continue
+            if step.interactive:
+                self._remember(turn)
+                self._show(turn, step)
+                return
+            # a screen with only `next`: show it and move on
+            self._show(turn, step)
+            machine = self.machines[turn.place.flow or ""]
+            dest = machine.fire(turn.user_ref, step.id, "next")
+            if dest.startswith(EXIT):
+                await self._arrive(turn, dest)
+                return
+            turn.place.step = dest
+        log.error("flow loop: more than %d steps without waiting for the user", MAX_HOPS)
+        await self._enter(turn, "menu")
+
+    def _back_to_last_screen(self, turn: Turn) -> None:
+        if turn.place.history:
+            turn.place.flow, turn.place.step = turn.place.history[-1]
+
+    def _remember(self, turn: Turn) -> None:
+        here = [turn.place.flow or "", turn.place.step or ""]
+        history = turn.place.history
+        if not history or history[-1] != here:
+            history.append(here)
+            del history[:-MAX_HISTORY]
+
+    async def _present_current(self, turn: Turn, repeat: bool = False) -> None:
+        step = self._current_step(turn)
+        if step is None or not step.interactive:
+            await self._enter(turn, "menu")
+            return
+        self._show(turn, step)
+
+    # ---------------------------------------------------------------- rendering
+
+    def _show(self, turn: Turn, step: Step) -> None:
+        flow = turn.place.flow or ""
+        slot_values = {
+            name: entry["d"] for name, entry in turn.place.slots.get(flow, {}).items()
+        }
+        texts: list[str] = []
+        cards = []
+        keys = list(step.say) + ([step.ask] if step.ask else [])
+        for key in keys:
+            text, found = self.catalog.render(key, slot_values)
+            texts.append(text)
+            cards.extend(c for c in found if c not in cards)
+        buttons = self._buttons(flow, step)
+        turn.replies.append(
+            Reply(text="\n\n".join(texts), buttons=buttons, contacts=cards, screen=step.interactive)
+        )
+
+    def _buttons(self, flow: str, step: Step) -> list[Button]:
+        token = _token(flow, step.id)
+        label = self.catalog.text
+        buttons: list[Button] = []
+        if step.kind == "screen":
+            buttons = [Button(label(o.label), f"{token}.{i}") for i, o in enumerate(step.options)]
+        elif step.type == "choice":
+            buttons = [Button(label(c.label), f"{token}.{i}") for i, c in enumerate(step.choices)]
+        elif step.type == "yesno":
+            buttons = [Button(label("btn.yes"), f"{token}.0"), Button(label("btn.no"), f"{token}.1")]
+        if step.kind == "question" and step.optional:
+            buttons.append(Button(label("btn.skip"), GLOBAL_SKIP))
+        if step.kind == "action" or not step.interactive:
+            return buttons
+        if flow != "emergency":
+            buttons.append(Button(label("btn.emergency"), GLOBAL_EMERGENCY))
+        buttons.append(Button(label("btn.back"), GLOBAL_BACK))
+        if flow != "menu":
+            buttons.append(Button(label("btn.menu"), GLOBAL_MENU))
+        return buttons
+
+    def _emergency_advice(self, turn: Turn) -> None:
+        """The emergency flow's first screen, as a message before anything else."""
+        flow = self.machines["emergency"].flow
+        first = flow.steps[flow.start]
+        texts, cards = [], []
+        for key in first.say:
+            text, found = self.catalog.render(key)
+            texts.append(text)
+            cards.extend(c for c in found if c not in cards)
+        more = Button(self.catalog.text("btn.emergency"), GLOBAL_EMERGENCY)
+        turn.replies.append(Reply(text="\n\n".join(texts), buttons=[more], contacts=cards))
+
+    def emergency_text(self) -> str:
+        """The first line of emergency advice (used by channels' error messages)."""
+        flow = self.machines["emergency"].flow
+        return self.catalog.text(flow.steps[flow.start].say[0]).splitlines()[0]

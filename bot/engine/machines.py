@@ -1,0 +1,120 @@
+"""One compiled `transitions` machine per flow, shared by every user.
+
+A user's place is plain data (flow, step, slots) kept in the store. To move a user, the engine
+asks the flow's machine to fire a trigger from the user's step; the machine answers with the
+destination state. Models ("cursors") are kept in a small bounded set per machine, because
+`Machine.add_model` binds every trigger onto the model and scans a plain list, so it must not
+run for every message nor grow without bound.
+
+Machine states are the flow's step ids, plus exit states whose names start with `>` (which ids
+cannot contain): `>menu`, `>end`, and `>flow>ID>STEP` for a jump into another flow.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from transitions import Machine
+
+from bot.flows.model import Flow, Step, Target
+
+EXIT = ">"
+
+
+def exit_state(target: Target) -> str | None:
+    """The machine state for a target that leaves the flow, or None for a step of this flow."""
+    if target.special:
+        return f"{EXIT}{target.special}"
+    if target.flow:
+        return f"{EXIT}flow{EXIT}{target.flow}{EXIT}{target.step or ''}"
+    return None
+
+
+def parse_exit(state: str) -> tuple[str, str | None]:
+    """('menu'|'end'|'flow', flow id) from an exit state name."""
+    parts = state[1:].split(EXIT)
+    if parts[0] == "flow":
+        return "flow", parts[1] + (f"{EXIT}{parts[2]}" if len(parts) > 2 and parts[2] else "")
+    return parts[0], None
+
+
+def _dest(target: Target) -> str:
+    return exit_state(target) or str(target.step)
+
+
+class _Cursor:
+    """A throwaway model: the machine writes the destination into `state`."""
+
+    state: str
+
+
+def step_triggers(step: Step) -> list[tuple[str, Target]]:
+    """The triggers leaving a step, in a fixed order: pick0..N for buttons, then answers."""
+    triggers = [(f"pick{i}", option.target) for i, option in enumerate(step.options)]
+    for name, target in (
+        ("next", step.next),
+        ("yes", step.on_yes),
+        ("no", step.on_no),
+        ("fail", step.on_error),
+    ):
+        if target:
+            triggers.append((name, target))
+    return triggers
+
+
+class CompiledFlow:
+    """A flow's machine plus a bounded set of cursors, one per recently active user."""
+
+    def __init__(self, flow: Flow, max_cursors: int = 2048) -> None:
+        self.flow = flow
+        states: list[str] = list(flow.steps)
+        transitions: list[dict[str, str]] = []
+        for step in flow.steps.values():
+            for trigger, target in step_triggers(step):
+                dest = _dest(target)
+                if dest.startswith(EXIT) and dest not in states:
+                    states.append(dest)
+                transitions.append({"trigger": trigger, "source": step.id, "dest": dest})
+        self.machine = Machine(
+            model=None,
+            states=states,
+            transitions=transitions,
+            initial=flow.start,
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+        )
+        self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
+        self._max = max_cursors
+
+    def _cursor(self, user_ref: str, step: str) -> _Cursor:
+        cursor = self._cursors.get(user_ref)
+        if cursor is None:
+            cursor = _Cursor()
+            self.machine.add_model(cursor, initial=step)
+            self._cursors[user_ref] = cursor
+            if len(self._cursors) > self._max:
+                _, oldest = self._cursors.popitem(last=False)
+                self.machine.remove_model(oldest)
+        else:
+            self._cursors.move_to_end(user_ref)
+            cursor.state = step  # the store is the truth; the cursor only follows it
+        return cursor
+
+    def can_fire(self, step: str, trigger: str) -> bool:
+        event = self.machine.events.get(trigger)
+        return event is not None and step in event.transitions
+
+    def fire(self, user_ref: str, step: str, trigger: str) -> str:
+        """Fire `trigger` from `step` for this user; return the destination state."""
+        cursor = self._cursor(user_ref, step)
+        cursor.trigger(trigger)  # type: ignore[attr-defined]
+        return cursor.state
+
+    def forget(self, user_ref: str) -> None:
+        cursor = self._cursors.pop(user_ref, None)
+        if cursor is not None:
+            self.machine.remove_model(cursor)
+
+    @property
+    def resident(self) -> int:
+        return len(self._cursors)

@@ -1,0 +1,56 @@
+"""Settings from flags and environment variables, each checked with a one-line message."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingError(Exception):
+    """A missing or wrong setting; the message names it and says what to do."""
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    region: str = "cheshire"
+    flows_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "flows")
+    content_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "content")
+    key: str | None = None  # SAFETY_BOT_KEY (base64); else the key file in data_dir
+
+    @classmethod
+    def from_env(
+        cls,
+        data_dir: str | None = None,
+        region: str | None = None,
+        flows_dir: str | None = None,
+        content_dir: str | None = None,
+    ) -> Settings:
+        env = os.environ
+        raw_dir = data_dir or env.get("SAFETY_BOT_DATA_DIR") or platformdirs.user_data_dir("safety-bot")
+        settings = cls(
+            data_dir=Path(raw_dir).expanduser(),
+            region=(region or env.get("SAFETY_BOT_REGION") or "cheshire").strip().lower(),
+            key=env.get("SAFETY_BOT_KEY") or None,
+        )
+        if flows_dir or env.get("SAFETY_BOT_FLOWS_DIR"):
+            settings.flows_dir = Path(flows_dir or env["SAFETY_BOT_FLOWS_DIR"]).expanduser()
+        if content_dir or env.get("SAFETY_BOT_CONTENT_DIR"):
+            settings.content_dir = Path(content_dir or env["SAFETY_BOT_CONTENT_DIR"]).expanduser()
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise SettingError(f"--data-dir / SAFETY_BOT_DATA_DIR: {self.data_dir} is not a directory")
+        if not self.flows_dir.is_dir():
+            raise SettingError(f"SAFETY_BOT_FLOWS_DIR: {self.flows_dir} is not a directory")
+        if not self.content_dir.is_dir():
+            raise SettingError(f"SAFETY_BOT_CONTENT_DIR: {self.content_dir} is not a directory")
+        if not self.region.replace("_", "").replace("-", "").isalnum():
+            raise SettingError(f"--region / SAFETY_BOT_REGION: '{self.region}' is not a region name")

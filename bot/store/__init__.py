@@ -1,0 +1,1 @@
+"""Storage: one SQLite file, encrypted fields, versioned schema. It knows nothing of flows."""

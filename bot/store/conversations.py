@@ -1,0 +1,100 @@
+"""Conversation state: each user's place, sealed, one row per user.
+
+Saves use group commit: the saves waiting at one moment go into one transaction, and each caller
+returns only after that transaction committed. Under load many users share one commit; a single
+user still waits for a real commit, so a restart resumes exactly where the reply left them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from bot.store.crypto import Cipher, user_ref
+from bot.store.db import Database
+
+MAX_BATCH = 500
+
+
+class ConversationStore:
+    def __init__(self, db: Database, cipher: Cipher, ref_key: bytes) -> None:
+        self.db = db
+        self.cipher = cipher
+        self._ref_key = ref_key
+        self._pending: dict[str, tuple[bytes, list[asyncio.Future[None]]]] = {}
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+
+    def user_ref(self, user_id: str) -> str:
+        return user_ref(self._ref_key, user_id)
+
+    async def load_place(self, ref: str) -> dict[str, Any] | None:
+        pending = self._pending.get(ref)
+        sealed = pending[0] if pending else None
+        if sealed is None:
+            row = await self.db.fetchone("SELECT state FROM conversations WHERE user_ref = ?", (ref,))
+            sealed = row[0] if row else None
+        if sealed is None:
+            return None
+        return json.loads(self.cipher.open_text(sealed, f"conversation:{ref}".encode()))
+
+    async def save_place(self, ref: str, place: dict[str, Any]) -> None:
+        """Return once the place is committed."""
+        plaintext = json.dumps(place, ensure_ascii=False, separators=(",", ":"))
+        sealed = self.cipher.seal_text(plaintext, f"conversation:{ref}".encode())
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        previous = self._pending.get(ref)
+        waiters = previous[1] if previous else []
+        waiters.append(future)
+        self._pending[ref] = (sealed, waiters)
+        self._ensure_writer()
+        self._wakeup.set()
+        await future
+
+    async def delete_place(self, ref: str) -> None:
+        self._pending.pop(ref, None)
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM conversations WHERE user_ref = ?", (ref,))
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                refs = list(self._pending)[:MAX_BATCH]
+                batch = [(ref, *self._pending.pop(ref)) for ref in refs]
+                now = int(time.time())
+                try:
+                    async with self.db.transaction() as conn:
+                        await conn.executemany(
+                            "INSERT INTO conversations (user_ref, state, updated_at) VALUES (?, ?, ?) "
+                            "ON CONFLICT(user_ref) DO UPDATE SET state = excluded.state, "
+                            "updated_at = excluded.updated_at",
+                            [(ref, sealed, now) for ref, sealed, _ in batch],
+                        )
+                except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
+                    for _, _, waiters in batch:
+                        for waiter in waiters:
+                            if not waiter.done():
+                                waiter.set_exception(exc)
+                    continue
+                for _, _, waiters in batch:
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(None)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            while self._pending:
+                await asyncio.sleep(0.01)
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass

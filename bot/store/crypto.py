@@ -1,0 +1,95 @@
+"""Encryption at rest: AES-256-GCM for every field a user writes and every file they send.
+
+The master key comes from `SAFETY_BOT_KEY` (base64) or a key file created on first run (mode
+0600). Users are stored under a keyed hash of their channel id, so the database file alone does
+not reveal who uses the bot.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+KEY_FILE_NAME = "secret.key"
+
+
+class KeyProblem(Exception):
+    """The key is missing, malformed or does not open this database. Message is user-facing."""
+
+
+class Cipher:
+    """Seals and opens small values; `context` binds a value to where it belongs (e.g. its row)."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise KeyProblem(f"the encryption key must be {KEY_BYTES} bytes, got {len(key)}")
+        self._aead = AESGCM(key)
+        self.fingerprint = hashlib.sha256(b"safety-bot key id" + key).hexdigest()[:16]
+
+    def seal(self, plaintext: bytes, context: bytes = b"") -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, context)
+
+    def open(self, sealed: bytes, context: bytes = b"") -> bytes:
+        try:
+            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context)
+        except InvalidTag:
+            raise KeyProblem("a stored value could not be decrypted with this key") from None
+
+    def seal_text(self, text: str, context: bytes = b"") -> bytes:
+        return self.seal(text.encode("utf-8"), context)
+
+    def open_text(self, sealed: bytes, context: bytes = b"") -> str:
+        return self.open(sealed, context).decode("utf-8")
+
+
+def user_ref(ref_key: bytes, user_id: str) -> str:
+    """A stable pseudonym for a channel user id (HMAC-SHA256, 128 bits, hex)."""
+    return hmac.new(ref_key, user_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def decode_key(text: str, origin: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+    except (ValueError, TypeError):
+        raise KeyProblem(f"{origin} is not valid base64") from None
+    if len(raw) != KEY_BYTES:
+        raise KeyProblem(f"{origin} must decode to {KEY_BYTES} bytes (got {len(raw)})")
+    return raw
+
+
+def encode_key(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).decode("ascii").rstrip("=")
+
+
+def load_or_create_key(data_dir: Path, env_value: str | None, database_exists: bool) -> bytes:
+    """The master key: from the environment, else the key file, else a new key file.
+
+    A new key is never created over an existing database: without its key the data is unreadable,
+    and a new key would hide that instead of saying it.
+    """
+    if env_value:
+        return decode_key(env_value, "SAFETY_BOT_KEY")
+    path = data_dir / KEY_FILE_NAME
+    if path.exists():
+        return decode_key(path.read_text(encoding="ascii"), str(path))
+    if database_exists:
+        raise KeyProblem(
+            f"the database in {data_dir} exists but its key is missing (no SAFETY_BOT_KEY and no "
+            f"{path}). The data cannot be read without it: restore the key from your backup."
+        )
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(encode_key(key) + "\n")
+    return key

@@ -1,0 +1,110 @@
+"""The database: one SQLite file in WAL mode, opened with aiosqlite.
+
+One aiosqlite connection does not isolate concurrent coroutines' transactions, so every write
+goes through `transaction()`: a lock, `BEGIN IMMEDIATE`, then commit, or rollback on any
+exception (cancellation included). Commits use `synchronous=FULL`: when the bot tells a user
+something was saved, it survives a crash and a power cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from bot.store.migrations import MIGRATIONS
+
+DB_FILE_NAME = "safety-bot.db"
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """A storage problem to report in one line (e.g. a database from a newer version)."""
+
+
+PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA secure_delete = ON",
+)
+
+
+class Database:
+    def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            for pragma in PRAGMAS:
+                await conn.execute(pragma)
+            db = cls(path, conn)
+            await db._migrate()
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time; commit on success, roll back on anything else."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                # shield: a cancelled caller must still leave the connection clean
+                await asyncio.shield(self.conn.execute("ROLLBACK"))
+                raise
+            else:
+                try:
+                    await asyncio.shield(self.conn.execute("COMMIT"))
+                except BaseException:
+                    if self.conn.in_transaction:
+                        await asyncio.shield(self.conn.execute("ROLLBACK"))
+                    raise
+
+    async def fetchone(self, sql: str, params: tuple = ()) -> sqlite3.Row | tuple | None:
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: tuple = ()) -> list:
+        async with self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def user_version(self) -> int:
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        current = await self.user_version()
+        newest = max(v for v, _, _ in MIGRATIONS)
+        if current > newest:
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this bot knows ({newest}); "
+                "upgrade the bot instead of downgrading"
+            )
+        for version, _title, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            async with self.transaction() as conn:
+                for statement in statements:
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {int(version)}")
+
+    async def integrity_check(self) -> str:
+        row = await self.fetchone("PRAGMA integrity_check")
+        return str(row[0]) if row else "no answer"
