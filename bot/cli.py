@@ -12,6 +12,9 @@ from bot.settings import SettingError, Settings
 from bot.store.crypto import KeyProblem
 from bot.store.db import StoreError
 
+# name -> handler(args, settings) -> exit code; filled by bot.ops.cli when present
+OPERATOR_HANDLERS: dict = {}
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -42,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
         add_run_arguments = None
     if add_run_arguments is not None:
         add_run_arguments(run)
+    try:  # operator commands (doctor, backup, rotate-key, graph, content report)
+        from bot.ops.cli import add_operator_commands
+    except ImportError:
+        add_operator_commands = None
+    if add_operator_commands is not None:
+        OPERATOR_HANDLERS.update(add_operator_commands(sub, _common))
     return parser
 
 
@@ -81,7 +90,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         from bot.channels.telegram.cli import run_telegram
     except ImportError:
-        print("safety-bot: the Telegram channel is not built yet; use `safety-bot chat`.", file=sys.stderr)
+        print(
+            "safety-bot: the Telegram channel is not built yet; use `safety-bot chat`.",
+            file=sys.stderr,
+        )
         return 2
     return run_telegram(args, _settings(args))
 
@@ -91,13 +103,19 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command
     if command is None:
         if os.environ.get("TELEGRAM_BOT_TOKEN"):
-            print("TELEGRAM_BOT_TOKEN is set: starting the Telegram bot. (`safety-bot chat` for the console.)")
+            print(
+                "TELEGRAM_BOT_TOKEN is set: starting the Telegram bot. (`safety-bot chat` for the console.)"
+            )
             command = "run"
         else:
-            print("No TELEGRAM_BOT_TOKEN set: starting the console chat. (Set it, or use `safety-bot run`, for Telegram.)")
+            print(
+                "No TELEGRAM_BOT_TOKEN set: starting the console chat. (Set it, or use `safety-bot run`, for Telegram.)"
+            )
             command = "chat"
     handlers = {"chat": _chat, "validate": _validate, "run": _run}
     try:
+        if command in OPERATOR_HANDLERS:
+            return OPERATOR_HANDLERS[command](args, _settings(args))
         return handlers[command](args)
     except ProjectInvalid as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)

@@ -32,7 +32,9 @@ class Settings:
         content_dir: str | None = None,
     ) -> Settings:
         env = os.environ
-        raw_dir = data_dir or env.get("SAFETY_BOT_DATA_DIR") or platformdirs.user_data_dir("safety-bot")
+        raw_dir = (
+            data_dir or env.get("SAFETY_BOT_DATA_DIR") or platformdirs.user_data_dir("safety-bot")
+        )
         settings = cls(
             data_dir=Path(raw_dir).expanduser(),
             region=(region or env.get("SAFETY_BOT_REGION") or "cheshire").strip().lower(),
@@ -47,10 +49,14 @@ class Settings:
 
     def check(self) -> None:
         if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise SettingError(f"--data-dir / SAFETY_BOT_DATA_DIR: {self.data_dir} is not a directory")
+            raise SettingError(
+                f"--data-dir / SAFETY_BOT_DATA_DIR: {self.data_dir} is not a directory"
+            )
         if not self.flows_dir.is_dir():
             raise SettingError(f"SAFETY_BOT_FLOWS_DIR: {self.flows_dir} is not a directory")
         if not self.content_dir.is_dir():
             raise SettingError(f"SAFETY_BOT_CONTENT_DIR: {self.content_dir} is not a directory")
         if not self.region.replace("_", "").replace("-", "").isalnum():
-            raise SettingError(f"--region / SAFETY_BOT_REGION: '{self.region}' is not a region name")
+            raise SettingError(
+                f"--region / SAFETY_BOT_REGION: '{self.region}' is not a region name"
+            )

@@ -99,9 +99,7 @@ def _unknown_keys(
 ) -> None:
     for key in mapping:
         if key not in allowed:
-            problems.append(
-                Problem(path, mapping.line_of(key), f"unknown key '{key}' in {what}")
-            )
+            problems.append(Problem(path, mapping.line_of(key), f"unknown key '{key}' in {what}"))
 
 
 def _load_sources(path: Path, catalog: Catalog, problems: list[Problem]) -> None:
@@ -132,9 +130,7 @@ def _check_cited(
     return source, section if isinstance(section, str) else None
 
 
-def _load_contacts(
-    data: object, path: Path, catalog: Catalog, problems: list[Problem]
-) -> None:
+def _load_contacts(data: object, path: Path, catalog: Catalog, problems: list[Problem]) -> None:
     if not isinstance(data, Located):
         problems.append(Problem(path, getattr(data, "line", 1), "contacts must be a mapping"))
         return
@@ -174,7 +170,9 @@ def _load_texts(
         if key in catalog.texts and not override:
             first = catalog.texts[key]
             problems.append(
-                Problem(path, line, f"duplicate text id '{key}' (first in {first.path}:{first.line})")
+                Problem(
+                    path, line, f"duplicate text id '{key}' (first in {first.path}:{first.line})"
+                )
             )
             continue
         source, section = _check_cited(body, path, f"text '{key}'", catalog, problems)
@@ -194,7 +192,9 @@ def _check_placeholders(catalog: Catalog, problems: list[Problem]) -> None:
         bare = PLACEHOLDER_RE.sub("", item.text)
         for stray in re.finditer(r"\{[^}]*\}", bare):
             problems.append(
-                Problem(item.path, item.line, f"text '{item.key}': unknown placeholder {stray.group(0)}")
+                Problem(
+                    item.path, item.line, f"text '{item.key}': unknown placeholder {stray.group(0)}"
+                )
             )
         typed = next(
             (m for m in TYPED_NUMBER_RE.finditer(bare) if not YEAR_RE.match(m.group(0))), None

@@ -198,7 +198,10 @@ class Engine:
             return place
         raw = await self.store.load_place(user_ref)
         place = Place.from_dict(raw) if raw else Place()
-        if place.flow and (place.flow not in self.machines or place.step not in self.machines[place.flow].flow.steps):
+        if place.flow and (
+            place.flow not in self.machines
+            or place.step not in self.machines[place.flow].flow.steps
+        ):
             place = Place(data=place.data)  # the flows changed under a saved place: start afresh
         self._places[user_ref] = place
         if len(self._places) > self._max_places:
@@ -407,7 +410,9 @@ class Engine:
             flow, _, at = (target or "").partition(EXIT)
             await self._enter(turn, flow, at or None)
 
-    async def _enter(self, turn: Turn, flow: str, step: str | None = None, fresh: bool = True) -> None:
+    async def _enter(
+        self, turn: Turn, flow: str, step: str | None = None, fresh: bool = True
+    ) -> None:
         compiled = self.machines[flow]
         if fresh and flow not in ("emergency", turn.place.flow):
             turn.place.slots.pop(flow, None)
@@ -486,9 +491,7 @@ class Engine:
 
     def _show(self, turn: Turn, step: Step) -> None:
         flow = turn.place.flow or ""
-        slot_values = {
-            name: entry["d"] for name, entry in turn.place.slots.get(flow, {}).items()
-        }
+        slot_values = {name: entry["d"] for name, entry in turn.place.slots.get(flow, {}).items()}
         texts: list[str] = []
         cards = []
         keys = list(step.say) + ([step.ask] if step.ask else [])
@@ -510,7 +513,10 @@ class Engine:
         elif step.type == "choice":
             buttons = [Button(label(c.label), f"{token}.{i}") for i, c in enumerate(step.choices)]
         elif step.type == "yesno":
-            buttons = [Button(label("btn.yes"), f"{token}.0"), Button(label("btn.no"), f"{token}.1")]
+            buttons = [
+                Button(label("btn.yes"), f"{token}.0"),
+                Button(label("btn.no"), f"{token}.1"),
+            ]
         if step.kind == "question" and step.optional:
             buttons.append(Button(label("btn.skip"), GLOBAL_SKIP))
         if step.kind == "action" or not step.interactive:

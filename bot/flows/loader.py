@@ -75,7 +75,9 @@ class _FlowReader:
 
     def option(self, body: object, step: str, line: int) -> Option | None:
         if not isinstance(body, Located):
-            self.problem(line, "each option must be a mapping with 'label' and 'next' or 'flow'", step)
+            self.problem(
+                line, "each option must be a mapping with 'label' and 'next' or 'flow'", step
+            )
             return None
         for key in body:
             if key not in OPTION_KEYS:
@@ -326,7 +328,11 @@ def _check_flow_reachability(
     for fid, flow in flows.items():
         if fid not in seen:
             problems.append(
-                Problem(flow.path, flow.line, f"unreachable flow '{fid}': no menu, button or command opens it")
+                Problem(
+                    flow.path,
+                    flow.line,
+                    f"unreachable flow '{fid}': no menu, button or command opens it",
+                )
             )
 
 
@@ -367,7 +373,9 @@ def load_project(
         flows[flow.id] = flow
     for name in RESERVED_FLOWS:
         if name not in flows:
-            problems.append(Problem(flows_dir / f"{name}.yaml", 1, f"the '{name}' flow is required"))
+            problems.append(
+                Problem(flows_dir / f"{name}.yaml", 1, f"the '{name}' flow is required")
+            )
     for flow in flows.values():
         _check_flow(flow, flows, catalog, known_types, known_actions, problems)
     _check_flow_reachability(flows, set(entry_flows), problems)

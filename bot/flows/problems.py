@@ -26,4 +26,6 @@ class ProjectInvalid(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = [str(p) for p in problems]
-        super().__init__(f"{len(problems)} problem(s) in the flow and content files:\n" + "\n".join(lines))
+        super().__init__(
+            f"{len(problems)} problem(s) in the flow and content files:\n" + "\n".join(lines)
+        )

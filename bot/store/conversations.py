@@ -25,6 +25,7 @@ class ConversationStore:
         self._ref_key = ref_key
         self._pending: dict[str, tuple[bytes, list[asyncio.Future[None]]]] = {}
         self._wakeup = asyncio.Event()
+        self._drained = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
 
     def user_ref(self, user_id: str) -> str:
@@ -34,7 +35,9 @@ class ConversationStore:
         pending = self._pending.get(ref)
         sealed = pending[0] if pending else None
         if sealed is None:
-            row = await self.db.fetchone("SELECT state FROM conversations WHERE user_ref = ?", (ref,))
+            row = await self.db.fetchone(
+                "SELECT state FROM conversations WHERE user_ref = ?", (ref,)
+            )
             sealed = row[0] if row else None
         if sealed is None:
             return None
@@ -64,6 +67,7 @@ class ConversationStore:
 
     async def _write_loop(self) -> None:
         while True:
+            self._drained.set()
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._pending:
@@ -91,8 +95,9 @@ class ConversationStore:
 
     async def close(self) -> None:
         if self._writer is not None:
-            while self._pending:
-                await asyncio.sleep(0.01)
+            if self._pending:  # let the writer drain what callers are waiting for
+                self._drained.clear()
+                await self._drained.wait()
             self._writer.cancel()
             try:
                 await self._writer

@@ -16,13 +16,18 @@ CHECK_PLAINTEXT = b"safety-bot key check v1"
 
 async def unlock(db: Database, cipher: Cipher) -> bytes:
     """Check the key against the database (first run: record it); return the pseudonym key."""
-    rows = dict(await db.fetchall("SELECT name, value FROM meta WHERE name IN ('key_check', 'ref_key')"))
+    rows = dict(
+        await db.fetchall("SELECT name, value FROM meta WHERE name IN ('key_check', 'ref_key')")
+    )
     if not rows:
         ref_key = secrets.token_bytes(KEY_BYTES)
         async with db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO meta (name, value) VALUES ('key_check', ?), ('ref_key', ?)",
-                (cipher.seal(CHECK_PLAINTEXT, b"meta:key_check"), cipher.seal(ref_key, b"meta:ref_key")),
+                (
+                    cipher.seal(CHECK_PLAINTEXT, b"meta:key_check"),
+                    cipher.seal(ref_key, b"meta:ref_key"),
+                ),
             )
         return ref_key
     try:
