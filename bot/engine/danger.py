@@ -18,7 +18,8 @@ How a message is compared with the phrases:
    him, her, them as one; is, are, am as one. So "he is outside my house" also covers "they're
    outside my house" and "my ex is outside my house".
 4. A phrase matches when its words appear in order; between two of its words the message may have
-   one filler word ("he is *right* outside my *front* door"), never a word such as "not" or "was".
+   one filler word ("he is *right* outside my *front* door"), never a word such as "not" or "was";
+   a phrase straight after "not" or "never" does not count ("i'm not in danger right now").
 5. `whole_message` phrases count only when they are the whole message (ignoring "please", "now"):
    "help" alone is danger, "how can this bot help" is not.
 6. `not_danger` phrases cancel a danger phrase found inside them ("help me understand...").
@@ -136,6 +137,8 @@ _FILLERS = frozenset(
     "right just now still really actually literally currently here there my the our a this "
     "front back again so standing sitting all".split()
 )
+# A phrase straight after one of these does not count.
+_NEGATIONS = frozenset({"not", "never"})
 # Words ignored when comparing a whole message with a `whole_message` phrase.
 _POLITE = frozenset("please now right quick quickly urgently <someone> me".split())
 
@@ -352,6 +355,8 @@ class DangerDetector:
     ) -> list[tuple[int, int]]:
         spans = []
         for start, w in enumerate(words):
+            if start and words[start - 1] in _NEGATIONS:
+                continue  # "i am not in danger right now"
             for phrase in index.get(w, ()):
                 end = self._match_at(words, start, phrase)
                 if end is not None:
