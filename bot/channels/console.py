@@ -19,6 +19,7 @@ from bot.settings import Settings
 
 QUIT_WORDS = {"/quit", "/exit"}
 RULE = "─" * 40
+CLEAR_SCREEN = "\033[2J\033[3J\033[H"
 
 
 def render(reply: Reply, export_dir: Path) -> str:
@@ -71,6 +72,11 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
             line = await asyncio.to_thread(_read_line, prompt)
             if line is None or line.strip().lower() in QUIT_WORDS:
                 break
+            if line.strip().lower() == "/clear":
+                # the quick exit: wipe this terminal's screen and scrollback (the journal is kept)
+                print(CLEAR_SCREEN, end="", file=out)
+                print("Cleared. Type /menu to carry on.", file=out, flush=True)
+                continue
             show(await app.engine.handle(user_id, Event.from_text(line)))
     finally:
         await app.close()

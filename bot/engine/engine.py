@@ -153,7 +153,6 @@ class Engine:
         danger: DangerDetector | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         max_cached_places: int = 10_000,
-        max_cursors: int = 2048,
     ) -> None:
         self.project = project
         self.catalog: Catalog = project.catalog
@@ -161,7 +160,7 @@ class Engine:
         self.store = store
         self.danger = danger or DangerDetector([])
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.machines = {fid: CompiledFlow(f, max_cursors) for fid, f in project.flows.items()}
+        self.machines = {fid: CompiledFlow(f) for fid, f in project.flows.items()}
         self._places: OrderedDict[str, Place] = OrderedDict()
         self._max_places = max_cached_places
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -188,8 +187,6 @@ class Engine:
     def forget(self, user_ref: str) -> None:
         """Drop what memory holds of a user (after their data is deleted)."""
         self._places.pop(user_ref, None)
-        for machine in self.machines.values():
-            machine.forget(user_ref)
 
     async def _load(self, user_ref: str) -> Place:
         place = self._places.get(user_ref)
@@ -215,7 +212,11 @@ class Engine:
         if event.kind == Kind.TEXT and len(event.text) > MAX_TEXT * 4:
             event = Event(Kind.TEXT, text=event.text[: MAX_TEXT * 4])
             turn.event = event
-        if event.kind == Kind.TEXT and self.danger.is_danger(event.text[:MAX_TEXT]):
+        if (
+            event.kind == Kind.TEXT
+            and not self._is_button_text(turn)
+            and self.danger.is_danger(event.text[:MAX_TEXT])
+        ):
             self._emergency_advice(turn)
             turn.danger_shown = True
         if event.kind == Kind.COMMAND:
@@ -240,6 +241,14 @@ class Engine:
         else:
             turn.say("bot.cannot_keep_this")
             await self._present_current(turn)
+
+    def _is_button_text(self, turn: Turn) -> bool:
+        """Is this typed text the label or number of a button on the user's screen?"""
+        step = self._current_step(turn)
+        if step is None:
+            return False
+        buttons = self._buttons(turn.place, step)
+        return self._match_button(_norm(turn.event.text), buttons) is not None
 
     async def _command(self, turn: Turn) -> None:
         name = turn.event.command
@@ -314,7 +323,7 @@ class Engine:
             turn.say("bot.empty_message")
             await self._present_current(turn)
             return
-        buttons = self._buttons(turn.place.flow or "", step)
+        buttons = self._buttons(turn.place, step)
         if turn.event.kind == Kind.TEXT:
             chosen = self._match_button(typed, buttons)
             if chosen is not None:
@@ -390,7 +399,7 @@ class Engine:
 
     async def _fire(self, turn: Turn, step: Step, trigger: str) -> None:
         machine = self.machines[turn.place.flow or ""]
-        dest = machine.fire(turn.user_ref, step.id, trigger)
+        dest = machine.fire(step.id, trigger)
         await self._arrive(turn, dest)
 
     async def _arrive(self, turn: Turn, dest: str) -> None:
@@ -448,7 +457,7 @@ class Engine:
                 if self._current_step(turn) is not step:
                     return  # the action moved the user itself
                 machine = self.machines[turn.place.flow or ""]
-                dest = machine.fire(turn.user_ref, step.id, "next")
+                dest = machine.fire(step.id, "next")
                 if dest.startswith(EXIT):
                     await self._arrive(turn, dest)
                     return
@@ -461,7 +470,7 @@ class Engine:
             # a screen with only `next`: show it and move on
             self._show(turn, step)
             machine = self.machines[turn.place.flow or ""]
-            dest = machine.fire(turn.user_ref, step.id, "next")
+            dest = machine.fire(step.id, "next")
             if dest.startswith(EXIT):
                 await self._arrive(turn, dest)
                 return
@@ -499,12 +508,18 @@ class Engine:
             text, found = self.catalog.render(key, slot_values)
             texts.append(text)
             cards.extend(c for c in found if c not in cards)
-        buttons = self._buttons(flow, step)
+        buttons = self._buttons(turn.place, step)
         turn.replies.append(
             Reply(text="\n\n".join(texts), buttons=buttons, contacts=cards, screen=step.interactive)
         )
 
-    def _buttons(self, flow: str, step: Step) -> list[Button]:
+    def _buttons(self, place: Place, step: Step) -> list[Button]:
+        """The buttons of a screen: its own, then emergency, Back and Menu, always last.
+
+        Emergency is left out only where the screen already leads to the emergency advice
+        (inside it, or an option into it); Back only where there is nothing to go back to.
+        """
+        flow = place.flow or ""
         token = _token(flow, step.id)
         label = self.catalog.text
         buttons: list[Button] = []
@@ -519,11 +534,13 @@ class Engine:
             ]
         if step.kind == "question" and step.optional:
             buttons.append(Button(label("btn.skip"), GLOBAL_SKIP))
-        if step.kind == "action" or not step.interactive:
+        if not step.interactive:
             return buttons
-        if flow != "emergency":
+        leads_to_emergency = any(o.target.flow == "emergency" for o in step.options)
+        if flow != "emergency" and not leads_to_emergency:
             buttons.append(Button(label("btn.emergency"), GLOBAL_EMERGENCY))
-        buttons.append(Button(label("btn.back"), GLOBAL_BACK))
+        if len(place.history) >= 2:
+            buttons.append(Button(label("btn.back"), GLOBAL_BACK))
         if flow != "menu":
             buttons.append(Button(label("btn.menu"), GLOBAL_MENU))
         return buttons

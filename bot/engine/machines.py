@@ -2,17 +2,17 @@
 
 A user's place is plain data (flow, step, slots) kept in the store. To move a user, the engine
 asks the flow's machine to fire a trigger from the user's step; the machine answers with the
-destination state. Models ("cursors") are kept in a small bounded set per machine, because
-`Machine.add_model` binds every trigger onto the model and scans a plain list, so it must not
-run for every message nor grow without bound.
+destination state. `Machine.add_model` binds every trigger and state onto the model (about
+130 us for our flows) and scans a plain list, so it must not run per message or per user: each
+machine keeps ONE resident model, a cursor, set to the user's step just before the trigger.
+`fire` has no `await` inside and the machine has no async callbacks, so no other user's event
+can run between setting the cursor and reading the destination.
 
 Machine states are the flow's step ids, plus exit states whose names start with `>` (which ids
 cannot contain): `>menu`, `>end`, and `>flow>ID>STEP` for a jump into another flow.
 """
 
 from __future__ import annotations
-
-from collections import OrderedDict
 
 from transitions import Machine
 
@@ -63,9 +63,9 @@ def step_triggers(step: Step) -> list[tuple[str, Target]]:
 
 
 class CompiledFlow:
-    """A flow's machine plus a bounded set of cursors, one per recently active user."""
+    """A flow's machine plus its one cursor."""
 
-    def __init__(self, flow: Flow, max_cursors: int = 2048) -> None:
+    def __init__(self, flow: Flow) -> None:
         self.flow = flow
         states: list[str] = list(flow.steps)
         transitions: list[dict[str, str]] = []
@@ -83,38 +83,16 @@ class CompiledFlow:
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
-        self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
-        self._max = max_cursors
-
-    def _cursor(self, user_ref: str, step: str) -> _Cursor:
-        cursor = self._cursors.get(user_ref)
-        if cursor is None:
-            cursor = _Cursor()
-            self.machine.add_model(cursor, initial=step)
-            self._cursors[user_ref] = cursor
-            if len(self._cursors) > self._max:
-                _, oldest = self._cursors.popitem(last=False)
-                self.machine.remove_model(oldest)
-        else:
-            self._cursors.move_to_end(user_ref)
-            cursor.state = step  # the store is the truth; the cursor only follows it
-        return cursor
+        self._cursor = _Cursor()
+        self.machine.add_model(self._cursor, initial=flow.start)
 
     def can_fire(self, step: str, trigger: str) -> bool:
         event = self.machine.events.get(trigger)
         return event is not None and step in event.transitions
 
-    def fire(self, user_ref: str, step: str, trigger: str) -> str:
-        """Fire `trigger` from `step` for this user; return the destination state."""
-        cursor = self._cursor(user_ref, step)
+    def fire(self, step: str, trigger: str) -> str:
+        """Fire `trigger` from `step`; return the destination state (a step or an exit)."""
+        cursor = self._cursor
+        cursor.state = step  # the store is the truth; the cursor only stands in for this user
         cursor.trigger(trigger)  # type: ignore[attr-defined]
         return cursor.state
-
-    def forget(self, user_ref: str) -> None:
-        cursor = self._cursors.pop(user_ref, None)
-        if cursor is not None:
-            self.machine.remove_model(cursor)
-
-    @property
-    def resident(self) -> int:
-        return len(self._cursors)

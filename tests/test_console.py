@@ -1,0 +1,83 @@
+"""The console chat, driven as a real subprocess over stdin and stdout."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def run_chat(data_dir: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args, "--data-dir", str(data_dir)],
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_bare_command_starts_console_and_walks_a_flow(tmp_path: Path) -> None:
+    result = run_chat(tmp_path, ["No, not right now", "Unwanted calls", "/quit"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("No TELEGRAM_BOT_TOKEN set: starting the console chat.")
+    assert "Are you in danger right now?" in out
+    assert "  1. " in out  # buttons are numbered
+    assert "What would help right now?" in out
+    assert "hello" in out.lower()  # the first unwanted-calls screen: answer with 'hello'
+    assert out.rstrip().endswith("Goodbye. Your place is kept for next time.")
+    assert result.stderr == ""
+
+
+def test_numbers_emergency_and_contacts(tmp_path: Path) -> None:
+    result = run_chat(tmp_path, ["2", "/emergency", "/quit"], "chat")
+    out = result.stdout
+    assert "Call 999 now." in out
+    assert "☎  " in out and ": 999" in out  # the number offered as a contact card
+
+
+def test_ctrl_d_exits_cleanly_and_place_is_kept(tmp_path: Path) -> None:
+    first = run_chat(tmp_path, ["2", "Unwanted calls"], "chat")  # stdin ends: Ctrl-D
+    assert first.returncode == 0
+    assert "Goodbye" in first.stdout
+    second = run_chat(tmp_path, ["/quit"], "chat")
+    # a returning user sees help and the screen they were on, not the welcome
+    assert "Are you in danger right now?" not in second.stdout
+    assert "hello" in second.stdout.lower()
+
+
+def test_ctrl_c_exits_cleanly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--data-dir", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    seen = ""
+    while "(type a number" not in seen and time.monotonic() < deadline:
+        seen += proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Goodbye" in out
+    assert "Traceback" not in err
+
+
+def test_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = run_chat(not_a_dir, [], "chat")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "SAFETY_BOT_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
