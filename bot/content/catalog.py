@@ -79,6 +79,10 @@ class Catalog:
 
         return PLACEHOLDER_RE.sub(fill, item.text).strip(), cards
 
+    def uses_slots(self, key: str) -> bool:
+        """Does this text show something the user gave (so it cannot be cached for everyone)?"""
+        return "{slot:" in self.texts[key].text
+
     def text(self, key: str, slots: dict[str, str] | None = None) -> str:
         return self.render(key, slots)[0]
 

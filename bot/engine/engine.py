@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.content.catalog import Catalog
+from bot.content.catalog import Catalog, ContactCard
 from bot.engine.actions import ActionFailed, Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.events import MAX_TEXT, Button, Document, Event, Kind, Reply
@@ -162,6 +162,10 @@ class Engine:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.machines = {fid: CompiledFlow(f) for fid, f in project.flows.items()}
         self._places: OrderedDict[str, Place] = OrderedDict()
+        # rendered screens without user data, by (flow, step, has Back): the same for everyone
+        self._screens: dict[
+            tuple[str, str, bool], tuple[str, tuple[Button, ...], tuple[ContactCard, ...]]
+        ] = {}
         self._max_places = max_cached_places
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -500,17 +504,30 @@ class Engine:
 
     def _show(self, turn: Turn, step: Step) -> None:
         flow = turn.place.flow or ""
-        slot_values = {name: entry["d"] for name, entry in turn.place.slots.get(flow, {}).items()}
-        texts: list[str] = []
-        cards = []
-        keys = list(step.say) + ([step.ask] if step.ask else [])
-        for key in keys:
-            text, found = self.catalog.render(key, slot_values)
-            texts.append(text)
-            cards.extend(c for c in found if c not in cards)
-        buttons = self._buttons(turn.place, step)
+        has_back = len(turn.place.history) >= 2
+        cached = self._screens.get((flow, step.id, has_back))
+        if cached is None:
+            slot_values = {
+                name: entry["d"] for name, entry in turn.place.slots.get(flow, {}).items()
+            }
+            texts: list[str] = []
+            cards: list[ContactCard] = []
+            keys = [*step.say, *([step.ask] if step.ask else [])]
+            for key in keys:
+                text, found = self.catalog.render(key, slot_values)
+                texts.append(text)
+                cards.extend(c for c in found if c not in cards)
+            cached = ("\n\n".join(texts), tuple(self._buttons(turn.place, step)), tuple(cards))
+            if not any(self.catalog.uses_slots(key) for key in keys):
+                self._screens[(flow, step.id, has_back)] = cached  # same for every user
+        text, buttons, cards_shown = cached
         turn.replies.append(
-            Reply(text="\n\n".join(texts), buttons=buttons, contacts=cards, screen=step.interactive)
+            Reply(
+                text=text,
+                buttons=list(buttons),
+                contacts=list(cards_shown),
+                screen=step.interactive,
+            )
         )
 
     def _buttons(self, place: Place, step: Step) -> list[Button]:

@@ -16,6 +16,7 @@ from bot.store.crypto import Cipher, user_ref
 from bot.store.db import Database
 
 MAX_BATCH = 500
+MAX_CACHED_REFS = 50_000
 
 
 class ConversationStore:
@@ -23,13 +24,19 @@ class ConversationStore:
         self.db = db
         self.cipher = cipher
         self._ref_key = ref_key
+        self._refs: dict[str, str] = {}  # channel id -> pseudonym, so the HMAC runs once a user
         self._pending: dict[str, tuple[bytes, list[asyncio.Future[None]]]] = {}
         self._wakeup = asyncio.Event()
         self._drained = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
 
     def user_ref(self, user_id: str) -> str:
-        return user_ref(self._ref_key, user_id)
+        ref = self._refs.get(user_id)
+        if ref is None:
+            if len(self._refs) >= MAX_CACHED_REFS:
+                self._refs.clear()
+            ref = self._refs[user_id] = user_ref(self._ref_key, user_id)
+        return ref
 
     async def load_place(self, ref: str) -> dict[str, Any] | None:
         pending = self._pending.get(ref)
