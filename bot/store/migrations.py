@@ -21,6 +21,49 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        "incident journal: incidents, append-only revisions, sealed files (bot/store/incidents.py)",
+        [
+            """CREATE TABLE incidents (
+                id INTEGER PRIMARY KEY,        -- random, so ids in buttons reveal no count
+                user_ref TEXT NOT NULL,        -- the owner's pseudonym; checked on every id
+                number INTEGER NOT NULL,       -- the user's own numbering: 1, 2, 3...
+                recorded_at TEXT NOT NULL,     -- UTC ISO: when it was first recorded
+                draft_key TEXT,                -- one incident per confirmed draft
+                UNIQUE (user_ref, number),
+                UNIQUE (user_ref, draft_key)
+            )""",
+            """CREATE TABLE incident_revisions (
+                id INTEGER PRIMARY KEY,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+                user_ref TEXT NOT NULL,
+                revision INTEGER NOT NULL,     -- 1 is the original record
+                recorded_at TEXT NOT NULL,     -- UTC ISO: when this revision was written
+                kind TEXT NOT NULL,            -- original | correction | note | police
+                body BLOB NOT NULL,            -- sealed JSON
+                UNIQUE (incident_id, revision)
+            )""",
+            "CREATE INDEX incident_revisions_user ON incident_revisions (user_ref, incident_id)",
+            """CREATE TABLE incident_files (
+                id INTEGER PRIMARY KEY,        -- random; the sealed file is <user_ref>/<id>.bin
+                user_ref TEXT NOT NULL,
+                incident_id INTEGER REFERENCES incidents (id) ON DELETE CASCADE,  -- NULL: waiting
+                added_at TEXT NOT NULL,        -- UTC ISO
+                size INTEGER NOT NULL,
+                meta BLOB NOT NULL             -- sealed JSON: name, type, SHA-256, forwarded from
+            )""",
+            "CREATE INDEX incident_files_user ON incident_files (user_ref, incident_id)",
+            """CREATE TRIGGER incident_revisions_append_only BEFORE UPDATE ON incident_revisions
+            BEGIN SELECT RAISE(ABORT, 'incident revisions are append-only'); END""",
+            """CREATE TRIGGER incidents_append_only BEFORE UPDATE ON incidents
+            BEGIN SELECT RAISE(ABORT, 'incidents are append-only'); END""",
+            """CREATE TRIGGER incident_files_link_once BEFORE UPDATE ON incident_files
+            WHEN OLD.incident_id IS NOT NULL OR NEW.id != OLD.id OR NEW.user_ref != OLD.user_ref
+                OR NEW.meta != OLD.meta OR NEW.size != OLD.size
+            BEGIN SELECT RAISE(ABORT, 'a linked file cannot be moved or changed'); END""",
+        ],
+    ),
 ]
 
 
