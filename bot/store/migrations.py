@@ -64,6 +64,19 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             BEGIN SELECT RAISE(ABORT, 'a linked file cannot be moved or changed'); END""",
         ],
     ),
+    (
+        3,
+        "chat message ids for the Telegram quick exit /clear, kept 48 hours (bot/store/messages.py)",
+        [
+            """CREATE TABLE chat_messages (
+                chat_ref TEXT NOT NULL,        -- keyed hash of the chat id, never the id itself
+                message_id INTEGER NOT NULL,
+                sent_at INTEGER NOT NULL,      -- unix seconds; rows older than 48 hours are purged
+                PRIMARY KEY (chat_ref, message_id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX chat_messages_sent_at ON chat_messages (sent_at)",
+        ],
+    ),
 ]
 
 
