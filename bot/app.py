@@ -55,7 +55,7 @@ async def open_app(settings: Settings, registry: Registry | None = None) -> App:
     db_path = settings.data_dir / DB_FILE_NAME
     key = load_or_create_key(settings.data_dir, settings.key, db_path.exists())
     cipher = Cipher(key)
-    db = await Database.open(db_path)
+    db = await Database.open(db_path, settings.busy_timeout_ms)
     try:
         ref_key = await unlock(db, cipher)
     except BaseException:

@@ -22,6 +22,7 @@ class Settings:
     flows_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "flows")
     content_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "content")
     key: str | None = None  # SAFETY_BOT_KEY (base64); else the key file in data_dir
+    busy_timeout_ms: int = 5000  # SAFETY_BOT_BUSY_TIMEOUT_MS: how long a write waits on a lock
 
     @classmethod
     def from_env(
@@ -40,6 +41,12 @@ class Settings:
             region=(region or env.get("SAFETY_BOT_REGION") or "cheshire").strip().lower(),
             key=env.get("SAFETY_BOT_KEY") or None,
         )
+        raw_timeout = env.get("SAFETY_BOT_BUSY_TIMEOUT_MS", "5000")
+        if not raw_timeout.isdigit():
+            raise SettingError(
+                f"SAFETY_BOT_BUSY_TIMEOUT_MS: '{raw_timeout}' is not a whole number of ms"
+            )
+        settings.busy_timeout_ms = int(raw_timeout)
         if flows_dir or env.get("SAFETY_BOT_FLOWS_DIR"):
             settings.flows_dir = Path(flows_dir or env["SAFETY_BOT_FLOWS_DIR"]).expanduser()
         if content_dir or env.get("SAFETY_BOT_CONTENT_DIR"):

@@ -36,6 +36,7 @@ SKIP_WORDS = {"skip", "pass", "next", "dont know", "don't know", "not sure"}
 MAX_HISTORY = 30
 MAX_HOPS = 40  # steps entered in one turn without waiting for the user (guards a loop)
 PLACE_VERSION = 1
+SHOWN_BUTTONS = "_shown_buttons"  # place.data: a feature's buttons shown last, as [label, data]
 
 
 class ConversationStore(Protocol):
@@ -46,6 +47,8 @@ class ConversationStore(Protocol):
     async def load_place(self, user_ref: str) -> dict[str, Any] | None: ...
 
     async def save_place(self, user_ref: str, place: dict[str, Any]) -> None: ...
+
+    async def delete_place(self, user_ref: str) -> None: ...
 
 
 @dataclass(eq=False)
@@ -90,6 +93,7 @@ class Turn:
         self.replies: list[Reply] = []
         self.now = engine.clock()
         self.danger_shown = False
+        self.drop_place = False  # set once the user's data was erased: do not save the place again
 
     @property
     def services(self) -> dict[str, Any]:
@@ -179,11 +183,49 @@ class Engine:
             lock = asyncio.Lock()
             self._locks[user_ref] = lock
         async with lock:
-            place = await self._load(user_ref)
+            try:
+                place = await self._load(user_ref)
+            except Exception as exc:  # noqa: BLE001 - the store is down: still answer, calmly
+                return self._store_failed(None, event, exc)
             turn = Turn(self, user_ref, place, event)
             await self._dispatch(turn)
-            await self.store.save_place(user_ref, place.to_dict())
+            if turn.drop_place:
+                self.forget(user_ref)
+                return turn.replies
+            self._keep_feature_buttons(turn)
+            try:
+                await self.store.save_place(user_ref, place.to_dict())
+            except Exception as exc:  # noqa: BLE001 - e.g. database locked, disk full
+                self._places.pop(user_ref, None)  # next event reloads the last committed place
+                return self._store_failed(turn, event, exc)
             return turn.replies
+
+    def _store_failed(self, turn: Turn | None, event: Event, exc: Exception) -> list[Reply]:
+        """The store failed: say so calmly, keep nothing half-done, and never drop the 999 advice."""
+        log.error("conversation store failed: %s", type(exc).__name__)
+        replies: list[Reply] = []
+        if turn is not None and turn.danger_shown:
+            replies.append(turn.replies[0])
+        elif (
+            turn is None
+            and event.kind == Kind.TEXT
+            and self.danger.is_danger(event.text[:MAX_TEXT])
+        ):
+            scratch = Turn(self, "", Place(), event)
+            self._emergency_advice(scratch)
+            replies.extend(scratch.replies)
+        text, cards = self.catalog.render("bot.save_failed")
+        replies.append(Reply(text=text, contacts=cards))
+        return replies
+
+    def _keep_feature_buttons(self, turn: Turn) -> None:
+        """Remember the last buttons shown when a feature made them (not a step), so that typing
+        a button's number or label (the console) picks from what the user actually sees."""
+        last = next((r for r in reversed(turn.replies) if r.buttons), None)
+        if last is not None and any(self.registry.button_handler_for(b.data) for b in last.buttons):
+            turn.place.data[SHOWN_BUTTONS] = [[b.label, b.data] for b in last.buttons]
+        else:
+            turn.place.data.pop(SHOWN_BUTTONS, None)
 
     async def place_of(self, user_id: str) -> Place:
         return await self._load(self.store.user_ref(user_id))
@@ -226,6 +268,11 @@ class Engine:
         if event.kind == Kind.COMMAND:
             await self._command(turn)
             return
+        if event.kind == Kind.BUTTON:
+            handler = self.registry.button_handler_for(event.data)
+            if handler is not None:
+                await handler(turn)
+                return
         if turn.place.flow is None:
             if event.kind == Kind.BUTTON and event.data == GLOBAL_EMERGENCY:
                 await self._enter(turn, "emergency")
@@ -328,6 +375,9 @@ class Engine:
             await self._present_current(turn)
             return
         buttons = self._buttons(turn.place, step)
+        shown = turn.place.data.get(SHOWN_BUTTONS)
+        if shown and turn.event.kind == Kind.TEXT:
+            buttons = [Button(label, data) for label, data in shown]
         if turn.event.kind == Kind.TEXT:
             chosen = self._match_button(typed, buttons)
             if chosen is not None:

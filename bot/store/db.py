@@ -27,7 +27,6 @@ class StoreError(Exception):
 
 
 PRAGMAS = (
-    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
@@ -42,10 +41,11 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             for pragma in PRAGMAS:
                 await conn.execute(pragma)
             db = cls(path, conn)
