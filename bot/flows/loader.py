@@ -287,6 +287,22 @@ def _check_flow(
             problem(step.line, "dead end: a screen needs 'options' or 'next'", step.id)
         if step.kind in ("question", "action") and not step.next and not yesno_both:
             problem(step.line, f"dead end: a {step.kind} step needs 'next'", step.id)
+    # a chain of steps that never waits for the user must end somewhere
+    for step in flow.steps.values():
+        chain: list[str] = []
+        current: Step | None = step
+        while current is not None and not current.interactive and current.next:
+            if current.id in chain:
+                if current.id == step.id:
+                    problem(
+                        step.line,
+                        "loop: " + " -> ".join([*chain, step.id]) + " never waits for the user",
+                        step.id,
+                    )
+                break
+            chain.append(current.id)
+            target = current.next
+            current = flow.steps.get(target.step) if target.step and not target.flow else None
     # reachability within the flow, from its start
     seen: set[str] = set()
     todo = [flow.start] if flow.start in flow.steps else []
