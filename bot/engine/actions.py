@@ -37,6 +37,9 @@ class Registry:
     text_fallback: Callable[[Turn], Awaitable[bool]] | None = None
     # Called for attachments (photos, files...) outside a question that takes them.
     attachment_handler: Callable[[Turn], Awaitable[bool]] | None = None
+    # Buttons that are not a flow step's, by the prefix of their data (e.g. "j:" for the journal):
+    # a feature's own screens (lists, confirmations). The handler reads `turn.event.data`.
+    button_handlers: dict[str, CommandHandler] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)
 
     def action(self, name: str) -> Callable[[Action], Action]:
@@ -55,3 +58,18 @@ class Registry:
 
     def command_opens_flow(self, name: str, flow: str) -> None:
         self.command_flows[name] = flow
+
+    def button(self, prefix: str) -> Callable[[CommandHandler], CommandHandler]:
+        """Handle buttons whose data starts with `prefix` (not ones the engine makes for steps)."""
+
+        def register(fn: CommandHandler) -> CommandHandler:
+            self.button_handlers[prefix] = fn
+            return fn
+
+        return register
+
+    def button_handler_for(self, data: str) -> CommandHandler | None:
+        for prefix, handler in self.button_handlers.items():
+            if data.startswith(prefix):
+                return handler
+        return None

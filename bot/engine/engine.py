@@ -298,8 +298,15 @@ class Engine:
         step = self._current_step(turn)
         if step is None:
             return False
-        buttons = self._buttons(turn.place, step)
+        buttons = self._typed_buttons(turn, step)
         return self._match_button(_norm(turn.event.text), buttons) is not None
+
+    def _typed_buttons(self, turn: Turn, step: Step) -> list[Button]:
+        """The buttons a typed number or label picks from: a feature's, if it showed some last."""
+        shown = turn.place.data.get(SHOWN_BUTTONS)
+        if shown:
+            return [Button(label, data) for label, data in shown]
+        return self._buttons(turn.place, step)
 
     async def _command(self, turn: Turn) -> None:
         name = turn.event.command
@@ -374,10 +381,7 @@ class Engine:
             turn.say("bot.empty_message")
             await self._present_current(turn)
             return
-        buttons = self._buttons(turn.place, step)
-        shown = turn.place.data.get(SHOWN_BUTTONS)
-        if shown and turn.event.kind == Kind.TEXT:
-            buttons = [Button(label, data) for label, data in shown]
+        buttons = self._typed_buttons(turn, step)
         if turn.event.kind == Kind.TEXT:
             chosen = self._match_button(typed, buttons)
             if chosen is not None:
