@@ -90,6 +90,41 @@ def raw_baseline(project, trace: list, users: int) -> list[float]:  # noqa: ANN0
     return lat
 
 
+class MemoryStore:
+    """No store at all: isolates the engine's own cost (dispatch, trigger, rendering)."""
+
+    def __init__(self) -> None:
+        self.places: dict[str, dict] = {}
+
+    def user_ref(self, user_id: str) -> str:
+        return user_id
+
+    async def load_place(self, ref: str) -> dict | None:
+        return self.places.get(ref)
+
+    async def save_place(self, ref: str, place: dict) -> None:
+        self.places[ref] = place
+
+
+async def engine_only(project, trace_users: int, steps: int) -> float:  # noqa: ANN001
+    """Seconds per event for the same walk with the store replaced by a dict."""
+    from bot.engine.engine import Engine
+
+    registry = build_registry()
+    engine = Engine(project, registry, MemoryStore())
+
+    class Shim:
+        pass
+
+    shim = Shim()
+    shim.engine = engine
+    lat: list[float] = []
+    t0 = time.perf_counter()
+    for n in range(trace_users):
+        await walk(shim, f"mem:{n}", steps, random.Random(n), [], lat)
+    return (time.perf_counter() - t0) / len(lat)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=10_000)
@@ -137,6 +172,11 @@ async def main() -> None:
     )
     print(
         f"ratio (our cost per event / raw trigger cost): {ours_cost / base_cost:.1f}x (target <= 3x)"
+    )
+    mem_cost = await engine_only(project, min(args.users, 2000), args.steps)
+    print(
+        f"engine alone (store replaced by a dict, sequential): cost {mem_cost * 1e6:.1f} us/event, "
+        f"ratio to raw trigger {mem_cost / base_cost:.1f}x"
     )
 
 
