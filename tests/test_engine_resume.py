@@ -91,3 +91,18 @@ async def test_wrong_key_refuses_and_missing_key_refuses(
     key_file.write_bytes(original)
     app = await open_app(mini_settings, mini_registry([]))
     await app.close()
+
+
+async def test_place_cache_is_bounded_and_evicted_users_resume(mini_settings: Settings) -> None:
+    app = await open_app(mini_settings, mini_registry([]))
+    try:
+        app.engine._max_places = 50
+        users = [ChatClient(app.engine, f"b:{n}") for n in range(200)]
+        for user in users:
+            await user.send("/menu")
+            await user.click("Advice")
+        assert len(app.engine._places) <= 50
+        await users[0].send("More")  # long evicted from memory: read back from the store
+        assert "Second advice screen." in users[0].text
+    finally:
+        await app.close()
