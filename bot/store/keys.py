@@ -17,8 +17,14 @@ CHECK_PLAINTEXT = b"safety-bot key check v1"
 async def unlock(db: Database, cipher: Cipher) -> bytes:
     """Check the key against the database (first run: record it); return the pseudonym key."""
     rows = dict(
-        await db.fetchall("SELECT name, value FROM meta WHERE name IN ('key_check', 'ref_key')")
+        await db.fetchall(
+            "SELECT name, value FROM meta WHERE name IN ('key_check', 'ref_key', 'key_rotation')"
+        )
     )
+    if "key_rotation" in rows:  # written by `safety-bot rotate-key` until it finishes
+        raise KeyProblem(
+            f"a key rotation of {db.path} is unfinished: run `safety-bot rotate-key` to finish it"
+        )
     if not rows:
         ref_key = secrets.token_bytes(KEY_BYTES)
         async with db.transaction() as conn:

@@ -1,0 +1,302 @@
+"""`safety-bot doctor`: check a deployment without changing it, and say what to fix.
+
+Nothing here writes: the database is opened read-only (no migrations), no key is created, and the
+token is never printed. Exit code 0 when nothing failed (warnings allowed; `--strict` counts them),
+1 when something must be fixed before the bot can run safely.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bot.engine.actions import Registry
+from bot.flows.problems import ProjectInvalid
+from bot.ops.checks import check_data_dir_private, check_token_format
+from bot.settings import Settings
+from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
+from bot.store.db import DB_FILE_NAME
+from bot.store.keys import CHECK_PLAINTEXT
+from bot.store.migrations import MIGRATIONS
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+PENDING_KEY_SUFFIX = ".new"  # rotate-key keeps the new key in secret.key.new until the switch
+ROTATION_MARKER = "key_rotation"  # meta row present while a rotation is unfinished
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: str  # OK, WARN or FAIL
+    area: str
+    message: str
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+
+    def add(self, status: str, area: str, message: str) -> None:
+        self.findings.append(Finding(status, area, message))
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status == FAIL for f in self.findings)
+
+    @property
+    def warned(self) -> bool:
+        return any(f.status == WARN for f in self.findings)
+
+    def exit_code(self, strict: bool = False) -> int:
+        return 1 if self.failed or (strict and self.warned) else 0
+
+    def render(self) -> str:
+        lines = [f"  {f.status:<4}  {f.area:<9} {f.message}" for f in self.findings]
+        fails = sum(f.status == FAIL for f in self.findings)
+        warns = sum(f.status == WARN for f in self.findings)
+        if fails:
+            lines.append(f"{fails} problem(s) to fix, {warns} warning(s).")
+        elif warns:
+            lines.append(f"No problems; {warns} warning(s).")
+        else:
+            lines.append("All checks passed.")
+        return "\n".join(lines)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def check_settings(settings: Settings, report: Report) -> None:
+    report.add(
+        OK,
+        "settings",
+        f"data dir {settings.data_dir}, region {settings.region}, flows {settings.flows_dir}, "
+        f"content {settings.content_dir}",
+    )
+
+
+def check_telegram(env: dict[str, str], report: Report) -> None:
+    token = env.get("TELEGRAM_BOT_TOKEN", "")
+    if not token:
+        report.add(WARN, "telegram", "TELEGRAM_BOT_TOKEN is not set: `run` cannot start")
+    else:
+        problem = check_token_format(token)
+        if problem:
+            report.add(FAIL, "telegram", problem)
+        else:
+            report.add(OK, "telegram", "TELEGRAM_BOT_TOKEN is set and well-formed (not shown)")
+    for name in ("TELEGRAM_API_ROOT", "TELEGRAM_WEBHOOK_URL"):
+        value = env.get(name)
+        if value:
+            url = urlparse(value)
+            if url.scheme not in ("http", "https") or not url.netloc:
+                report.add(FAIL, "telegram", f"{name} must be an http(s) URL, got '{value}'")
+            elif name == "TELEGRAM_WEBHOOK_URL" and url.scheme != "https":
+                report.add(FAIL, "telegram", f"{name} must use https: Telegram only calls https")
+            else:
+                report.add(OK, "telegram", f"{name} = {url.scheme}://{url.netloc}")
+
+
+def check_data_dir(settings: Settings, report: Report) -> None:
+    data_dir = settings.data_dir
+    if not data_dir.exists():
+        report.add(WARN, "data dir", f"{data_dir} does not exist yet: the bot creates it (0700)")
+        return
+    problem = check_data_dir_private(data_dir)
+    if problem:
+        report.add(WARN, "data dir", problem)
+    else:
+        report.add(OK, "data dir", f"{data_dir} is private (mode {_mode(data_dir):04o})")
+    loose = [
+        f"{p.name} ({_mode(p):04o})"
+        for p in sorted(data_dir.iterdir())
+        if p.is_file() and p.name != KEY_FILE_NAME and _mode(p) & 0o077
+    ]
+    if loose:
+        report.add(
+            WARN,
+            "data dir",
+            "files others could read if the dir were opened: " + ", ".join(loose),
+        )
+
+
+def check_key(settings: Settings, report: Report) -> Cipher | None:
+    """Check where the key comes from; return a cipher for it when one is usable."""
+    key_path = settings.data_dir / KEY_FILE_NAME
+    db_exists = (settings.data_dir / DB_FILE_NAME).exists()
+    pending = key_path.with_name(KEY_FILE_NAME + PENDING_KEY_SUFFIX)
+    if pending.exists():
+        report.add(
+            WARN,
+            "key",
+            f"{pending} exists: a key rotation is unfinished or waiting for SAFETY_BOT_KEY to "
+            "be updated; run `safety-bot rotate-key` to finish it",
+        )
+    if settings.key:
+        try:
+            key = decode_key(settings.key, "SAFETY_BOT_KEY")
+        except KeyProblem as exc:
+            report.add(FAIL, "key", str(exc))
+            return None
+        report.add(OK, "key", "from SAFETY_BOT_KEY (not shown)")
+        if key_path.exists():
+            report.add(WARN, "key", f"{key_path} is ignored because SAFETY_BOT_KEY is set")
+        return Cipher(key)
+    if not key_path.exists():
+        if db_exists:
+            report.add(
+                FAIL,
+                "key",
+                f"the database exists but its key is missing (no SAFETY_BOT_KEY, no {key_path}): "
+                "the data cannot be read without it; restore the key from your backup",
+            )
+        else:
+            report.add(WARN, "key", f"no key yet: the bot creates {key_path} (0600) on first start")
+        return None
+    mode = _mode(key_path)
+    st = key_path.stat()
+    if mode & 0o077:
+        report.add(
+            FAIL,
+            "key",
+            f"{key_path} has mode {mode:04o}: only the bot may read it. Fix: chmod 600 {key_path}",
+        )
+    elif hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        report.add(WARN, "key", f"{key_path} belongs to uid {st.st_uid}, not this user")
+    try:
+        key = decode_key(key_path.read_text(encoding="ascii"), str(key_path))
+    except (KeyProblem, OSError, UnicodeDecodeError) as exc:
+        report.add(FAIL, "key", f"{key_path} cannot be read as a key: {exc}")
+        return None
+    if not mode & 0o077:
+        report.add(OK, "key", f"{key_path} (mode {mode:04o})")
+    return Cipher(key)
+
+
+def open_readonly(db_path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def check_database(settings: Settings, report: Report, cipher: Cipher | None, quick: bool) -> None:
+    db_path = settings.data_dir / DB_FILE_NAME
+    if not db_path.exists():
+        report.add(OK, "database", "none yet: created (and migrated) on first start")
+        return
+    try:
+        conn = open_readonly(db_path)
+    except sqlite3.Error as exc:
+        report.add(FAIL, "database", f"{db_path} cannot be opened: {exc}")
+        return
+    try:
+        pragma = "quick_check" if quick else "integrity_check"
+        rows = conn.execute(f"PRAGMA {pragma}").fetchall()
+        result = "; ".join(str(r[0]) for r in rows[:5])
+        if result == "ok":
+            report.add(OK, "database", f"{db_path}: PRAGMA {pragma} ok")
+        else:
+            report.add(FAIL, "database", f"{db_path}: PRAGMA {pragma}: {result}")
+            return
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        newest = max(v for v, _, _ in MIGRATIONS)
+        if version > newest:
+            report.add(
+                FAIL,
+                "database",
+                f"schema version {version} is newer than this bot knows ({newest}): upgrade the bot",
+            )
+        elif version < newest:
+            report.add(
+                OK, "database", f"schema version {version}; start-up migrates it to {newest}"
+            )
+        else:
+            report.add(OK, "database", f"schema version {version} (current)")
+        _check_key_opens(conn, report, cipher)
+    except sqlite3.Error as exc:
+        report.add(FAIL, "database", f"{db_path}: {exc}")
+    finally:
+        conn.close()
+
+
+def _check_key_opens(conn: sqlite3.Connection, report: Report, cipher: Cipher | None) -> None:
+    try:
+        rows = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+    except sqlite3.Error:
+        return  # not migrated yet: nothing sealed
+    if ROTATION_MARKER in rows:
+        report.add(
+            FAIL,
+            "key",
+            "a key rotation is unfinished: the bot will not start until `safety-bot rotate-key` "
+            "finishes it",
+        )
+    check = rows.get("key_check")
+    if check is None or cipher is None:
+        return
+    try:
+        opened = cipher.open(check, b"meta:key_check") == CHECK_PLAINTEXT
+    except KeyProblem:
+        opened = False
+    if opened:
+        report.add(OK, "key", f"the key opens this database (key id {cipher.fingerprint})")
+    elif ROTATION_MARKER not in rows:
+        report.add(
+            FAIL,
+            "key",
+            "the key does not open this database: it was created with another key. Use the key "
+            "from when it was created (SAFETY_BOT_KEY or the key file from your backup)",
+        )
+
+
+def check_flows(settings: Settings, report: Report, registry: Registry | None) -> None:
+    from bot.app import build_registry, load_checked_project
+
+    try:
+        project = load_checked_project(settings, registry or build_registry())
+    except ProjectInvalid as exc:
+        shown = "\n".join(f"            {p}" for p in exc.problems[:10])
+        more = len(exc.problems) - 10
+        tail = (
+            f"\n            ... and {more} more (`safety-bot validate` lists all)"
+            if more > 0
+            else ""
+        )
+        report.add(
+            FAIL, "flows", f"{len(exc.problems)} problem(s) in flows/content:\n{shown}{tail}"
+        )
+        return
+    steps = sum(len(f.steps) for f in project.flows.values())
+    report.add(
+        OK,
+        "flows",
+        f"{len(project.flows)} flows, {steps} steps, {len(project.catalog.texts)} texts: valid",
+    )
+
+
+def run_doctor(
+    settings: Settings,
+    *,
+    quick: bool = False,
+    env: dict[str, str] | None = None,
+    registry: Registry | None = None,
+    extra_checks: list[Callable[[Settings, Report], None]] | None = None,
+) -> Report:
+    """Every check, in the order an operator fixes things. `quick` skips the slow ones."""
+    env = dict(os.environ) if env is None else env
+    report = Report([])
+    check_settings(settings, report)
+    check_telegram(env, report)
+    check_data_dir(settings, report)
+    cipher = check_key(settings, report)
+    check_database(settings, report, cipher, quick)
+    if not quick:
+        check_flows(settings, report, registry)
+    for check in extra_checks or ():
+        check(settings, report)
+    return report
