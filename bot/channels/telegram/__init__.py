@@ -1,0 +1,1 @@
+"""The Telegram channel: turns updates into engine events and replies into Bot API calls."""

@@ -1,0 +1,148 @@
+"""Building the PTB `Application`: token, API root, rate limits, retries, handlers, start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.error import NetworkError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.app import open_app
+from bot.channels.telegram.handlers import Channel, set_commands
+from bot.channels.telegram.logs import event as log_event
+from bot.channels.telegram.processor import PerUserUpdateProcessor
+from bot.settings import Settings
+from bot.store.messages import MessageLog
+
+log = logging.getLogger("bot.telegram")
+
+DEFAULT_API_ROOT = "https://api.telegram.org"
+RATE_LIMIT_RETRIES = 3  # AIORateLimiter's default of 0 would raise RetryAfter instead of waiting
+NETWORK_RETRIES = 3
+NETWORK_BACKOFF_SECONDS = 0.5
+
+
+class RetryingRequest(HTTPXRequest):
+    """HTTPX with network errors retried, waiting 0.5 s, 1 s, 2 s between tries.
+
+    A request whose answer was lost may be sent twice (a message shown twice); that is better than
+    a reply that never arrives. Telegram's own refusals (BadRequest, Forbidden...) are not retried.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        retries: int = NETWORK_RETRIES,
+        backoff: float = NETWORK_BACKOFF_SECONDS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.retries = retries
+        self.backoff = backoff
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                return await super().do_request(*args, **kwargs)
+            except NetworkError as exc:
+                if attempt == self.retries:
+                    raise
+                log_event(
+                    log,
+                    "network_retry",
+                    logging.WARNING,
+                    error=type(exc).__name__,
+                    attempt=attempt + 1,
+                )
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+
+def add_handlers(application: Application, channel: Channel) -> None:
+    """The handlers, in the order they are tried; the first that matches handles the update."""
+    not_private = filters.ChatType.GROUPS | filters.ChatType.CHANNEL
+    private = filters.ChatType.PRIVATE
+    application.add_handlers(
+        [
+            MessageHandler(not_private, channel.someone_writes_in_a_group),
+            ChatMemberHandler(channel.bot_added_to_a_chat, ChatMemberHandler.MY_CHAT_MEMBER),
+            CallbackQueryHandler(channel.user_presses_a_button),
+            MessageHandler(
+                private & filters.UpdateType.EDITED_MESSAGE, channel.user_edits_a_message
+            ),
+            MessageHandler(private & filters.UpdateType.MESSAGE, channel.user_sends_a_message),
+            InlineQueryHandler(channel.user_searches_inline),
+            TypeHandler(object, channel.anything_else),
+        ]
+    )
+    application.add_error_handler(channel.on_error)
+
+
+def build_application(
+    settings: Settings,
+    token: str,
+    api_root: str = DEFAULT_API_ROOT,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
+    set_menu: bool = True,
+) -> tuple[Application, Channel]:
+    """The Application and its Channel; the engine and store open in `post_init`."""
+    channel = Channel()
+
+    async def post_init(application: Application) -> None:
+        app = await open_app(settings)
+        messages = MessageLog(app.db, app.conversations.user_ref)
+        try:
+            await messages.purge_expired()
+        except BaseException:
+            await app.close()
+            raise
+        channel.attach(app, messages)
+        if set_menu:
+            await set_commands(application.bot)
+        log_event(log, "started", flows=len(app.engine.machines), region=settings.region)
+
+    async def post_shutdown(application: Application) -> None:
+        if channel.app is not None and channel.messages is not None:
+            await channel.messages.close()
+            await channel.app.close()
+        log_event(log, "stopped")
+
+    root = api_root.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .request(request or RetryingRequest(connection_pool_size=64))
+        .get_updates_request(get_updates_request or HTTPXRequest())
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    application = builder.build()
+    add_handlers(application, channel)
+    return application, channel
+
+
+ALL_UPDATES = Update.ALL_TYPES

@@ -1,0 +1,472 @@
+"""What happens when a user does something in Telegram, one handler for each kind of thing.
+
+Each handler turns the update into the engine's `Event`, hands it to the engine, and renders the
+`Reply`s as Bot API calls (see `render`). Nothing here decides advice; nothing here stores what a
+user wrote. Only private chats reach the engine: in a group or channel the bot says once that it
+works only in private, stores nothing, and leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from telegram import (
+    InputFile,
+    Message,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.channels.telegram import render
+from bot.channels.telegram.logs import event as log_event
+from bot.channels.telegram.logs import frames
+from bot.engine.events import Attachment, Event, Kind, Reply
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from bot.app import App
+    from bot.store.messages import MessageLog
+
+log = logging.getLogger("bot.telegram")
+
+USER_PREFIX = "tg:"
+MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
+DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
+STALE_DATA = "~stale"  # never an engine token: the engine answers it as a button from an old screen
+
+ONLY_PRIVATE = (
+    "I only work in a private chat, so nothing written here is kept.\n"
+    "Open a private chat with me to use me. I'm leaving this chat now."
+)
+FILE_TOO_BIG = (
+    "That file is bigger than 20 MB, the most Telegram lets me receive.\n"
+    "You could send a smaller copy or a screenshot, or describe it in words."
+)
+FILE_NOT_FETCHED = (
+    "I couldn't receive that file just now. Nothing was lost on your phone.\n"
+    "You could try sending it again in a moment."
+)
+EDITED = (
+    "I can't use changes to a message you already sent.\n"
+    "If something changed, please send it again as a new message."
+)
+STALE_TOAST = "That button is from an older screen."
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on my side. Please try again.\n\nIf you are in danger: {emergency}"
+)
+
+# The command menu; the words are what someone glancing at the phone might see, so kept plain.
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "Start again"),
+    ("emergency", "I'm in danger now"),
+    ("record", "Record what happened"),
+    ("log", "Quick note: /log what happened"),
+    ("incidents", "My records"),
+    ("export", "Get my records as a PDF"),
+    ("clear", "Delete this chat from the phone"),
+    ("delete_my_data", "Delete everything I keep for you"),
+    ("help", "How this works"),
+]
+
+ATTACHMENT_TYPES: tuple[tuple[str, str, str], ...] = (
+    # message attribute, attachment kind, default file name
+    ("photo", "photo", "photo.jpg"),
+    ("document", "document", "document"),
+    ("voice", "voice", "voice.ogg"),
+    ("video", "video", "video.mp4"),
+    ("audio", "audio", "audio"),
+    ("video_note", "video_note", "video_note.mp4"),
+    ("animation", "video", "animation.mp4"),
+)
+
+
+def forwarded_from(message: Message) -> tuple[str | None, object | None]:
+    """The original sender and date of a forwarded message, as Telegram reports them."""
+    origin = message.forward_origin
+    if origin is None:
+        return None, None
+    if isinstance(origin, MessageOriginUser):
+        user = origin.sender_user
+        name = user.full_name + (f" (@{user.username})" if user.username else "")
+    elif isinstance(origin, MessageOriginHiddenUser):
+        name = origin.sender_user_name
+    elif isinstance(origin, MessageOriginChat):
+        name = origin.sender_chat.title or origin.sender_chat.full_name or "a chat"
+    elif isinstance(origin, MessageOriginChannel):
+        name = origin.chat.title or "a channel"
+    else:
+        name = "unknown"
+    return name, origin.date
+
+
+def update_kind(update: object) -> str:
+    if not isinstance(update, Update):
+        return type(update).__name__
+    for name in (
+        "message",
+        "edited_message",
+        "callback_query",
+        "inline_query",
+        "channel_post",
+        "edited_channel_post",
+        "my_chat_member",
+        "chat_member",
+        "poll",
+        "poll_answer",
+        "chosen_inline_result",
+    ):
+        if getattr(update, name, None) is not None:
+            return name
+    return "other"
+
+
+class Channel:
+    """The Telegram side of one running bot. `attach` gives it the engine once it is open."""
+
+    def __init__(self) -> None:
+        self.app: App | None = None
+        self.messages: MessageLog | None = None
+        self._refused: OrderedDict[int, None] = (
+            OrderedDict()
+        )  # chats told "private only", in memory
+
+    def attach(self, app: App, messages: MessageLog) -> None:
+        self.app = app
+        self.messages = messages
+
+    @property
+    def ready(self) -> tuple[App, MessageLog]:
+        if self.app is None or self.messages is None:
+            raise RuntimeError("the Telegram channel is not attached to an app yet")
+        return self.app, self.messages
+
+    def user_hash(self, user_id: int | None) -> str | None:
+        """A per-deployment pseudonym for logs (a keyed hash, not the store's user ref)."""
+        if user_id is None or self.app is None:
+            return None
+        return self.app.conversations.user_ref(f"log:{USER_PREFIX}{user_id}")[:12]
+
+    # ------------------------------------------------------------------ what users do
+
+    async def user_sends_a_message(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """A message in a private chat: text, a command, a file, a location, or something else."""
+        message = update.message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        app, messages = self.ready
+        started = time.perf_counter()
+        messages.note(message.chat_id, [message.message_id])
+        event: Event | None
+        if message.text is not None:
+            event = self._text_event(message)
+            if event.kind == Kind.COMMAND and event.command == "clear":
+                await self.user_clears_the_chat(context.bot, message)
+                self._log_update(update, started, "clear")
+                return
+        elif message.location is not None:
+            loc = message.location
+            event = Event(Kind.LOCATION, location=(loc.latitude, loc.longitude))
+        else:
+            event = await self._attachment_event(context.bot, message)
+            if event is None:
+                self._log_update(update, started, "file_refused")
+                return
+        replies = await app.engine.handle(USER_PREFIX + str(user.id), event)
+        await self.send_replies(context.bot, message.chat_id, replies)
+        self._log_update(update, started, event.kind.value)
+
+    async def user_presses_a_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """A tap on an inline button: answered first, then the engine's screen edits this one."""
+        query = update.callback_query
+        if query is None:
+            return
+        started = time.perf_counter()
+        press = render.parse_callback(query.data)
+        app, _ = self.ready
+        if press.kind == "contact" and press.value not in app.engine.catalog.contacts:
+            press = render.Press("stale")  # a card this deployment does not have (any more)
+        try:  # first thing: the client shows a spinner until the query is answered
+            await query.answer(STALE_TOAST if press.kind == "stale" else None)
+        except BadRequest:
+            pass  # too old to answer: the press is still handled below
+        message = query.message
+        user = update.effective_user
+        if user is None or message is None or message.chat.type != ChatType.PRIVATE:
+            return
+        chat_id = message.chat.id
+        if press.kind == "contact":
+            card = app.engine.catalog.contacts[press.value]
+            sent = await context.bot.send_contact(
+                chat_id, phone_number=render.contact_phone(card), first_name=card.name[:64]
+            )
+            self._note_sent(chat_id, [sent])
+            self._log_update(update, started, "contact")
+            return
+        data = press.value if press.kind == "engine" else STALE_DATA
+        replies = await app.engine.handle(USER_PREFIX + str(user.id), Event.button(data))
+        editable = message if isinstance(message, Message) and press.kind == "engine" else None
+        await self.send_replies(context.bot, chat_id, replies, edit=editable)
+        self._log_update(update, started, press.kind)
+
+    async def user_clears_the_chat(self, bot: Bot, message: Message) -> None:
+        """`/clear`: delete every message of this chat the bot may still delete. Journal untouched."""
+        _, messages = self.ready
+        chat_id = message.chat_id
+        ids = sorted(set(await messages.ids_of(chat_id)) | {message.message_id})
+        for start in range(0, len(ids), DELETE_BATCH):
+            batch = ids[start : start + DELETE_BATCH]
+            try:
+                await bot.delete_messages(chat_id, batch)
+            except BadRequest:
+                for message_id in batch:  # one by one, so one bad id does not keep the rest
+                    try:
+                        await bot.delete_message(chat_id, message_id)
+                    except BadRequest:
+                        pass
+        await messages.forget(chat_id)
+        log_event(log, "chat_cleared", messages=len(ids), user=self.user_hash(message.chat_id))
+
+    async def user_edits_a_message(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """An edit of an earlier message: not taken (the answer it gave stands), said calmly."""
+        message = update.edited_message
+        if message is None or update.effective_user is None:
+            return
+        sent = await context.bot.send_message(message.chat_id, EDITED)
+        self._note_sent(message.chat_id, [sent])
+        self._log_update(update, None, "edited")
+
+    async def user_searches_inline(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """`@bot something` in another chat: no results, so nothing of this bot shows there."""
+        if update.inline_query is not None:
+            await update.inline_query.answer([], cache_time=0, is_personal=True)
+
+    async def someone_writes_in_a_group(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """Any message in a group, supergroup or channel: say once, store nothing, leave."""
+        chat = update.effective_chat
+        if chat is None or chat.type == ChatType.PRIVATE:
+            return
+        await self._refuse_and_leave(context.bot, chat.id, chat.type)
+
+    async def bot_added_to_a_chat(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Someone added the bot to a group or channel: the same refusal as a message there."""
+        change = update.my_chat_member
+        if change is None or change.chat.type == ChatType.PRIVATE:
+            return  # in a private chat this is the user blocking or unblocking the bot
+        if change.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+            return
+        await self._refuse_and_leave(context.bot, change.chat.id, change.chat.type)
+
+    async def anything_else(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Updates with no user to answer (polls, reactions, service events): deliberate silence."""
+        log_event(log, "update_ignored", logging.DEBUG, kind=update_kind(update))
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log what failed (type and place, never text) and tell the user, with the 999 line."""
+        error = context.error
+        user_id = None
+        chat = None
+        if isinstance(update, Update):
+            user_id = update.effective_user.id if update.effective_user else None
+            chat = update.effective_chat
+        log_event(
+            log,
+            "handler_failed",
+            logging.ERROR,
+            error=type(error).__name__ if error else None,
+            where=frames(error) if error else [],
+            kind=update_kind(update),
+            user=self.user_hash(user_id),
+        )
+        if chat is None or chat.type != ChatType.PRIVATE or self.app is None:
+            return
+        text = SOMETHING_WENT_WRONG.format(emergency=self.app.engine.emergency_text())
+        try:
+            sent = await context.bot.send_message(chat.id, text)
+            self._note_sent(chat.id, [sent])
+        except TelegramError as exc:
+            log_event(log, "error_notice_failed", logging.WARNING, error=type(exc).__name__)
+
+    # ------------------------------------------------------------------ sending
+
+    async def send_replies(
+        self, bot: Bot, chat_id: int, replies: Sequence[Reply], edit: Message | None = None
+    ) -> None:
+        """Render replies in order. With `edit`, a first reply that is a screen replaces it."""
+        for index, reply in enumerate(replies):
+            if index == 0 and edit is not None and self._can_edit_with(reply):
+                if await self._edit_screen(bot, edit, reply):
+                    continue
+            await self._send(bot, chat_id, reply)
+
+    @staticmethod
+    def _can_edit_with(reply: Reply) -> bool:
+        return (
+            reply.screen
+            and reply.document is None
+            and bool(reply.text)
+            and len(render.chunks(reply.text)) == 1
+        )
+
+    async def _edit_screen(self, bot: Bot, message: Message, reply: Reply) -> bool:
+        try:
+            await bot.edit_message_text(
+                render.chunks(reply.text)[0],
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=render.keyboard(reply),
+            )
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True  # a double tap: the screen already shows this
+            return False  # too old to edit, or deleted: send it as a new message instead
+        return True
+
+    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        markup = render.keyboard(reply)
+        sent: list[Message] = []
+        if reply.document is not None:
+            caption = render.chunks(reply.text)[0] if reply.text else None
+            if caption is not None and len(caption) > render.MAX_CAPTION:
+                for piece in render.chunks(reply.text):
+                    sent.append(await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML))
+                caption = None
+            doc = reply.document
+            sent.append(
+                await bot.send_document(
+                    chat_id,
+                    InputFile(doc.content, filename=doc.file_name),
+                    caption=caption,
+                    parse_mode=ParseMode.HTML if caption else None,
+                    reply_markup=markup,
+                )
+            )
+        elif reply.text or markup is not None:
+            pieces = render.chunks(reply.text or "…")
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                sent.append(
+                    await bot.send_message(
+                        chat_id,
+                        piece,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup if last else None,
+                    )
+                )
+        self._note_sent(chat_id, sent)
+
+    def _note_sent(self, chat_id: int, sent: Sequence[object]) -> None:
+        if self.messages is not None:
+            ids = [m.message_id for m in sent if isinstance(m, Message)]
+            self.messages.note(chat_id, ids)
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _text_event(message: Message) -> Event:
+        text = message.text or ""
+        who, when = forwarded_from(message)
+        if who is not None:  # a forwarded message is evidence, never a command to the bot
+            return Event(Kind.TEXT, text=text, forwarded_from=who, forwarded_date=when)  # type: ignore[arg-type]
+        return Event.from_text(text)
+
+    async def _attachment_event(self, bot: Bot, message: Message) -> Event | None:
+        """A file as an ATTACHMENT event with its bytes; None when it was refused (too big)."""
+        found = None
+        for attribute, kind, default_name in ATTACHMENT_TYPES:
+            value = getattr(message, attribute, None)
+            if value:
+                found = (value[-1] if isinstance(value, tuple) else value, kind, default_name)
+                break
+        if found is None:
+            return Event(Kind.UNSUPPORTED)  # sticker, poll, game, contact, dice...
+        media, kind, default_name = found
+        size = getattr(media, "file_size", None)
+        if size is not None and size > MAX_DOWNLOAD:
+            await self._say(bot, message.chat_id, FILE_TOO_BIG)
+            return None
+        try:
+            file = await bot.get_file(media.file_id)
+            if file.file_size is not None and file.file_size > MAX_DOWNLOAD:
+                await self._say(bot, message.chat_id, FILE_TOO_BIG)
+                return None
+            content = bytes(await file.download_as_bytearray())
+        except BadRequest as exc:
+            too_big = "too big" in str(exc).lower()
+            await self._say(bot, message.chat_id, FILE_TOO_BIG if too_big else FILE_NOT_FETCHED)
+            return None
+        who, when = forwarded_from(message)
+        attachment = Attachment(
+            kind=kind,
+            file_name=getattr(media, "file_name", None) or default_name,
+            mime_type=getattr(media, "mime_type", None)
+            or ("image/jpeg" if kind == "photo" else "application/octet-stream"),
+            size=len(content),
+            file_ref=media.file_id,
+            content=content,
+            forwarded_from=who,
+            forwarded_date=when,  # type: ignore[arg-type]
+        )
+        return Event(
+            Kind.ATTACHMENT,
+            text=message.caption or "",
+            attachment=attachment,
+            forwarded_from=who,
+            forwarded_date=when,  # type: ignore[arg-type]
+        )
+
+    async def _say(self, bot: Bot, chat_id: int, text: str) -> None:
+        sent = await bot.send_message(chat_id, text)
+        self._note_sent(chat_id, [sent])
+
+    async def _refuse_and_leave(self, bot: Bot, chat_id: int, chat_type: str) -> None:
+        if chat_id in self._refused:
+            return
+        self._refused[chat_id] = None
+        while len(self._refused) > 10_000:
+            self._refused.popitem(last=False)
+        try:
+            await bot.send_message(chat_id, ONLY_PRIVATE)
+        except TelegramError:
+            pass  # a channel where the bot may not post: leaving is what matters
+        try:
+            await bot.leave_chat(chat_id)
+        except (Forbidden, BadRequest):
+            pass
+        log_event(log, "left_non_private_chat", chat_type=str(chat_type))
+
+    def _log_update(self, update: Update, started: float | None, what: str) -> None:
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        user = update.effective_user
+        fields: dict[str, object] = {"kind": update_kind(update), "what": what}
+        fields["user"] = self.user_hash(user.id if user else None)
+        if started is not None:
+            fields["ms"] = round((time.perf_counter() - started) * 1000, 2)
+        log_event(log, "update", logging.DEBUG, **fields)
+
+
+async def set_commands(bot: Bot) -> None:
+    await bot.set_my_commands(COMMANDS)

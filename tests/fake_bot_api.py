@@ -1,0 +1,410 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests.
+
+It answers the methods the bot uses the way Telegram does (the same JSON envelopes, the same
+error descriptions for the cases the bot handles), records every call, keeps each chat's
+messages so a test can see what is still on the user's screen, and serves scripted updates to
+`getUpdates` with Telegram's offset rule (an update is delivered until a later call confirms it).
+
+Tests script users with `message`, `press`, `photo`... which build real update JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {
+    "id": 700000001,
+    "is_bot": True,
+    "first_name": "Safety test",
+    "username": "safety_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
+MAX_FILE = 20 * 1024 * 1024
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, str]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def json(self, name: str) -> Any:
+        return json.loads(self.params[name]) if name in self.params else None
+
+    @property
+    def chat_id(self) -> int | None:
+        raw = self.params.get("chat_id")
+        return int(raw) if raw is not None else None
+
+
+class BotApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+class FakeBotApi:
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.chats: dict[int, dict[str, Any]] = {}
+        self.messages: dict[int, dict[int, dict[str, Any]]] = {}  # chat -> id -> message
+        self.files: dict[str, tuple[str, bytes, int]] = {}  # file_id -> (path, bytes, size)
+        self.unauthorized = 0
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1000)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._file_ids = itertools.count(1)
+        self._new_update = asyncio.Condition()
+        self._new_call = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ------------------------------------------------------------------ server
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> FakeBotApi:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _api(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            self.unauthorized += 1
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params: dict[str, str] = {}
+        files: dict[str, bytes] = {}
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                raw = await request.json()
+                params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+            else:
+                form = await request.post()
+                for key, value in form.items():
+                    if isinstance(value, web.FileField):
+                        files[key] = value.file.read()
+                        params[key] = value.filename or ""
+                    else:
+                        params[key] = str(value)
+        params.update({k: v for k, v in request.query.items() if k not in params})
+        call = Call(method, params, files)
+        handler = getattr(self, f"_m_{method}", None)
+        if method != "getUpdates":
+            self.calls.append(call)
+        try:
+            if handler is None:
+                raise BotApiError(404, "Not Found")
+            result = await handler(call)
+        except BotApiError as exc:
+            return web.json_response(
+                {"ok": False, "error_code": exc.code, "description": exc.description},
+                status=exc.code,
+            )
+        finally:
+            if method != "getUpdates":
+                await self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _notify(self) -> None:
+        async with self._new_call:
+            self._new_call.notify_all()
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        for stored_path, content, _ in self.files.values():
+            if stored_path == path:
+                self.calls.append(Call("download", {"path": path}))
+                await self._notify()
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.Response(status=404)
+
+    # ------------------------------------------------------------------ methods
+
+    async def _m_getMe(self, call: Call) -> Any:
+        return BOT_USER
+
+    async def _m_getUpdates(self, call: Call) -> Any:
+        offset = int(call.params.get("offset", 0) or 0)
+        timeout = float(call.params.get("timeout", 0) or 0)
+        deadline = time.monotonic() + min(timeout, 2.0)
+        async with self._new_update:
+            while True:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                if self._updates or time.monotonic() >= deadline:
+                    return list(self._updates[:100])
+                try:
+                    await asyncio.wait_for(
+                        self._new_update.wait(), max(0.0, deadline - time.monotonic())
+                    )
+                except TimeoutError:
+                    pass
+
+    async def _m_sendMessage(self, call: Call) -> Any:
+        return self._bot_message(call, text=call.params["text"])
+
+    async def _m_sendContact(self, call: Call) -> Any:
+        contact = {
+            "phone_number": call.params["phone_number"],
+            "first_name": call.params["first_name"],
+        }
+        return self._bot_message(call, contact=contact)
+
+    async def _m_sendDocument(self, call: Call) -> Any:
+        content = call.files.get("document", b"")
+        file_id = self._store_file(f"documents/{call.params.get('document', 'file')}", content)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": call.params.get("document", ""),
+            "file_size": len(content),
+        }
+        extra = {"caption": call.params["caption"]} if "caption" in call.params else {}
+        return self._bot_message(call, document=document, **extra)
+
+    async def _m_editMessageText(self, call: Call) -> Any:
+        chat_id = int(call.params["chat_id"])
+        message = self.messages.get(chat_id, {}).get(int(call.params["message_id"]))
+        if message is None:
+            raise BotApiError(400, "Bad Request: message to edit not found")
+        markup = call.json("reply_markup")
+        if message.get("text") == call.params["text"] and message.get("reply_markup") == markup:
+            raise BotApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        message["text"] = call.params["text"]
+        message["edit_date"] = int(time.time())
+        if markup is not None:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def _m_answerCallbackQuery(self, call: Call) -> Any:
+        return True
+
+    async def _m_answerInlineQuery(self, call: Call) -> Any:
+        return True
+
+    async def _m_getFile(self, call: Call) -> Any:
+        file_id = call.params["file_id"]
+        if file_id not in self.files:
+            raise BotApiError(400, "Bad Request: invalid file_id")
+        path, _, size = self.files[file_id]
+        if size > MAX_FILE:
+            raise BotApiError(400, "Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": size, "file_path": path}
+
+    async def _m_deleteMessage(self, call: Call) -> Any:
+        chat = self.messages.get(int(call.params["chat_id"]), {})
+        if chat.pop(int(call.params["message_id"]), None) is None:
+            raise BotApiError(400, "Bad Request: message to delete not found")
+        return True
+
+    async def _m_deleteMessages(self, call: Call) -> Any:
+        ids = call.json("message_ids")
+        if not 1 <= len(ids) <= 100:
+            raise BotApiError(400, "Bad Request: too many messages to delete")
+        chat = self.messages.get(int(call.params["chat_id"]), {})
+        for message_id in ids:
+            chat.pop(int(message_id), None)
+        return True
+
+    async def _m_setMyCommands(self, call: Call) -> Any:
+        return True
+
+    async def _m_leaveChat(self, call: Call) -> Any:
+        return True
+
+    async def _m_deleteWebhook(self, call: Call) -> Any:
+        return True
+
+    async def _m_setWebhook(self, call: Call) -> Any:
+        return True
+
+    async def _m_close(self, call: Call) -> Any:
+        return True
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _next_message_id(self, chat_id: int) -> int:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        return next(counter)
+
+    def _store_file(self, path: str, content: bytes, size: int | None = None) -> str:
+        file_id = f"FILE{next(self._file_ids):05d}"
+        self.files[file_id] = (f"{path}_{file_id}", content, len(content) if size is None else size)
+        return file_id
+
+    def _bot_message(self, call: Call, **content: Any) -> dict[str, Any]:
+        chat_id = int(call.params["chat_id"])
+        chat = self.chats.get(chat_id, {"id": chat_id, "type": "private", "first_name": "User"})
+        message: dict[str, Any] = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {k: v for k, v in BOT_USER.items() if k in ("id", "is_bot", "first_name")},
+            **content,
+        }
+        markup = call.json("reply_markup")
+        if markup is not None:
+            message["reply_markup"] = markup
+        self.messages.setdefault(chat_id, {})[message["message_id"]] = message
+        return message
+
+    # ------------------------------------------------------------------ scripting users
+
+    async def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), **update}
+        async with self._new_update:
+            self._updates.append(update)
+            self._new_update.notify_all()
+        return update
+
+    def user(self, user_id: int, first_name: str = "Sam") -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+
+    def chat(self, chat_id: int, kind: str = "private", title: str = "") -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": chat_id, "type": kind}
+        if kind == "private":
+            chat["first_name"] = "Sam"
+        else:
+            chat["title"] = title or "A group"
+        self.chats[chat_id] = chat
+        return chat
+
+    def user_message(
+        self, user_id: int, chat: dict[str, Any] | None = None, **content: Any
+    ) -> dict:
+        """A message from a user, recorded as on screen in that chat."""
+        chat = chat or self.chat(user_id)
+        message = {
+            "message_id": self._next_message_id(chat["id"]),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.user(user_id),
+            **content,
+        }
+        self.messages.setdefault(chat["id"], {})[message["message_id"]] = message
+        return message
+
+    async def send_text(self, user_id: int, text: str, **extra: Any) -> dict[str, Any]:
+        return await self.push({"message": self.user_message(user_id, text=text, **extra)})
+
+    async def send_photo(
+        self, user_id: int, content: bytes, size: int | None = None, caption: str | None = None
+    ) -> dict[str, Any]:
+        file_id = self._store_file("photos/file.jpg", content, size)
+        real = len(content) if size is None else size
+        sizes = [
+            {"file_id": f"{file_id}s", "file_unique_id": "s", "width": 90, "height": 90},
+            {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "width": 1280,
+                "height": 960,
+                "file_size": real,
+            },
+        ]
+        extra = {"caption": caption} if caption else {}
+        return await self.push({"message": self.user_message(user_id, photo=sizes, **extra)})
+
+    async def press(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
+        query = {
+            "id": f"q{next(self._update_ids)}",
+            "from": self.user(user_id),
+            "chat_instance": f"ci{user_id}",
+            "message": message,
+            "data": data,
+        }
+        return await self.push({"callback_query": query})
+
+    # ------------------------------------------------------------------ looking
+
+    def calls_of(self, method: str, chat_id: int | None = None) -> list[Call]:
+        return [
+            c
+            for c in self.calls
+            if c.method == method and (chat_id is None or c.chat_id == chat_id)
+        ]
+
+    async def wait_for(self, predicate: Any, within: float = 20.0, what: str = "") -> Any:
+        """Wait until `predicate()` returns something truthy (re-checked on every call)."""
+        deadline = time.monotonic() + within
+        async with self._new_call:
+            while True:
+                found = predicate()
+                if found:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what or predicate}")
+                try:
+                    await asyncio.wait_for(self._new_call.wait(), left)
+                except TimeoutError:
+                    pass
+
+    async def settle(self, since: int, quiet: float = 0.4, within: float = 20.0) -> list[Call]:
+        """Wait for the bot's answer: calls after index `since`, then `quiet` seconds of none.
+
+        Returns the new calls. (A wait, not a measurement: no test asserts on durations.)
+        """
+        await self.wait_for(
+            lambda: len(self.calls) > since, within=within, what="the bot to answer"
+        )
+        while True:
+            count = len(self.calls)
+            await asyncio.sleep(quiet)
+            if len(self.calls) == count:
+                return self.calls[since:]
+
+    def screen(self, chat_id: int) -> list[dict[str, Any]]:
+        """What is on the user's screen in this chat, oldest first."""
+        chat = self.messages.get(chat_id, {})
+        return [copy.deepcopy(chat[k]) for k in sorted(chat)]
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.screen(chat_id) if m["from"].get("is_bot")]
+
+    def last_with_buttons(self, chat_id: int) -> dict[str, Any] | None:
+        for message in reversed(self.bot_messages(chat_id)):
+            if message.get("reply_markup"):
+                return message
+        return None
+
+
+def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, callback data) of every inline button of a message."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]

@@ -1,0 +1,197 @@
+"""Running the real bot as a subprocess against the fake Bot API (see fake_bot_api.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_registry, load_checked_project
+from bot.flows.problems import ProjectInvalid
+from bot.settings import PROJECT_ROOT, Settings
+from tests.fake_bot_api import Call, FakeBotApi, buttons
+
+STUB_RECORD_FLOW = """\
+# Test stand-in until the incident journal's record_incident flow exists.
+flow: record_incident
+title: menu.record_incident
+start: stub
+steps:
+  - id: stub
+    say: bot.help
+    next: menu
+"""
+
+
+def fake_token() -> str:
+    """A token of the right shape, made up at test time (none is ever written in a file)."""
+    digits = "".join(secrets.choice("0123456789") for _ in range(10))
+    tail = "".join(
+        secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        for _ in range(35)
+    )
+    return f"{digits}:{tail}"
+
+
+def project_env(tmp: Path) -> dict[str, str]:
+    """Extra environment so the bot loads a valid project: the real one when it validates.
+
+    While the incident journal is half-landed (flows whose actions are not registered yet), a
+    copy of the flows with its files set aside and a stand-in `record_incident` flow.
+    """
+    registry = build_registry()
+    try:
+        load_checked_project(Settings(data_dir=tmp / "probe"), registry)
+        return {}
+    except ProjectInvalid:
+        pass
+    flows = tmp / "flows"
+    if not flows.exists():
+        shutil.copytree(PROJECT_ROOT / "flows", flows)
+        (flows / "record_incident.yaml").write_text(STUB_RECORD_FLOW)
+        for _ in range(10):
+            try:
+                load_checked_project(Settings(data_dir=tmp / "probe", flows_dir=flows), registry)
+                break
+            except ProjectInvalid as invalid:
+                broken = {p.path for p in invalid.problems if p.path.parent == flows}
+                broken.discard(flows / "record_incident.yaml")
+                if not broken:
+                    raise
+                for path in broken:
+                    path.unlink()
+    return {"SAFETY_BOT_FLOWS_DIR": str(flows)}
+
+
+def journal_present() -> bool:
+    return "record_incident" in build_registry().command_flows.values() or bool(
+        build_registry().commands
+    )
+
+
+class BotProcess:
+    """`python -m bot run ...` with its stderr kept in a file for the log checks."""
+
+    def __init__(
+        self, api: FakeBotApi, data_dir: Path, token: str, *args: str, env: dict | None = None
+    ) -> None:
+        self.api = api
+        self.data_dir = data_dir
+        self.token = token
+        self.args = args
+        self.env = env or {}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-stderr.log"
+
+    async def start(self, wait_ready: bool = True) -> BotProcess:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SAFETY_BOT_"))
+        }
+        env.update(self.env)
+        env["TELEGRAM_BOT_TOKEN"] = self.token
+        env["PYTHONUNBUFFERED"] = "1"
+        before = len(self.api.calls_of("setMyCommands"))
+        log = self.log_path.open("ab")  # noqa: ASYNC230 - a local file, closed in stop()
+        self._log = log
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--api-root",
+            self.api.root,
+            "--data-dir",
+            str(self.data_dir),
+            *self.args,
+            env=env,
+            stdout=log,
+            stderr=log,
+            cwd=str(PROJECT_ROOT),
+        )
+        if wait_ready:
+            await self.api.wait_for(
+                lambda: (
+                    len(self.api.calls_of("setMyCommands")) > before
+                    or self.proc.returncode is not None
+                ),
+                within=30,
+                what="the bot to start",
+            )
+            assert self.proc.returncode is None, self.stderr()
+            await asyncio.sleep(0.3)  # let polling (or the webhook server) begin
+        return self
+
+    def stderr(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 15)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()  # SIGKILL: no clean-up at all
+        await self.proc.wait()
+        self._log.close()
+
+
+@asynccontextmanager
+async def running_api() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API on 127.0.0.1, with a made-up token; stopped on the way out."""
+    server = await FakeBotApi(fake_token()).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@asynccontextmanager
+async def running_bot(api: FakeBotApi, tmp: Path, *args: str) -> AsyncIterator[BotProcess]:
+    """`python -m bot run` against `api`, logging at debug; stopped on the way out."""
+    env = {**project_env(tmp), "SAFETY_BOT_LOG_LEVEL": "debug"}
+    process = BotProcess(api, tmp / "data", api.token, *args, env=env)
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+def button_data(message: dict[str, Any], part: str) -> str:
+    """The callback data of the button whose label contains `part` (case-insensitive)."""
+    for label, data in buttons(message):
+        if part.lower() in label.lower():
+            return data
+    raise AssertionError(f"no button with {part!r} in {[b[0] for b in buttons(message)]}")
+
+
+async def say(api: FakeBotApi, user: int, text: str) -> list[Call]:
+    since = len(api.calls)
+    await api.send_text(user, text)
+    return await api.settle(since)
+
+
+async def tap(api: FakeBotApi, user: int, message: dict[str, Any], part: str) -> list[Call]:
+    since = len(api.calls)
+    await api.press(user, message, button_data(message, part))
+    return await api.settle(since)
+
+
+def sent_texts(calls: list[Call]) -> list[str]:
+    return [c.params["text"] for c in calls if c.method in ("sendMessage", "editMessageText")]
