@@ -108,10 +108,10 @@ def check_data_dir(settings: Settings, report: Report) -> None:
         report.add(WARN, "data dir", f"{data_dir} does not exist yet: the bot creates it (0700)")
         return
     problem = check_data_dir_private(data_dir)
-    if problem:
-        report.add(WARN, "data dir", problem)
-    else:
+    if not problem:
         report.add(OK, "data dir", f"{data_dir} is private (mode {_mode(data_dir):04o})")
+        return  # files inside a private dir are out of others' reach, whatever their mode
+    report.add(WARN, "data dir", problem)
     loose = [
         f"{p.name} ({_mode(p):04o})"
         for p in sorted(data_dir.iterdir())
@@ -121,7 +121,7 @@ def check_data_dir(settings: Settings, report: Report) -> None:
         report.add(
             WARN,
             "data dir",
-            "files others could read if the dir were opened: " + ", ".join(loose),
+            "and these files in it are readable by others: " + ", ".join(loose),
         )
 
 
