@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.flows.loader import Project, load_project
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -153,7 +153,7 @@ def _content(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "csv":
         sys.stdout.write(render_csv(shown, project.catalog.sources))
     else:
-        root = PROJECT_ROOT if settings.content_dir.is_relative_to(PROJECT_ROOT) else None
+        root = settings.content_dir.parent  # files show as content/<file>.yaml:LINE
         sys.stdout.write(
             render_text(
                 items, cutoff, args.months, project.catalog.sources, root, flagged_only=args.flagged

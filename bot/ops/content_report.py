@@ -174,6 +174,7 @@ def render_text(
             )
         )
     widths = [min(max(len(r[c]) for r in rows), 60) for c in range(len(header))]
+    widths[-1] = max(len(r[-1]) for r in rows)  # the file:line is never cut
     for row in rows:
         cells = [
             (cell if len(cell) <= widths[c] else cell[: widths[c] - 1] + "…").ljust(widths[c])
