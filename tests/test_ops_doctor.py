@@ -167,7 +167,7 @@ async def test_cli_quick_healthcheck_and_exit_codes(
     ]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "PRAGMA quick_check ok" in out and TOKEN not in out
+    assert "opens (" in out and "integrity_check" not in out and TOKEN not in out
     (mini_settings.data_dir / KEY_FILE_NAME).unlink()
     assert main(args) == 1
     assert "cannot be read without it" in capsys.readouterr().out
