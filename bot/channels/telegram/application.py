@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -74,6 +75,38 @@ class RetryingRequest(HTTPXRequest):
         raise AssertionError("unreachable")
 
 
+class UpdatesRequest(HTTPXRequest):
+    """The `getUpdates` request, with updates the library cannot read replaced by empty ones.
+
+    PTB parses a batch of updates as a whole: one it cannot read (a field from a newer Bot API,
+    a malformed one) fails the batch, the offset never moves, and polling stops dead on it. Here
+    each update is checked on its own; an unreadable one keeps only its `update_id`, so it is
+    confirmed and dropped (handled as an update with nothing in it: silence) and the rest go on.
+    """
+
+    async def do_request(self, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, *args, **kwargs)
+        if code != 200 or not url.endswith("/getUpdates"):
+            return code, payload
+        try:
+            body = json.loads(payload)
+            updates = body["result"]
+        except (ValueError, KeyError, TypeError):
+            return code, payload
+        changed = False
+        for index, raw in enumerate(updates):
+            try:
+                Update.de_json(raw, None)
+            except Exception as exc:  # noqa: BLE001 - any parse failure: drop that update only
+                update_id = raw.get("update_id") if isinstance(raw, dict) else None
+                if not isinstance(update_id, int):
+                    continue  # cannot be confirmed either: let the library report it
+                updates[index] = {"update_id": update_id}
+                changed = True
+                log_event(log, "update_unreadable", logging.WARNING, error=type(exc).__name__)
+        return code, json.dumps(body).encode() if changed else payload
+
+
 def add_handlers(application: Application, channel: Channel) -> None:
     """The handlers, in the order they are tried; the first that matches handles the update."""
     not_private = filters.ChatType.GROUPS | filters.ChatType.CHANNEL
@@ -133,7 +166,7 @@ def build_application(
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .request(request or RetryingRequest(connection_pool_size=64))
-        .get_updates_request(get_updates_request or HTTPXRequest())
+        .get_updates_request(get_updates_request or UpdatesRequest())
         .concurrent_updates(PerUserUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -20,13 +20,16 @@ REDACTED = "<token>"
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        ours = record.name == "bot" or record.name.startswith("bot.")
         entry: dict[str, Any] = {
             "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
                 timespec="milliseconds"
             ),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.getMessage(),
+            # a library's message is kept as its template only: its arguments may be an update
+            # (PTB logs the raw JSON of an update it cannot parse, names and text included)
+            "event": record.getMessage() if ours else str(record.msg),
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
@@ -82,12 +85,10 @@ def setup_logging(secrets: list[str], level: int = logging.INFO) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level)
-    # httpx logs every request URL at INFO, and the URL holds the token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("telegram").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # libraries at WARNING whatever `level` says: httpx logs every URL (holding the token) at
+    # INFO, aiosqlite every statement with its parameters at DEBUG
+    root.setLevel(logging.WARNING)
+    logging.getLogger("bot").setLevel(level)
 
 
 def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:

@@ -1,0 +1,101 @@
+"""The Telegram layer's parts on their own: callback data, text splitting, the per-user processor,
+and the 48-hour message-id store."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from pathlib import Path
+
+from telegram import Chat, Message, Update, User
+
+from bot.channels.telegram import render
+from bot.channels.telegram.processor import PerUserUpdateProcessor
+from bot.engine.events import Button, Reply
+from bot.store.db import Database
+from bot.store.messages import KEEP_SECONDS, MessageLog
+
+
+def test_callback_data_is_versioned_and_anything_else_is_stale() -> None:
+    assert render.parse_callback(render.engine_data("4f9d45.1")) == render.Press(
+        "engine", "4f9d45.1"
+    )
+    assert render.parse_callback("v1c|helpline") == render.Press("contact", "helpline")
+    for foreign in (None, "", "v1|", "v0|4f9d45.1", "4f9d45.1", "v2|x", "v1c|"):
+        assert render.parse_callback(foreign).kind == "stale"
+
+
+def test_keyboard_puts_contacts_first_and_back_menu_last() -> None:
+    from bot.content.catalog import ContactCard
+
+    reply = Reply(
+        text="x",
+        buttons=[Button("More", "ab.0"), Button("Back", "!b"), Button("Menu", "!m")],
+        contacts=[ContactCard("emergency", "Police emergency", "999")],
+    )
+    rows = render.keyboard(reply).inline_keyboard
+    assert [r[0].text for r in rows] == ["📞 Police emergency: 999", "More", "Back", "Menu"]
+    assert all(len(r[0].callback_data.encode()) <= 64 for r in rows)
+
+
+def test_long_text_is_escaped_and_split_within_the_limit() -> None:
+    text = ("<b>&amp; " * 300 + "\n\n") * 4
+    pieces = render.chunks(text)
+    assert len(pieces) > 1 and all(len(p) <= render.MAX_MESSAGE for p in pieces)
+    assert "<b>" not in "".join(pieces)
+    assert html.unescape("".join(pieces)).replace("\n", "") == text.replace("\n", "")
+
+
+def _update(update_id: int, user_id: int) -> Update:
+    user = User(user_id, "U", False)
+    chat = Chat(user_id, "private")
+    import datetime as dt
+
+    message = Message(update_id, dt.datetime.now(dt.UTC), chat, from_user=user, text="t")
+    return Update(update_id, message=message)
+
+
+async def test_processor_keeps_one_users_order_and_runs_users_together() -> None:
+    processor = PerUserUpdateProcessor()
+    events: list[tuple[str, int]] = []
+    gate = asyncio.Event()
+
+    async def work(user: int, n: int, wait: bool) -> None:
+        events.append(("start", n))
+        if wait:
+            await gate.wait()
+        events.append(("end", n))
+
+    a1 = asyncio.create_task(processor.process_update(_update(1, 1), work(1, 1, True)))
+    a2 = asyncio.create_task(processor.process_update(_update(2, 1), work(1, 2, False)))
+    b1 = asyncio.create_task(processor.process_update(_update(3, 2), work(2, 3, False)))
+    await b1  # user 2 finishes while user 1's first update is still waiting
+    assert ("end", 3) in events and ("start", 2) not in events
+    gate.set()
+    await asyncio.gather(a1, a2)
+    assert events.index(("end", 1)) < events.index(("start", 2))
+    assert processor._locks == {}  # nothing kept per user once idle
+
+
+async def test_message_ids_kept_48_hours_then_purged(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    db = await Database.open(tmp_path / "db.sqlite")
+    try:
+        log = MessageLog(db, lambda s: "ref-" + s, clock=lambda: now[0])
+        log.note(42, [1, 2, 3])
+        log.note(43, [1])
+        assert await log.ids_of(42) == [1, 2, 3]
+        refs = {row[0] for row in await db.fetchall("SELECT chat_ref FROM chat_messages")}
+        assert refs == {"ref-chat:42", "ref-chat:43"}  # chats only under the keyed ref
+        now[0] += KEEP_SECONDS + 1
+        log.note(42, [4])
+        assert await log.ids_of(42) == [4]  # older ones can no longer be deleted: not offered
+        # and they are gone from the file (the writer purges as it goes)
+        assert await db.fetchall("SELECT chat_ref, message_id FROM chat_messages") == [
+            ("ref-chat:42", 4)
+        ]
+        await log.forget(42)
+        assert await log.ids_of(42) == []
+        await log.close()
+    finally:
+        await db.close()

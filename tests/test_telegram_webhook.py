@@ -1,0 +1,78 @@
+"""Webhook mode: real HTTP POSTs to the bot's port; only requests with the secret are processed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.fake_bot_api import FakeBotApi
+from tests.telegram_harness import running_api, running_bot
+
+USER = 5550201
+SECRET = "test-secret_made-at-test-time"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with running_api() as server:
+        yield server
+
+
+async def post(url: str, update: dict, secret: str | None) -> int:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(50):  # the server may take a moment to listen after setWebhook
+            try:
+                async with session.post(url, json=update, headers=headers) as response:
+                    return response.status
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+    raise AssertionError("the webhook server never listened")
+
+
+async def test_webhook_checks_the_secret_on_every_request(api: FakeBotApi, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram-hook"
+    args = (
+        "--webhook-url",
+        url,
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--secret-token",
+        SECRET,
+    )
+    async with running_bot(api, tmp_path, *args) as bot:
+        hook = await api.wait_for(lambda: api.calls_of("setWebhook"), what="setWebhook")
+        assert hook[0].params["url"] == url
+        assert hook[0].params["secret_token"] == SECRET
+        assert not api.calls_of("getUpdates")
+
+        # without the secret, and with a wrong one: 403, nothing processed
+        for secret in (None, "wrong-secret"):
+            update = {"update_id": 10, "message": api.user_message(USER, text="/start")}
+            assert await post(url, update, secret) == 403
+        await asyncio.sleep(1.0)  # give a wrongly accepted update time to show itself
+        assert not api.calls_of("sendMessage")
+
+        # with it: processed
+        update = {"update_id": 11, "message": api.user_message(USER, text="/start")}
+        assert await post(url, update, SECRET) == 200
+        sent = await api.wait_for(lambda: api.calls_of("sendMessage", USER), what="the welcome")
+        assert "Are you in danger right now?" in sent[0].params["text"]
+        markup = json.loads(sent[0].params["reply_markup"])
+        assert markup["inline_keyboard"][0][0]["callback_data"].startswith("v1|")
+    assert SECRET not in bot.stderr() and api.token not in bot.stderr()
