@@ -4,6 +4,7 @@ finds every user's place again; the key is never in it."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 import stat
 from pathlib import Path
@@ -14,8 +15,9 @@ from bot.app import App, open_app
 from bot.cli import main
 from bot.ops.backup import BackupError, BackupResult, backup_database
 from bot.settings import Settings
-from bot.store.crypto import KEY_FILE_NAME
+from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
 from bot.store.db import DB_FILE_NAME
+from bot.store.incidents import IncidentStore, file_context, register_sealed
 from tests.chat_client import ChatClient
 from tests.conftest import mini_registry
 
@@ -153,8 +155,6 @@ async def test_key_is_not_in_the_backup(mini_settings: Settings, tmp_path: Path)
     )
     alone.data_dir.mkdir(mode=0o700)
     (alone.data_dir / DB_FILE_NAME).write_bytes(data)
-    from bot.store.crypto import KeyProblem
-
     with pytest.raises(KeyProblem, match="cannot be read without it"):
         await open_app(alone, mini_registry([]))
 
@@ -182,3 +182,30 @@ def test_backup_refuses_the_live_database(mini_settings: Settings) -> None:
     sqlite3.connect(mini_settings.data_dir / DB_FILE_NAME).close()
     with pytest.raises(BackupError, match="live database"):
         backup_database(mini_settings, mini_settings.data_dir / DB_FILE_NAME, force=True)
+
+
+async def test_journal_attachments_are_copied_beside_the_backup(
+    mini_settings: Settings, tmp_path: Path
+) -> None:
+    register_sealed()
+    app = await open_app(mini_settings, mini_registry([]))
+    try:
+        ref = app.conversations.user_ref("test:alice")
+        stored = await IncidentStore(app.db, app.cipher, mini_settings.data_dir).add_file(
+            ref,
+            b"a photo of the car",
+            now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+            kind="photo",
+            file_name="car.jpg",
+            mime_type="image/jpeg",
+        )
+    finally:
+        await app.close()
+    result = backup_database(mini_settings, tmp_path / "with-files.db")
+    assert result.files == 1 and result.files_dir == tmp_path / "with-files.db.files"
+    rel = f"{ref}/{stored.id}.bin"
+    copy = result.files_dir / "attachments" / rel
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    key = (mini_settings.data_dir / KEY_FILE_NAME).read_text()
+    opened = Cipher(decode_key(key, "key")).open(copy.read_bytes(), file_context(rel))
+    assert opened == b"a photo of the car"

@@ -151,7 +151,10 @@ def _copy_sealed_files(settings: Settings, dest: Path, result: BackupResult) -> 
                 continue
             target = files_dir / spec.directory / source.relative_to(root)
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            shutil.copy2(source, target)
+            try:
+                shutil.copy2(source, target)
+            except FileNotFoundError:  # deleted since the snapshot (a user erased their data)
+                continue
             os.chmod(target, 0o600)
             count += 1
     if count:

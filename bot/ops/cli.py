@@ -63,8 +63,10 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
     import sqlite3
 
+    from bot.app import build_registry
     from bot.ops.backup import BackupError, backup_database, describe
 
+    build_registry()  # feature modules register their sealed files (journal attachments)
     try:
         result = backup_database(settings, Path(args.path), force=args.force)
     except BackupError as exc:
