@@ -156,3 +156,17 @@ def test_without_graphviz_images_fail_clearly_and_mermaid_still_works(
     mmd = tmp_path / "advice.mmd"
     assert main(graph_args(mini_settings, "advice", "-o", str(mmd))) == 0
     assert mmd.read_text().startswith("flowchart TD")
+
+
+def test_overview_has_every_flow_and_which_opens_which(project_settings: Settings) -> None:
+    from bot.ops.graph import build_overview
+
+    project = _load_lenient(project_settings)
+    text = to_mermaid(build_overview(project.flows, project.catalog))
+    nodes, edges = mermaid_nodes(text), mermaid_edges(text)
+    assert nodes == {f"f_{fid}" for fid in project.flows}
+    menu = project.flows["menu"]
+    for option in menu.steps[menu.start].options:
+        if option.target.flow:
+            assert ("f_menu", f"f_{option.target.flow}", "") in edges
+    assert len(edges) == len(set(edges))

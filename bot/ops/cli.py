@@ -99,7 +99,14 @@ SUFFIX_FORMATS = {".mmd": "mermaid", ".md": "mermaid", ".dot": "dot", ".gv": "do
 
 
 def _graph(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.ops.graph import GraphError, build_graph, render_image, to_dot, to_mermaid
+    from bot.ops.graph import (
+        GraphError,
+        build_graph,
+        build_overview,
+        render_image,
+        to_dot,
+        to_mermaid,
+    )
 
     output = Path(args.output) if args.output else None
     fmt = args.format
@@ -115,9 +122,12 @@ def _graph(args: argparse.Namespace, settings: Settings) -> int:
     project = _load_lenient(settings)
     depth = None if args.depth < 0 else args.depth
     try:
-        graph = build_graph(
-            project.flows, project.catalog, args.flow, depth=depth, texts=not args.no_text
-        )
+        if args.overview:
+            graph = build_overview(project.flows, project.catalog)
+        else:
+            graph = build_graph(
+                project.flows, project.catalog, args.flow, depth=depth, texts=not args.no_text
+            )
         text = to_mermaid(graph) if fmt == "mermaid" else to_dot(graph)
         if fmt in ("svg", "png"):
             assert output is not None
@@ -222,6 +232,9 @@ def add_operator_commands(
         help="also draw the flows FLOW opens, this many hops away (-1: all)",
     )
     graph.add_argument("--no-text", action="store_true", help="step ids only, no text snippets")
+    graph.add_argument(
+        "--overview", action="store_true", help="one box per flow: which flow opens which"
+    )
 
     content = subparsers.add_parser("content", help="content tools: `content report`")
     content_sub = content.add_subparsers(dest="content_command", metavar="SUBCOMMAND")

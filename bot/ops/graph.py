@@ -133,6 +133,30 @@ def build_graph(
     return graph
 
 
+def build_overview(flows: dict[str, Flow], catalog: Catalog | None) -> Graph:
+    """One box per flow and an arrow where a flow opens another: the map of the whole bot."""
+    graph = Graph("overview")
+    order = (_reachable(flows, "start", None) if "start" in flows else []) + sorted(flows)
+    for fid in dict.fromkeys(order):
+        f = flows[fid]
+        title = _text(catalog, f.title) or fid
+        graph.loose[f"f_{fid}"] = Node(
+            f"f_{fid}",
+            (title, f"{fid}: {len(f.steps)} step{'s' if len(f.steps) != 1 else ''}"),
+            "screen",
+        )
+    seen: set[tuple[str, str]] = set()
+    for fid in dict.fromkeys(order):
+        for step in flows[fid].steps.values():
+            for target, _ in _step_targets(step, None):
+                if target.flow and target.flow in flows and target.flow != fid:
+                    edge = (f"f_{fid}", f"f_{target.flow}")
+                    if edge not in seen:
+                        seen.add(edge)
+                        graph.edges.append((*edge, ""))
+    return graph
+
+
 def _target_id(
     graph: Graph,
     flows: dict[str, Flow],
