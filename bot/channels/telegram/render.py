@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -49,14 +50,35 @@ def engine_data(data: str) -> str:
     return packed
 
 
+class Keyboard(InlineKeyboardMarkup):
+    """An inline keyboard that serialises itself once: screens repeat, so keyboards do too."""
+
+    __slots__ = ("_as_dict",)
+
+    def to_dict(self, recursive: bool = True) -> dict:
+        cached = getattr(self, "_as_dict", None)
+        if cached is None or not recursive:
+            cached = super().to_dict(recursive)
+            if recursive:
+                self._as_dict = cached
+        return cached
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """One button a row (easy to hit on a phone): contact cards first, then the engine's."""
+    if not reply.contacts and not reply.buttons:
+        return None
+    return _keyboard(tuple(reply.contacts), tuple(reply.buttons))
+
+
+@lru_cache(maxsize=4096)
+def _keyboard(contacts: tuple[ContactCard, ...], buttons: tuple[Button, ...]) -> Keyboard:
     rows: list[list[InlineKeyboardButton]] = []
-    for card in reply.contacts:
+    for card in contacts:
         rows.append([contact_button(card)])
-    for button in reply.buttons:
+    for button in buttons:
         rows.append([engine_button(button)])
-    return InlineKeyboardMarkup(rows) if rows else None
+    return Keyboard(rows)
 
 
 def contact_button(card: ContactCard) -> InlineKeyboardButton:
