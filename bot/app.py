@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import journal
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
@@ -20,6 +21,7 @@ def build_registry() -> Registry:
     """Every action and command the code offers the flows."""
     registry = Registry()
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
+    journal.register(registry)
     return registry
 
 

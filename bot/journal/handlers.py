@@ -1,0 +1,689 @@
+"""The journal's actions (called by flows), commands, buttons and fallbacks.
+
+Where things live while the user is busy:
+- A guided record's answers are slots of the `record_incident` flow, kept (sealed) with the
+  user's place, so a draft survives a restart. Slots starting with `_` are the journal's own:
+  `_draft` (the draft's key: one draft saves at most one incident), `_correcting` (the id of the
+  incident being corrected), `_summary`/`_heading`/`_number` (texts the screens show).
+- Files sent while recording are stored at once (sealed, waiting) and their ids kept in the
+  `evidence` slot; saving links them to the incident in the same transaction.
+- `place.data` keys starting with `journal_` hold offers waiting for a button (a text to save,
+  a delete confirmation) and the incident the details flow works on.
+
+Every incident or file id that comes back from a button is checked against its owner by the
+store; a forged or foreign id reads as "not found". A save is acknowledged only after the store
+returned, which is after its transaction committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Any
+
+from bot.engine.actions import ActionFailed
+from bot.engine.engine import GLOBAL_EMERGENCY, GLOBAL_MENU, Turn
+from bot.engine.events import Button, Document, Kind
+from bot.engine.slots import clean_text
+from bot.journal.export import diary_csv, diary_pdf
+from bot.journal.render import (
+    FIELD_ROWS,
+    FIELD_TO_SLOT,
+    SLOT_TO_FIELD,
+    field_text,
+    incident_rows,
+    revision_lines,
+    when_text,
+)
+from bot.store.incidents import (
+    KIND_CORRECTION,
+    KIND_NOTE,
+    KIND_POLICE,
+    MAX_FILE_BYTES,
+    FileTooLarge,
+    Incident,
+    IncidentStore,
+    NotFound,
+)
+
+log = logging.getLogger(__name__)
+
+RECORD = "record_incident"
+DETAILS = "incident_details"
+PREFIX = "j:"
+PAGE_SIZE = 5
+RECENT_FOR_FILES = 3
+VIEW_FIELD_LIMIT = 700  # characters of one field shown in the chat; the export has it whole
+# Steps of record_incident where a file joins the draft (elsewhere it is offered, as outside).
+DRAFT_STEPS_EXCLUDED = {"saved", "discarded", "save", "discard"}
+NO_OFFER_FLOWS = {RECORD, DETAILS, "emergency", "start"}
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def store_of(turn: Turn) -> IncidentStore:
+    """The incident repository, made once from the app's services."""
+    services = turn.services
+    store = services.get("incidents")
+    if store is None:
+        store = IncidentStore(services["db"], services["cipher"], services["settings"].data_dir)
+        services["incidents"] = store
+    return store
+
+
+def _text(turn: Turn, key: str, **values: str) -> str:
+    return turn.engine.catalog.text(key, values)
+
+
+def _nav(turn: Turn) -> list[Button]:
+    """What every journal screen ends with, as every flow screen does: emergency, then Menu."""
+    return [
+        Button(_text(turn, "btn.emergency"), GLOBAL_EMERGENCY),
+        Button(_text(turn, "btn.menu"), GLOBAL_MENU),
+    ]
+
+
+def _record_slots(turn: Turn) -> dict[str, dict[str, Any]]:
+    return turn.place.slots.setdefault(RECORD, {})
+
+
+def _slot(turn: Turn, flow: str, name: str, value: Any, display: str) -> None:
+    turn.place.slots.setdefault(flow, {})[name] = {"v": value, "d": display}
+
+
+def _value(turn: Turn, flow: str, name: str) -> Any:
+    entry = turn.place.slots.get(flow, {}).get(name)
+    return entry["v"] if entry else None
+
+
+def _fields_from_slots(turn: Turn) -> dict[str, Any]:
+    slots = turn.place.slots.get(RECORD, {})
+    fields: dict[str, Any] = {}
+    for slot, name in SLOT_TO_FIELD.items():
+        entry = slots.get(slot)
+        if entry is not None and entry["v"] not in (None, ""):
+            fields[name] = entry["v"]
+    return fields
+
+
+def _evidence_ids(turn: Turn) -> list[int]:
+    return [int(i) for i in (_value(turn, RECORD, "evidence") or [])]
+
+
+def _short(text: str, limit: int = VIEW_FIELD_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+async def _say_saved_quickly(turn: Turn, number: int, incident_id: int) -> None:
+    turn.say_text(
+        _text(turn, "journal.logged", number=str(number), time=when_text(turn.now)),
+        [
+            Button(_text(turn, "journal.btn_add_details"), f"{PREFIX}v:{incident_id}"),
+            *_nav(turn),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------- flow actions
+
+
+async def journal_begin(turn: Turn) -> None:
+    """A fresh draft: clear what an earlier one left, and give it its key."""
+    turn.place.slots[RECORD] = {}
+    turn.place.data.pop("journal_editing", None)
+    _slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
+
+
+async def journal_continue(turn: Turn) -> None:
+    """After an answer: back to the summary if the user was changing one answer, else go on."""
+    if turn.place.data.pop("journal_editing", None):
+        await turn.go(RECORD, "summary", fresh=False)
+
+
+async def journal_change(turn: Turn) -> None:
+    field = _value(turn, RECORD, "change")
+    _record_slots(turn).pop("change", None)
+    if field == "evidence":
+        await turn.go(RECORD, "ask_evidence", fresh=False)
+        return
+    if field in SLOT_TO_FIELD:
+        turn.place.data["journal_editing"] = True
+        await turn.go(RECORD, f"ask_{field}", fresh=False)
+
+
+async def journal_summary(turn: Turn) -> None:
+    catalog = turn.engine.catalog
+    slots = turn.place.slots.get(RECORD, {})
+    lines = []
+    for name, key, slot in FIELD_ROWS:
+        entry = slots.get(slot)
+        if entry is None or entry["v"] in (None, ""):
+            continue
+        shown = entry["d"] if name != "kind" else field_text(catalog, name, entry["v"])
+        lines.append(f"{catalog.text(key)}: {_short(str(shown), 300)}")
+    evidence = _evidence_ids(turn)
+    if evidence:
+        files = await store_of(turn).waiting_files(turn.user_ref, evidence)
+        names = ", ".join(f.file_name for f in files)
+        lines.append(f"{catalog.text('journal.field_evidence')}: {names}")
+    summary = "\n".join(lines) or catalog.text("journal.summary_empty")
+    correcting = _value(turn, RECORD, "_correcting")
+    if correcting:
+        number = slots.get("_correcting", {}).get("d", "")
+        heading = catalog.text("journal.summary_correcting", {"number": number})
+    else:
+        heading = catalog.text("journal.summary_new")
+    _slot(turn, RECORD, "_summary", None, summary)
+    _slot(turn, RECORD, "_heading", None, heading)
+
+
+async def save_incident(turn: Turn) -> None:
+    """Save the confirmed draft (or the correction); the reply comes after the commit."""
+    slots = turn.place.slots.get(RECORD, {})
+    if "_draft" not in slots and "_correcting" not in slots:
+        # Nothing to save: this draft was saved or discarded already.
+        raise ActionFailed("journal.stale")
+    store = store_of(turn)
+    fields = _fields_from_slots(turn)
+    files = _evidence_ids(turn)
+    correcting = _value(turn, RECORD, "_correcting")
+    try:
+        if correcting:
+            incident = await store.get(turn.user_ref, int(correcting))
+            current = incident.fields
+            changed = {
+                name: fields.get(name)
+                for name, _, _ in FIELD_ROWS
+                if fields.get(name) != current.get(name)
+            }
+            if changed or files:
+                await store.add_revision(
+                    turn.user_ref,
+                    incident.id,
+                    KIND_CORRECTION,
+                    {"fields": changed},
+                    now=turn.now,
+                    file_ids=files,
+                )
+            incident_id, number = incident.id, incident.number
+            turn.say("journal.correction_saved", _number=str(number))
+        else:
+            fields["source"] = "guided"
+            saved = await store.create(
+                turn.user_ref,
+                fields,
+                now=turn.now,
+                draft_key=str(_value(turn, RECORD, "_draft")),
+                file_ids=files,
+            )
+            incident_id, number = saved.id, saved.number
+    except NotFound:
+        raise ActionFailed("journal.not_found") from None
+    except Exception as exc:  # noqa: BLE001 - the user hears "not saved", the draft stays
+        log.error("saving an incident failed: %s", type(exc).__name__)
+        raise ActionFailed("journal.save_failed") from None
+    # Committed: the draft is spent, so an old Save button cannot save it twice.
+    turn.place.slots[RECORD] = {"_number": {"v": number, "d": str(number)}}
+    turn.place.data["journal_target"] = incident_id
+
+
+async def journal_discard(turn: Turn) -> None:
+    files = _evidence_ids(turn)
+    if files:
+        await store_of(turn).discard_waiting_files(turn.user_ref, files)
+    turn.place.slots[RECORD] = {}
+    turn.place.data.pop("journal_editing", None)
+
+
+async def _target(turn: Turn) -> Incident | None:
+    """The incident the details flow works on, checked against its owner."""
+    target = turn.place.data.get("journal_target")
+    if target is None:
+        return None
+    try:
+        return await store_of(turn).get(turn.user_ref, int(target))
+    except NotFound:
+        turn.place.data.pop("journal_target", None)
+        return None
+
+
+async def _no_target(turn: Turn) -> None:
+    turn.say("journal.no_target")
+    await turn.go("menu")
+
+
+async def journal_save_note(turn: Turn) -> None:
+    incident = await _target(turn)
+    if incident is None:
+        await _no_target(turn)
+        return
+    note = _value(turn, DETAILS, "note")
+    if isinstance(note, dict):  # a shared location as a note
+        note = field_text(turn.engine.catalog, "place", note)
+    try:
+        await store_of(turn).add_revision(
+            turn.user_ref, incident.id, KIND_NOTE, {"text": str(note or "")}, now=turn.now
+        )
+    except Exception as exc:  # noqa: BLE001
+        log.error("saving a note failed: %s", type(exc).__name__)
+        raise ActionFailed("journal.save_failed") from None
+    turn.place.slots.get(DETAILS, {}).pop("note", None)
+
+
+async def journal_save_police(turn: Turn) -> None:
+    incident = await _target(turn)
+    if incident is None:
+        await _no_target(turn)
+        return
+    details = turn.place.slots.get(DETAILS, {})
+    reference = _value(turn, DETAILS, "reference")
+    officer = _value(turn, DETAILS, "officer")
+    details.pop("reference", None)
+    details.pop("officer", None)
+    if not reference and not officer:
+        turn.say("journal.nothing_added")
+        await turn.go(DETAILS, "choose", fresh=False)
+        return
+    body = {"reference": str(reference or ""), "officer": str(officer or "")}
+    try:
+        await store_of(turn).add_revision(
+            turn.user_ref, incident.id, KIND_POLICE, body, now=turn.now
+        )
+    except Exception as exc:  # noqa: BLE001
+        log.error("saving a police reference failed: %s", type(exc).__name__)
+        raise ActionFailed("journal.save_failed") from None
+
+
+async def journal_start_correction(turn: Turn) -> None:
+    """Load the incident's current answers into a draft and show its summary to change."""
+    incident = await _target(turn)
+    if incident is None:
+        await _no_target(turn)
+        return
+    catalog = turn.engine.catalog
+    slots: dict[str, dict[str, Any]] = {
+        "_correcting": {"v": incident.id, "d": str(incident.number)},
+    }
+    for name, value in incident.fields.items():
+        slot = FIELD_TO_SLOT.get(name)
+        if slot is None:
+            continue
+        if name == "caller_number":
+            display = str(value)
+        else:
+            display = field_text(catalog, name, value)
+        slots[slot] = {"v": value, "d": display}
+    turn.place.slots[RECORD] = slots
+    turn.place.data.pop("journal_editing", None)
+    await turn.go(RECORD, "summary", fresh=False)
+
+
+async def _open_details(turn: Turn, incident: Incident, step: str) -> None:
+    turn.place.data["journal_target"] = incident.id
+    turn.place.slots[DETAILS] = {"_number": {"v": incident.number, "d": str(incident.number)}}
+    await turn.go(DETAILS, step, fresh=False)
+
+
+async def journal_details_begin(turn: Turn) -> None:
+    incident = await _target(turn)
+    if incident is None:
+        await _no_target(turn)
+        return
+    turn.place.slots[DETAILS] = {"_number": {"v": incident.number, "d": str(incident.number)}}
+
+
+# ---------------------------------------------------------------------- quick capture
+
+
+async def log_command(turn: Turn) -> None:
+    """`/log <text>`: save at once, with the current time and the text as what happened."""
+    text = clean_text(turn.event.args)
+    if not text:
+        turn.say("journal.log_usage")
+        return
+    await _quick_save(turn, text, None, None)
+
+
+async def _quick_save(
+    turn: Turn, text: str, forwarded_from: str | None, forwarded_date: str | None
+) -> None:
+    fields: dict[str, Any] = {"description": text, "source": "quick"}
+    fields["occurred_at"] = forwarded_date or turn.now.astimezone(dt.UTC).isoformat()
+    if forwarded_from or forwarded_date:
+        fields["forwarded_from"] = forwarded_from
+        fields["forwarded_date"] = forwarded_date
+        fields["source"] = "forwarded"
+    try:
+        saved = await store_of(turn).create(turn.user_ref, fields, now=turn.now)
+    except Exception as exc:  # noqa: BLE001
+        log.error("quick save failed: %s", type(exc).__name__)
+        turn.say("journal.save_failed")
+        return
+    await _say_saved_quickly(turn, saved.number, saved.id)
+
+
+async def text_fallback(turn: Turn) -> bool:
+    """Unexpected plain text outside a question: offer to keep it as an incident."""
+    if turn.danger_shown or turn.event.kind != Kind.TEXT:
+        return False
+    place = turn.place
+    if place.flow in NO_OFFER_FLOWS:
+        return False
+    step = turn.engine.machines[place.flow].flow.steps.get(place.step or "") if place.flow else None
+    if step is not None and step.kind == "question":
+        return False  # the engine asks the question again, with examples
+    text = clean_text(turn.event.text)
+    if not text:
+        return False
+    key = secrets.token_hex(4)
+    forwarded = turn.event.forwarded_from or turn.event.forwarded_date
+    place.data["journal_offer"] = {
+        "k": key,
+        "t": text,
+        "ff": turn.event.forwarded_from,
+        "fd": turn.event.forwarded_date.astimezone(dt.UTC).isoformat()
+        if turn.event.forwarded_date
+        else None,
+    }
+    turn.say_text(
+        _text(turn, "journal.offer_forwarded" if forwarded else "journal.offer_text"),
+        [
+            Button(_text(turn, "journal.btn_offer_save"), f"{PREFIX}o:save:{key}"),
+            Button(_text(turn, "journal.btn_offer_no"), f"{PREFIX}o:no:{key}"),
+            *_nav(turn),
+        ],
+    )
+    return True
+
+
+async def _offer_button(turn: Turn, parts: list[str]) -> None:
+    offer = turn.place.data.get("journal_offer")
+    if len(parts) != 3 or not offer or offer.get("k") != parts[2]:
+        turn.say("journal.offer_gone")
+        await turn.show_current()
+        return
+    turn.place.data.pop("journal_offer", None)
+    if parts[1] == "save":
+        await _quick_save(turn, offer["t"], offer.get("ff"), offer.get("fd"))
+    else:
+        turn.say("journal.offer_declined")
+        await turn.show_current()
+
+
+# ---------------------------------------------------------------------- files
+
+
+async def attachment_handler(turn: Turn) -> bool:
+    """A photo, document, voice note or video: into the draft, or offered for an incident."""
+    attachment = turn.event.attachment
+    if attachment is None:
+        return False
+    limit_mb = str(MAX_FILE_BYTES // (1024 * 1024))
+    if attachment.content is None:
+        too_big = attachment.size is not None and attachment.size > MAX_FILE_BYTES
+        turn.say("journal.file_too_big" if too_big else "journal.file_not_fetched", limit=limit_mb)
+        await turn.show_current()
+        return True
+    forwarded_from = attachment.forwarded_from or turn.event.forwarded_from
+    forwarded_date = attachment.forwarded_date or turn.event.forwarded_date
+    try:
+        stored = await store_of(turn).add_file(
+            turn.user_ref,
+            attachment.content,
+            now=turn.now,
+            kind=attachment.kind,
+            file_name=attachment.file_name or f"{attachment.kind}",
+            mime_type=attachment.mime_type,
+            forwarded_from=forwarded_from,
+            forwarded_date=forwarded_date.astimezone(dt.UTC).isoformat()
+            if forwarded_date
+            else None,
+        )
+    except FileTooLarge:
+        turn.say("journal.file_too_big", limit=limit_mb)
+        await turn.show_current()
+        return True
+    place = turn.place
+    if place.flow == RECORD and place.step not in DRAFT_STEPS_EXCLUDED:
+        ids = [*_evidence_ids(turn), stored.id]
+        _slot(turn, RECORD, "evidence", ids, str(len(ids)))
+        turn.say("journal.file_added_to_draft", name=stored.file_name)
+        await turn.show_current()
+        return True
+    kind_key = f"journal.file_kind_{attachment.kind}"
+    kind = _text(turn, kind_key) if turn.engine.catalog.has(kind_key) else attachment.kind
+    buttons = [Button(_text(turn, "journal.btn_file_new"), f"{PREFIX}f:new:{stored.id}")]
+    for incident in await store_of(turn).page(turn.user_ref, 0, RECENT_FOR_FILES):
+        when = incident.fields.get("occurred_at") or incident.recorded_at
+        buttons.append(
+            Button(
+                _text(
+                    turn,
+                    "journal.btn_file_to",
+                    number=str(incident.number),
+                    date=when_text(when).rsplit(",", 1)[0],
+                ),
+                f"{PREFIX}f:to:{stored.id}:{incident.id}",
+            )
+        )
+    buttons.append(Button(_text(turn, "journal.btn_file_drop"), f"{PREFIX}f:drop:{stored.id}"))
+    turn.say_text(_text(turn, "journal.file_offer", kind=kind), [*buttons, *_nav(turn)])
+    return True
+
+
+async def _file_button(turn: Turn, parts: list[str]) -> None:
+    store = store_of(turn)
+    file_id = _int(parts[2]) if len(parts) > 2 else None
+    waiting = await store.waiting_files(turn.user_ref, [file_id]) if file_id else []
+    if not waiting or waiting[0].incident_id is not None:
+        turn.say("journal.stale")
+        await turn.show_current()
+        return
+    action = parts[1]
+    if action == "drop":
+        await store.discard_waiting_files(turn.user_ref, [waiting[0].id])
+        turn.say("journal.file_dropped")
+        await turn.show_current()
+    elif action == "new":
+        turn.say("journal.file_for_new")
+        await turn.go(RECORD)
+        _slot(turn, RECORD, "evidence", [waiting[0].id], "1")
+    elif action == "to" and len(parts) == 4 and _int(parts[3]) is not None:
+        try:
+            incident = await store.get(turn.user_ref, int(parts[3]))
+            await store.attach_files(turn.user_ref, incident.id, [waiting[0].id])
+        except NotFound:
+            turn.say("journal.not_found")
+            await _show_list(turn, 0)
+            return
+        turn.say("journal.file_attached", number=str(incident.number))
+        await turn.show_current()
+    else:
+        turn.say("journal.stale")
+        await turn.show_current()
+
+
+# ---------------------------------------------------------------------- the list, one incident
+
+
+async def incidents_command(turn: Turn) -> None:
+    """`/incidents` lists; `/incidents 3` opens incident 3."""
+    number = _int(turn.event.args.strip().lstrip("#")) if turn.event.args.strip() else None
+    if number is not None:
+        try:
+            incident = await store_of(turn).by_number(turn.user_ref, number)
+        except NotFound:
+            turn.say("journal.not_found")
+            await _show_list(turn, 0)
+            return
+        _show_incident(turn, incident)
+        return
+    await _show_list(turn, 0)
+
+
+async def _show_list(turn: Turn, page: int) -> None:
+    store = store_of(turn)
+    total = await store.count(turn.user_ref)
+    if total == 0:
+        turn.say_text(_text(turn, "journal.list_empty"), _nav(turn))
+        return
+    page = max(0, min(page, (total - 1) // PAGE_SIZE))
+    incidents = await store.page(turn.user_ref, page * PAGE_SIZE, PAGE_SIZE)
+    catalog = turn.engine.catalog
+    lines = [
+        _text(
+            turn,
+            "journal.list_heading",
+            first=str(page * PAGE_SIZE + 1),
+            last=str(page * PAGE_SIZE + len(incidents)),
+            total=str(total),
+        )
+    ]
+    buttons = []
+    for incident in incidents:
+        fields = incident.fields
+        when = when_text(fields.get("occurred_at")) or when_text(incident.recorded_at)
+        kind = field_text(catalog, "kind", fields.get("kind"))
+        lines.append(f"{incident.number}. {when}" + (f" · {kind}" if kind else ""))
+        buttons.append(
+            Button(
+                _text(turn, "journal.btn_open", number=str(incident.number)),
+                f"{PREFIX}v:{incident.id}",
+            )
+        )
+    if (page + 1) * PAGE_SIZE < total:
+        buttons.append(Button(_text(turn, "journal.btn_older"), f"{PREFIX}l:{page + 1}"))
+    if page > 0:
+        buttons.append(Button(_text(turn, "journal.btn_newer"), f"{PREFIX}l:{page - 1}"))
+    turn.say_text("\n".join(lines), [*buttons, *_nav(turn)])
+
+
+def _show_incident(turn: Turn, incident: Incident) -> None:
+    catalog = turn.engine.catalog
+    lines = [f"{catalog.text('journal.field_number_label')} {incident.number}"]
+    for label, text in incident_rows(catalog, incident, full_hash=False):
+        lines.append(f"{label}: {_short(text)}")
+    revisions = revision_lines(catalog, incident)
+    if len(revisions) > 1:
+        lines.append(f"{catalog.text('journal.field_revisions')}:")
+        lines.extend(f"  {_short(line, 300)}" for line in revisions)
+    buttons = [
+        Button(_text(turn, "journal.btn_add_note"), f"{PREFIX}n:{incident.id}"),
+        Button(_text(turn, "journal.btn_add_police"), f"{PREFIX}p:{incident.id}"),
+        Button(_text(turn, "journal.btn_correct"), f"{PREFIX}c:{incident.id}"),
+        Button(_text(turn, "journal.btn_list"), f"{PREFIX}l:0"),
+        *_nav(turn),
+    ]
+    turn.say_text("\n".join(lines), buttons)
+
+
+async def _incident_button(turn: Turn, parts: list[str]) -> None:
+    incident_id = _int(parts[1]) if len(parts) == 2 else None
+    try:
+        if incident_id is None:
+            raise NotFound()
+        incident = await store_of(turn).get(turn.user_ref, incident_id)
+    except NotFound:
+        turn.say("journal.not_found")
+        await _show_list(turn, 0)
+        return
+    action = parts[0]
+    if action == "v":
+        _show_incident(turn, incident)
+    elif action == "n":
+        await _open_details(turn, incident, "ask_note")
+    elif action == "p":
+        await _open_details(turn, incident, "ask_police_ref")
+    elif action == "c":
+        turn.place.data["journal_target"] = incident.id
+        await journal_start_correction(turn)
+
+
+# ---------------------------------------------------------------------- export
+
+
+async def export_command(turn: Turn) -> None:
+    incidents = await store_of(turn).all(turn.user_ref)
+    if not incidents:
+        turn.say_text(_text(turn, "journal.export_empty"), _nav(turn))
+        return
+    catalog = turn.engine.catalog
+    stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
+    pdf = diary_pdf(catalog, incidents, turn.now)
+    csv_bytes = diary_csv(catalog, incidents)
+    turn.send_document(
+        Document(f"incident-diary-{stamp}.pdf", pdf, "application/pdf"),
+        _text(turn, "journal.export_pdf", count=str(len(incidents))),
+    )
+    turn.send_document(
+        Document(f"incident-diary-{stamp}.csv", csv_bytes, "text/csv"),
+        _text(turn, "journal.export_csv"),
+    )
+
+
+# ---------------------------------------------------------------------- delete my data
+
+
+async def delete_command(turn: Turn) -> None:
+    count = await store_of(turn).count(turn.user_ref)
+    key = secrets.token_hex(4)
+    turn.place.data["journal_delete"] = key
+    turn.say_text(
+        _text(turn, "journal.delete_confirm", count=str(count)),
+        [
+            Button(_text(turn, "journal.btn_delete_yes"), f"{PREFIX}d:yes:{key}"),
+            Button(_text(turn, "journal.btn_delete_no"), f"{PREFIX}d:no"),
+            *_nav(turn),
+        ],
+    )
+
+
+async def _delete_button(turn: Turn, parts: list[str]) -> None:
+    expected = turn.place.data.pop("journal_delete", None)
+    if parts[1:2] != ["yes"]:
+        turn.say("journal.delete_kept")
+        await turn.show_current()
+        return
+    if len(parts) != 3 or expected is None or parts[2] != expected:
+        turn.say("journal.delete_expired")
+        await turn.show_current()
+        return
+    store = store_of(turn)
+    await store.delete_user(turn.user_ref)
+    await turn.engine.store.delete_place(turn.user_ref)
+    await store.scrub()
+    turn.engine.forget(turn.user_ref)
+    turn.drop_place = True
+    turn.replies.clear()
+    turn.say("journal.deleted")
+
+
+# ---------------------------------------------------------------------- buttons
+
+
+async def button_handler(turn: Turn) -> None:
+    """Every `j:` button: `o` offer, `f` file, `l` list page, `v/n/p/c` incident, `d` delete."""
+    parts = turn.event.data[len(PREFIX) :].split(":")
+    kind = parts[0]
+    if kind == "o":
+        await _offer_button(turn, parts)
+    elif kind == "f" and len(parts) >= 3:
+        await _file_button(turn, parts)
+    elif kind == "l" and len(parts) == 2 and _int(parts[1]) is not None:
+        await _show_list(turn, int(parts[1]))
+    elif kind in ("v", "n", "p", "c"):
+        await _incident_button(turn, parts)
+    elif kind == "d":
+        await _delete_button(turn, parts)
+    else:
+        turn.say("journal.stale")
+        await turn.show_current()
