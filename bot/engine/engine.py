@@ -338,6 +338,11 @@ class Engine:
             await self._present_current(turn)
 
     async def _button(self, turn: Turn, data: str) -> None:
+        handler = self.registry.button_handler_for(data)
+        if handler is not None:  # a feature's own button, picked by typing its number or label
+            turn.event = Event.button(data)
+            await handler(turn)
+            return
         if data == GLOBAL_EMERGENCY:
             await self._enter(turn, "emergency")
             return

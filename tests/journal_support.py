@@ -1,0 +1,64 @@
+"""Helpers for the journal tests: the real app on a real data dir, and raw-byte searches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.app import App, open_app
+from bot.engine.events import Attachment, Event, Kind
+from bot.settings import Settings
+from bot.store.incidents import IncidentStore
+from tests.chat_client import ChatClient
+
+
+async def start_app(data_dir: Path) -> App:
+    return await open_app(Settings(data_dir=data_dir))
+
+
+def incidents_of(app: App) -> IncidentStore:
+    return IncidentStore(app.db, app.cipher, app.settings.data_dir)
+
+
+def raw_files(data_dir: Path) -> dict[Path, bytes]:
+    """Every file under the data dir except the key: the database, its WAL, attachments."""
+    found = {}
+    for path in sorted(data_dir.rglob("*")):
+        if path.is_file() and path.name != "secret.key":
+            found[path] = path.read_bytes()
+    return found
+
+
+def occurrences(data_dir: Path, needle: bytes) -> list[Path]:
+    return [path for path, content in raw_files(data_dir).items() if needle in content]
+
+
+async def record_guided(chat: ChatClient, what: str, where: str = "the bus stop") -> None:
+    """Walk the whole guided record with answers, and save it."""
+    await chat.send("/record")
+    await chat.click("Phone call")
+    await chat.send("yesterday 9pm")
+    await chat.send(where)
+    await chat.send(what)
+    await chat.send("tall, grey hoodie, deep voice")
+    await chat.send("silver Vauxhall AB12 CDE")
+    await chat.send("07700 900123")
+    await chat.send("my neighbour Sam")
+    await chat.send("I could not sleep")
+    await chat.click("Done")
+    assert "Nothing is saved until you press Save" in chat.text
+    await chat.click("Save")
+    assert "Saved in your journal as incident" in chat.text
+
+
+def photo_event(content: bytes, name: str = "photo.jpg", **forwarded: object) -> Event:
+    return Event(
+        Kind.ATTACHMENT,
+        attachment=Attachment(
+            kind="photo",
+            file_name=name,
+            mime_type="image/jpeg",
+            size=len(content),
+            content=content,
+            **forwarded,  # type: ignore[arg-type]
+        ),
+    )
