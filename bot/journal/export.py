@@ -31,20 +31,87 @@ FONT = "DejaVu"
 
 
 class _Diary(FPDF):
+    """An A4 diary. Text is wrapped here, word by word with cached widths, and placed with
+    `text()`: fpdf2's `multi_cell` re-measures the whole line for every character, which made
+    1,000 incidents take about 5 s instead of well under 1 s."""
+
+    LINE = 4.5
+    LABEL_WIDTH = 42.0
+
     def __init__(self, title: str) -> None:
         super().__init__(format="A4")
         self._title = title
-        self.set_auto_page_break(auto=True, margin=15)
+        self.set_auto_page_break(auto=False)
         self.set_margins(15, 15, 15)
         self.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
         self.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
         self.set_title(title)
         self.set_creator("safety-bot")
+        self._widths: dict[tuple[str, str, float], float] = {}
+        self.alias_nb_pages()
 
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(FONT, "", 8)
         self.cell(0, 5, f"{self._title} · {self.page_no()}/{{nb}}", align="C")
+
+    def _width(self, word: str) -> float:
+        key = (self.font_style, word, self.font_size_pt)
+        width = self._widths.get(key)
+        if width is None:
+            width = self.get_string_width(word)
+            self._widths[key] = width
+        return width
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """Greedy word wrap; a word wider than the column is cut by characters."""
+        lines: list[str] = []
+        space = self._width(" ")
+        for paragraph in text.split("\n"):
+            line, used = "", 0.0
+            for word in paragraph.split(" "):
+                w = self._width(word)
+                if w > width:  # a very long word (a link, a hash): cut it
+                    if line:
+                        lines.append(line)
+                    piece, used = "", 0.0
+                    for ch in word:
+                        cw = self._width(ch)
+                        if used + cw > width and piece:
+                            lines.append(piece)
+                            piece, used = "", 0.0
+                        piece += ch
+                        used += cw
+                    line = piece
+                    continue
+                if line and used + space + w > width:
+                    lines.append(line)
+                    line, used = word, w
+                elif line:
+                    line, used = f"{line} {word}", used + space + w
+                else:
+                    line, used = word, w
+            lines.append(line)
+        return lines
+
+    def room(self, height: float) -> None:
+        if self.y + height > self.h - 18:
+            self.add_page()
+
+    def row(self, label: str, text: str) -> None:
+        left = self.l_margin
+        value_x = left + self.LABEL_WIDTH
+        self.set_font(FONT, "", 9)
+        lines = self.wrap(text, self.w - self.r_margin - value_x)
+        self.room(self.LINE)
+        self.set_font(FONT, "B", 9)
+        self.text(left, self.y + 3.4, label)
+        self.set_font(FONT, "", 9)
+        for line in lines:
+            self.room(self.LINE)
+            if line:
+                self.text(value_x, self.y + 3.4, line)
+            self.y += self.LINE
 
 
 def diary_pdf(catalog: Catalog, incidents: list[Incident], now: dt.datetime) -> bytes:
@@ -58,28 +125,24 @@ def diary_pdf(catalog: Catalog, incidents: list[Incident], now: dt.datetime) -> 
     intro = catalog.text(
         "journal.pdf_intro", {"count": str(len(incidents)), "time": when_text(now)}
     )
-    pdf.multi_cell(0, 4.5, intro, new_x="LMARGIN", new_y="NEXT")
-    label_width = 42
+    for line in pdf.wrap(intro, pdf.w - pdf.l_margin - pdf.r_margin):
+        pdf.text(pdf.l_margin, pdf.y + 3.4, line)
+        pdf.y += pdf.LINE
     heading = catalog.text("journal.field_number_label")
     revisions_label = catalog.text("journal.field_revisions")
+    pdf.set_draw_color(180, 180, 180)
     for incident in incidents:
-        pdf.ln(3)
-        if pdf.get_y() > pdf.h - 50:
-            pdf.add_page()
+        pdf.y += 3
+        pdf.room(30)
         pdf.set_font(FONT, "B", 12)
-        pdf.cell(0, 7, f"{heading} {incident.number}", new_x="LMARGIN", new_y="NEXT")
+        pdf.text(pdf.l_margin, pdf.y + 5, f"{heading} {incident.number}")
+        pdf.y += 8
         rows = incident_rows(catalog, incident)
         rows.extend((revisions_label, line) for line in revision_lines(catalog, incident))
         for label, text in rows:
-            if pdf.get_y() > pdf.h - 22:
-                pdf.add_page()  # keep a label on the same page as the start of its text
-            pdf.set_font(FONT, "B", 9)
-            pdf.cell(label_width, 4.5, label)
-            pdf.set_font(FONT, "", 9)
-            pdf.multi_cell(0, 4.5, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_draw_color(180, 180, 180)
-        pdf.line(pdf.l_margin, pdf.get_y() + 1.5, pdf.w - pdf.r_margin, pdf.get_y() + 1.5)
-        pdf.ln(2)
+            pdf.row(label, text)
+        pdf.line(pdf.l_margin, pdf.y + 1.5, pdf.w - pdf.r_margin, pdf.y + 1.5)
+        pdf.y += 2
     return bytes(pdf.output())
 
 
