@@ -17,10 +17,17 @@ OPERATOR_HANDLERS: dict = {}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a subcommand's unset flag must not overwrite one given before the subcommand
     parser.add_argument(
-        "--data-dir", help="where the database and key live (env SAFETY_BOT_DATA_DIR)"
+        "--data-dir",
+        default=argparse.SUPPRESS,
+        help="where the database and key live (env SAFETY_BOT_DATA_DIR)",
     )
-    parser.add_argument("--region", help="region pack in content/regions (env SAFETY_BOT_REGION)")
+    parser.add_argument(
+        "--region",
+        default=argparse.SUPPRESS,
+        help="region pack in content/regions (env SAFETY_BOT_REGION)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         "With no command: Telegram if TELEGRAM_BOT_TOKEN is set, else the console chat.",
     )
     _common(parser)
+    parser.set_defaults(data_dir=None, region=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     _common(chat)

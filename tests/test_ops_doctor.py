@@ -80,6 +80,12 @@ async def test_bad_token_fails_without_printing_it(mini_settings: Settings) -> N
         registry=mini_registry([]),
     )
     assert "must use https" in text(report) and report.failed
+    report = run_doctor(
+        mini_settings,
+        env={"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "not ok: spaces!"},
+        registry=mini_registry([]),
+    )
+    assert "TELEGRAM_WEBHOOK_SECRET must be" in text(report) and "spaces!" not in text(report)
 
 
 async def test_open_data_dir_warns_and_loose_key_fails(mini_settings: Settings) -> None:
@@ -196,3 +202,18 @@ def test_report_rendering() -> None:
     assert report.exit_code() == 0 and "1 warning" in report.render()
     report.add(FAIL, "c", "broken")
     assert report.exit_code() == 1 and "1 problem(s) to fix" in report.render()
+
+
+async def test_data_dir_before_or_after_the_command(
+    mini_settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`safety-bot --data-dir X doctor` and `safety-bot doctor --data-dir X` mean the same."""
+    await deployed(mini_settings)
+    monkeypatch.delenv("SAFETY_BOT_DATA_DIR", raising=False)
+    data = str(mini_settings.data_dir)
+    for args in (
+        ["--data-dir", data, "doctor", "--quick"],
+        ["doctor", "--quick", "--data-dir", data],
+    ):
+        main(args)
+        assert capsys.readouterr().out.startswith(f"safety-bot doctor: {data}\n")

@@ -8,6 +8,7 @@ token is never printed. Exit code 0 when nothing failed (warnings allowed; `--st
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import stat
 from collections.abc import Callable
@@ -90,6 +91,16 @@ def check_telegram(env: dict[str, str], report: Report) -> None:
             report.add(FAIL, "telegram", problem)
         else:
             report.add(OK, "telegram", "TELEGRAM_BOT_TOKEN is set and well-formed (not shown)")
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET")
+    if secret is not None and secret != "":
+        if re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            report.add(OK, "telegram", "TELEGRAM_WEBHOOK_SECRET is set and well-formed (not shown)")
+        else:
+            report.add(
+                FAIL,
+                "telegram",
+                "TELEGRAM_WEBHOOK_SECRET must be 1 to 256 of A-Z a-z 0-9 _ - (Telegram's rule)",
+            )
     for name in ("TELEGRAM_API_ROOT", "TELEGRAM_WEBHOOK_URL"):
         value = env.get(name)
         if value:
