@@ -6,6 +6,14 @@ messages so a test can see what is still on the user's screen, and serves script
 `getUpdates` with Telegram's offset rule (an update is delivered until a later call confirms it).
 
 Tests script users with `message`, `press`, `photo`... which build real update JSON.
+
+Fault injection (`FakeBotApi.faults = Faults(...)`): a set share of calls is answered with 429 and
+`retry_after`, 500 or 502, a reply held past the client's timeout, or a dropped connection. A
+faulted call is not performed (no message is created) and is kept in `faulted`, not `calls`.
+`getUpdates` takes its `offset` as Telegram does, when the request arrives, before any fault; with
+`offset_delay` the offset is applied only after that many seconds, and not at all if the client
+has gone (a request still on its way when the bot was killed). Every `getUpdates` answer is kept
+in `polls`, so a test can check that offsets never skip or replay an update.
 """
 
 from __future__ import annotations
@@ -14,7 +22,9 @@ import asyncio
 import copy
 import itertools
 import json
+import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +57,48 @@ class Call:
         return int(raw) if raw is not None else None
 
 
+FAULT_KINDS = ("429", "500", "502", "slow", "drop")
+
+
+@dataclass
+class Faults:
+    """Which calls fail, and how. `share` of calls (chosen at random from `seed`) get a fault."""
+
+    share: float = 0.25
+    seed: int = 0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    retry_after: int = 1
+    slow_seconds: float = 5.5  # past python-telegram-bot's 5 s read timeout
+    counts: Counter[str] = field(default_factory=Counter)
+    seen: int = 0
+    _rng: random.Random | None = None
+
+    def pick(self, method: str) -> str | None:
+        rng = self._rng = self._rng or random.Random(self.seed)
+        self.seen += 1
+        if rng.random() >= self.share:
+            return None
+        kinds = self.kinds
+        if method == "getUpdates":  # a held long poll would only stall intake: the other kinds
+            kinds = tuple(k for k in kinds if k != "slow") or ("500",)
+        kind = rng.choice(kinds)
+        self.counts[kind] += 1
+        return kind
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class Poll:
+    """One `getUpdates` call: the offset it carried and the update ids it was answered with."""
+
+    offset: int
+    returned: list[int]
+    fault: str | None = None
+
+
 class BotApiError(Exception):
     def __init__(self, code: int, description: str) -> None:
         super().__init__(description)
@@ -70,6 +122,11 @@ class FakeBotApi:
         self._new_call = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.faults: Faults | None = None
+        self.faulted: list[tuple[Call, str]] = []
+        self.polls: list[Poll] = []
+        self.offset_delay = 0.0
+        self._confirmed = 0  # the highest offset applied so far
 
     # ------------------------------------------------------------------ server
 
@@ -117,6 +174,11 @@ class FakeBotApi:
         params.update({k: v for k, v in request.query.items() if k not in params})
         call = Call(method, params, files)
         handler = getattr(self, f"_m_{method}", None)
+        if method == "getUpdates":
+            await self._take_offset(request, call)
+        fault = self.faults.pick(method) if self.faults is not None else None
+        if fault is not None:
+            return await self._fault(request, call, fault)
         if method != "getUpdates":
             self.calls.append(call)
         try:
@@ -133,14 +195,54 @@ class FakeBotApi:
                 await self._notify()
         return web.json_response({"ok": True, "result": result})
 
+    async def _take_offset(self, request: web.Request, call: Call) -> None:
+        """Confirm updates below `offset`, as Telegram does when the request reaches it."""
+        offset = int(call.params.get("offset", 0) or 0)
+        if self.offset_delay:
+            await asyncio.sleep(self.offset_delay)  # the request still travelling
+            if request.transport is None or request.transport.is_closing():
+                return  # the bot died before its request arrived: nothing confirmed
+        async with self._new_update:
+            self._confirmed = max(self._confirmed, offset)
+            self._updates = [u for u in self._updates if u["update_id"] >= self._confirmed]
+
+    async def _fault(self, request: web.Request, call: Call, fault: str) -> web.StreamResponse:
+        self.faulted.append((call, fault))
+        if call.method == "getUpdates":
+            self.polls.append(Poll(int(call.params.get("offset", 0) or 0), [], fault))
+        if fault == "429":
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {self.faults.retry_after}",  # type: ignore[union-attr]
+                "parameters": {"retry_after": self.faults.retry_after},  # type: ignore[union-attr]
+            }
+            return web.json_response(body, status=429)
+        if fault in ("500", "502"):
+            description = "Internal Server Error" if fault == "500" else "Bad Gateway"
+            code = int(fault)
+            body = {"ok": False, "error_code": code, "description": description}
+            return web.json_response(body, status=code)
+        if fault == "slow":
+            await asyncio.sleep(self.faults.slow_seconds)  # type: ignore[union-attr]
+            body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+            return web.json_response(body, status=502)
+        # "drop": the connection closes with no answer at all
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)  # never written: the connection is gone
+
     async def _notify(self) -> None:
         async with self._new_call:
             self._new_call.notify_all()
 
-    async def _download(self, request: web.Request) -> web.Response:
+    async def _download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
         path = request.match_info["path"]
+        fault = self.faults.pick("download") if self.faults is not None else None
+        if fault is not None:
+            return await self._fault(request, Call("download", {"path": path}), fault)
         for stored_path, content, _ in self.files.values():
             if stored_path == path:
                 self.calls.append(Call("download", {"path": path}))
@@ -159,9 +261,11 @@ class FakeBotApi:
         deadline = time.monotonic() + min(timeout, 2.0)
         async with self._new_update:
             while True:
-                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                self._updates = [u for u in self._updates if u["update_id"] >= self._confirmed]
                 if self._updates or time.monotonic() >= deadline:
-                    return list(self._updates[:100])
+                    batch = list(self._updates[:100])
+                    self.polls.append(Poll(offset, [u["update_id"] for u in batch]))
+                    return batch
                 try:
                     await asyncio.wait_for(
                         self._new_update.wait(), max(0.0, deadline - time.monotonic())

@@ -37,6 +37,9 @@ MAX_HISTORY = 30
 MAX_HOPS = 40  # steps entered in one turn without waiting for the user (guards a loop)
 PLACE_VERSION = 1
 SHOWN_BUTTONS = "_shown_buttons"  # place.data: a feature's buttons shown last, as [label, data]
+HANDLED_KEYS = "_keys"  # place.data: the keys of the user's last events, saved with the place
+MAX_HANDLED_KEYS = 16
+KEPT_ANSWER = "_answer"  # place.data: the answer to the last event a feature asked to keep
 
 
 class ConversationStore(Protocol):
@@ -94,6 +97,9 @@ class Turn:
         self.now = engine.clock()
         self.danger_shown = False
         self.drop_place = False  # set once the user's data was erased: do not save the place again
+        # set by a feature whose answer is not the screen (e.g. "Saved as incident 4"): if the
+        # channel delivers this event again, the same answer is given again
+        self.keep_answer = False
 
     @property
     def services(self) -> dict[str, Any]:
@@ -139,6 +145,27 @@ class Turn:
 def _token(flow: str, step: str) -> str:
     """A short, stable code for a screen, so a button from another screen is recognised."""
     return format(zlib.crc32(f"{flow}{EXIT}{step}".encode()) & 0xFFFFFF, "x")
+
+
+def _pack(replies: list[Reply]) -> list[list[Any]]:
+    """Replies as plain data (documents left out: they are made again on request)."""
+    return [
+        [r.text, [[b.label, b.data] for b in r.buttons], [c.key for c in r.contacts], r.screen]
+        for r in replies
+        if r.document is None
+    ]
+
+
+def _unpack(packed: list[list[Any]], catalog: Catalog) -> list[Reply]:
+    return [
+        Reply(
+            text=text,
+            buttons=[Button(label, data) for label, data in buttons],
+            contacts=[catalog.contacts[k] for k in contacts if k in catalog.contacts],
+            screen=screen,
+        )
+        for text, buttons, contacts, screen in packed
+    ]
 
 
 def _norm(text: str) -> str:
@@ -188,10 +215,19 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - the store is down: still answer, calmly
                 return self._store_failed(None, event, exc)
             turn = Turn(self, user_ref, place, event)
+            if event.key and event.key in place.data.get(HANDLED_KEYS, ()):
+                return self._handled_already(turn)
             await self._dispatch(turn)
             if turn.drop_place:
                 self.forget(user_ref)
                 return turn.replies
+            if event.key:
+                keys = [*place.data.get(HANDLED_KEYS, ()), event.key]
+                place.data[HANDLED_KEYS] = keys[-MAX_HANDLED_KEYS:]
+                if turn.keep_answer:
+                    place.data[KEPT_ANSWER] = {"k": event.key, "r": _pack(turn.replies)}
+                else:
+                    place.data.pop(KEPT_ANSWER, None)
             self._keep_feature_buttons(turn)
             try:
                 await self.store.save_place(user_ref, place.to_dict())
@@ -199,6 +235,21 @@ class Engine:
                 self._places.pop(user_ref, None)  # next event reloads the last committed place
                 return self._store_failed(turn, event, exc)
             return turn.replies
+
+    def _handled_already(self, turn: Turn) -> list[Reply]:
+        """The channel delivered an event again (e.g. after a crash, before it confirmed it).
+
+        Its effects were committed with the place the first time, so nothing is done again; the
+        user sees the answer a feature kept for it, or the screen they are on (their first answer
+        may never have reached them).
+        """
+        kept = turn.place.data.get(KEPT_ANSWER)
+        if kept and kept.get("k") == turn.event.key:
+            return _unpack(kept["r"], self.catalog)
+        step = self._current_step(turn)
+        if step is not None and step.interactive:
+            self._show(turn, step)
+        return turn.replies
 
     def _store_failed(self, turn: Turn | None, event: Event, exc: Exception) -> list[Reply]:
         """The store failed: say so calmly, keep nothing half-done, and never drop the 999 advice."""

@@ -45,20 +45,25 @@ class Event:
     location: tuple[float, float] | None = None
     forwarded_from: str | None = None
     forwarded_date: dt.datetime | None = None
+    # The channel's own id for this event (e.g. Telegram chat + message id), when it has one.
+    # A channel may deliver the same event twice (after a crash, before it confirmed it); the
+    # engine handles a key it has already handled only once, and features use it to make saves
+    # idempotent. Empty: no key, every event is new.
+    key: str = ""
 
     @classmethod
-    def from_text(cls, text: str) -> Event:
+    def from_text(cls, text: str, key: str = "") -> Event:
         """Plain typed text, recognising `/command args` the way chat apps do."""
         stripped = text.strip()
         if stripped.startswith("/") and len(stripped) > 1 and not stripped[1].isspace():
             head, _, rest = stripped[1:].partition(" ")
             command = head.split("@", 1)[0].lower()
-            return cls(Kind.COMMAND, text=text, command=command, args=rest.strip())
-        return cls(Kind.TEXT, text=text)
+            return cls(Kind.COMMAND, text=text, command=command, args=rest.strip(), key=key)
+        return cls(Kind.TEXT, text=text, key=key)
 
     @classmethod
-    def button(cls, data: str) -> Event:
-        return cls(Kind.BUTTON, data=data)
+    def button(cls, data: str, key: str = "") -> Event:
+        return cls(Kind.BUTTON, data=data, key=key)
 
 
 @dataclass(frozen=True)

@@ -363,12 +363,15 @@ async def _quick_save(
         fields["forwarded_date"] = forwarded_date
         fields["source"] = "forwarded"
     try:
-        saved = await store_of(turn).create(turn.user_ref, fields, now=turn.now)
+        # The channel's key for this event: the same /log delivered twice saves one incident.
+        key = f"event:{turn.event.key}" if turn.event.key else None
+        saved = await store_of(turn).create(turn.user_ref, fields, now=turn.now, draft_key=key)
     except Exception as exc:  # noqa: BLE001
         log.error("quick save failed: %s", type(exc).__name__)
         turn.say("journal.save_failed")
         return
     await _say_saved_quickly(turn, saved.number, saved.id)
+    turn.keep_answer = True  # delivered again, the same "Saved as incident N" is said again
 
 
 async def text_fallback(turn: Turn) -> bool:

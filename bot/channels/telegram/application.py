@@ -32,16 +32,19 @@ from bot.store.messages import MessageLog
 log = logging.getLogger("bot.telegram")
 
 DEFAULT_API_ROOT = "https://api.telegram.org"
-RATE_LIMIT_RETRIES = 3  # AIORateLimiter's default of 0 would raise RetryAfter instead of waiting
-NETWORK_RETRIES = 3
+RATE_LIMIT_RETRIES = 5  # AIORateLimiter's default of 0 would raise RetryAfter instead of waiting
+NETWORK_RETRIES = 6
 NETWORK_BACKOFF_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 4.0
+RETRY_STATUS = frozenset({500, 502, 503, 504})  # Telegram's side failed: the call did not happen
 
 
 class RetryingRequest(HTTPXRequest):
-    """HTTPX with network errors retried, waiting 0.5 s, 1 s, 2 s between tries.
+    """HTTPX with network errors and 5xx answers retried, waiting 0.5, 1, 2, 4, 4, 4 s between.
 
     A request whose answer was lost may be sent twice (a message shown twice); that is better than
-    a reply that never arrives. Telegram's own refusals (BadRequest, Forbidden...) are not retried.
+    a reply that never arrives. Telegram's own refusals (BadRequest, Forbidden...) are not retried;
+    429 is left to the rate limiter, which waits the `retry_after` Telegram asks for.
     """
 
     def __init__(
@@ -59,19 +62,18 @@ class RetryingRequest(HTTPXRequest):
         delay = self.backoff
         for attempt in range(self.retries + 1):
             try:
-                return await super().do_request(*args, **kwargs)
+                code, payload = await super().do_request(*args, **kwargs)
             except NetworkError as exc:
                 if attempt == self.retries:
                     raise
-                log_event(
-                    log,
-                    "network_retry",
-                    logging.WARNING,
-                    error=type(exc).__name__,
-                    attempt=attempt + 1,
-                )
-                await asyncio.sleep(delay)
-                delay *= 2
+                error = type(exc).__name__
+            else:
+                if code not in RETRY_STATUS or attempt == self.retries:
+                    return code, payload
+                error = f"http_{code}"
+            log_event(log, "network_retry", logging.WARNING, error=error, attempt=attempt + 1)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
         raise AssertionError("unreachable")
 
 

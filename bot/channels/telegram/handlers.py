@@ -12,6 +12,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import (
@@ -185,6 +186,9 @@ class Channel:
             if event is None:
                 self._log_update(update, started, "file_refused")
                 return
+        # the same message delivered again (after a crash, before its offset was confirmed) has
+        # the same key: the engine does not handle it twice
+        event = replace(event, key=f"m:{message.chat_id}:{message.message_id}")
         replies = await app.engine.handle(USER_PREFIX + str(user.id), event)
         await self.send_replies(context.bot, message.chat_id, replies)
         self._log_update(update, started, event.kind.value)
@@ -219,7 +223,7 @@ class Channel:
             self._log_update(update, started, "contact")
             return
         data = press.value if press.kind == "engine" else STALE_DATA
-        replies = await app.engine.handle(USER_PREFIX + str(user.id), Event.button(data))
+        replies = await app.engine.handle(USER_PREFIX + str(user.id), Event.button(data, key=f"q:{query.id}"))
         editable = message if isinstance(message, Message) and press.kind == "engine" else None
         await self.send_replies(context.bot, chat_id, replies, edit=editable)
         self._log_update(update, started, press.kind)
