@@ -107,6 +107,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # every file the bot creates (database, key, exports) is private to its user
     args = _parser().parse_args(argv)
     command = args.command
     if command is None:

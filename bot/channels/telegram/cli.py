@@ -28,7 +28,14 @@ SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--webhook-url",
-        help="receive updates by webhook at this public HTTPS URL (default: long polling)",
+        default=os.environ.get("TELEGRAM_WEBHOOK_URL") or None,
+        help="receive updates by webhook at this public HTTPS URL (env TELEGRAM_WEBHOOK_URL; "
+        "default: long polling)",
+    )
+    parser.add_argument(
+        "--allow-open-data-dir",
+        action="store_true",
+        help="start even if the data dir can be read by other users (not recommended)",
     )
     parser.add_argument(
         "--listen", default="127.0.0.1", help="webhook: address to listen on (default 127.0.0.1)"
@@ -87,7 +94,11 @@ def run_telegram(args: argparse.Namespace, settings: Settings) -> int:
     """Run until stopped (Ctrl-C or SIGTERM); returns the exit code."""
     from bot.channels.telegram.application import ALL_UPDATES, build_application
     from bot.channels.telegram.logs import setup_logging
+    from bot.ops.checks import check_data_dir_private
 
+    open_dir = check_data_dir_private(settings.data_dir)
+    if open_dir and not args.allow_open_data_dir:
+        return _fail(f"{open_dir} (or start with --allow-open-data-dir)")
     try:
         token = read_token()
         api_root = read_api_root(args.api_root)
