@@ -173,6 +173,23 @@ async def main() -> None:
     print(
         f"ratio (our cost per event / raw trigger cost): {ours_cost / base_cost:.1f}x (target <= 3x)"
     )
+    # latency at a realistic load: 20 users typing at once (each reply waits for its commit)
+    app = await open_app(
+        Settings.from_env(data_dir=str(Path(tempfile.mkdtemp(prefix="bench-lat-"))))
+    )
+    calm: list[float] = []
+    sem20 = asyncio.Semaphore(20)
+
+    async def calm_user(n: int) -> None:
+        async with sem20:
+            await walk(app, f"calm:{n}", args.steps, random.Random(n), [], calm)
+
+    await asyncio.gather(*(calm_user(n) for n in range(400)))
+    await app.close()
+    print(
+        f"latency with 20 users at once (commit included): p50 {pct(calm, 0.5) * 1e3:.2f} ms, "
+        f"p99 {pct(calm, 0.99) * 1e3:.2f} ms"
+    )
     mem_cost = await engine_only(project, min(args.users, 2000), args.steps)
     print(
         f"engine alone (store replaced by a dict, sequential): cost {mem_cost * 1e6:.1f} us/event, "
