@@ -125,6 +125,7 @@ class FakeBotApi:
         self.faults: Faults | None = None
         self.faulted: list[tuple[Call, str]] = []
         self.polls: list[Poll] = []
+        self.pushed: list[int] = []  # every update id served, in order
         self.offset_delay = 0.0
         self._confirmed = 0  # the highest offset applied so far
 
@@ -391,6 +392,7 @@ class FakeBotApi:
 
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **update}
+        self.pushed.append(update["update_id"])
         async with self._new_update:
             self._updates.append(update)
             self._new_update.notify_all()

@@ -408,7 +408,7 @@ class Engine:
         if data == GLOBAL_SKIP and step and step.kind == "question" and step.optional:
             await self._skip(turn, step)
             return
-        if step is None or token != _token(turn.place.flow or "", step.id) or not index.isdigit():
+        if step is None or token != _token(turn.place.flow or "", step.id) or not index.isdecimal():
             turn.say("bot.stale_button")
             await self._present_current(turn)
             return
@@ -471,7 +471,7 @@ class Engine:
 
     @staticmethod
     def _match_button(typed: str, buttons: list[Button]) -> Button | None:
-        if typed.isdigit() and 1 <= int(typed) <= len(buttons):
+        if typed.isdecimal() and 1 <= int(typed) <= len(buttons):
             return buttons[int(typed) - 1]
         for button in buttons:
             label = _norm(button.label)

@@ -117,10 +117,12 @@ def _short(text: str, limit: int = VIEW_FIELD_LIMIT) -> str:
 
 
 def _int(text: str) -> int | None:
+    """A number from a button or command; None if it is not one SQLite can hold (forged data)."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         return None
+    return value if -(2**63) <= value < 2**63 else None
 
 
 async def _say_saved_quickly(turn: Turn, number: int, incident_id: int) -> None:

@@ -68,7 +68,11 @@ class RetryingRequest(HTTPXRequest):
                     raise
                 error = type(exc).__name__
             else:
-                if code not in RETRY_STATUS or attempt == self.retries:
+                # a file download is not an API call, so the rate limiter never sees its 429
+                download = code == 429 and "/file/bot" in str(
+                    args[0] if args else kwargs.get("url")
+                )
+                if (code not in RETRY_STATUS and not download) or attempt == self.retries:
                     return code, payload
                 error = f"http_{code}"
             log_event(log, "network_retry", logging.WARNING, error=error, attempt=attempt + 1)

@@ -223,7 +223,9 @@ class Channel:
             self._log_update(update, started, "contact")
             return
         data = press.value if press.kind == "engine" else STALE_DATA
-        replies = await app.engine.handle(USER_PREFIX + str(user.id), Event.button(data, key=f"q:{query.id}"))
+        replies = await app.engine.handle(
+            USER_PREFIX + str(user.id), Event.button(data, key=f"q:{query.id}")
+        )
         editable = message if isinstance(message, Message) and press.kind == "engine" else None
         await self.send_replies(context.bot, chat_id, replies, edit=editable)
         self._log_update(update, started, press.kind)
