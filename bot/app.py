@@ -25,15 +25,23 @@ def build_registry() -> Registry:
     return registry
 
 
+def project_checks(registry: Registry) -> dict[str, set[str]]:
+    """What the code registers, for the validator to check the flows against."""
+    return {
+        "known_types": set(SLOT_TYPES),
+        "known_actions": set(registry.actions),
+        "entry_flows": set(registry.command_flows.values()),
+        "known_commands": set(registry.commands) | set(registry.command_flows),
+    }
+
+
 def load_checked_project(settings: Settings, registry: Registry) -> Project:
     """Load flows and content; raises `ProjectInvalid` naming file, line and step."""
     return load_project(
         settings.flows_dir,
         settings.content_dir,
         region=settings.region,
-        known_types=set(SLOT_TYPES),
-        known_actions=set(registry.actions),
-        entry_flows=set(registry.command_flows.values()),
+        **project_checks(registry),
     )
 
 

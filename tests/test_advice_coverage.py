@@ -25,12 +25,11 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.app import build_registry
+from bot.app import build_registry, project_checks
 from bot.content.catalog import PLACEHOLDER_RE
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import GLOBAL_BACK, GLOBAL_EMERGENCY, Engine
 from bot.engine.events import Event, Reply
-from bot.engine.slots import SLOT_TYPES
 from bot.flows.loader import Project, load_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,9 +172,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Any]:
         flows,
         CONTENT,
         region="cheshire",
-        known_types=set(SLOT_TYPES),
-        known_actions=set(registry.actions),
-        entry_flows=set(registry.command_flows.values()),
+        **project_checks(registry),
     )
     return loaded, registry
 
@@ -201,7 +198,12 @@ async def walk(project: tuple[Project, Any]) -> Walk:
         w.paths[node] = path
         if node[0] == JOURNAL_FLOW:
             continue  # the journal's own questions are its issue's to walk
+        options = loaded.flows[node[0]].steps[node[1]].options
         for button in w.screens[node].buttons:
+            index = button.data.rpartition(".")[2]
+            if index.isdecimal() and int(index) < len(options):
+                if options[int(index)].target.command:
+                    continue  # runs a journal command: the journal's own tests walk those
             if button.data != GLOBAL_BACK:
                 queue.append((*path, button.data))
     return w

@@ -203,3 +203,17 @@ def test_cli_names_file_line_and_step_and_refuses_to_start(tmp_path: Path) -> No
     assert "unknown content key 't.thrid'" in env_run.stderr
     assert "Traceback" not in env_run.stderr
     assert not (tmp_path / "d" / "safety-bot.db").exists()
+
+
+def test_option_running_an_unregistered_command(tmp_path: Path) -> None:
+    found = problems_after(tmp_path, "menu.yaml", "flow: advice", "command: frobnicate")
+    assert any(
+        "step 'choose'" in p and "command '/frobnicate' is not registered" in p for p in found
+    )
+
+
+def test_option_with_two_targets(tmp_path: Path) -> None:
+    found = problems_after(
+        tmp_path, "menu.yaml", "flow: advice", "flow: advice\n        command: help"
+    )
+    assert any("exactly one of 'next', 'flow' or 'command'" in p for p in found), found

@@ -13,7 +13,7 @@ import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot.content.catalog import Catalog, ContactCard
@@ -328,6 +328,9 @@ class Engine:
             if event.kind == Kind.BUTTON and event.data == GLOBAL_EMERGENCY:
                 await self._enter(turn, "emergency")
                 return
+            handler = self.registry.attachment_handler
+            if event.kind == Kind.ATTACHMENT and handler is not None and await handler(turn):
+                return  # a file sent first thing is offered to the journal, not dropped
             # a new user, or one whose conversation ended: welcome them (or show the menu)
             await self._enter(turn, "menu" if turn.place.data.get("welcomed") else "start")
             return
@@ -416,6 +419,11 @@ class Engine:
 
     async def _pick(self, turn: Turn, step: Step, index: int) -> None:
         if step.kind == "screen" and index < len(step.options):
+            command = step.options[index].target.command
+            if command:  # a button that runs a command, as if it were typed
+                turn.event = replace(turn.event, kind=Kind.COMMAND, command=command, args="")
+                await self._command(turn)
+                return
             await self._fire(turn, step, f"pick{index}")
         elif step.kind == "question" and step.type == "choice" and index < len(step.choices):
             choice = step.choices[index]

@@ -50,7 +50,11 @@ class _Cursor:
 
 def step_triggers(step: Step) -> list[tuple[str, Target]]:
     """The triggers leaving a step, in a fixed order: pick0..N for buttons, then answers."""
-    triggers = [(f"pick{i}", option.target) for i, option in enumerate(step.options)]
+    triggers = [
+        (f"pick{i}", option.target)
+        for i, option in enumerate(step.options)
+        if not option.target.command  # a command is run by the engine, not a move
+    ]
     for name, target in (
         ("next", step.next),
         ("yes", step.on_yes),

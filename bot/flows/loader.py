@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.content.catalog import Catalog, load_catalog
 from bot.flows.model import (
+    BUILTIN_COMMANDS,
     END,
     MENU,
     RESERVED_FLOWS,
@@ -33,7 +34,7 @@ STEP_KEYS = {
     "question": {"id", "collect", "ask", "type", "optional", "choices", "next", "on_yes", "on_no"},
     "action": {"id", "action", "next", "on_error", "say"},
 }
-OPTION_KEYS = {"label", "next", "flow", "at"}
+OPTION_KEYS = {"label", "next", "flow", "at", "command"}
 CHOICE_KEYS = {"value", "label"}
 
 
@@ -86,10 +87,18 @@ class _FlowReader:
         if not isinstance(label, str):
             self.problem(body.line, "an option needs a 'label' (a content key)", step)
             return None
-        has_next, has_flow = "next" in body, "flow" in body
-        if has_next == has_flow:
-            self.problem(body.line, "an option needs exactly one of 'next' or 'flow'", step)
+        has_next, has_flow, has_command = "next" in body, "flow" in body, "command" in body
+        if has_next + has_flow + has_command != 1:
+            self.problem(
+                body.line, "an option needs exactly one of 'next', 'flow' or 'command'", step
+            )
             return None
+        if has_command:
+            command = body.get("command")
+            if not isinstance(command, str) or not ID_RE.match(command):
+                self.problem(body.line_of("command"), "'command' must be a command name", step)
+                return None
+            return Option(label, Target(command=command), body.line)
         if has_flow:
             flow, at = body.get("flow"), body.get("at")
             if not isinstance(flow, str) or not ID_RE.match(flow):
@@ -248,6 +257,7 @@ def _check_flow(
     catalog: Catalog,
     known_types: set[str],
     known_actions: set[str],
+    known_commands: set[str],
     problems: list[Problem],
 ) -> None:
     def problem(line: int, message: str, step: str | None = None) -> None:
@@ -273,7 +283,10 @@ def _check_flow(
         if step.kind == "action" and step.action and step.action not in known_actions:
             problem(step.line, f"action '{step.action}' is not registered in code", step.id)
         for target, line in _targets(step):
-            if target.flow:
+            if target.command:
+                if target.command not in known_commands:
+                    problem(line, f"command '/{target.command}' is not registered in code", step.id)
+            elif target.flow:
                 other = flows.get(target.flow)
                 if other is None:
                     problem(line, f"flow '{target.flow}' does not exist", step.id)
@@ -360,12 +373,14 @@ def load_project(
     known_types: set[str],
     known_actions: set[str],
     entry_flows: set[str] = frozenset(),  # type: ignore[assignment]
+    known_commands: set[str] = frozenset(),  # type: ignore[assignment]
     raise_on_problems: bool = True,
 ) -> Project:
     """Load and check every flow and content file.
 
     `known_types` / `known_actions` are what the code registers; `entry_flows` are flows that a
-    command opens (so they count as reachable).
+    command opens (so they count as reachable); `known_commands` are the commands the code adds
+    to the built-in ones (an option may run one: `command: incidents`).
     """
     problems: list[Problem] = []
     catalog = load_catalog(content_dir, region, problems)
@@ -393,7 +408,8 @@ def load_project(
                 Problem(flows_dir / f"{name}.yaml", 1, f"the '{name}' flow is required")
             )
     for flow in flows.values():
-        _check_flow(flow, flows, catalog, known_types, known_actions, problems)
+        commands = set(BUILTIN_COMMANDS) | set(known_commands)
+        _check_flow(flow, flows, catalog, known_types, known_actions, commands, problems)
     _check_flow_reachability(flows, set(entry_flows), problems)
     if problems and raise_on_problems:
         raise ProjectInvalid(problems)

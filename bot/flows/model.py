@@ -9,6 +9,7 @@ MENU = "menu"  # reserved target: the main menu
 END = "end"  # reserved target: close the conversation quietly
 RESERVED_TARGETS = (MENU, END)
 RESERVED_FLOWS = ("start", "menu", "emergency")
+BUILTIN_COMMANDS = ("start", "menu", "back", "cancel", "help", "emergency")
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,11 @@ class Target:
     step: str | None = None  # a step of the same flow
     flow: str | None = None  # another flow (starting at `step` if given, else its start)
     special: str | None = None  # MENU or END
+    command: str | None = None  # a command, as if typed (e.g. `incidents` for the journal)
 
     def describe(self) -> str:
+        if self.command:
+            return f"/{self.command}"
         if self.special:
             return self.special
         if self.flow:

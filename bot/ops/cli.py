@@ -28,18 +28,14 @@ def _project_dirs(parser: argparse.ArgumentParser) -> None:
 
 def _load_lenient(settings: Settings) -> Project:
     """Flows and content even with problems (drawn/listed anyway; `validate` names them)."""
-    from bot.app import build_registry
-    from bot.engine.slots import SLOT_TYPES
+    from bot.app import build_registry, project_checks
 
-    registry = build_registry()
     project = load_project(
         settings.flows_dir,
         settings.content_dir,
         region=settings.region,
-        known_types=set(SLOT_TYPES),
-        known_actions=set(registry.actions),
-        entry_flows=set(registry.command_flows.values()),
         raise_on_problems=False,
+        **project_checks(build_registry()),
     )
     if project.problems:
         _err(
