@@ -170,6 +170,10 @@ def _target_id(
         label = "main menu" if target.special == MENU else "end"
         graph.loose.setdefault(node_id, Node(node_id, (label,), "special"))
         return node_id
+    if target.command:
+        node_id = f"c_{target.command}"
+        graph.loose.setdefault(node_id, Node(node_id, (f"/{target.command}",), "special"))
+        return node_id
     if target.flow:
         if target.flow in drawn:
             other = flows[target.flow]
