@@ -38,7 +38,7 @@ MAX_HOPS = 40  # steps entered in one turn without waiting for the user (guards 
 PLACE_VERSION = 1
 SHOWN_BUTTONS = "_shown_buttons"  # place.data: a feature's buttons shown last, as [label, data]
 HANDLED_KEYS = "_keys"  # place.data: the keys of the user's last events, saved with the place
-MAX_HANDLED_KEYS = 16
+MAX_HANDLED_KEYS = 8
 KEPT_ANSWER = "_answer"  # place.data: the answer to the last event a feature asked to keep
 
 
