@@ -42,7 +42,7 @@ class Settings:
             key=env.get("SAFETY_BOT_KEY") or None,
         )
         raw_timeout = env.get("SAFETY_BOT_BUSY_TIMEOUT_MS", "5000")
-        if not raw_timeout.isdigit():
+        if not (raw_timeout.isascii() and raw_timeout.isdecimal()):
             raise SettingError(
                 f"SAFETY_BOT_BUSY_TIMEOUT_MS: '{raw_timeout}' is not a whole number of ms"
             )
