@@ -578,12 +578,8 @@ class Engine:
                     return
                 if self._current_step(turn) is not step:
                     return  # the action moved the user itself
-                machine = self.machines[turn.place.flow or ""]
-                dest = machine.fire(step.id, "next")
-                if dest.startswith(EXIT):
-                    await self._arrive(turn, dest)
+                if await self._left_flow(turn, step):
                     return
-                turn.place.step = dest
                 continue
             if step.interactive:
                 self._remember(turn)
@@ -591,14 +587,19 @@ class Engine:
                 return
             # a screen with only `next`: show it and move on
             self._show(turn, step)
-            machine = self.machines[turn.place.flow or ""]
-            dest = machine.fire(step.id, "next")
-            if dest.startswith(EXIT):
-                await self._arrive(turn, dest)
+            if await self._left_flow(turn, step):
                 return
-            turn.place.step = dest
         log.error("flow loop: more than %d steps without waiting for the user", MAX_HOPS)
         await self._enter(turn, "menu")
+
+    async def _left_flow(self, turn: Turn, step: Step) -> bool:
+        """Fire `next` from a step that does not wait; True if that left the flow (and arrived)."""
+        dest = self.machines[turn.place.flow or ""].fire(step.id, "next")
+        if dest.startswith(EXIT):
+            await self._arrive(turn, dest)
+            return True
+        turn.place.step = dest
+        return False
 
     def _back_to_last_screen(self, turn: Turn) -> None:
         if turn.place.history:
