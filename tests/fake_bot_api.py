@@ -127,6 +127,8 @@ class FakeBotApi:
         self.polls: list[Poll] = []
         self.pushed: list[int] = []  # every update id served, in order
         self.offset_delay = 0.0
+        self.stalled: set[str] = set()  # methods whose calls hang until released or abandoned
+        self.stalled_calls: list[Call] = []
         self._confirmed = 0  # the highest offset applied so far
 
     # ------------------------------------------------------------------ server
@@ -177,6 +179,9 @@ class FakeBotApi:
         handler = getattr(self, f"_m_{method}", None)
         if method == "getUpdates":
             await self._take_offset(request, call)
+        if method in self.stalled:
+            if not await self._stall(request, call):
+                return web.Response(status=502)  # never read: the caller is gone
         fault = self.faults.pick(method) if self.faults is not None else None
         if fault is not None:
             return await self._fault(request, call, fault)
@@ -195,6 +200,16 @@ class FakeBotApi:
             if method != "getUpdates":
                 await self._notify()
         return web.json_response({"ok": True, "result": result})
+
+    async def _stall(self, request: web.Request, call: Call) -> bool:
+        """Hold a call, as a network that hangs would; False when the caller went away."""
+        self.stalled_calls.append(call)
+        await self._notify()
+        while call.method in self.stalled:
+            if request.transport is None or request.transport.is_closing():
+                return False
+            await asyncio.sleep(0.02)
+        return True
 
     async def _take_offset(self, request: web.Request, call: Call) -> None:
         """Confirm updates below `offset`, as Telegram does when the request reaches it."""

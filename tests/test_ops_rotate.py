@@ -24,6 +24,7 @@ from bot.ops.rotate import PENDING_FILE_NAME, RotationError, rotate_key
 from bot.settings import Settings
 from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
 from bot.store.db import DB_FILE_NAME
+from bot.store.inbox import Inbox
 from bot.store.incidents import IncidentStore, register_sealed, revision_context
 from bot.store.keys import CHECK_PLAINTEXT
 from bot.store.sealed import SealedTable
@@ -66,6 +67,10 @@ async def populate(settings: Settings) -> None:
                     "INSERT INTO chat_messages (chat_ref, message_id, sent_at) VALUES (?, ?, ?)",
                     (ref, 100 + i, 1_700_000_000),
                 )
+        inbox = Inbox(app.db, app.cipher)  # updates a killed bot had not finished
+        for i in range(3):
+            await inbox.add(500 + i, f'{{"update_id": {500 + i}, "text": "left {i}"}}'.encode())
+        await inbox.close()
     finally:
         await app.close()
 
@@ -92,6 +97,8 @@ async def snapshot(settings: Settings) -> dict[str, Any]:
                     for inc in incidents
                 ],
             }
+        left = await Inbox(app.db, app.cipher).unfinished()
+        seen["inbox"] = [(p.update_id, p.body) for p in left]
         return seen
     finally:
         await app.close()
@@ -236,7 +243,7 @@ async def test_crash_inside_a_batch_rolls_back_and_resumes(
     # the failed batch (the first of incident_revisions) left nothing behind: the marker still
     # points before it, and every revision still opens with the old key only
     progress = json.loads(marker(mini_settings))
-    assert progress["done"] == ["meta", "conversations"] and progress["table"] is None
+    assert progress["done"] == ["meta", "conversations", "inbox"] and progress["table"] is None
     conn = sqlite3.connect(mini_settings.data_dir / DB_FILE_NAME)
     revisions = conn.execute(
         "SELECT user_ref, incident_id, revision, body FROM incident_revisions"

@@ -224,7 +224,9 @@ class Engine:
             if event.key:
                 keys = [*place.data.get(HANDLED_KEYS, ()), event.key]
                 place.data[HANDLED_KEYS] = keys[-MAX_HANDLED_KEYS:]
-                if turn.keep_answer:
+                # a turn that said more than the screen the user lands on (a confirmation, the
+                # emergency advice, advice on the way) keeps its whole answer for a replay
+                if turn.keep_answer or any(not r.screen for r in turn.replies):
                     place.data[KEPT_ANSWER] = {"k": event.key, "r": _pack(turn.replies)}
                 else:
                     place.data.pop(KEPT_ANSWER, None)

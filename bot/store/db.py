@@ -62,7 +62,12 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction at a time; commit on success, roll back on anything else."""
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                # the BEGIN still runs in the database thread: end it, or the next one fails
+                await asyncio.shield(self._rollback_quietly())
+                raise
             try:
                 yield self.conn
             except BaseException:
@@ -72,10 +77,20 @@ class Database:
             else:
                 try:
                     await asyncio.shield(self.conn.execute("COMMIT"))
+                except asyncio.CancelledError:
+                    # the caller was cancelled, not the COMMIT: it runs on in the database
+                    # thread, before anything queued after it. Rolling back here would fail.
+                    raise
                 except BaseException:
                     if self.conn.in_transaction:
                         await asyncio.shield(self.conn.execute("ROLLBACK"))
                     raise
+
+    async def _rollback_quietly(self) -> None:
+        try:
+            await self.conn.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            pass  # the BEGIN had failed (e.g. busy): there was nothing to roll back
 
     async def fetchone(self, sql: str, params: tuple = ()) -> sqlite3.Row | tuple | None:
         async with self.conn.execute(sql, params) as cursor:

@@ -127,7 +127,7 @@ class MessageLog:
         if self._writer is not None:
             if self._pending:
                 self._wakeup.set()
-                await self._idle.wait()
+            await self._idle.wait()  # even with nothing queued: a commit may be under way
             self._writer.cancel()
             try:
                 await self._writer

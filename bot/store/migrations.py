@@ -77,6 +77,18 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX chat_messages_sent_at ON chat_messages (sent_at)",
         ],
     ),
+    (
+        4,
+        "inbox: updates accepted from a channel and not yet handled, sealed (bot/store/inbox.py)",
+        [
+            """CREATE TABLE inbox (
+                update_id INTEGER PRIMARY KEY, -- the channel's own id for the update
+                body BLOB NOT NULL,            -- sealed: the update as received
+                received_at INTEGER NOT NULL,  -- unix seconds
+                attempts INTEGER NOT NULL DEFAULT 0  -- start-ups that replayed it
+            )""",
+        ],
+    ),
 ]
 
 

@@ -52,12 +52,17 @@ def meta_context(row: Mapping[str, Any], column: str) -> bytes:
     return f"meta:{row['name']}".encode()  # as bot/store/keys.py seals
 
 
+def inbox_context(row: Mapping[str, Any], column: str) -> bytes:
+    return f"inbox:{int(row['update_id'])}".encode()  # as bot/store/inbox.py seals
+
+
 SEALED_TABLES: list[SealedTable] = [
     # meta first: its key check is the first value to move to the new key
     SealedTable(
         "meta", ("name",), ("value",), meta_context, where="name IN ('key_check', 'ref_key')"
     ),
     SealedTable("conversations", ("user_ref",), ("state",), conversation_context),
+    SealedTable("inbox", ("update_id",), ("body",), inbox_context),
 ]
 
 SEALED_FILES: list[SealedFiles] = []

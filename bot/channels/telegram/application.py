@@ -24,9 +24,11 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import open_app
 from bot.channels.telegram.handlers import Channel, set_commands
+from bot.channels.telegram.intake import DurableUpdateQueue, replay_unfinished
 from bot.channels.telegram.logs import event as log_event
 from bot.channels.telegram.processor import PerUserUpdateProcessor
 from bot.settings import Settings
+from bot.store.inbox import Inbox
 from bot.store.messages import MessageLog
 
 log = logging.getLogger("bot.telegram")
@@ -82,7 +84,10 @@ class RetryingRequest(HTTPXRequest):
 
 
 class UpdatesRequest(HTTPXRequest):
-    """The `getUpdates` request, with updates the library cannot read replaced by empty ones.
+    """The `getUpdates` request: confirms only kept updates, and reads each update on its own.
+
+    Each `getUpdates` confirms the batch before it (its offset moves past them), so it first
+    waits until those updates are committed to the inbox (see `intake.py`).
 
     PTB parses a batch of updates as a whole: one it cannot read (a field from a newer Bot API,
     a malformed one) fails the batch, the offset never moves, and polling stops dead on it. Here
@@ -90,7 +95,13 @@ class UpdatesRequest(HTTPXRequest):
     confirmed and dropped (handled as an update with nothing in it: silence) and the rest go on.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.inbox: Inbox | None = None  # attached once the store is open
+
     async def do_request(self, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if self.inbox is not None and url.endswith("/getUpdates"):
+            await self.inbox.flush()
         code, payload = await super().do_request(url, *args, **kwargs)
         if code != 200 or not url.endswith("/getUpdates"):
             return code, payload
@@ -145,22 +156,35 @@ def build_application(
 ) -> tuple[Application, Channel]:
     """The Application and its Channel; the engine and store open in `post_init`."""
     channel = Channel()
+    queue = DurableUpdateQueue()
+    processor = PerUserUpdateProcessor()
+    updates_request = get_updates_request or UpdatesRequest()
 
     async def post_init(application: Application) -> None:
         app = await open_app(settings)
         messages = MessageLog(app.db, app.conversations.user_ref)
+        inbox = Inbox(app.db, app.cipher)
         try:
             await messages.purge_expired()
         except BaseException:
             await app.close()
             raise
-        channel.attach(app, messages)
+        channel.attach(app, messages, inbox)
+        processor.inbox = inbox
+        if isinstance(updates_request, UpdatesRequest):
+            updates_request.inbox = inbox
         if set_menu:
             await set_commands(application.bot)
+        # before polling starts: what a killed process left comes first, in its order
+        await replay_unfinished(inbox, application.update_queue, application.bot)
+        queue.inbox = inbox
         log_event(log, "started", flows=len(app.engine.machines), region=settings.region)
 
     async def post_shutdown(application: Application) -> None:
         if channel.app is not None and channel.messages is not None:
+            queue.inbox = processor.inbox = None
+            if channel.inbox is not None:
+                await channel.inbox.close()
             await channel.messages.close()
             await channel.app.close()
         log_event(log, "stopped")
@@ -172,8 +196,9 @@ def build_application(
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .request(request or RetryingRequest(connection_pool_size=64))
-        .get_updates_request(get_updates_request or UpdatesRequest())
-        .concurrent_updates(PerUserUpdateProcessor())
+        .get_updates_request(updates_request)
+        .update_queue(queue)
+        .concurrent_updates(processor)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -125,6 +125,9 @@ def run_telegram(args: argparse.Namespace, settings: Settings) -> int:
                 allowed_updates=ALL_UPDATES,
             )
         else:
+            # each getUpdates waits for the inbox to commit the batch it confirms (UpdatesRequest),
+            # so putting an update in the queue need not wait for its own commit
+            application.update_queue.wait_for_commit = False  # type: ignore[attr-defined]
             application.run_polling(allowed_updates=ALL_UPDATES)
     except InvalidToken:
         return _fail(f"{TOKEN_ENV} was rejected by the Bot API: check it with @BotFather")

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from telegram import Bot
 
     from bot.app import App
+    from bot.store.inbox import Inbox
     from bot.store.messages import MessageLog
 
 log = logging.getLogger("bot.telegram")
@@ -138,13 +139,15 @@ class Channel:
     def __init__(self) -> None:
         self.app: App | None = None
         self.messages: MessageLog | None = None
+        self.inbox: Inbox | None = None
         self._refused: OrderedDict[int, None] = (
             OrderedDict()
         )  # chats told "private only", in memory
 
-    def attach(self, app: App, messages: MessageLog) -> None:
+    def attach(self, app: App, messages: MessageLog, inbox: Inbox | None = None) -> None:
         self.app = app
         self.messages = messages
+        self.inbox = inbox
 
     @property
     def ready(self) -> tuple[App, MessageLog]:

@@ -4,6 +4,10 @@ PTB's own concurrency runs every update as it comes; a user who taps twice quick
 have two turns racing (and their replies interleaved). This processor keeps a lock per user:
 their updates run one after another, in arrival order (asyncio locks are fair), while other
 users' updates run alongside.
+
+Once an update's handlers have finished (or failed, and the error handler has told the user), it
+is removed from the inbox (see `intake.py`); one cut short by shutdown or a crash stays there
+and is handled again at the next start.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.store.inbox import Inbox
 
 
 def _who(update: object) -> int | None:
@@ -31,8 +37,21 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}  # updates holding or waiting for each lock
+        self.inbox: Inbox | None = None  # attached once the store is open
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await self._in_order(update, coroutine)
+        except Exception:
+            self._finished(update)
+            raise
+        self._finished(update)  # not on cancellation: that update is replayed at the next start
+
+    def _finished(self, update: object) -> None:
+        if self.inbox is not None and isinstance(update, Update):
+            self.inbox.remove(update.update_id)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         who = _who(update)
         if who is None:
             await coroutine
