@@ -2,6 +2,12 @@
 
 Buttons show as numbered choices (type the number or the label); anything else is sent as typed.
 `/quit`, Ctrl-D and Ctrl-C leave cleanly. Exports are written to files and their paths printed.
+
+Exports are the only plain copies of what the user wrote, so they are kept apart per user, in
+`<data dir>/exports/<user ref>/` (folder 0700, files 0600), and go when the user deletes their
+data: the engine saves the user's place after every turn it answers, unless the turn erased the
+user's data, so a place that is gone from the store after a turn means "erased" (no reply text is
+matched, and the engine knows nothing of the console).
 """
 
 from __future__ import annotations
@@ -9,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import open_app
-from bot.engine.events import Event, Reply
+from bot.app import App, open_app
+from bot.engine.events import Event, Kind, Reply
 from bot.settings import Settings
 
 QUIT_WORDS = {"/quit", "/exit"}
@@ -30,11 +38,12 @@ def render(reply: Reply, export_dir: Path) -> str:
     for card in reply.contacts:
         lines.append(f"  ☎  {card.name}: {card.number}")
     if reply.document is not None:
-        export_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _private_folder(export_dir)
         safe_name = Path(reply.document.file_name).name or "export"
         path = export_dir / safe_name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # a file left from before keeps no wider mode
             handle.write(reply.document.content)
         lines.append(f"  📄 Saved to {path}")
     if reply.buttons:
@@ -42,6 +51,74 @@ def render(reply: Reply, export_dir: Path) -> str:
         for number, button in enumerate(reply.buttons, start=1):
             lines.append(f"  {number}. {button.label}")
     return "\n".join(lines)
+
+
+def _private_folder(folder: Path) -> None:
+    """The exports folder and the user's folder in it, readable by this OS user only."""
+    for part in (folder.parent, folder):
+        part.mkdir(exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
+
+
+def _folder_made(folder: Path) -> bool:
+    return os.path.lexists(folder)
+
+
+def _has_exports(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def _remove_exports(folder: Path) -> bool:
+    """Delete the user's exports folder; True once it is gone."""
+    try:
+        shutil.rmtree(folder)
+    except FileNotFoundError:
+        pass
+    except OSError:  # e.g. a permission changed by hand, or a symlink put in its place
+        return False
+    return not folder.exists()
+
+
+async def _data_erased(app: App, user_id: str) -> bool:
+    """Did the turn just handled erase the user's data? Their place is gone from the store."""
+    try:
+        store = app.conversations
+        return await store.load_place(store.user_ref(user_id)) is None
+    except Exception:  # noqa: BLE001 - the store failed: nothing is known to be erased
+        return False
+
+
+def _add_note(replies: list[Reply], note: str) -> list[Reply]:
+    """`note` added to the text of the last reply (above its buttons)."""
+    if not replies:
+        return [Reply(text=note)]
+    last = replies[-1]
+    text = f"{last.text}\n\n{note}" if last.text else note
+    return [*replies[:-1], replace(last, text=text)]
+
+
+async def _exports_after_turn(
+    app: App, user_id: str, event: Event, replies: list[Reply], export_dir: Path
+) -> list[Reply]:
+    """Warn before a deletion that exports go too; remove them once the data is erased."""
+    if not _folder_made(export_dir):
+        return replies  # nothing exported: nothing to warn of or remove
+    folder = {"folder": str(export_dir)}
+    if await _data_erased(app, user_id):
+        removed = _remove_exports(export_dir)
+        key = (
+            "journal.console_exports_deleted" if removed else "journal.console_exports_not_deleted"
+        )
+        return _add_note(replies, app.engine.catalog.text(key, folder))
+    if (
+        event.kind == Kind.COMMAND
+        and event.command == "delete_my_data"
+        and _has_exports(export_dir)
+    ):
+        return _add_note(
+            replies, app.engine.catalog.text("journal.console_exports_warning", folder)
+        )
+    return replies
 
 
 def _read_line(prompt: str) -> str | None:
@@ -54,7 +131,8 @@ def _read_line(prompt: str) -> str | None:
 async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
     app = await open_app(settings)
     user_id = f"console:{getpass.getuser()}"
-    export_dir = settings.data_dir / "exports"
+    # one folder per user, named by the store's pseudonym for them (not the login name)
+    export_dir = settings.data_dir / "exports" / app.conversations.user_ref(user_id)
     prompt = "> " if sys.stdin.isatty() else ""
 
     def show(replies: list[Reply]) -> None:
@@ -77,7 +155,9 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
                 print(CLEAR_SCREEN, end="", file=out)
                 print("Cleared. Type /menu to carry on.", file=out, flush=True)
                 continue
-            show(await app.engine.handle(user_id, Event.from_text(line)))
+            event = Event.from_text(line)
+            replies = await app.engine.handle(user_id, event)
+            show(await _exports_after_turn(app, user_id, event, replies, export_dir))
     finally:
         await app.close()
     print("Goodbye. Your place is kept for next time.", file=out, flush=True)

@@ -1,0 +1,120 @@
+"""Console exports: kept per user, private, and deleted with /delete_my_data.
+
+The console is driven as a real subprocess, as a person would type into it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import stat
+from pathlib import Path
+
+from tests.test_console import run_chat
+
+WHAT = "he followed me to the station"
+WORD = b"station"
+
+
+def export_folders(data_dir: Path) -> list[Path]:
+    exports = data_dir / "exports"
+    return sorted(exports.iterdir()) if exports.exists() else []
+
+
+def files_holding(data_dir: Path, needle: bytes) -> list[Path]:
+    return [p for p in data_dir.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def log_and_export(data_dir: Path) -> tuple[str, Path]:
+    """A first session: one incident logged, then exported. Returns its output and the PDF."""
+    result = run_chat(data_dir, [f"/log {WHAT}", "/export", "/quit"], "chat")
+    assert result.returncode == 0, result.stderr
+    assert "Saved as incident 1" in result.stdout
+    folders = export_folders(data_dir)
+    assert len(folders) == 1, folders  # the user's own folder, and nothing loose beside it
+    (pdf,) = sorted(folders[0].glob("*.pdf"))
+    return result.stdout, pdf
+
+
+def test_export_is_private_in_a_folder_of_its_own(tmp_path: Path) -> None:
+    out, pdf = log_and_export(tmp_path)
+    folder = pdf.parent
+    assert folder.parent == tmp_path / "exports"
+    assert folder.is_dir() and not folder.is_symlink()
+    assert getpass.getuser() not in folder.name  # named by the store's pseudonym, not the login
+    assert mode(tmp_path / "exports") == 0o700
+    assert mode(folder) == 0o700
+    files = sorted(folder.iterdir())
+    assert [p.suffix for p in files] == [".csv", ".pdf"]
+    for path in files:
+        assert mode(path) == 0o600, path
+        assert f"Saved to {path}" in out  # the full path is told to the user
+    assert pdf.read_bytes().startswith(b"%PDF")
+    # the export is the one place the typed words are readable: the check below can see them
+    assert files_holding(tmp_path, WORD) != []
+    assert all(p.parent == folder for p in files_holding(tmp_path, WORD))
+
+
+def test_exporting_again_makes_loosened_files_private_again(tmp_path: Path) -> None:
+    _, pdf = log_and_export(tmp_path)
+    for path in [pdf.parent, *pdf.parent.iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)  # loosened by hand, or by an older version
+    result = run_chat(tmp_path, ["/export", "/quit"], "chat")
+    assert result.returncode == 0, result.stderr
+    assert mode(pdf.parent) == 0o700
+    assert {mode(p) for p in pdf.parent.iterdir()} == {0o600}
+
+
+def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
+    _, pdf = log_and_export(tmp_path)
+    folder = pdf.parent
+    # a second session: delete, and press "1. Yes, delete everything"
+    result = run_chat(tmp_path, ["/delete_my_data", "1", "/quit"], "chat")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "1. Yes, delete everything" in out
+    # before the user chooses, they are told the exported files will go too, and where they are
+    confirm = out[out.index("This deletes everything") : out.index("1. Yes, delete everything")]
+    assert f"your exports are saved in {folder}" in confirm
+    assert "Done. Everything you kept here has been deleted." in out
+    assert f"The exported files saved on this computer ({folder}) were deleted too." in out
+    assert not folder.exists()
+    assert export_folders(tmp_path) == []
+    assert files_holding(tmp_path, WORD) == []
+    assert files_holding(tmp_path, b"followed me") == []
+    # and the journal is empty: the deletion was real, not only the files
+    again = run_chat(tmp_path, ["/incidents", "/quit"], "chat")
+    assert "Your journal is empty." in again.stdout
+
+
+def test_log_export_and_delete_in_one_session(tmp_path: Path) -> None:
+    result = run_chat(tmp_path, [f"/log {WHAT}", "/export", "/delete_my_data", "1"], "chat")
+    assert result.returncode == 0, result.stderr
+    assert "Saved to " in result.stdout and "were deleted too." in result.stdout
+    assert export_folders(tmp_path) == []
+    assert files_holding(tmp_path, WORD) == []
+
+
+def test_keeping_the_data_keeps_the_exports(tmp_path: Path) -> None:
+    _, pdf = log_and_export(tmp_path)
+    before = pdf.read_bytes()
+    # "2. No, keep it", then ordinary turns: none of them removes anything
+    result = run_chat(tmp_path, ["/delete_my_data", "2", "/menu", "/incidents", "/quit"], "chat")
+    assert result.returncode == 0, result.stderr
+    assert "Nothing was deleted." in result.stdout
+    assert "were deleted too" not in result.stdout
+    assert pdf.read_bytes() == before
+    assert mode(pdf) == 0o600
+
+
+def test_without_exports_deleting_says_nothing_of_them(tmp_path: Path) -> None:
+    result = run_chat(tmp_path, [f"/log {WHAT}", "/delete_my_data", "1", "/quit"], "chat")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Done. Everything you kept here has been deleted." in out
+    assert "your exports are saved" not in out and "exported files" not in out
+    assert not (tmp_path / "exports").exists()
+    assert files_holding(tmp_path, WORD) == []
