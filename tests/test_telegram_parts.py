@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 from pathlib import Path
 
 from telegram import Chat, Message, Update, User
@@ -36,6 +37,11 @@ def test_keyboard_puts_contacts_first_and_back_menu_last() -> None:
     rows = render.keyboard(reply).inline_keyboard
     assert [r[0].text for r in rows] == ["📞 Police emergency: 999", "More", "Back", "Menu"]
     assert all(len(r[0].callback_data.encode()) <= 64 for r in rows)
+    # the JSON text sent with messages is the same keyboard, serialised once and reused
+    sent = render.keyboard_json(reply)
+    assert json.loads(sent) == render.keyboard(reply).to_dict()
+    assert render.keyboard_json(reply) is sent
+    assert render.keyboard_json(Reply(text="no buttons")) is None
 
 
 def test_long_text_is_escaped_and_split_within_the_limit() -> None:

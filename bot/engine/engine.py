@@ -14,6 +14,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 from bot.content.catalog import Catalog, ContactCard
@@ -170,6 +171,13 @@ def _unpack(packed: list[list[Any]], catalog: Catalog) -> list[Reply]:
 
 def _norm(text: str) -> str:
     return " ".join(clean_text(text).casefold().replace("’", "'").split())
+
+
+@lru_cache(maxsize=4096)
+def _label_forms(label: str) -> tuple[str, str]:
+    """A button label as typed text is compared with it: whole, and without the 🚨 mark."""
+    whole = _norm(label)
+    return whole, _norm(whole.lstrip("🚨 "))
 
 
 class Engine:
@@ -484,8 +492,7 @@ class Engine:
         if typed.isdecimal() and 1 <= int(typed) <= len(buttons):
             return buttons[int(typed) - 1]
         for button in buttons:
-            label = _norm(button.label)
-            if typed == label or typed == _norm(label.lstrip("🚨 ")):
+            if typed in _label_forms(button.label):
                 return button
         return None
 

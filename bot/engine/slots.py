@@ -43,9 +43,12 @@ def slot_type(name: str) -> Callable[[SlotParser], SlotParser]:
     return register
 
 
+_CONTROL = {code: None for code in (*range(32), 127) if chr(code) not in "\n\t"}
+
+
 def clean_text(text: str) -> str:
     """Drop control characters (keeping newlines and tabs) and surrounding blanks."""
-    return "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127)).strip()
+    return text.translate(_CONTROL).strip()
 
 
 @slot_type("text")

@@ -31,6 +31,7 @@ from telegram.ext import ContextTypes
 from bot.channels.telegram import render
 from bot.channels.telegram.logs import event as log_event
 from bot.channels.telegram.logs import frames
+from bot.channels.telegram.outbox import edit_text, send_text
 from bot.engine.events import Attachment, Event, Kind, Reply
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ class Channel:
             sent = await context.bot.send_contact(
                 chat_id, phone_number=render.contact_phone(card), first_name=card.name[:64]
             )
-            self._note_sent(chat_id, [sent])
+            self._note_sent(chat_id, [sent.message_id])
             self._log_update(update, started, "contact")
             return
         data = press.value if press.kind == "engine" else STALE_DATA
@@ -258,7 +259,7 @@ class Channel:
         message = update.edited_message
         if message is None or update.effective_user is None:
             return
-        sent = await context.bot.send_message(message.chat_id, EDITED)
+        sent = await send_text(context.bot, message.chat_id, EDITED)
         self._note_sent(message.chat_id, [sent])
         self._log_update(update, None, "edited")
 
@@ -312,7 +313,7 @@ class Channel:
             return
         text = SOMETHING_WENT_WRONG.format(emergency=self.app.engine.emergency_text())
         try:
-            sent = await context.bot.send_message(chat.id, text)
+            sent = await send_text(context.bot, chat.id, text)
             self._note_sent(chat.id, [sent])
         except TelegramError as exc:
             log_event(log, "error_notice_failed", logging.WARNING, error=type(exc).__name__)
@@ -340,12 +341,13 @@ class Channel:
 
     async def _edit_screen(self, bot: Bot, message: Message, reply: Reply) -> bool:
         try:
-            await bot.edit_message_text(
+            await edit_text(
+                bot,
+                message.chat.id,
+                message.message_id,
                 render.chunks(reply.text)[0],
-                chat_id=message.chat.id,
-                message_id=message.message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=render.keyboard(reply),
+                html=True,
+                markup=render.keyboard_json(reply),
             )
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -354,42 +356,35 @@ class Channel:
         return True
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
-        markup = render.keyboard(reply)
-        sent: list[Message] = []
+        sent: list[int | None] = []
         if reply.document is not None:
             caption = render.chunks(reply.text)[0] if reply.text else None
             if caption is not None and len(caption) > render.MAX_CAPTION:
                 for piece in render.chunks(reply.text):
-                    sent.append(await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML))
+                    sent.append(await send_text(bot, chat_id, piece, html=True))
                 caption = None
             doc = reply.document
-            sent.append(
-                await bot.send_document(
-                    chat_id,
-                    InputFile(doc.content, filename=doc.file_name),
-                    caption=caption,
-                    parse_mode=ParseMode.HTML if caption else None,
-                    reply_markup=markup,
-                )
+            document = await bot.send_document(
+                chat_id,
+                InputFile(doc.content, filename=doc.file_name),
+                caption=caption,
+                parse_mode=ParseMode.HTML if caption else None,
+                reply_markup=render.keyboard(reply),
             )
-        elif reply.text or markup is not None:
+            sent.append(document.message_id)
+        elif reply.text or reply.buttons or reply.contacts:
+            markup = render.keyboard_json(reply)
             pieces = render.chunks(reply.text or "…")
             for i, piece in enumerate(pieces):
                 last = i == len(pieces) - 1
                 sent.append(
-                    await bot.send_message(
-                        chat_id,
-                        piece,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup if last else None,
-                    )
+                    await send_text(bot, chat_id, piece, html=True, markup=markup if last else None)
                 )
         self._note_sent(chat_id, sent)
 
-    def _note_sent(self, chat_id: int, sent: Sequence[object]) -> None:
+    def _note_sent(self, chat_id: int, sent: Sequence[int | None]) -> None:
         if self.messages is not None:
-            ids = [m.message_id for m in sent if isinstance(m, Message)]
-            self.messages.note(chat_id, ids)
+            self.messages.note(chat_id, [i for i in sent if i is not None])
 
     # ------------------------------------------------------------------ helpers
 
@@ -447,7 +442,7 @@ class Channel:
         )
 
     async def _say(self, bot: Bot, chat_id: int, text: str) -> None:
-        sent = await bot.send_message(chat_id, text)
+        sent = await send_text(bot, chat_id, text)
         self._note_sent(chat_id, [sent])
 
     async def _refuse_and_leave(self, bot: Bot, chat_id: int, chat_type: str) -> None:
@@ -457,7 +452,7 @@ class Channel:
         while len(self._refused) > 10_000:
             self._refused.popitem(last=False)
         try:
-            await bot.send_message(chat_id, ONLY_PRIVATE)
+            await send_text(bot, chat_id, ONLY_PRIVATE)
         except TelegramError:
             pass  # a channel where the bot may not post: leaving is what matters
         try:

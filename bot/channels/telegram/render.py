@@ -8,6 +8,7 @@ forged one) is answered as a stale button, never with an exception.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -81,11 +82,41 @@ def _keyboard(contacts: tuple[ContactCard, ...], buttons: tuple[Button, ...]) ->
     return Keyboard(rows)
 
 
-def contact_button(card: ContactCard) -> InlineKeyboardButton:
+def keyboard_json(reply: Reply) -> str | None:
+    """The same keyboard as `keyboard`, as the JSON text the Bot API takes for `reply_markup`.
+
+    Screens repeat, so each keyboard is serialised once and the text reused: passed as a string,
+    python-telegram-bot sends it as it is instead of converting objects on every message.
+    """
+    if not reply.contacts and not reply.buttons:
+        return None
+    return _keyboard_json(tuple(reply.contacts), tuple(reply.buttons))
+
+
+@lru_cache(maxsize=4096)
+def _keyboard_json(contacts: tuple[ContactCard, ...], buttons: tuple[Button, ...]) -> str:
+    # plain dicts, not the library's button objects: journal keyboards carry per-user ids, so
+    # many are built once and sent once, and building objects cost more than sending
+    rows = [
+        [{"text": _contact_label(card), "callback_data": _contact_data(card)}] for card in contacts
+    ]
+    rows += [[{"text": b.label, "callback_data": engine_data(b.data)}] for b in buttons]
+    return json.dumps({"inline_keyboard": rows}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _contact_label(card: ContactCard) -> str:
+    return f"{CONTACT_ICON} {card.name}: {card.number}"
+
+
+def _contact_data(card: ContactCard) -> str:
     data = CONTACT_PREFIX + card.key
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError("contact key too long for callback data")
-    return InlineKeyboardButton(f"{CONTACT_ICON} {card.name}: {card.number}", callback_data=data)
+    return data
+
+
+def contact_button(card: ContactCard) -> InlineKeyboardButton:
+    return InlineKeyboardButton(_contact_label(card), callback_data=_contact_data(card))
 
 
 def engine_button(button: Button) -> InlineKeyboardButton:
