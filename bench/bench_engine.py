@@ -106,11 +106,15 @@ class MemoryStore:
         self.places[ref] = place
 
 
-async def engine_only(project, trace_users: int, steps: int) -> float:  # noqa: ANN001
-    """Seconds per event for the same walk with the store replaced by a dict."""
+async def engine_only(project, trace_users: int, steps: int, services: dict) -> float:  # noqa: ANN001
+    """Seconds per event for the same walk with the store replaced by a dict.
+
+    The journal's screens (the menu leads to them) still read the real database: `services`.
+    """
     from bot.engine.engine import Engine
 
     registry = build_registry()
+    registry.services.update(services)
     engine = Engine(project, registry, MemoryStore())
 
     class Shim:
@@ -185,12 +189,15 @@ async def main() -> None:
             await walk(app, f"calm:{n}", args.steps, random.Random(n), [], calm)
 
     await asyncio.gather(*(calm_user(n) for n in range(400)))
-    await app.close()
     print(
         f"latency with 20 users at once (commit included): p50 {pct(calm, 0.5) * 1e3:.2f} ms, "
         f"p99 {pct(calm, 0.99) * 1e3:.2f} ms"
     )
-    mem_cost = await engine_only(project, min(args.users, 2000), args.steps)
+    services = {k: app.engine.registry.services[k] for k in ("db", "cipher", "settings")}
+    try:
+        mem_cost = await engine_only(project, min(args.users, 2000), args.steps, services)
+    finally:
+        await app.close()
     print(
         f"engine alone (store replaced by a dict, sequential): cost {mem_cost * 1e6:.1f} us/event, "
         f"ratio to raw trigger {mem_cost / base_cost:.1f}x"
