@@ -136,6 +136,7 @@ async def run(tmp: Path, faults: Faults | None, counts: dict[int, list[int]] | N
             "faulted": list(api.faulted),
             "calls": len(api.calls),
             "pushed": list(api.pushed),
+            "stderr": bot.stderr(),
         }
 
 
@@ -181,4 +182,7 @@ async def test_every_reply_arrives_in_order_when_a_quarter_of_calls_fail(tmp_pat
     assert delivered == expected
     check_offsets(faulty["polls"], faulty["pushed"])
     assert any(p.fault for p in faulty["polls"]), "getUpdates itself was faulted"
+    # a failed getUpdates is a warning (polling goes on), not a handler error
+    assert '"event": "polling_failed"' in faulty["stderr"]
+    assert '"kind": "NoneType"' not in faulty["stderr"]
     assert {c.method for c, _ in faulty["faulted"]} >= {"sendMessage", "editMessageText"}

@@ -25,7 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram import render
@@ -295,6 +295,10 @@ class Channel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what failed (type and place, never text) and tell the user, with the 999 line."""
         error = context.error
+        if update is None and isinstance(error, (NetworkError, RetryAfter)):
+            # fetching updates failed (Telegram or the network); the library retries on its own
+            log_event(log, "polling_failed", logging.WARNING, error=type(error).__name__)
+            return
         user_id = None
         chat = None
         if isinstance(update, Update):
