@@ -334,6 +334,14 @@ async def test_an_event_delivered_twice_is_handled_once(tmp_path: Path) -> None:
         ref = app.conversations.user_ref(user)
         store = IncidentStore(app.db, app.cipher, app.settings.data_dir)
         assert [i.fields["description"] for i in await store.all(ref)] == ["he waited outside"]
+        # an export delivered again is made again (it only reads), never answered with silence
+        export = await engine.handle(user, Event.from_text("/export", key="m:42:12"))
+        export_again = await engine.handle(user, Event.from_text("/export", key="m:42:12"))
+        assert [r.document is not None for r in export] == [True, True]
+        assert [r.document.file_name for r in export_again] == [  # type: ignore[union-attr]
+            r.document.file_name  # type: ignore[union-attr]
+            for r in export
+        ]
         # without a key (a channel that has none), every event is new
         await engine.handle(user, Event.from_text("/log twice"))
         await engine.handle(user, Event.from_text("/log twice"))

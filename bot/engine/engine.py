@@ -133,6 +133,9 @@ class Turn:
         return reply
 
     def send_document(self, document: Document, caption: str = "") -> None:
+        """Send a file (an export). A turn that sends one is not remembered by its event key:
+        delivered again after a crash, it runs again and makes the file again, so a feature
+        that sends a document must only read."""
         self.replies.append(Reply(text=caption, document=document))
 
     async def go(self, flow: str, step: str | None = None, fresh: bool = True) -> None:
@@ -229,7 +232,8 @@ class Engine:
             if turn.drop_place:
                 self.forget(user_ref)
                 return turn.replies
-            if event.key:
+            sent_file = any(r.document is not None for r in turn.replies)
+            if event.key and not sent_file:  # files are not kept: a replay makes them again
                 keys = [*place.data.get(HANDLED_KEYS, ()), event.key]
                 place.data[HANDLED_KEYS] = keys[-MAX_HANDLED_KEYS:]
                 # a turn that said more than the screen the user lands on (a confirmation, the
