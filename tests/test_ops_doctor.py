@@ -218,3 +218,32 @@ async def test_data_dir_before_or_after_the_command(
     ):
         main(args)
         assert capsys.readouterr().out.startswith(f"safety-bot doctor: {data}\n")
+
+
+async def test_updates_waiting_in_the_inbox_are_reported(mini_settings: Settings) -> None:
+    from bot.store.inbox import Inbox
+
+    await deployed(mini_settings)
+    report = run_doctor(mini_settings, env={}, registry=mini_registry([]))
+    assert "no updates waiting" in text(report)
+
+    app = await open_app(mini_settings, mini_registry([]))
+    try:
+        inbox = Inbox(app.db, app.cipher)  # what a killed bot left
+        await inbox.add(7, b'{"update_id": 7}')
+        await inbox.add(8, b'{"update_id": 8}')
+        await inbox.close()
+    finally:
+        await app.close()
+    report = run_doctor(mini_settings, env={}, registry=mini_registry([]))
+    assert statuses(report, "inbox") == [OK]
+    assert "2 update(s) accepted but not handled" in text(report)
+
+    app = await open_app(mini_settings, mini_registry([]))
+    try:
+        await Inbox(app.db, app.cipher).take_for_replay()  # a start that crashed again
+    finally:
+        await app.close()
+    report = run_doctor(mini_settings, env={}, registry=mini_registry([]))
+    assert statuses(report, "inbox") == [WARN]
+    assert "retried 1 time(s)" in text(report)

@@ -233,10 +233,38 @@ def check_database(
         else:
             report.add(OK, "database", f"schema version {version} (current)")
         _check_key_opens(conn, report, cipher)
+        if not quick:
+            _check_inbox(conn, report)
     except sqlite3.Error as exc:
         report.add(FAIL, "database", f"{db_path}: {exc}")
     finally:
         conn.close()
+
+
+def _check_inbox(conn: sqlite3.Connection, report: Report) -> None:
+    """Updates accepted from Telegram and not yet handled (bot/store/inbox.py)."""
+    try:
+        waiting, tries = conn.execute(
+            "SELECT COUNT(*), COALESCE(MAX(attempts), 0) FROM inbox"
+        ).fetchone()
+    except sqlite3.Error:
+        return  # an older schema: no inbox yet
+    if not waiting:
+        report.add(OK, "inbox", "no updates waiting")
+    elif tries:
+        report.add(
+            WARN,
+            "inbox",
+            f"{waiting} update(s) waiting, some already retried {tries} time(s) after a crash; "
+            "each is dropped after 3 (look for crashes in the log)",
+        )
+    else:
+        report.add(
+            OK,
+            "inbox",
+            f"{waiting} update(s) accepted but not handled when the bot last stopped: the next "
+            "start handles them",
+        )
 
 
 def _check_key_opens(conn: sqlite3.Connection, report: Report, cipher: Cipher | None) -> None:
