@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.store.crypto import Cipher, user_ref
 from bot.store.db import Database
+from bot.store.writer import BackgroundWriter, settle
 
 MAX_BATCH = 500
 MAX_CACHED_REFS = 50_000
@@ -26,9 +27,9 @@ class ConversationStore:
         self._ref_key = ref_key
         self._refs: dict[str, str] = {}  # channel id -> pseudonym, so the HMAC runs once a user
         self._pending: dict[str, tuple[bytes, list[asyncio.Future[None]]]] = {}
-        self._wakeup = asyncio.Event()
-        self._drained = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
+        self._writer = BackgroundWriter(
+            self._write_pending, lambda: bool(self._pending), "conversation state"
+        )
 
     def user_ref(self, user_id: str) -> str:
         ref = self._refs.get(user_id)
@@ -59,8 +60,7 @@ class ConversationStore:
         waiters = previous[1] if previous else []
         waiters.append(future)
         self._pending[ref] = (sealed, waiters)
-        self._ensure_writer()
-        self._wakeup.set()
+        self._writer.kick()
         await future
 
     async def delete_place(self, ref: str) -> None:
@@ -68,45 +68,24 @@ class ConversationStore:
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM conversations WHERE user_ref = ?", (ref,))
 
-    def _ensure_writer(self) -> None:
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
-
-    async def _write_loop(self) -> None:
-        while True:
-            self._drained.set()
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._pending:
-                refs = list(self._pending)[:MAX_BATCH]
-                batch = [(ref, *self._pending.pop(ref)) for ref in refs]
-                now = int(time.time())
-                try:
-                    async with self.db.transaction() as conn:
-                        await conn.executemany(
-                            "INSERT INTO conversations (user_ref, state, updated_at) VALUES (?, ?, ?) "
-                            "ON CONFLICT(user_ref) DO UPDATE SET state = excluded.state, "
-                            "updated_at = excluded.updated_at",
-                            [(ref, sealed, now) for ref, sealed, _ in batch],
-                        )
-                except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
-                    for _, _, waiters in batch:
-                        for waiter in waiters:
-                            if not waiter.done():
-                                waiter.set_exception(exc)
-                    continue
-                for _, _, waiters in batch:
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_result(None)
+    async def _write_pending(self) -> None:
+        while self._pending:
+            refs = list(self._pending)[:MAX_BATCH]
+            batch = [(ref, *self._pending.pop(ref)) for ref in refs]
+            now = int(time.time())
+            try:
+                async with self.db.transaction() as conn:
+                    await conn.executemany(
+                        "INSERT INTO conversations (user_ref, state, updated_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT(user_ref) DO UPDATE SET state = excluded.state, "
+                        "updated_at = excluded.updated_at",
+                        [(ref, sealed, now) for ref, sealed, _ in batch],
+                    )
+            except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
+                settle((w for _, _, waiters in batch for w in waiters), exc)
+                continue
+            settle(w for _, _, waiters in batch for w in waiters)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            if self._pending:  # let the writer drain what callers are waiting for
-                self._drained.clear()
-                await self._drained.wait()
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
+        """Commit the saves callers are waiting for, then stop the writer."""
+        await self._writer.close()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from bot.store.crypto import Cipher
 from bot.store.db import Database
+from bot.store.writer import BackgroundWriter, settle
 
 MAX_ATTEMPTS = 3
 MAX_BATCH = 500
@@ -49,10 +50,9 @@ class Inbox:
         self._adds: dict[int, tuple[bytes, list[asyncio.Future[None]]]] = {}
         self._removals: set[int] = set()
         self._held: set[int] = set()  # ids committed (or on their way) and not yet removed
-        self._wakeup = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._writer: asyncio.Task[None] | None = None
+        self._writer = BackgroundWriter(
+            self._write_pending, lambda: bool(self._adds or self._removals), "inbox"
+        )
 
     def add_nowait(self, update_id: int, body: bytes) -> asyncio.Future[None]:
         """Queue an update for the next commit; the returned future resolves once it is committed.
@@ -71,7 +71,7 @@ class Inbox:
         self._adds[update_id] = (sealed, waiters)
         self._held.add(update_id)
         self._removals.discard(update_id)
-        self._kick()
+        self._writer.kick()
         return future
 
     async def add(self, update_id: int, body: bytes) -> None:
@@ -85,17 +85,11 @@ class Inbox:
             return  # never kept here (e.g. handed to the application directly)
         self._held.discard(update_id)
         self._removals.add(update_id)
-        self._kick()
+        self._writer.kick()
 
     async def flush(self) -> None:
-        """Wait until every add and removal so far is committed (or failed, and was logged).
-
-        The writer task does the writing, never the caller: a caller cancelled while waiting
-        (polling stopping mid-request) leaves the commit running to its end.
-        """
-        if self._adds or self._removals:
-            self._kick()
-        await self._idle.wait()
+        """Wait until every add and removal so far is committed (or failed, and was logged)."""
+        await self._writer.flush()
 
     async def take_for_replay(self) -> list[Pending]:
         """What an earlier process left unhandled, oldest first, each counted as one more attempt.
@@ -127,12 +121,6 @@ class Inbox:
         row = await self.db.fetchone("SELECT COUNT(*) FROM inbox")
         return int(row[0]) if row else 0
 
-    def _kick(self) -> None:
-        self._idle.clear()
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
-        self._wakeup.set()
-
     async def _write_pending(self) -> None:
         while self._adds or self._removals:
             ids = list(self._adds)[:MAX_BATCH]
@@ -153,35 +141,10 @@ class Inbox:
                         )
             except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
                 # removals not committed are not retried: the row is replayed once, harmlessly
-                for _, _, waiters in adds:
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_exception(exc)
+                settle((w for _, _, waiters in adds for w in waiters), exc)
                 raise
-            for _, _, waiters in adds:
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
-
-    async def _write_loop(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            try:
-                await self._write_pending()
-            except Exception as exc:  # noqa: BLE001 - keep the writer alive; say what failed
-                log.error("inbox not saved: %s", type(exc).__name__)
-            if not self._adds and not self._removals:
-                self._idle.set()
+            settle(w for _, _, waiters in adds for w in waiters)
 
     async def close(self) -> None:
         """Commit what is queued, then stop the writer."""
-        if self._writer is not None:
-            # wait even with nothing queued: the writer may be in the middle of a commit
-            await self.flush()
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-            self._writer = None
+        await self._writer.close()

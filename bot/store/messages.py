@@ -12,17 +12,14 @@ noted before it.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Callable, Iterable
 
 from bot.store.db import Database
+from bot.store.writer import BackgroundWriter
 
 KEEP_SECONDS = 48 * 3600
 PURGE_EVERY_SECONDS = 600
-
-log = logging.getLogger(__name__)
 
 
 class MessageLog:
@@ -36,10 +33,9 @@ class MessageLog:
         self._chat_ref = chat_ref
         self._clock = clock
         self._pending: list[tuple[str, int, int]] = []
-        self._wakeup = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._writer: asyncio.Task[None] | None = None
+        self._writer = BackgroundWriter(
+            self._write_pending, lambda: bool(self._pending), "message ids"
+        )
         self._last_purge = 0.0
 
     def ref(self, chat_id: int) -> str:
@@ -53,19 +49,11 @@ class MessageLog:
         if not added:
             return
         self._pending.extend(added)
-        self._idle.clear()
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
-        self._wakeup.set()
+        self._writer.kick()
 
     async def flush(self) -> None:
         """Wait until every id noted so far is committed."""
-        if self._pending or not self._idle.is_set():
-            if self._writer is None or self._writer.done():
-                await self._write_pending()
-                self._idle.set()
-            else:
-                await self._idle.wait()
+        await self._writer.flush()
 
     async def ids_of(self, chat_id: int) -> list[int]:
         """The chat's message ids younger than 48 hours, oldest first."""
@@ -112,25 +100,5 @@ class MessageLog:
         if self._clock() - self._last_purge > PURGE_EVERY_SECONDS:
             await self.purge_expired()
 
-    async def _write_loop(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            try:
-                await self._write_pending()
-            except Exception as exc:  # noqa: BLE001 - keep the writer alive; say what failed
-                log.error("message ids not saved: %s", type(exc).__name__)
-            if not self._pending:
-                self._idle.set()
-
     async def close(self) -> None:
-        if self._writer is not None:
-            if self._pending:
-                self._wakeup.set()
-            await self._idle.wait()  # even with nothing queued: a commit may be under way
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-            self._writer = None
+        await self._writer.close()
