@@ -86,6 +86,11 @@ class Catalog:
     def text(self, key: str, slots: dict[str, str] | None = None) -> str:
         return self.render(key, slots)[0]
 
+    def count(self, key: str, count: int) -> str:
+        """A number with its words, from `KEY.one` (for 1) or `KEY.other` (any other number),
+        each with `{slot:count}`: "1 incident", "2 incidents"."""
+        return self.text(f"{key}.{'one' if count == 1 else 'other'}", {"count": str(count)})
+
 
 def _as_date(value: object) -> dt.date | None:
     if isinstance(value, dt.date):

@@ -41,6 +41,11 @@ SHOWN_BUTTONS = "_shown_buttons"  # place.data: a feature's buttons shown last, 
 HANDLED_KEYS = "_keys"  # place.data: the keys of the user's last events, saved with the place
 MAX_HANDLED_KEYS = 8
 KEPT_ANSWER = "_answer"  # place.data: the answer to the last event a feature asked to keep
+# place.data: the user sees a passing screen of a feature's (an offer, a confirmation), shown over
+# the last screen in the history without joining it: Back returns to that screen
+OFF_HISTORY = "_off_history"
+# the flow part of a history entry that is a feature's screen: [FEATURE_SCREEN, its button data]
+FEATURE_SCREEN = "!"
 
 
 class ConversationStore(Protocol):
@@ -101,6 +106,8 @@ class Turn:
         # set by a feature whose answer is not the screen (e.g. "Saved as incident 4"): if the
         # channel delivers this event again, the same answer is given again
         self.keep_answer = False
+        self.feature_screen: Reply | None = None  # the last screen a feature showed (show_screen)
+        self.feature_screen_kept = False  # ... and whether it is in the history
 
     @property
     def services(self) -> dict[str, Any]:
@@ -131,6 +138,17 @@ class Turn:
         reply = Reply(text=text, buttons=buttons or [])
         self.replies.append(reply)
         return reply
+
+    def show_screen(self, text: str, buttons: list[Button], again: str = "") -> Reply:
+        """Show a screen a feature made in code (a list, an offer): its buttons, then emergency,
+        Back and Menu, last, as on every flow screen.
+
+        `again` is the data of the feature's own button that shows this screen again, and only
+        shows it (it changes nothing): the screen joins the history, so Back from a later screen
+        returns to it. Without `again` the screen is passing (an offer, a confirmation): it does
+        not join the history, and Back from it returns to the screen the user was on before.
+        """
+        return self.engine._feature_screen(self, text, buttons, again)
 
     def send_document(self, document: Document, caption: str = "") -> None:
         """Send a file (an export). A turn that sends one is not remembered by its event key:
@@ -170,6 +188,11 @@ def _unpack(packed: list[list[Any]], catalog: Catalog) -> list[Reply]:
         )
         for text, buttons, contacts, screen in packed
     ]
+
+
+def _can_go_back(place: Place) -> bool:
+    """Is there a screen to go back to from the one the user sees?"""
+    return len(place.history) >= (1 if place.data.get(OFF_HISTORY) else 2)
 
 
 def _norm(text: str) -> str:
@@ -285,12 +308,21 @@ class Engine:
 
     def _keep_feature_buttons(self, turn: Turn) -> None:
         """Remember the last buttons shown when a feature made them (not a step), so that typing
-        a button's number or label (the console) picks from what the user actually sees."""
+        a button's number or label (the console) picks from what the user actually sees; and
+        whether that screen is a passing one, outside the history (for Back)."""
+        data = turn.place.data
         last = next((r for r in reversed(turn.replies) if r.buttons), None)
-        if last is not None and any(self.registry.button_handler_for(b.data) for b in last.buttons):
-            turn.place.data[SHOWN_BUTTONS] = [[b.label, b.data] for b in last.buttons]
+        on_feature_screen = last is not None and last is turn.feature_screen
+        if on_feature_screen and not turn.feature_screen_kept:
+            data[OFF_HISTORY] = True
         else:
-            turn.place.data.pop(SHOWN_BUTTONS, None)
+            data.pop(OFF_HISTORY, None)
+        if last is not None and (
+            on_feature_screen or any(self.registry.button_handler_for(b.data) for b in last.buttons)
+        ):
+            data[SHOWN_BUTTONS] = [[b.label, b.data] for b in last.buttons]
+        else:
+            data.pop(SHOWN_BUTTONS, None)
 
     async def place_of(self, user_id: str) -> Place:
         return await self._load(self.store.user_ref(user_id))
@@ -341,6 +373,9 @@ class Engine:
         if turn.place.flow is None:
             if event.kind == Kind.BUTTON and event.data == GLOBAL_EMERGENCY:
                 await self._enter(turn, "emergency")
+                return
+            if event.kind == Kind.BUTTON and event.data == GLOBAL_BACK and _can_go_back(turn.place):
+                await self._back(turn)  # from a feature's screen shown before any flow
                 return
             handler = self.registry.attachment_handler
             if event.kind == Kind.ATTACHMENT and handler is not None and await handler(turn):
@@ -510,19 +545,44 @@ class Engine:
         await self._fire(turn, step, "next")
 
     async def _back(self, turn: Turn) -> None:
+        """Back to the screen before the one the user sees: the last in the history if they see
+        a feature's passing screen, else the one before the last."""
         history = turn.place.history
-        if len(history) < 2:
+        if not _can_go_back(turn.place):
             turn.say("bot.nothing_to_go_back_to")
             await self._present_current(turn)
             return
-        history.pop()
+        if not turn.place.data.get(OFF_HISTORY):
+            history.pop()
         flow, step = history[-1]
-        if flow not in self.machines or step not in self.machines[flow].flow.steps:
+        if flow == FEATURE_SCREEN:
+            await self._back_to_feature(turn, step)
+            return
+        if not self._is_step(flow, step):
             history.clear()
             await self._enter(turn, "menu")
             return
         turn.place.flow, turn.place.step = flow, step
         await self._present_current(turn)
+
+    async def _back_to_feature(self, turn: Turn, data: str) -> None:
+        """Back to a feature's screen: its button `data` shows it again (and keeps it in the
+        history again). Under it, the user is on the flow screen they were on before it."""
+        history = turn.place.history
+        history.pop()
+        handler = self.registry.button_handler_for(data)
+        under = next((entry for entry in reversed(history) if entry[0] != FEATURE_SCREEN), None)
+        if handler is None or (under is not None and not self._is_step(*under)):
+            history.clear()
+            await self._enter(turn, "menu")
+            return
+        # typed text goes where it went when the feature's screen was first shown
+        turn.place.flow, turn.place.step = under if under is not None else (None, None)
+        turn.event = Event.button(data)
+        await handler(turn)
+
+    def _is_step(self, flow: str, step: str) -> bool:
+        return flow in self.machines and step in self.machines[flow].flow.steps
 
     # ---------------------------------------------------------------- moving
 
@@ -618,8 +678,8 @@ class Engine:
         if turn.place.history:
             turn.place.flow, turn.place.step = turn.place.history[-1]
 
-    def _remember(self, turn: Turn) -> None:
-        here = [turn.place.flow or "", turn.place.step or ""]
+    def _remember(self, turn: Turn, here: list[str] | None = None) -> None:
+        here = here or [turn.place.flow or "", turn.place.step or ""]
         history = turn.place.history
         if not history or history[-1] != here:
             history.append(here)
@@ -630,6 +690,7 @@ class Engine:
         if step is None or not step.interactive:
             await self._enter(turn, "menu")
             return
+        self._remember(turn)  # a no-op unless a feature's screen was last in the history
         self._show(turn, step)
 
     # ---------------------------------------------------------------- rendering
@@ -693,6 +754,21 @@ class Engine:
         if flow != "menu":
             buttons.append(Button(label("btn.menu"), GLOBAL_MENU))
         return buttons
+
+    def _feature_screen(self, turn: Turn, text: str, buttons: list[Button], again: str) -> Reply:
+        """A feature's screen (see `Turn.show_screen`), ending like `_buttons`' screens."""
+        history = turn.place.history
+        if again:
+            self._remember(turn, [FEATURE_SCREEN, again])
+        label = self.catalog.text
+        nav = [Button(label("btn.emergency"), GLOBAL_EMERGENCY)]
+        if len(history) >= (2 if again else 1):  # a screen to go back to
+            nav.append(Button(label("btn.back"), GLOBAL_BACK))
+        nav.append(Button(label("btn.menu"), GLOBAL_MENU))
+        reply = Reply(text=text, buttons=[*buttons, *nav])
+        turn.replies.append(reply)
+        turn.feature_screen, turn.feature_screen_kept = reply, bool(again)
+        return reply
 
     def _emergency_advice(self, turn: Turn) -> None:
         """The emergency flow's first screen, as a message before anything else."""

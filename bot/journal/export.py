@@ -122,9 +122,8 @@ def diary_pdf(catalog: Catalog, incidents: list[Incident], now: dt.datetime) -> 
     pdf.set_font(FONT, "B", 16)
     pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
-    intro = catalog.text(
-        "journal.pdf_intro", {"count": str(len(incidents)), "time": when_text(now)}
-    )
+    counted = catalog.count("journal.incidents_count", len(incidents))
+    intro = catalog.text("journal.pdf_intro", {"incidents": counted, "time": when_text(now)})
     for line in pdf.wrap(intro, pdf.w - pdf.l_margin - pdf.r_margin):
         pdf.text(pdf.l_margin, pdf.y + 3.4, line)
         pdf.y += pdf.LINE

@@ -9,6 +9,11 @@ Where things live while the user is busy:
   `evidence` slot; saving links them to the incident in the same transaction.
 - `place.data` keys starting with `journal_` hold offers waiting for a button (a text to save,
   a delete confirmation) and the incident the details flow works on.
+- Every screen made here is shown with `turn.show_screen`, which ends it with emergency, Back and
+  Menu like a flow's. The list and one incident pass the button that shows them again, so they
+  join the engine's history: Back from an incident returns to the list page it was opened from,
+  Back from the list to where the user was before. Offers and confirmations pass none: Back from
+  them returns to the screen under them.
 
 Every incident or file id that comes back from a button is checked against its owner by the
 store; a forged or foreign id reads as "not found". A save is acknowledged only after the store
@@ -23,7 +28,7 @@ import secrets
 from typing import Any
 
 from bot.engine.actions import ActionFailed
-from bot.engine.engine import GLOBAL_EMERGENCY, GLOBAL_MENU, Turn
+from bot.engine.engine import Turn
 from bot.engine.events import Button, Document, Kind
 from bot.engine.slots import clean_text
 from bot.journal.export import diary_csv, diary_pdf
@@ -77,12 +82,9 @@ def _text(turn: Turn, key: str, **values: str) -> str:
     return turn.engine.catalog.text(key, values)
 
 
-def _nav(turn: Turn) -> list[Button]:
-    """What every journal screen ends with, as every flow screen does: emergency, then Menu."""
-    return [
-        Button(_text(turn, "btn.emergency"), GLOBAL_EMERGENCY),
-        Button(_text(turn, "btn.menu"), GLOBAL_MENU),
-    ]
+def _count(turn: Turn, key: str, count: int) -> str:
+    """A number with its words from content: "1 incident", "2 incidents"."""
+    return turn.engine.catalog.count(key, count)
 
 
 def _record_slots(turn: Turn) -> dict[str, dict[str, Any]]:
@@ -126,12 +128,9 @@ def _int(text: str) -> int | None:
 
 
 async def _say_saved_quickly(turn: Turn, number: int, incident_id: int) -> None:
-    turn.say_text(
+    turn.show_screen(
         _text(turn, "journal.logged", number=str(number), time=when_text(turn.now)),
-        [
-            Button(_text(turn, "journal.btn_add_details"), f"{PREFIX}v:{incident_id}"),
-            *_nav(turn),
-        ],
+        [Button(_text(turn, "journal.btn_add_details"), f"{PREFIX}v:{incident_id}")],
     )
 
 
@@ -399,12 +398,11 @@ async def text_fallback(turn: Turn) -> bool:
         if turn.event.forwarded_date
         else None,
     }
-    turn.say_text(
+    turn.show_screen(
         _text(turn, "journal.offer_forwarded" if forwarded else "journal.offer_text"),
         [
             Button(_text(turn, "journal.btn_offer_save"), f"{PREFIX}o:save:{key}"),
             Button(_text(turn, "journal.btn_offer_no"), f"{PREFIX}o:no:{key}"),
-            *_nav(turn),
         ],
     )
     return True
@@ -481,7 +479,7 @@ async def attachment_handler(turn: Turn) -> bool:
             )
         )
     buttons.append(Button(_text(turn, "journal.btn_file_drop"), f"{PREFIX}f:drop:{stored.id}"))
-    turn.say_text(_text(turn, "journal.file_offer", kind=kind), [*buttons, *_nav(turn)])
+    turn.show_screen(_text(turn, "journal.file_offer", kind=kind), buttons)
     return True
 
 
@@ -539,7 +537,7 @@ async def _show_list(turn: Turn, page: int) -> None:
     store = store_of(turn)
     total = await store.count(turn.user_ref)
     if total == 0:
-        turn.say_text(_text(turn, "journal.list_empty"), _nav(turn))
+        turn.show_screen(_text(turn, "journal.list_empty"), [], again=f"{PREFIX}l:0")
         return
     page = max(0, min(page, (total - 1) // PAGE_SIZE))
     incidents = await store.page(turn.user_ref, page * PAGE_SIZE, PAGE_SIZE)
@@ -569,7 +567,7 @@ async def _show_list(turn: Turn, page: int) -> None:
         buttons.append(Button(_text(turn, "journal.btn_older"), f"{PREFIX}l:{page + 1}"))
     if page > 0:
         buttons.append(Button(_text(turn, "journal.btn_newer"), f"{PREFIX}l:{page - 1}"))
-    turn.say_text("\n".join(lines), [*buttons, *_nav(turn)])
+    turn.show_screen("\n".join(lines), buttons, again=f"{PREFIX}l:{page}")
 
 
 def _show_incident(turn: Turn, incident: Incident) -> None:
@@ -586,9 +584,8 @@ def _show_incident(turn: Turn, incident: Incident) -> None:
         Button(_text(turn, "journal.btn_add_police"), f"{PREFIX}p:{incident.id}"),
         Button(_text(turn, "journal.btn_correct"), f"{PREFIX}c:{incident.id}"),
         Button(_text(turn, "journal.btn_list"), f"{PREFIX}l:0"),
-        *_nav(turn),
     ]
-    turn.say_text("\n".join(lines), buttons)
+    turn.show_screen("\n".join(lines), buttons, again=f"{PREFIX}v:{incident.id}")
 
 
 async def _incident_button(turn: Turn, parts: list[str]) -> None:
@@ -619,15 +616,16 @@ async def _incident_button(turn: Turn, parts: list[str]) -> None:
 async def export_command(turn: Turn) -> None:
     incidents = await store_of(turn).all(turn.user_ref)
     if not incidents:
-        turn.say_text(_text(turn, "journal.export_empty"), _nav(turn))
+        turn.show_screen(_text(turn, "journal.export_empty"), [])
         return
     catalog = turn.engine.catalog
     stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
     pdf = diary_pdf(catalog, incidents, turn.now)
     csv_bytes = diary_csv(catalog, incidents)
+    counted = _count(turn, "journal.incidents_count", len(incidents))
     turn.send_document(
         Document(f"incident-diary-{stamp}.pdf", pdf, "application/pdf"),
-        _text(turn, "journal.export_pdf", count=str(len(incidents))),
+        _text(turn, "journal.export_pdf", incidents=counted),
     )
     turn.send_document(
         Document(f"incident-diary-{stamp}.csv", csv_bytes, "text/csv"),
@@ -642,12 +640,12 @@ async def delete_command(turn: Turn) -> None:
     count = await store_of(turn).count(turn.user_ref)
     key = secrets.token_hex(4)
     turn.place.data["journal_delete"] = key
-    turn.say_text(
-        _text(turn, "journal.delete_confirm", count=str(count)),
+    what = _count(turn, "journal.delete_what", count)
+    turn.show_screen(
+        _text(turn, "journal.delete_confirm", incidents=what),
         [
             Button(_text(turn, "journal.btn_delete_yes"), f"{PREFIX}d:yes:{key}"),
             Button(_text(turn, "journal.btn_delete_no"), f"{PREFIX}d:no"),
-            *_nav(turn),
         ],
     )
 
