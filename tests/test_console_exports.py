@@ -85,6 +85,7 @@ def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
     assert export_folders(tmp_path) == []
     assert files_holding(tmp_path, WORD) == []
     assert files_holding(tmp_path, b"followed me") == []
+    assert out.rstrip().endswith("Goodbye.")  # not "your place is kept": nothing is
     # and the journal is empty: the deletion was real, not only the files
     again = run_chat(tmp_path, ["/incidents", "/quit"], "chat")
     assert "Your journal is empty." in again.stdout

@@ -159,6 +159,10 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
             replies = await app.engine.handle(user_id, event)
             show(await _exports_after_turn(app, user_id, event, replies, export_dir))
     finally:
+        erased = await _data_erased(app, user_id)
         await app.close()
-    print("Goodbye. Your place is kept for next time.", file=out, flush=True)
+    # after /delete_my_data nothing is kept, so the usual goodbye would not be true
+    print(
+        "Goodbye." if erased else "Goodbye. Your place is kept for next time.", file=out, flush=True
+    )
     return 0
