@@ -173,3 +173,29 @@ async def test_the_bot_stopping_cleanly_leaves_nothing_to_replay(tmp_path: Path)
             assert await bot.stop() == 0
     await asyncio.sleep(0)
     assert await _inbox_rows(data) == []
+
+
+async def test_many_webhook_requests_at_once_are_all_kept_and_answered(tmp_path: Path) -> None:
+    """Each request waits for its commit before its 200; at once, they share commits."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    args = ("--webhook-url", url, "--port", str(port), "--secret-token", SECRET)
+    data = tmp_path / "data"
+    users = [USER + 100 + n for n in range(30)]
+    async with running_api() as api:
+        bot = BotProcess(api, data, api.token, *args, env=project_env(tmp_path))
+        await bot.start()
+        try:
+            updates = [
+                {"update_id": 500 + n, "message": api.user_message(user, text="/start")}
+                for n, user in enumerate(users)
+            ]
+            codes = await asyncio.gather(*(post(url, u, SECRET) for u in updates))
+            assert codes == [200] * len(users)
+            await api.wait_for(
+                lambda: all(api.calls_of("sendMessage", user) for user in users),
+                what="a welcome for each",
+            )
+        finally:
+            assert await bot.stop() == 0
+    assert await _inbox_rows(data) == []
