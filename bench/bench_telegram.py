@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import shutil
 import sys
 import tempfile
@@ -36,65 +35,15 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest, RequestData
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.channels.telegram.application import build_application  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from tests.in_process_api import BOT, InProcessRequest  # noqa: E402
 
 TOKEN = "1" * 9 + ":" + "b" * 35  # never sent anywhere: the request object answers in-process
 SEQUENTIAL = 500  # updates of one user alone, for latency without queueing behind others
-BOT = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
-
-
-class InProcessRequest(BaseRequest):
-    """Answers Bot API calls in memory, like Telegram would, and keeps each chat's keyboard."""
-
-    def __init__(self) -> None:
-        self.keyboards: dict[int, list[str]] = {}
-        self.message_ids: dict[int, int] = {}
-        self.calls = 0
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    @property
-    def read_timeout(self) -> float | None:
-        return None
-
-    async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kw: Any
-    ) -> tuple[int, bytes]:
-        self.calls += 1
-        name = url.rsplit("/", 1)[-1]
-        params = request_data.parameters if request_data else {}
-        result: Any = True
-        if name == "getMe":
-            result = BOT
-        elif name in ("sendMessage", "editMessageText", "sendContact", "sendDocument"):
-            chat_id = int(params["chat_id"])
-            markup = params.get("reply_markup")
-            if isinstance(markup, str):  # a keyboard sent as ready-made JSON text
-                markup = json.loads(markup)
-            if markup:
-                rows = markup["inline_keyboard"] if isinstance(markup, dict) else []
-                self.keyboards[chat_id] = [b["callback_data"] for row in rows for b in row]
-            if name == "editMessageText":
-                message_id = int(params["message_id"])
-            else:
-                message_id = self.message_ids.get(chat_id, 0) + 1
-                self.message_ids[chat_id] = message_id
-            result = {
-                "message_id": message_id,
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
-                "text": params.get("text", ""),
-            }
-        return 200, json.dumps({"ok": True, "result": result}).encode()
 
 
 def message_update(update_id: int, user: int, text: str, message_id: int) -> dict:
@@ -188,7 +137,7 @@ async def run_ours(
     try:
         await drive(app, request, 5, 3, pick_engine_button)  # warm up caches and the database
         wall, lat = await drive(app, request, users, steps, pick_engine_button)
-        calls = request.calls
+        calls = len(request.calls)
         _, alone = await drive(app, request, 1, SEQUENTIAL, pick_engine_button)
     finally:
         await app.post_shutdown(app)  # type: ignore[misc]
@@ -223,7 +172,7 @@ async def run_echo(users: int, steps: int) -> tuple[float, list[float], int, lis
     try:
         await drive(app, request, 5, 3, pick_any)
         wall, lat = await drive(app, request, users, steps, pick_any)
-        calls = request.calls
+        calls = len(request.calls)
         _, alone = await drive(app, request, 1, SEQUENTIAL, pick_any)
     finally:
         await app.shutdown()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,13 +29,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import Update
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
 
 from bot.channels.telegram.application import build_application
 from bot.settings import Settings
+from tests.in_process_api import BOT, InProcessRequest
 
 TOKEN = "123456789:" + "a" * 35  # never sent anywhere: the request object answers in-process
-BOT = {"id": 1, "is_bot": True, "first_name": "Bot", "username": "safety_test_bot"}
 USERS = (9_100_001, 9_100_002, 9_100_003)
 GROUP = -1_009_100_001
 ANSWERS = {
@@ -48,58 +46,6 @@ ANSWERS = {
     "deleteMessage",
     "answerCallbackQuery",
 }
-
-
-class InProcessRequest(BaseRequest):
-    """Answers Bot API calls in memory the way Telegram would, and records them."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.keyboards: dict[int, list[str]] = {}
-        self.message_ids = itertools.count(10_000)
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    @property
-    def read_timeout(self) -> float | None:
-        return None
-
-    async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kw: Any
-    ) -> tuple[int, bytes]:
-        if "/file/bot" in url:
-            return 200, b"\x89PNG file bytes"
-        name = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
-        self.calls.append((name, params))
-        result: Any = True
-        if name == "getMe":
-            result = BOT
-        elif name == "getFile":
-            result = {
-                "file_id": params["file_id"],
-                "file_unique_id": "u",
-                "file_size": 15,
-                "file_path": "photos/p.jpg",
-            }
-        elif name in ("sendMessage", "editMessageText", "sendContact", "sendDocument"):
-            chat_id = int(params["chat_id"])
-            markup = params.get("reply_markup")
-            if isinstance(markup, dict):
-                self.keyboards[chat_id] = [
-                    b["callback_data"] for row in markup["inline_keyboard"] for b in row
-                ]
-            result = {
-                "message_id": next(self.message_ids),
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
-                "text": str(params.get("text", "")),
-            }
-        return 200, json.dumps({"ok": True, "result": result}).encode()
 
 
 WEIRD = [
@@ -401,6 +347,8 @@ def test_zz_enough_updates_and_database_intact(harness: Harness) -> None:
     print(f"\nhostile raw updates through the Telegram handlers: {harness.updates}")
     assert harness.updates >= 10_000
     assert not harness.errors
+    # "LAST" presses picked from keyboards the bot really showed, not only the menu fallback
+    assert all(harness.request.keyboards.get(uid) for uid in USERS)
     app = harness.channel.app
     assert app is not None
     assert harness.loop.run_until_complete(app.db.integrity_check()) == "ok"
