@@ -11,7 +11,9 @@ from bot.app import App, open_app
 from bot.engine.actions import Registry
 from bot.settings import Settings
 from tests.chat_client import ChatClient
+from tests.fake_bot_api import FakeBotApi
 from tests.mini_project import write_mini_project
+from tests.telegram_harness import BotProcess, running_api, running_bot
 
 
 def mini_registry(saved: list[dict]) -> Registry:
@@ -51,3 +53,17 @@ def chat(mini_app: App) -> ChatClient:
 def project_settings(tmp_path: Path) -> Settings:
     """The real project's flows and content, with a fresh data dir."""
     return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API on 127.0.0.1 (tests/fake_bot_api.py)."""
+    async with running_api() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    """The real bot as a subprocess against `api`, logging at debug."""
+    async with running_bot(api, tmp_path) as process:
+        yield process

@@ -4,28 +4,12 @@ crash, and nothing stored that should not be."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import BotProcess, running_api, running_bot, say, sent_texts
+from tests.telegram_harness import BotProcess, say, sent_texts
 
 USER = 5550101
 MB = 1024 * 1024
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with running_api() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    async with running_bot(api, tmp_path) as process:
-        yield process
 
 
 async def send(api: FakeBotApi, update: dict) -> list:

@@ -5,35 +5,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.fake_bot_api import FakeBotApi, buttons
 from tests.telegram_harness import (
     BotProcess,
     project_env,
-    running_api,
-    running_bot,
     say,
     sent_texts,
     tap,
 )
 
 USER = 5550001
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with running_api() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    async with running_bot(api, tmp_path) as process:
-        yield process
 
 
 COMMANDS = [

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from tests.fake_bot_api import FakeBotApi, buttons
-from tests.telegram_harness import BotProcess, running_api, running_bot, say, sent_texts, tap
+from tests.telegram_harness import BotProcess, say, sent_texts, tap
 
 USER = 5550301
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with running_api() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    async with running_bot(api, tmp_path) as process:
-        yield process
 
 
 def pdf_text(content: bytes) -> str:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import running_api, running_bot
+from tests.telegram_harness import running_bot
 
 USER = 5550201
 SECRET = "test-secret_made-at-test-time"
@@ -22,12 +20,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with running_api() as server:
-        yield server
 
 
 async def post(url: str, update: dict, secret: str | None) -> int:
