@@ -83,6 +83,55 @@ async def test_processor_keeps_one_users_order_and_runs_users_together() -> None
     assert processor._locks == {}  # nothing kept per user once idle
 
 
+async def test_one_users_flood_takes_one_slot_and_waits_in_the_inbox(tmp_path: Path) -> None:
+    """Two slots, three updates per user in memory: user 1's burst of 20 parks 17 in the inbox,
+    user 2 is answered while user 1 is still blocked, and user 1's 20 all run, in order."""
+    from bot.store.crypto import Cipher
+    from bot.store.inbox import Inbox
+
+    db = await Database.open(tmp_path / "db.sqlite")
+    inbox = Inbox(db, Cipher(bytes(32)))
+    processor = PerUserUpdateProcessor(max_concurrent_updates=2, queued_per_user=3)
+    ran: list[tuple[int, int]] = []
+    gate = asyncio.Event()
+
+    class Replays:  # what PTB's Application gives the processor: its bot and process_update
+        bot = None
+
+        async def process_update(self, update: Update) -> None:
+            await work(update)
+
+    async def work(update: Update) -> None:
+        if update.update_id == 1:
+            await gate.wait()
+        ran.append((update.effective_user.id, update.update_id))  # type: ignore[union-attr]
+
+    processor.inbox = inbox
+    processor.application = Replays()  # type: ignore[assignment]
+    flood = [_update(n, 1) for n in range(1, 21)]
+    for update in flood:
+        await inbox.add(update.update_id, update.to_json().encode())
+    tasks = [asyncio.create_task(processor.process_update(u, work(u))) for u in flood]
+    await asyncio.sleep(0.05)
+    assert processor.parked() == 17  # only three held in memory
+    await asyncio.wait_for(processor.process_update(_update(99, 2), work(_update(99, 2))), 2)
+    assert ran == [(2, 99)]  # user 2 did not wait behind user 1's burst
+    gate.set()
+    await asyncio.gather(*tasks)
+    await asyncio.wait_for(_until(lambda: len(ran) == 21), 5)
+    assert [n for who, n in ran if who == 1] == list(range(1, 21))  # none lost, in order
+    await inbox.flush()
+    assert await inbox.count() == 0 and processor._locks == {}
+    await processor.drain()
+    await inbox.close()
+    await db.close()
+
+
+async def _until(predicate) -> None:  # noqa: ANN001
+    while not predicate():
+        await asyncio.sleep(0.01)
+
+
 async def test_message_ids_kept_48_hours_then_purged(tmp_path: Path) -> None:
     now = [1_000_000.0]
     db = await Database.open(tmp_path / "db.sqlite")

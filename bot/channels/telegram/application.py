@@ -11,7 +11,6 @@ from typing import Any
 from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -27,6 +26,7 @@ from bot.app import open_app
 from bot.channels.telegram.handlers import Channel, set_commands
 from bot.channels.telegram.intake import DurableUpdateQueue, replay_unfinished
 from bot.channels.telegram.logs import event as log_event
+from bot.channels.telegram.pacing import FairRateLimiter
 from bot.channels.telegram.processor import PerUserUpdateProcessor
 from bot.settings import Settings
 from bot.store.inbox import Inbox
@@ -102,7 +102,7 @@ class UpdatesRequest(HTTPXRequest):
 
     async def do_request(self, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         if self.inbox is not None and url.endswith("/getUpdates"):
-            await self.inbox.flush()
+            await self.inbox.flush_adds()
         code, payload = await super().do_request(url, *args, **kwargs)
         if code != 200 or not url.endswith("/getUpdates"):
             return code, payload
@@ -172,6 +172,7 @@ def build_application(
             raise
         channel.attach(app, messages, inbox)
         processor.inbox = inbox
+        processor.application = application
         if isinstance(updates_request, UpdatesRequest):
             updates_request.inbox = inbox
         if set_menu:
@@ -185,6 +186,9 @@ def build_application(
         gc.collect()
         gc.freeze()
         log_event(log, "started", flows=len(app.engine.machines), region=settings.region)
+
+    async def post_stop(application: Application) -> None:
+        await processor.drain()  # while the bot and the store are still open
 
     async def post_shutdown(application: Application) -> None:
         if channel.app is not None and channel.messages is not None:
@@ -206,10 +210,11 @@ def build_application(
         .update_queue(queue)
         .concurrent_updates(processor)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        builder = builder.rate_limiter(FairRateLimiter(max_retries=RATE_LIMIT_RETRIES))
     application = builder.build()
     add_handlers(application, channel)
     return application, channel
