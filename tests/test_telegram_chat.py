@@ -27,6 +27,7 @@ COMMANDS = [
     "incidents",
     "export",
     "clear",
+    "tidy",
     "delete_my_data",
     "help",
 ]

@@ -6,6 +6,8 @@ import asyncio
 import gc
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
@@ -31,6 +33,7 @@ from bot.channels.telegram.processor import PerUserUpdateProcessor
 from bot.settings import Settings
 from bot.store.inbox import Inbox
 from bot.store.messages import MessageLog
+from bot.store.tidy import TidySchedule
 
 log = logging.getLogger("bot.telegram")
 
@@ -40,6 +43,7 @@ NETWORK_RETRIES = 6
 NETWORK_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 4.0
 RETRY_STATUS = frozenset({500, 502, 503, 504})  # Telegram's side failed: the call did not happen
+TIDY_EVERY_SECONDS = 30.0  # auto-tidy checks this often: a chat is tidied at most 30 s late
 
 
 class RetryingRequest(HTTPXRequest):
@@ -154,23 +158,26 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
     set_menu: bool = True,
+    clock: Callable[[], float] = time.time,
+    tidy_every: float | None = TIDY_EVERY_SECONDS,
 ) -> tuple[Application, Channel]:
-    """The Application and its Channel; the engine and store open in `post_init`."""
-    channel = Channel()
+    """The Application and its Channel; the engine and store open in `post_init`.
+
+    `clock` is the channel's time (message ages, auto-tidy); tests pass one they control.
+    `tidy_every`: seconds between auto-tidy ticks; None runs none (a test calls the tick).
+    """
+    channel = Channel(clock)
+    ticker: list[asyncio.Task[None]] = []
     queue = DurableUpdateQueue()
     processor = PerUserUpdateProcessor()
     updates_request = get_updates_request or UpdatesRequest()
 
     async def post_init(application: Application) -> None:
         app = await open_app(settings)
-        messages = MessageLog(app.db, app.conversations.user_ref)
+        messages = MessageLog(app.db, app.conversations.user_ref, clock)
         inbox = Inbox(app.db, app.cipher)
-        try:
-            await messages.purge_expired()
-        except BaseException:
-            await app.close()
-            raise
-        channel.attach(app, messages, inbox)
+        tidy = TidySchedule(app.db, app.cipher, app.conversations.user_ref, clock)
+        channel.attach(app, messages, inbox, tidy)
         processor.inbox = inbox
         processor.application = application
         if isinstance(updates_request, UpdatesRequest):
@@ -180,6 +187,8 @@ def build_application(
         # before polling starts: what a killed process left comes first, in its order
         await replay_unfinished(inbox, application.update_queue, application.bot)
         queue.inbox = inbox
+        if tidy_every is not None:
+            ticker.append(asyncio.create_task(_tidy_now_and_then(channel, application, tidy_every)))
         # Everything loaded so far (flows, content, the library's tables) lives as long as the
         # process: frozen, the garbage collector stops walking it on every full collection,
         # which cost about 15% of each update (bench/bench_telegram.py, docs/telegram.md).
@@ -188,6 +197,9 @@ def build_application(
         log_event(log, "started", flows=len(app.engine.machines), region=settings.region)
 
     async def post_stop(application: Application) -> None:
+        for task in ticker:
+            task.cancel()
+        await asyncio.gather(*ticker, return_exceptions=True)
         await processor.drain()  # while the bot and the store are still open
 
     async def post_shutdown(application: Application) -> None:
@@ -196,6 +208,8 @@ def build_application(
             if channel.inbox is not None:
                 await channel.inbox.close()
             await channel.messages.close()
+            if channel.tidy is not None:
+                await channel.tidy.close()
             await channel.app.close()
         log_event(log, "stopped")
 
@@ -218,6 +232,16 @@ def build_application(
     application = builder.build()
     add_handlers(application, channel)
     return application, channel
+
+
+async def _tidy_now_and_then(channel: Channel, application: Application, every: float) -> None:
+    """The running bot's auto-tidy job: the tick, every `every` seconds, until stopped."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await channel.tidy_due_chats(application.bot)
+        except Exception as exc:  # noqa: BLE001 - the job lives on; the next tick tries again
+            log_event(log, "tidy_tick_failed", logging.WARNING, error=type(exc).__name__)
 
 
 ALL_UPDATES = Update.ALL_TYPES

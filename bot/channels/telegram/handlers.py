@@ -8,14 +8,16 @@ works only in private, stores nothing, and leaves.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import (
+    BotCommandScopeChat,
     InputFile,
     Message,
     MessageOriginChannel,
@@ -29,10 +31,13 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram import render
+from bot.channels.telegram.clearing import ChatCleaner, Cleared
 from bot.channels.telegram.logs import event as log_event
 from bot.channels.telegram.logs import frames
 from bot.channels.telegram.outbox import edit_text, send_text
-from bot.engine.events import Attachment, Event, Kind, Reply
+from bot.engine.engine import GLOBAL_EMERGENCY
+from bot.engine.events import Attachment, Button, Event, Kind, Reply
+from bot.store.tidy import CHOICES as TIDY_CHOICES
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -40,12 +45,14 @@ if TYPE_CHECKING:
     from bot.app import App
     from bot.store.inbox import Inbox
     from bot.store.messages import MessageLog
+    from bot.store.tidy import TidySchedule
 
 log = logging.getLogger("bot.telegram")
 
 USER_PREFIX = "tg:"
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
-DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
+EDITABLE_SECONDS = 47 * 3600  # an older screen is answered with a new message (see below)
+TIDY_PREFIX = "v1t|"  # the auto-tidy choice buttons, handled here, never by the engine
 STALE_DATA = "~stale"  # never an engine token: the engine answers it as a button from an old screen
 
 ONLY_PRIVATE = (
@@ -69,17 +76,26 @@ SOMETHING_WENT_WRONG = (
     "Sorry, something went wrong on my side. Please try again.\n\nIf you are in danger: {emergency}"
 )
 
-# The command menu; the words are what someone glancing at the phone might see, so kept plain.
+# The command menu. Anyone glancing at the phone may read it, so its words say nothing of
+# stalking, records or evidence: plain, everyday words that fit any helper bot.
 COMMANDS: list[tuple[str, str]] = [
-    ("start", "Start again"),
-    ("emergency", "I'm in danger now"),
-    ("record", "Record what happened"),
-    ("log", "Quick note: /log what happened"),
-    ("incidents", "My records"),
-    ("export", "Get my records as a PDF"),
-    ("clear", "Delete this chat from the phone"),
-    ("delete_my_data", "Delete everything I keep for you"),
-    ("help", "How this works"),
+    ("start", "Start"),
+    ("emergency", "Urgent help"),
+    ("record", "New note"),
+    ("log", "Quick note"),
+    ("incidents", "Notes"),
+    ("export", "Download"),
+    ("clear", "Tidy up"),
+    ("tidy", "Tidy settings"),
+    ("delete_my_data", "Delete my data"),
+    ("help", "Help"),
+]
+# After /clear the chat's own menu is cut to this (a chat-scoped setMyCommands); /start restores
+# the full one. Urgent help stays: emergency advice is one step from everywhere.
+NEUTRAL_COMMANDS: list[tuple[str, str]] = [
+    ("start", "Start"),
+    ("emergency", "Urgent help"),
+    ("help", "Help"),
 ]
 
 ATTACHMENT_TYPES: tuple[tuple[str, str, str], ...] = (
@@ -137,18 +153,29 @@ def update_kind(update: object) -> str:
 class Channel:
     """The Telegram side of one running bot. `attach` gives it the engine once it is open."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.app: App | None = None
         self.messages: MessageLog | None = None
         self.inbox: Inbox | None = None
+        self.tidy: TidySchedule | None = None
+        self.cleaner: ChatCleaner | None = None
+        self.clock = clock
         self._refused: OrderedDict[int, None] = (
             OrderedDict()
         )  # chats told "private only", in memory
 
-    def attach(self, app: App, messages: MessageLog, inbox: Inbox | None = None) -> None:
+    def attach(
+        self,
+        app: App,
+        messages: MessageLog,
+        inbox: Inbox | None = None,
+        tidy: TidySchedule | None = None,
+    ) -> None:
         self.app = app
         self.messages = messages
         self.inbox = inbox
+        self.tidy = tidy
+        self.cleaner = ChatCleaner(messages, self.clock)
 
     @property
     def ready(self) -> tuple[App, MessageLog]:
@@ -174,7 +201,8 @@ class Channel:
             return
         app, messages = self.ready
         started = time.perf_counter()
-        messages.note(message.chat_id, [message.message_id])
+        messages.note(message.chat_id, [message.message_id], by_bot=False)
+        await self._active(message.chat_id)
         event: Event | None
         if message.text is not None:
             event = self._text_event(message)
@@ -182,6 +210,12 @@ class Channel:
                 await self.user_clears_the_chat(context.bot, message)
                 self._log_update(update, started, "clear")
                 return
+            if event.kind == Kind.COMMAND and event.command == "tidy":
+                await self.user_asks_about_tidying(context.bot, message.chat_id)
+                self._log_update(update, started, "tidy")
+                return
+            if event.kind == Kind.COMMAND and event.command == "start":
+                await self._full_menu(context.bot, message.chat_id)
         elif message.location is not None:
             loc = message.location
             event = Event(Kind.LOCATION, location=(loc.latitude, loc.longitude))
@@ -205,6 +239,10 @@ class Channel:
         if query is None:
             return
         started = time.perf_counter()
+        if (query.data or "").startswith(TIDY_PREFIX):
+            await self.user_chooses_tidying(update, context)
+            self._log_update(update, started, "tidy")
+            return
         press = render.parse_callback(query.data)
         app, _ = self.ready
         if press.kind == "contact" and press.value not in app.engine.catalog.contacts:
@@ -218,6 +256,7 @@ class Channel:
         if user is None or message is None or message.chat.type != ChatType.PRIVATE:
             return
         chat_id = message.chat.id
+        await self._active(chat_id)
         if press.kind == "contact":
             card = app.engine.catalog.contacts[press.value]
             sent = await context.bot.send_contact(
@@ -230,27 +269,154 @@ class Channel:
         replies = await app.engine.handle(
             USER_PREFIX + str(user.id), Event.button(data, key=f"q:{query.id}")
         )
-        editable = message if isinstance(message, Message) and press.kind == "engine" else None
+        # A screen older than 47 hours is not edited: /clear could then only blank it, so new
+        # words go in a new message, which it can still delete.
+        recent = isinstance(message, Message) and (
+            self.clock() - message.date.timestamp() < EDITABLE_SECONDS
+        )
+        editable = message if recent and press.kind == "engine" else None
         await self.send_replies(context.bot, chat_id, replies, edit=editable)
         self._log_update(update, started, press.kind)
 
     async def user_clears_the_chat(self, bot: Bot, message: Message) -> None:
-        """`/clear`: delete every message of this chat the bot may still delete. Journal untouched."""
-        _, messages = self.ready
+        """`/clear`: remove what Telegram allows, close the journal, say what is left and why."""
+        app, _ = self.ready
         chat_id = message.chat_id
-        ids = sorted(set(await messages.ids_of(chat_id)) | {message.message_id})
-        for start in range(0, len(ids), DELETE_BATCH):
-            batch = ids[start : start + DELETE_BATCH]
+        cleared = await self.clear_chat(bot, chat_id, also=[message.message_id])
+        # privlock: /clear closes the journal. When the PIN lock (engineer `privlock`) lands,
+        # call its lock-now here: lock_now(USER_PREFIX + str(message.from_user.id)).
+        # Single call site, deliberately: auto-tidy runs through clear_chat, not this.
+        await self._neutral_menu(bot, chat_id)
+        if not cleared.complete:
+            await self._say_what_is_left(bot, chat_id, cleared)
+        log_event(
+            log,
+            "chat_cleared",
+            deleted=cleared.deleted,
+            blanked=cleared.blanked,
+            left=cleared.left,
+            user=self.user_hash(chat_id),
+        )
+
+    async def clear_chat(self, bot: Bot, chat_id: int, also: Sequence[int] = ()) -> Cleared:
+        """Delete every message of the chat Telegram allows, blank the bot's older ones."""
+        if self.cleaner is None:
+            raise RuntimeError("the Telegram channel is not attached to an app yet")
+        return await self.cleaner.clear(bot, chat_id, also)
+
+    async def _say_what_is_left(self, bot: Bot, chat_id: int, cleared: Cleared) -> None:
+        app, _ = self.ready
+        catalog = app.engine.catalog
+        lines = [catalog.text("clear.done")]
+        if cleared.left:
+            lines.append(catalog.text("clear.left_yours", {"count": str(cleared.left)}))
+        if cleared.blanked:
+            lines.append(catalog.text("clear.blanked"))
+        lines.append(catalog.text("clear.finish"))
+        reply = Reply(
+            text="\n\n".join(lines),
+            buttons=[Button(catalog.text("btn.emergency"), GLOBAL_EMERGENCY)],
+        )
+        await self._send(bot, chat_id, reply)
+
+    async def _neutral_menu(self, bot: Bot, chat_id: int) -> None:
+        try:
+            await bot.set_my_commands(NEUTRAL_COMMANDS, scope=BotCommandScopeChat(chat_id))
+        except (BadRequest, Forbidden) as exc:
+            log_event(log, "menu_not_cut", logging.WARNING, error=type(exc).__name__)
+
+    async def _full_menu(self, bot: Bot, chat_id: int) -> None:
+        try:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+        except (BadRequest, Forbidden):
+            pass  # nothing chat-scoped to remove
+
+    # ------------------------------------------------------------------ auto-tidy
+
+    async def user_asks_about_tidying(self, bot: Bot, chat_id: int) -> None:
+        """`/tidy`: the auto-tidy setting, with its three choices as buttons."""
+        app, _ = self.ready
+        catalog = app.engine.catalog
+        spell = await self.tidy.setting(chat_id) if self.tidy is not None else None
+        current = {600: "tidy.btn_10m", 3600: "tidy.btn_1h"}.get(spell or 0, "tidy.btn_off")
+        text = (
+            catalog.text("tidy.question")
+            + "\n"
+            + catalog.text("tidy.now", {"choice": catalog.text(current)})
+        )
+        buttons = [
+            ("tidy.btn_10m", "10m"),
+            ("tidy.btn_1h", "1h"),
+            ("tidy.btn_off", "off"),
+        ]
+        markup = json.dumps(
+            {
+                "inline_keyboard": [
+                    [{"text": catalog.text(label), "callback_data": TIDY_PREFIX + data}]
+                    for label, data in buttons
+                ]
+                + [
+                    [
+                        {
+                            "text": catalog.text("btn.emergency"),
+                            "callback_data": render.engine_data(GLOBAL_EMERGENCY),
+                        }
+                    ]
+                ]
+            }
+        )
+        sent = await send_text(bot, chat_id, text, markup=markup)
+        self._note_sent(chat_id, [sent])
+
+    async def user_chooses_tidying(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """A press on "10 minutes", "1 hour" or "Off": saved, then said."""
+        query = update.callback_query
+        if query is None or query.message is None or self.tidy is None:
+            return
+        app, _ = self.ready
+        choice = (query.data or "")[len(TIDY_PREFIX) :]
+        spell = TIDY_CHOICES.get(choice)
+        chat_id = query.message.chat.id
+        await self.tidy.choose(chat_id, spell)
+        catalog = app.engine.catalog
+        key = {"10m": "tidy.btn_10m", "1h": "tidy.btn_1h"}.get(choice, "tidy.btn_off")
+        try:
+            await query.answer()
+        except BadRequest:
+            pass
+        text = catalog.text("tidy.saved", {"choice": catalog.text(key)})
+        sent = await send_text(context.bot, chat_id, text)
+        self._note_sent(chat_id, [sent])
+
+    async def tidy_due_chats(self, bot: Bot) -> int:
+        """Auto-tidy: clear every chat whose quiet spell has passed; returns how many."""
+        if self.tidy is None or self.cleaner is None:
+            return 0
+        tidied = 0
+        for due in await self.tidy.due():
             try:
-                await bot.delete_messages(chat_id, batch)
-            except BadRequest:
-                for message_id in batch:  # one by one, so one bad id does not keep the rest
-                    try:
-                        await bot.delete_message(chat_id, message_id)
-                    except BadRequest:
-                        pass
-        await messages.forget(chat_id)
-        log_event(log, "chat_cleared", messages=len(ids), user=self.user_hash(message.chat_id))
+                cleared = await self.clear_chat(bot, due.chat_id)
+            except TelegramError as exc:
+                log_event(log, "tidy_failed", logging.WARNING, error=type(exc).__name__)
+                continue  # due again at the next tick
+            await self.tidy.done(due)
+            await self._neutral_menu(bot, due.chat_id)
+            tidied += 1
+            log_event(
+                log,
+                "chat_tidied",
+                deleted=cleared.deleted,
+                blanked=cleared.blanked,
+                left=cleared.left,
+                user=self.user_hash(due.chat_id),
+            )
+        return tidied
+
+    async def _active(self, chat_id: int) -> None:
+        if self.tidy is not None:
+            await self.tidy.touch(chat_id)
 
     async def user_edits_a_message(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE
