@@ -116,6 +116,9 @@ def run_telegram(args: argparse.Namespace, settings: Settings) -> int:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 return _fail(f"--webhook-url: '{url}' is not a URL")
+            from bot.channels.telegram.webhook import install as guard_the_webhook
+
+            guard_the_webhook()  # 1 MB body limit, constant-time secret check
             application.run_webhook(
                 listen=args.listen,
                 port=args.port,
@@ -157,7 +160,7 @@ def run_profile(args: argparse.Namespace, settings: Settings) -> int:
     profile = Profile.from_catalog(project.catalog)
     problems = profile.problems()
     if problems:
-        return _fail("; ".join(problems) + " (content/bot.yaml)")
+        return _fail("; ".join(problems) + " (content/telegram.yaml)")
     try:
         apply_profile(token, api_root, profile)
     except InvalidToken:

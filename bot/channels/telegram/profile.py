@@ -2,7 +2,7 @@
 
 Whoever glances at the phone sees the bot's name in the chat list, its description in an empty
 chat and its short description on its profile page. A force deploying the bot chooses discreet
-words for them in `content/bot.yaml` (`profile.name`, `profile.description`,
+words for them in `content/telegram.yaml` (`profile.name`, `profile.description`,
 `profile.short_description`) and runs this once; it calls `setMyName`, `setMyDescription` and
 `setMyShortDescription`. The @username cannot be changed this way (it is fixed at @BotFather
 when the bot is made), so it should be chosen discreet from the start (docs/privacy.md).
