@@ -23,7 +23,7 @@ from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
 
 OVERALL_PER_SECOND = 30  # PTB's default for AIORateLimiter, Telegram's documented bulk limit
-CHAT_SHARE = 2 / 3  # one private chat may use at most this share of it
+CHAT_SHARE = 1 / 3  # one private chat may use at most this share of it (10 a second)
 MAX_CHAT_LIMITERS = 4096  # idle chats' limiters are dropped beyond this many
 
 
