@@ -100,7 +100,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         16,
-        "auto-tidy: each chat's setting and when it is next due (bot/channels/telegram/tidy.py)",
+        "auto-tidy: each chat's setting and when it is next due (bot/store/tidy.py)",
         [
             """CREATE TABLE chat_tidy (
                 chat_ref TEXT PRIMARY KEY,     -- keyed hash of the chat id, as chat_messages
@@ -109,6 +109,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 chat BLOB NOT NULL             -- the chat id, sealed: needed to delete, at run time
             ) WITHOUT ROWID""",
             "CREATE INDEX chat_tidy_due ON chat_tidy (due_at)",
+        ],
+    ),
+    (
+        20,
+        "answered checklists: the stalking risk questions, sealed (bot/store/checklists.py)",
+        [
+            """CREATE TABLE checklists (
+                id INTEGER PRIMARY KEY,        -- random, so ids in buttons reveal no count
+                user_ref TEXT NOT NULL,        -- the owner's pseudonym; checked on every id
+                answered_at TEXT NOT NULL,     -- UTC ISO: when the set was saved
+                body BLOB NOT NULL             -- sealed JSON: kind, questions and answers
+            )""",
+            "CREATE INDEX checklists_user ON checklists (user_ref, answered_at)",
+            """CREATE TRIGGER checklists_append_only BEFORE UPDATE ON checklists
+            BEGIN SELECT RAISE(ABORT, 'answered checklists are append-only'); END""",
         ],
     ),
 ]
