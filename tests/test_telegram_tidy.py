@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import say, tap
+from tests.telegram_harness import say, sent_texts, tap
 from tests.telegram_inprocess import Clock, bot_in_process
 
 USER = 5553001
@@ -23,10 +23,12 @@ async def test_the_chat_is_tidied_after_ten_quiet_minutes_and_a_restart_keeps_th
     api.clock = clock
     async with bot_in_process(api, tmp_path, clock) as (application, channel):
         await say(api, USER, "/start")
-        assert "/tidy" in api.last_with_buttons(USER)["text"]  # offered on the welcome
-        await say(api, USER, "/tidy")
-        await tap(api, USER, api.last_with_buttons(USER), "10 minutes")
-        assert "Saved: 10 minutes" in api.screen(USER)[-1]["text"]
+        await tap(api, USER, api.last_with_buttons(USER), "Tidy this chat after I stop")
+        offer = api.last_with_buttons(USER)
+        assert "Tidy this chat after I stop: 10 minutes, 1 hour, or off?" in offer["text"]
+        assert "Now: Off." in offer["text"]
+        calls = await tap(api, USER, offer, "10 minutes")
+        assert any("Saved: 10 minutes" in text for text in sent_texts(calls))
 
         clock.advance(9 * MINUTE)
         assert await channel.tidy_due_chats(application.bot) == 0
@@ -42,7 +44,9 @@ async def test_the_chat_is_tidied_after_ten_quiet_minutes_and_a_restart_keeps_th
         assert api.screen(USER) == []  # every message, the person's and the bot's
         assert await channel.tidy_due_chats(application.bot) == 0  # once, until used again
 
-        await say(api, USER, "/tidy")
+        await say(api, USER, "/menu")
+        await tap(api, USER, api.last_with_buttons(USER), "Tidy this chat after I stop")
+        assert "Now: 10 minutes." in api.last_with_buttons(USER)["text"]
         await tap(api, USER, api.last_with_buttons(USER), "Off")
         clock.advance(2 * 60 * MINUTE)
         assert await channel.tidy_due_chats(application.bot) == 0
@@ -69,3 +73,20 @@ async def test_the_schedule_holds_the_chat_only_sealed(api: FakeBotApi, tmp_path
     assert spell == 3600 and str(USER) not in ref and str(USER).encode() not in chat
     for path in database.parent.glob("safety-bot.db*"):
         assert str(USER).encode() not in path.read_bytes(), path.name
+
+
+def test_the_console_says_tidying_is_for_the_telegram_chat(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from bot.settings import PROJECT_ROOT
+
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--data-dir", str(tmp_path / "data")],
+        input="/tidy\n/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert "Tidying by myself works in the Telegram chat" in run.stdout

@@ -8,7 +8,6 @@ works only in private, stores nothing, and leaves.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -37,7 +36,6 @@ from bot.channels.telegram.logs import frames
 from bot.channels.telegram.outbox import edit_text, send_text
 from bot.engine.engine import GLOBAL_EMERGENCY
 from bot.engine.events import Attachment, Button, Event, Kind, Reply
-from bot.store.tidy import CHOICES as TIDY_CHOICES
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -52,7 +50,6 @@ log = logging.getLogger("bot.telegram")
 USER_PREFIX = "tg:"
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 EDITABLE_SECONDS = 47 * 3600  # an older screen is answered with a new message (see below)
-TIDY_PREFIX = "v1t|"  # the auto-tidy choice buttons, handled here, never by the engine
 STALE_DATA = "~stale"  # never an engine token: the engine answers it as a button from an old screen
 
 ONLY_PRIVATE = (
@@ -129,6 +126,38 @@ def forwarded_from(message: Message) -> tuple[str | None, object | None]:
     return name, origin.date
 
 
+class ChatTidySetting:
+    """The `tidy` service the engine's auto-tidy screen uses: a person's choice, for their chat.
+
+    The engine knows a person only by the store's keyed ref, never their Telegram id; the
+    channel tells this service which chat each ref it has just seen belongs to (in memory only,
+    the most recent `MAX_CHATS`). Only private chats reach the engine: there the chat's id is
+    the user's.
+    """
+
+    MAX_CHATS = 10_000
+
+    def __init__(self, schedule: TidySchedule) -> None:
+        self.schedule = schedule
+        self._chats: OrderedDict[str, int] = OrderedDict()
+
+    def seen(self, user_ref: str, chat_id: int) -> None:
+        self._chats[user_ref] = chat_id
+        self._chats.move_to_end(user_ref)
+        while len(self._chats) > self.MAX_CHATS:
+            self._chats.popitem(last=False)
+
+    async def setting(self, user_ref: str) -> int | None:
+        chat = self._chats.get(user_ref)
+        return await self.schedule.setting(chat) if chat is not None else None
+
+    async def choose(self, user_ref: str, after_seconds: int | None) -> None:
+        chat = self._chats.get(user_ref)
+        if chat is None:
+            raise LookupError("no chat seen for this user")  # the engine says sorry, calmly
+        await self.schedule.choose(chat, after_seconds)
+
+
 def update_kind(update: object) -> str:
     if not isinstance(update, Update):
         return type(update).__name__
@@ -158,6 +187,7 @@ class Channel:
         self.messages: MessageLog | None = None
         self.inbox: Inbox | None = None
         self.tidy: TidySchedule | None = None
+        self.tidy_setting: ChatTidySetting | None = None
         self.cleaner: ChatCleaner | None = None
         self.clock = clock
         self._refused: OrderedDict[int, None] = (
@@ -176,6 +206,9 @@ class Channel:
         self.inbox = inbox
         self.tidy = tidy
         self.cleaner = ChatCleaner(messages, self.clock)
+        self.tidy_setting = ChatTidySetting(tidy) if tidy is not None else None
+        if self.tidy_setting is not None:  # the choice is made in the engine (bot/tidy)
+            app.engine.registry.services["tidy"] = self.tidy_setting
 
     @property
     def ready(self) -> tuple[App, MessageLog]:
@@ -210,10 +243,6 @@ class Channel:
                 await self.user_clears_the_chat(context.bot, message)
                 self._log_update(update, started, "clear")
                 return
-            if event.kind == Kind.COMMAND and event.command == "tidy":
-                await self.user_asks_about_tidying(context.bot, message.chat_id)
-                self._log_update(update, started, "tidy")
-                return
             if event.kind == Kind.COMMAND and event.command == "start":
                 await self._full_menu(context.bot, message.chat_id)
         elif message.location is not None:
@@ -239,10 +268,6 @@ class Channel:
         if query is None:
             return
         started = time.perf_counter()
-        if (query.data or "").startswith(TIDY_PREFIX):
-            await self.user_chooses_tidying(update, context)
-            self._log_update(update, started, "tidy")
-            return
         press = render.parse_callback(query.data)
         app, _ = self.ready
         if press.kind == "contact" and press.value not in app.engine.catalog.contacts:
@@ -333,63 +358,6 @@ class Channel:
 
     # ------------------------------------------------------------------ auto-tidy
 
-    async def user_asks_about_tidying(self, bot: Bot, chat_id: int) -> None:
-        """`/tidy`: the auto-tidy setting, with its three choices as buttons."""
-        app, _ = self.ready
-        catalog = app.engine.catalog
-        spell = await self.tidy.setting(chat_id) if self.tidy is not None else None
-        current = {600: "tidy.btn_10m", 3600: "tidy.btn_1h"}.get(spell or 0, "tidy.btn_off")
-        text = (
-            catalog.text("tidy.question")
-            + "\n"
-            + catalog.text("tidy.now", {"choice": catalog.text(current)})
-        )
-        buttons = [
-            ("tidy.btn_10m", "10m"),
-            ("tidy.btn_1h", "1h"),
-            ("tidy.btn_off", "off"),
-        ]
-        markup = json.dumps(
-            {
-                "inline_keyboard": [
-                    [{"text": catalog.text(label), "callback_data": TIDY_PREFIX + data}]
-                    for label, data in buttons
-                ]
-                + [
-                    [
-                        {
-                            "text": catalog.text("btn.emergency"),
-                            "callback_data": render.engine_data(GLOBAL_EMERGENCY),
-                        }
-                    ]
-                ]
-            }
-        )
-        sent = await send_text(bot, chat_id, text, markup=markup)
-        self._note_sent(chat_id, [sent])
-
-    async def user_chooses_tidying(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE
-    ) -> None:
-        """A press on "10 minutes", "1 hour" or "Off": saved, then said."""
-        query = update.callback_query
-        if query is None or query.message is None or self.tidy is None:
-            return
-        app, _ = self.ready
-        choice = (query.data or "")[len(TIDY_PREFIX) :]
-        spell = TIDY_CHOICES.get(choice)
-        chat_id = query.message.chat.id
-        await self.tidy.choose(chat_id, spell)
-        catalog = app.engine.catalog
-        key = {"10m": "tidy.btn_10m", "1h": "tidy.btn_1h"}.get(choice, "tidy.btn_off")
-        try:
-            await query.answer()
-        except BadRequest:
-            pass
-        text = catalog.text("tidy.saved", {"choice": catalog.text(key)})
-        sent = await send_text(context.bot, chat_id, text)
-        self._note_sent(chat_id, [sent])
-
     async def tidy_due_chats(self, bot: Bot) -> int:
         """Auto-tidy: clear every chat whose quiet spell has passed; returns how many."""
         if self.tidy is None or self.cleaner is None:
@@ -417,6 +385,9 @@ class Channel:
     async def _active(self, chat_id: int) -> None:
         if self.tidy is not None:
             await self.tidy.touch(chat_id)
+        if self.tidy_setting is not None and self.app is not None:
+            ref = self.app.conversations.user_ref(USER_PREFIX + str(chat_id))
+            self.tidy_setting.seen(ref, chat_id)
 
     async def user_edits_a_message(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE
