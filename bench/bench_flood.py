@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import re
 import statistics
 import sys
@@ -77,7 +78,8 @@ async def samples(api: TimedApi, user: int, count: int) -> list[float]:
 def line(name: str, times: list[float]) -> str:
     return (
         f"  {name:<9} p50 {statistics.median(times) * 1000:7.1f} ms   "
-        f"max {max(times) * 1000:7.1f} ms   ({len(times)} replies)"
+        f"max {max(times) * 1000:7.1f} ms   ({len(times)} replies; "
+        f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
 
 

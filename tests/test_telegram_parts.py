@@ -127,6 +127,51 @@ async def test_one_users_flood_takes_one_slot_and_waits_in_the_inbox(tmp_path: P
     await db.close()
 
 
+async def test_a_flooding_user_waits_while_someone_else_is_answered(
+    tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    from bot.channels.telegram import processor as module
+    from bot.store.crypto import Cipher
+    from bot.store.inbox import Inbox
+
+    monkeypatch.setattr(module, "BUSY_WAIT_SECONDS", 30.0)  # the cap is not what is tested here
+    db = await Database.open(tmp_path / "db.sqlite")
+    inbox = Inbox(db, Cipher(bytes(32)))
+    processor = PerUserUpdateProcessor(queued_per_user=3)
+    ran: list[int] = []
+    other_answering = asyncio.Event()
+
+    class Replays:
+        bot = None
+
+        async def process_update(self, update: Update) -> None:
+            await work(update)
+
+    async def work(update: Update) -> None:
+        if update.update_id == 99:
+            await other_answering.wait()
+        await asyncio.sleep(0)  # handling takes a moment: a backlog forms behind it
+        ran.append(update.update_id)
+
+    processor.inbox = inbox
+    processor.application = Replays()  # type: ignore[assignment]
+    other = asyncio.create_task(processor.process_update(_update(99, 2), work(_update(99, 2))))
+    await asyncio.sleep(0)
+    flood = [_update(n, 1) for n in range(1, 21)]
+    for update in flood:
+        await inbox.add(update.update_id, update.to_json().encode())
+    tasks = [asyncio.create_task(processor.process_update(u, work(u))) for u in flood]
+    await asyncio.sleep(0.2)
+    assert ran == [1]  # the first ran before the backlog formed; the rest wait for user 2
+    other_answering.set()
+    await asyncio.gather(other, *tasks)
+    await asyncio.wait_for(_until(lambda: len(ran) == 21), 5)
+    assert ran[:2] == [1, 99] and ran[2:] == list(range(2, 21))
+    await processor.drain()
+    await inbox.close()
+    await db.close()
+
+
 async def _until(predicate) -> None:  # noqa: ANN001
     while not predicate():  # noqa: ASYNC110 - parked updates finish in tasks of their own
         await asyncio.sleep(0.01)
