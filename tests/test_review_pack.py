@@ -8,14 +8,20 @@ from a list of flow names: other engineers add flows and change words.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
+import html
 import io
 import json
 import os
+import re
 import shutil
+import struct
 import tomllib
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,6 +29,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from pypdf import PdfReader
 
 from bot.app import build_registry, project_checks
 from bot.cli import main
@@ -519,3 +526,216 @@ def test_the_templates_are_package_data() -> None:
     shipped = {p.name for pattern in patterns for p in templates.parent.glob(pattern)}
     assert shipped == {p.name for p in templates.iterdir()}
     assert os.path.exists(templates / "style.css")
+
+
+# -- in a real browser -------------------------------------------------------------------------
+PHONE_WIDTH = 390
+PHONE_HEIGHT = 844
+# Run by WebDriver in the page (the pack itself has no script): at phone width, does any text run
+# outside its bubble, button or card, or the page scroll sideways; and is each screen's button
+# into the emergency advice laid out and visible?
+LAYOUT_CHECK = """
+const emergencyPage = arguments[0];
+const out = {width: window.innerWidth, pageOverflow: document.documentElement.scrollWidth >
+  window.innerWidth + 1, screens: [], overflow: [], emergencyVisible: {}};
+const inside = (inner, outer) => inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5;
+for (const screen of document.querySelectorAll("article.screen")) {
+  out.screens.push(screen.dataset.step);
+  const phone = screen.querySelector(".phone").getBoundingClientRect();
+  for (const box of screen.querySelectorAll(".bubble, .key, .card")) {
+    const range = document.createRange();
+    range.selectNodeContents(box);
+    const rect = box.getBoundingClientRect();
+    const words = range.getBoundingClientRect();
+    if (box.scrollWidth > box.clientWidth + 1 || !inside(rect, phone) || !inside(words, rect)) {
+      out.overflow.push(screen.dataset.step + ": " + box.textContent.slice(0, 60));
+    }
+  }
+  const emergency = [...screen.querySelectorAll("a.key")].filter(
+    (a) => a.getAttribute("href").startsWith(emergencyPage));
+  out.emergencyVisible[screen.dataset.step] = emergency.some((a) => {
+    const r = a.getBoundingClientRect();
+    const style = getComputedStyle(a);
+    return r.width > 40 && r.height > 20 && style.visibility === "visible";
+  });
+}
+return out;
+"""
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Debian's headless Chromium at a phone's width (390 px), driven through WebDriver
+    (Selenium and Debian's chromedriver; .ci/run installs both when missing)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if chromium is None or driver_path is None:
+        pytest.skip(
+            "headless Chromium or chromedriver is not installed "
+            "(apt-get install chromium chromium-driver; .ci/run does this): "
+            "the browser checks of the review pack did not run"
+        )
+    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install -e '.[test]'")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"):
+        options.add_argument(arg)  # --no-sandbox: tests and CI run as root in a container
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_experimental_option(
+        "mobileEmulation",
+        {"deviceMetrics": {"width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 1.0}},
+    )
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def measured(browser, page: Path, emergency_page: str = "flow-emergency.html") -> dict:  # noqa: ANN001
+    browser.get(page.as_uri())
+    return browser.execute_script(LAYOUT_CHECK, emergency_page)
+
+
+def screenshot(browser, page: Path, target: Path, height: int = 2400) -> None:  # noqa: ANN001
+    """The top of `page` at phone width, `height` px tall."""
+    browser.get(page.as_uri())
+    phone_height(browser, height)
+    try:
+        assert browser.execute_script("return window.innerWidth") == PHONE_WIDTH
+        browser.save_screenshot(str(target))
+    finally:
+        phone_height(browser, PHONE_HEIGHT)
+
+
+def phone_height(browser, height: int) -> None:  # noqa: ANN001
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE_WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": True},
+    )
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def test_the_first_flow_at_phone_width_in_chromium(pack: Pack, browser) -> None:  # noqa: ANN001
+    first = next(v for _, v in pack.pages["index.html"].links if v.startswith("flow-"))
+    shot = pack.root / "first-flow.png"
+    screenshot(browser, pack.root / first, shot)
+    assert png_size(shot) == (PHONE_WIDTH, 2400)
+    assert shot.stat().st_size > 20_000, "a blank page"
+    keep = os.environ.get("REVIEW_PACK_SCREENSHOT")  # docs/review-pack.png is made this way
+    if keep:
+        shutil.copyfile(shot, keep)
+
+
+def test_in_chromium_every_screen_is_there_fits_its_bubble_and_has_the_emergency_button(
+    pack: Pack,
+    browser,  # noqa: ANN001
+) -> None:
+    for fid, flow in pack.project.flows.items():
+        result = measured(browser, pack.root / f"flow-{fid}.html")
+        assert result["width"] == PHONE_WIDTH
+        assert sorted(result["screens"]) == sorted(flow.steps), fid
+        assert result["overflow"] == [], f"{fid}: text outside its bubble: {result['overflow']}"
+        assert not result["pageOverflow"], f"{fid}: the page scrolls sideways at {PHONE_WIDTH} px"
+        for sid, step in flow.steps.items():
+            if step.interactive:
+                assert result["emergencyVisible"][sid], f"{fid}.{sid}: no visible emergency button"
+
+
+@pytest.mark.parametrize("page", ["index.html", "signoff.html"])
+def test_in_chromium_the_index_and_sign_off_sheet_fit_a_phone(
+    pack: Pack,
+    browser,  # noqa: ANN001
+    page: str,
+) -> None:
+    result = measured(browser, pack.root / page)
+    assert result["width"] == PHONE_WIDTH and not result["pageOverflow"], page
+
+
+def test_in_chromium_a_long_unbroken_text_still_fits(
+    project_copy: Settings,
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+    no_graphviz,  # noqa: ANN001
+    browser,  # noqa: ANN001
+) -> None:
+    """A 120-character word (a pasted link, say) wraps inside its bubble."""
+    flows = load(project_copy).flows
+    key = flows["menu"].steps[flows["menu"].start].say[0]
+    override(project_copy, key, "See " + "x" * 120 + " and a long line of ordinary words after it.")
+    pack = write_pack(tmp_path / "pack", capsys, settings=project_copy)
+    result = measured(browser, pack.root / "flow-menu.html")
+    assert result["screens"] and result["overflow"] == []
+
+
+def test_the_layout_check_sees_text_outside_its_bubble(tmp_path: Path, browser) -> None:  # noqa: ANN001
+    """A bubble that does not wrap is caught: the check is not blind."""
+    page = tmp_path / "flow-bad.html"
+    page.write_text(
+        "<!doctype html><html><head><meta name='viewport' content='width=device-width'>"
+        "<style>body{margin:0}.phone{width:100%}.bubble{white-space:pre}</style></head><body>"
+        "<article class='screen' data-step='s'><div class='phone'>"
+        f"<div class='bubble'>{'word ' * 60}</div>"
+        "<a class='key key-emergency' href='flow-emergency.html#x'>Help</a></div></article>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    result = measured(browser, page)
+    assert result["overflow"] and result["pageOverflow"], result
+
+
+def printed(browser, page: Path) -> list[str]:  # noqa: ANN001
+    """`page` printed to A4 by Chromium, each sheet's text as pypdf reads it back."""
+    browser.get(page.as_uri())
+    pdf = browser.execute_cdp_cmd(
+        "Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True}
+    )
+    reader = PdfReader(io.BytesIO(base64.b64decode(pdf["data"])))
+    return [unicodedata.normalize("NFKC", p.extract_text()).strip() for p in reader.pages]
+
+
+def test_printed_every_flow_starts_a_new_sheet_in_conversation_order(
+    pack: Pack,
+    browser,  # noqa: ANN001
+) -> None:
+    sheets = printed(browser, pack.root / "print.html")
+    index = pack.pages["index.html"]
+    order = [v[len("flow-") : -len(".html")] for _, v in index.links if v.startswith("flow-")]
+    starts = []
+    for fid in order:
+        first_line = f"{unicodedata.normalize('NFKC', flow_title(pack, fid))} {fid}"
+        found = [i for i, text in enumerate(sheets) if text.startswith(first_line)]
+        assert len(found) == 1, f"flow {fid} does not start a sheet of its own"
+        starts.append(found[0])
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+
+
+def test_printed_each_sign_off_group_starts_a_new_sheet(pack: Pack, browser) -> None:  # noqa: ANN001
+    raw = (pack.root / "signoff.html").read_text(encoding="utf-8")
+    titles = [
+        html.unescape(t)
+        for t in re.findall(r'<section class="group" id="[^"]+">\s*<h2>(?:<a [^>]*>)?([^<]+)', raw)
+    ]
+    assert len(titles) > len(pack.project.flows) // 2
+    sheets = printed(browser, pack.root / "signoff.html")
+    starts = [
+        next(
+            i for i, text in enumerate(sheets) if text.startswith(unicodedata.normalize("NFKC", t))
+        )
+        for t in titles
+    ]
+    assert starts == sorted(set(starts)), "a group shares a sheet with the one before it"
+    assert "Signature" in sheets[-1]
+
+
+def flow_title(pack: Pack, fid: str) -> str:
+    flow = pack.project.flows[fid]
+    catalog = pack.project.catalog
+    return catalog.text(flow.title) if flow.title and catalog.has(flow.title) else fid

@@ -38,6 +38,7 @@ from bot.ops.review_pack.screens import (
 )
 
 MANIFEST = "manifest.json"
+PRINT_PAGE = "print.html"
 GRAPHS = "graphs"
 
 
@@ -206,6 +207,8 @@ def build_pack(
         "graph_note": graph_note,
         "rendered": rendered,
         "nav": [entries[("text", k)] for k in NAV_KEYS if ("text", k) in entries],
+        "flow_page": flow_page,
+        "Markup": Markup,
     }
     pages = {
         "index.html": env.get_template("index.html").render(
@@ -215,17 +218,21 @@ def build_pack(
             **common, groups=groups, removed=removed
         ),
     }
+    graphs = {fid: None if note else f"{GRAPHS}/{fid}.svg" for fid, note in graph_notes.items()}
     for i, f in enumerate(flows):
         pages[flow_page(f.flow.id)] = env.get_template("flow.html").render(
             **common,
             f=f,
-            graph=None if graph_notes[f.flow.id] else f"{GRAPHS}/{f.flow.id}.svg",
+            graph=graphs[f.flow.id],
             graph_problem=graph_notes[f.flow.id],
             prev=flows[i - 1] if i else None,
             next=flows[i + 1] if i + 1 < len(flows) else None,
-            flow_page=flow_page,
-            Markup=Markup,
+            one_page=False,
+            link=lambda href: href,
         )
+    pages[PRINT_PAGE] = env.get_template("print.html").render(
+        **common, graphs=graphs, graph_problems=graph_notes, one_page=True, link=_in_page
+    )
     for name, html in pages.items():
         (out_dir / name).write_text(html, encoding="utf-8")
     (out_dir / MANIFEST).write_text(
@@ -243,6 +250,14 @@ def build_pack(
         graph_note,
         sorted(pages),
     )
+
+
+def _in_page(href: str) -> str:
+    """A link between flow pages as a link within print.html, where every flow is."""
+    page, _, fragment = href.partition("#")
+    if page.startswith("flow-") and page.endswith(".html"):
+        return f"#{fragment}" if fragment else f"#{page[: -len('.html')]}"
+    return href
 
 
 def _slot_names(words: str) -> list[str]:
