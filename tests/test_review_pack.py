@@ -477,6 +477,15 @@ def test_a_region_pack_shows_its_force_in_place(
     assert "Testshire Police" in shown
     assert name not in shown
     assert json.loads((tmp_path / "pack" / "manifest.json").read_text())["region"] == "testshire"
+    signed_elsewhere = write_pack(tmp_path / "first", capsys, settings=project_copy)
+    against = write_pack(
+        tmp_path / "again",
+        capsys,
+        "--since",
+        str(signed_elsewhere.root / "manifest.json"),
+        settings=settings,
+    )
+    assert f"signed pack is for region {project_copy.region}, not testshire" in against.output
     assert "region <b>testshire</b>" in (tmp_path / "pack" / "index.html").read_text()
 
 

@@ -68,6 +68,7 @@ class PackSummary:
     removed: list[str]
     graph_note: str | None
     pages: list[str] = field(default_factory=list)
+    since_region: str | None = None
 
     def describe(self) -> str:
         lines = [
@@ -76,6 +77,10 @@ class PackSummary:
             f"({self.due} due for review or undated, {self.changed} new or changed).",
             f"Open {self.out_dir / 'index.html'} in a browser; sign {self.out_dir / 'signoff.html'}.",
         ]
+        if self.since_region and self.since_region != self.region:
+            lines.append(
+                f"Note: the signed pack is for region {self.since_region}, not {self.region}."
+            )
         if self.removed:
             lines.append(f"Removed since the signed pack: {', '.join(self.removed)}")
         if self.graph_note:
@@ -249,6 +254,7 @@ def build_pack(
         removed,
         graph_note,
         sorted(pages),
+        since.region if since else None,
     )
 
 
