@@ -84,5 +84,5 @@ async def test_a_button_on_a_screen_older_than_47_hours_answers_with_a_new_messa
         assert "What would help right now?" in api.screen(USER)[-1]["text"]
 
         menu = api.screen(USER)[-1]
-        calls = await tap(api, USER, menu, "Unwanted calls")  # a recent screen: edited in place
+        calls = await tap(api, USER, menu, "Privacy and this chat")  # a recent screen: edited
         assert "editMessageText" in [c.method for c in calls]

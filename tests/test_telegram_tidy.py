@@ -44,7 +44,8 @@ async def test_the_chat_is_tidied_after_ten_quiet_minutes_and_a_restart_keeps_th
         assert api.screen(USER) == []  # every message, the person's and the bot's
         assert await channel.tidy_due_chats(application.bot) == 0  # once, until used again
 
-        await say(api, USER, "/menu")
+        await say(api, USER, "/menu")  # also offered under the menu's privacy screen
+        await tap(api, USER, api.last_with_buttons(USER), "Privacy and this chat")
         await tap(api, USER, api.last_with_buttons(USER), "Tidy this chat after I stop")
         assert "Now: 10 minutes." in api.last_with_buttons(USER)["text"]
         await tap(api, USER, api.last_with_buttons(USER), "Off")
