@@ -9,6 +9,7 @@ import secrets
 import shutil
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -113,6 +114,9 @@ class BotProcess:
         if self.clock is not None:
             module = "tests.clocked_bot"
             env[CLOCK_VARIABLE] = self.clock.isoformat()
+            # Telegram's clock agrees with the bot's, as in life: message dates, 48-hour windows
+            offset = self.clock.timestamp() - time.time()
+            self.api.clock = lambda: time.time() + offset
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
