@@ -184,7 +184,7 @@ async def walk(project: tuple[Project, Any]) -> Walk:
         loaded,
         registry,
         MemoryStore(),
-        danger=DangerDetector.from_file(CONTENT / "danger_phrases.yaml"),
+        danger=DangerDetector.from_content(CONTENT),
     )
     w = Walk(engine, loaded, {}, {})
     queue: deque[tuple[str, ...]] = deque([()])

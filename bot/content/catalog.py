@@ -25,7 +25,12 @@ TEXT_KEYS = {"text", "source", "section", "reviewed", "note"}
 CONTACT_KEYS = {"name", "number", "source", "section", "reviewed", "note"}
 SOURCE_KEYS = {"title", "url", "note"}
 REGION_KEYS = {"contacts", "texts", "name"}
-SPECIAL_FILES = {"contacts.yaml", "sources.yaml", "danger_phrases.yaml", "source_checklist.yaml"}
+SPECIAL_FILES = {
+    "contacts.yaml",
+    "sources.yaml",
+    "danger_grammar.yaml",  # read by bot.engine.danger, not texts
+    "source_checklist.yaml",
+}
 
 
 @dataclass(frozen=True)
