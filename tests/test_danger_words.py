@@ -94,7 +94,7 @@ def test_how_people_type_is_read(detector: DangerDetector, text: str) -> None:
     [
         ("he's not outside anymore", "negation"),
         ("I'm not in danger, just want advice", "negation"),
-        ("he was outside my house", "past"),
+        ("he was following me", "past"),
         ("he followed me home last Tuesday", "past_time"),
         ("do I need to give my address when I call 999?", "question"),
         ("should I call 999 or 101?", "question"),

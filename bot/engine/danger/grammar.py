@@ -55,6 +55,7 @@ class Rule:
     whole_part: bool = False
     allow: str = ""
     ignore: frozenset[str] = frozenset()
+    now: bool = False  # counts only with a `now` word in the same part
 
 
 @dataclass(slots=True)
@@ -78,6 +79,7 @@ class Reading:
 
     parts: list[list[str]]
     tags: list[Tags]
+    starts: list[dict[str, list[int]]] = field(default_factory=list)  # label -> positions
     present: list[set[str]] = field(default_factory=list)  # the labels found in each part
     past_time_anywhere: bool = False
     now_anywhere: bool = False
@@ -162,6 +164,17 @@ class Grammar:
                 by_len = self.index.setdefault(seq[0], {}).setdefault(len(seq), {})
                 by_len.setdefault(seq, []).append(label)
         self.guard_labels = frozenset(m for m in self.members if m.startswith("guard:"))
+        # the same index split for speed: one-word entries by word, longer ones by their first
+        # two words (most word pairs start no entry: one look-up)
+        self._single: dict[str, tuple[str, ...]] = {}
+        multi: dict[tuple[str, str], dict[int, dict[tuple[str, ...], list[str]]]] = {}
+        for first, by_len in self.index.items():
+            if 1 in by_len:
+                self._single[first] = tuple(by_len[1][(first,)])
+            for size, entries in by_len.items():
+                for seq, labels in entries.items() if size > 1 else ():
+                    multi.setdefault(seq[:2], {}).setdefault(size, {})[seq] = labels
+        self._multi = {pair: tuple(sorted(by.items())) for pair, by in multi.items()}
         # each rule with the tag labels of its elements, and those it needs present in a part
         self._compiled: list[tuple[Rule, tuple[str, ...], frozenset[str]]] = []
         for rule in self.rules:
@@ -215,35 +228,41 @@ class Grammar:
             whole_part=bool(raw.get("whole_part", False)),
             allow=allow,
             ignore=ignore,
+            now=bool(raw.get("now", False)),
         )
 
     # ------------------------------------------------------------------ reading
 
-    def _tag(self, words: list[str]) -> Tags:
-        tags: Tags = [{} for _ in words]
+    def _tag(self, words: list[str]) -> tuple[Tags, dict[str, list[int]]]:
+        """Each position's labels with their ends, and each label's start positions."""
+        tags: Tags = []
+        starts: dict[str, list[int]] = {}
         n = len(words)
+        single, multi = self._single, self._multi
         for i, word in enumerate(words):
-            here = tags[i]
-            for size, entries in self.index.get(word, {}).items():
+            here: dict[str, list[int]] = {label: [i + 1] for label in single.get(word, ())}
+            longer = multi.get((word, words[i + 1])) if i + 1 < n else None
+            for size, entries in longer or ():
                 end = i + size
-                if end > n:
-                    continue
-                labels = entries.get(tuple(words[i:end]))
-                if labels:
-                    for label in labels:
+                if end <= n:
+                    for label in entries.get(tuple(words[i:end]), ()):
                         here.setdefault(label, []).append(end)
             # any word may name a person ("Dave"), except a guard word ("dreaming he is...")
-            if word.isalpha() and word not in self.not_agent and self.guard_labels.isdisjoint(here):
+            if word not in self.not_agent and word.isalpha() and self.guard_labels.isdisjoint(here):
                 here[AGENT] = [i + 1]
-        return tags
+            for label in here:
+                starts.setdefault(label, []).append(i)
+            tags.append(here)
+        return tags, starts
 
     def read(self, text: str) -> Reading:
         parts = self.reader.parts(text)
-        tags = [self._tag(p) for p in parts]
-        present = [set().union(*t) for t in tags]
+        tagged = [self._tag(p) for p in parts]
+        present = [set(starts) for _, starts in tagged]
         return Reading(
             parts=parts,
-            tags=tags,
+            tags=[tags for tags, _ in tagged],
+            starts=[starts for _, starts in tagged],
             present=present,
             past_time_anywhere=any("guard:past_time" in p for p in present),
             now_anywhere=any("guard:now" in p for p in present),
@@ -283,12 +302,9 @@ class Grammar:
         found: list[Finding] = []
         for p, tags in enumerate(reading.tags):
             present = reading.present[p]
-            starts: dict[str, list[int]] = {}
-            for i, tag in enumerate(tags):
-                for label in tag:
-                    starts.setdefault(label, []).append(i)
+            starts = reading.starts[p]
             for rule, labels, needs in self._compiled:
-                if not needs <= present:
+                if not needs <= present or (rule.now and "guard:now" not in present):
                     continue
                 for tries, spans in enumerate(self._ways(tags, starts, rule, labels)):
                     if tries >= MAX_TRIES:
