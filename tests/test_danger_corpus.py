@@ -4,6 +4,12 @@ It was written by someone who never saw the detector, its grammar or the old phr
 grammar was tuned on tune.yaml only; holdout.yaml was measured once, when the grammar was final.
 Both figures print here (run with `pytest -s`); docs/danger.md records them.
 Targets (issue 11): recall >= 97%, false alarms <= 10%.
+
+Measured once, on the final grammar (commit "Danger grammar: more general words..."):
+- tune:    recall 100.0% (246/246), false alarms 0.5% (1/198)
+- holdout: recall  85.4% (210/246), false alarms 11.6% (23/198): the targets are MISSED.
+The holdout part must not be tuned on, so its test asserts no regression below the measured
+figures, not the targets; the tune part asserts the targets.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
 
 
 def test_corpus_is_big_enough_and_labelled() -> None:
-    for part in ("tune",):
+    for part in ("tune", "holdout"):
         items = yaml.safe_load((CORPUS / f"{part}.yaml").read_text(encoding="utf-8"))
         assert {i["label"] for i in items} == {"danger", "calm"}
         assert sum(i["label"] == "danger" for i in items) >= 150
@@ -51,3 +57,18 @@ def test_tune_part_meets_the_targets(detector: DangerDetector) -> None:
     recall, alarm_rate, missed, alarms = measure(detector, "tune")
     assert recall >= 0.97, missed
     assert alarm_rate <= 0.10, alarms
+
+
+# The figures measured once on the held-aside part, with the final grammar. Below the targets
+# (97% / 10%): reported, not tuned away (tuning on this part would make it worthless as a blind
+# measure). A change to the grammar must not make them worse.
+HOLDOUT_RECALL = 210 / 246
+HOLDOUT_FALSE_ALARMS = 23 / 198
+
+
+def test_holdout_part_prints_its_figures_and_does_not_regress(detector: DangerDetector) -> None:
+    recall, alarm_rate, missed, alarms = measure(detector, "holdout")
+    met = recall >= 0.97 and alarm_rate <= 0.10
+    print(f"holdout targets (recall >= 97%, false alarms <= 10%): {'met' if met else 'MISSED'}")
+    assert recall >= HOLDOUT_RECALL, missed
+    assert alarm_rate <= HOLDOUT_FALSE_ALARMS, alarms
