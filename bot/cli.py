@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 
+from bot.engine.danger import GrammarError
 from bot.flows.problems import ProjectInvalid
 from bot.settings import SettingError, Settings
 from bot.store.crypto import KeyProblem
@@ -61,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         from bot.channels.telegram.cli import add_profile_arguments
 
         add_profile_arguments(profile)
+    from bot.engine.danger.cli import add_danger_command
+
+    OPERATOR_HANDLERS.update(add_danger_command(sub, _common))
     try:  # operator commands (doctor, backup, rotate-key, graph, content report)
         from bot.ops.cli import add_operator_commands
     except ImportError:
@@ -98,7 +102,7 @@ def _chat(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(chat(_settings(args)))
     except KeyboardInterrupt:
-        print("\nGoodbye. Your place is kept for next time.", flush=True)
+        print("\nGoodbye.", flush=True)
         return 0
 
 
@@ -143,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectInvalid as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
-    except (SettingError, KeyProblem, StoreError) as exc:
+    except (SettingError, KeyProblem, StoreError, GrammarError) as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
 

@@ -34,7 +34,7 @@ from bot.channels.telegram.clearing import ChatCleaner, Cleared
 from bot.channels.telegram.logs import event as log_event
 from bot.channels.telegram.logs import frames
 from bot.channels.telegram.outbox import edit_text, send_text
-from bot.engine.engine import GLOBAL_EMERGENCY
+from bot.engine.engine import GLOBAL_CARRY_ON, GLOBAL_EMERGENCY
 from bot.engine.events import Attachment, Button, Event, Kind, Reply
 
 if TYPE_CHECKING:
@@ -295,11 +295,14 @@ class Channel:
             USER_PREFIX + str(user.id), Event.button(data, key=f"q:{query.id}")
         )
         # A screen older than 47 hours is not edited: /clear could then only blank it, so new
-        # words go in a new message, which it can still delete.
+        # words go in a new message, which it can still delete. "Carry on where I was" under
+        # the emergency advice comes as a new message too, so the 999 advice is not edited away.
         recent = isinstance(message, Message) and (
             self.clock() - message.date.timestamp() < EDITABLE_SECONDS
         )
-        editable = message if recent and press.kind == "engine" else None
+        editable = (
+            message if recent and press.kind == "engine" and data != GLOBAL_CARRY_ON else None
+        )
         await self.send_replies(context.bot, chat_id, replies, edit=editable)
         self._log_update(update, started, press.kind)
 
