@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import journal
@@ -58,8 +60,13 @@ class App:
         await self.db.close()
 
 
-async def open_app(settings: Settings, registry: Registry | None = None) -> App:
-    """Check the flows, open the database (migrating it) and build the engine."""
+async def open_app(
+    settings: Settings,
+    registry: Registry | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> App:
+    """Check the flows, open the database (migrating it) and build the engine (on `clock`, the
+    real one unless a test passes its own)."""
     registry = registry or build_registry()
     project = load_checked_project(settings, registry)
     db_path = settings.data_dir / DB_FILE_NAME
@@ -74,6 +81,7 @@ async def open_app(settings: Settings, registry: Registry | None = None) -> App:
     conversations = ConversationStore(db, cipher, ref_key)
     registry.services.update(db=db, cipher=cipher, settings=settings)
     danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
-    engine = Engine(project, registry, conversations, danger=danger)
+    engine = Engine(project, registry, conversations, danger=danger, clock=clock)
     registry.services["engine"] = engine
+    await journal.on_open(engine)
     return App(settings, engine, db, conversations, cipher)

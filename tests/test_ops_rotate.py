@@ -27,6 +27,8 @@ from bot.store.db import DB_FILE_NAME
 from bot.store.inbox import Inbox
 from bot.store.incidents import IncidentStore, register_sealed, revision_context
 from bot.store.keys import CHECK_PLAINTEXT
+from bot.store.locks import LockRecord, LockStore
+from bot.store.locks import register_sealed as register_sealed_locks
 from bot.store.sealed import SealedTable
 from tests.chat_client import ChatClient
 from tests.conftest import mini_registry
@@ -38,6 +40,7 @@ USERS = [f"test:{i}" for i in range(7)]
 @pytest.fixture(autouse=True)
 def journal_sealed() -> None:
     register_sealed()  # what `safety-bot rotate-key` gets through build_registry()
+    register_sealed_locks()
 
 
 async def populate(settings: Settings) -> None:
@@ -62,6 +65,9 @@ async def populate(settings: Settings) -> None:
                 ref, {"description": f"he was outside again ({i})"}, now=NOW, file_ids=[photo.id]
             )
             await store.add_revision(ref, saved.id, "note", {"text": f"note {i}"}, now=NOW)
+            if i % 3 == 0:  # a journal lock (PIN) for some
+                pin = await LockRecord.for_pin(f"{4000 + i}")
+                await LockStore(app.db, app.cipher).put(ref, pin)
             async with app.db.transaction() as conn:
                 await conn.execute(
                     "INSERT INTO chat_messages (chat_ref, message_id, sent_at) VALUES (?, ?, ?)",
@@ -84,9 +90,11 @@ async def snapshot(settings: Settings) -> dict[str, Any]:
         for user in USERS:
             ref = app.conversations.user_ref(user)
             incidents = await store.all(ref)
+            lock = await LockStore(app.db, app.cipher).get(ref)
             seen[user] = {
                 "ref": ref,
                 "place": await app.conversations.load_place(ref),
+                "lock": lock.to_json() if lock else None,
                 "incidents": [
                     (
                         inc.number,

@@ -137,6 +137,8 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
 
     def show(replies: list[Reply]) -> None:
         for reply in replies:
+            if reply.delete_message:  # a PIN was typed: say honestly that it stays on screen
+                reply = replace(reply, text=app.engine.catalog.text("lock.console_cannot_delete"))
             print(RULE, file=out)
             print(render(reply, export_dir), file=out)
         print(RULE, file=out)

@@ -40,6 +40,9 @@ class Registry:
     # Buttons that are not a flow step's, by the prefix of their data (e.g. "j:" for the journal):
     # a feature's own screens (lists, confirmations). The handler reads `turn.event.data`.
     button_handlers: dict[str, CommandHandler] = field(default_factory=dict)
+    # Called first for every event (after the danger check); returns True if it answered it
+    # (e.g. the journal lock taking a PIN, or asking for one before a private screen).
+    before_turn: Callable[[Turn], Awaitable[bool]] | None = None
     services: dict[str, Any] = field(default_factory=dict)
 
     def action(self, name: str) -> Callable[[Action], Action]:

@@ -4,13 +4,53 @@
 /export, /delete_my_data), its `j:` buttons, and the fallbacks that offer to keep unexpected
 text and files. Storage is `bot.store.incidents`; the words are in `content/journal.yaml`; the
 guided record is `flows/record_incident.yaml` and additions `flows/incident_details.yaml`.
+
+What the journal lock (`bot.journal.lock`, /lock) guards is declared here once, in `PRIVATE`:
+reading the list or an incident, exporting, adding to a saved incident, deleting. Recording
+something new is never behind it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.engine.actions import Registry
-from bot.journal import handlers
-from bot.store.incidents import register_sealed
+from bot.engine.engine import Place
+from bot.journal import handlers, lock
+from bot.store.incidents import IncidentStore, register_sealed
+
+if TYPE_CHECKING:
+    from bot.engine.engine import Engine
+
+
+def _on_a_saved_incident(place: Place) -> bool:
+    """Adding to or correcting a saved incident (its answers are on screen)."""
+    if place.flow == handlers.DETAILS:
+        return True
+    return place.flow == handlers.RECORD and "_correcting" in place.slots.get(handlers.RECORD, {})
+
+
+async def erase_everything(engine: Engine, user_ref: str) -> None:
+    """Every incident, file and the place of one user (a planned erasure that came due)."""
+    services = engine.registry.services
+    store = services.get("incidents")
+    if store is None:
+        store = IncidentStore(services["db"], services["cipher"], services["settings"].data_dir)
+        services["incidents"] = store
+    await store.delete_user(user_ref)
+    await engine.store.delete_place(user_ref)
+    await store.scrub()
+    engine.forget(user_ref)
+
+
+P = handlers.PREFIX
+PRIVATE = lock.Private(
+    commands=frozenset({"incidents", "export", "delete_my_data"}),
+    # the list, one incident, a note, a police reference, a correction, delete, file to incident
+    buttons=(f"{P}l:", f"{P}v:", f"{P}n:", f"{P}p:", f"{P}c:", f"{P}d:", f"{P}f:to:"),
+    place=_on_a_saved_incident,
+    erase=erase_everything,
+)
 
 
 def register(registry: Registry) -> None:
@@ -38,6 +78,12 @@ def register(registry: Registry) -> None:
     registry.text_fallback = handlers.text_fallback
     registry.attachment_handler = handlers.attachment_handler
     register_sealed()
+    lock.register(registry, PRIVATE)  # last: it guards what is registered above
 
 
-__all__ = ["register"]
+async def on_open(engine: Engine) -> None:
+    """At start-up: carry out planned erasures (forgotten PINs) that came due while stopped."""
+    await lock.sweep(engine)
+
+
+__all__ = ["PRIVATE", "on_open", "register"]
