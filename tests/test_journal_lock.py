@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.store.locks import LockStore
 from tests.chat_client import ChatClient
 from tests.journal_support import incidents_of, raw_files, record_guided
+from tests.test_console import run_chat
 
 PIN = "482916"
 SECRET = "the grey hatchback outside my flat"
@@ -311,3 +312,14 @@ async def test_a_replayed_pin_message_is_deleted_again(chat: ChatClient) -> None
     once = await chat.event(Event.from_text(PIN, key="m:701:40"))
     again = await chat.event(Event.from_text(PIN, key="m:701:40"))
     assert any(r.delete_message for r in once) and any(r.delete_message for r in again)
+
+
+def test_the_console_walks_the_pin_and_says_it_cannot_delete_it(tmp_path: Path) -> None:
+    lines = [f"/log {SECRET}", "/lock", "Set a PIN", PIN, PIN, "Lock now", "/incidents 1"]
+    result = run_chat(tmp_path, [*lines, "1234567", PIN, "/quit"], "chat")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("This terminal can't delete what you typed") == 4
+    locked, _, opened = out.partition("Open. Your records lock again")
+    assert "Type your PIN" in locked and "That PIN is not right" in locked
+    assert SECRET not in locked and SECRET in opened
