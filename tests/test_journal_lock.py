@@ -17,7 +17,7 @@ from bot.journal.lock import lock_now
 from bot.settings import Settings
 from bot.store.locks import LockStore
 from tests.chat_client import ChatClient
-from tests.journal_support import incidents_of, raw_files, record_guided
+from tests.journal_support import incidents_of, photo_event, raw_files, record_guided
 from tests.test_console import run_chat
 
 PIN = "482916"
@@ -323,3 +323,27 @@ def test_the_console_walks_the_pin_and_says_it_cannot_delete_it(tmp_path: Path) 
     locked, _, opened = out.partition("Open. Your records lock again")
     assert "Type your PIN" in locked and "That PIN is not right" in locked
     assert SECRET not in locked and SECRET in opened
+
+
+async def test_a_photo_offer_names_saved_incidents_only_while_open(chat: ChatClient) -> None:
+    await chat.send(f"/log {SECRET}")
+    await set_pin(chat)
+    await chat.event(photo_event(b"\xff\xd8 a photo of the van" * 20))
+    assert any("Incident 1" in label for label in chat.buttons)
+    await chat.send("/lock")
+    await chat.click("Lock now")
+    await chat.event(photo_event(b"\xff\xd8 another photo" * 20))
+    assert not any("Incident 1" in label for label in chat.buttons)
+    await chat.click("A new incident")  # keeping it with something new needs no PIN
+    assert "Type your PIN" not in chat.text
+
+
+async def test_deleting_my_data_takes_the_pin_with_it(chat: ChatClient, app: App) -> None:
+    await chat.send(f"/log {SECRET}")
+    await set_pin(chat)
+    await chat.send("/delete_my_data")
+    await chat.click("Yes, delete everything")
+    assert "Done" in chat.text
+    assert not await LockStore(app.db, app.cipher).has_lock(app.engine.store.user_ref("tg:701"))
+    await chat.send("/incidents")
+    assert "Type your PIN" not in chat.text
