@@ -70,7 +70,7 @@ async def open_app(
     registry = registry or build_registry()
     project = load_checked_project(settings, registry)
     db_path = settings.data_dir / DB_FILE_NAME
-    key = load_or_create_key(settings.data_dir, settings.key, db_path.exists())
+    key = load_or_create_key(settings.data_dir, settings.key, db_path.exists(), settings.key_origin)
     cipher = Cipher(key)
     db = await Database.open(db_path, settings.busy_timeout_ms)
     try:
