@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import journal
+from bot import journal, risk
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
@@ -24,6 +24,7 @@ def build_registry() -> Registry:
     registry = Registry()
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
+    risk.register(registry)
     return registry
 
 
