@@ -25,6 +25,7 @@ def build_registry() -> Registry:
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
     risk.register(registry)
+    journal.guard(registry)  # last: the journal lock guards what every feature declared private
     return registry
 
 

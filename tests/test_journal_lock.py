@@ -15,10 +15,12 @@ from bot.app import App, open_app
 from bot.engine.events import Event
 from bot.journal.lock import lock_now
 from bot.settings import Settings
+from bot.store.checklists import ChecklistStore
 from bot.store.locks import LockStore
 from tests.chat_client import ChatClient
 from tests.journal_support import incidents_of, photo_event, raw_files, record_guided
 from tests.test_console import run_chat
+from tests.test_risk_check import answer_all
 
 PIN = "482916"
 SECRET = "the grey hatchback outside my flat"
@@ -347,3 +349,25 @@ async def test_deleting_my_data_takes_the_pin_with_it(chat: ChatClient, app: App
     assert not await LockStore(app.db, app.cipher).has_lock(app.engine.store.user_ref("tg:701"))
     await chat.send("/incidents")
     assert "Type your PIN" not in chat.text
+
+
+async def test_answered_risk_questions_are_behind_the_pin_and_go_with_an_erasure(
+    chat: ChatClient, clock: Clock, app: App
+) -> None:
+    await answer_all(chat, ["Yes"] * 11)
+    await set_pin(chat)
+    await chat.click("Lock now")
+    await chat.send("/checklists")
+    assert "Type your PIN" in chat.text and "Answers of" not in " ".join(chat.buttons)
+    await chat.send(PIN)
+    assert any(label.startswith("Answers of") for label in chat.buttons)
+    await chat.send("/lock")
+    await chat.click("Lock now")
+    await chat.send("/checklists")
+    await chat.click("I forgot my PIN")
+    await chat.click("Erase everything in 72 hours")
+    clock.advance(hours=73)
+    await chat.send("/menu")
+    assert "erased" in chat.text
+    ref = app.engine.store.user_ref("tg:701")
+    assert await ChecklistStore(app.db, app.cipher).all(ref) == []

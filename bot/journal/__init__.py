@@ -5,9 +5,11 @@
 text and files. Storage is `bot.store.incidents`; the words are in `content/journal.yaml`; the
 guided record is `flows/record_incident.yaml` and additions `flows/incident_details.yaml`.
 
-What the journal lock (`bot.journal.lock`, /lock) guards is declared here once, in `PRIVATE`:
-reading the list or an incident, exporting, adding to a saved incident, deleting. Recording
-something new is never behind it.
+What the journal lock (`bot.journal.lock`, /lock) guards is declared with the registry
+(`registry.private`): here, reading the list or an incident, exporting, adding to a saved
+incident, deleting; other features declare theirs (the risk check's answered checklists).
+`guard(registry)`, called after every feature registered, puts all of it behind the lock.
+Recording something new is never behind it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.engine.actions import Registry
-from bot.engine.engine import Place
+from bot.engine.engine import Place, Turn
 from bot.journal import handlers, lock
-from bot.store.incidents import IncidentStore, register_sealed
+from bot.store.incidents import register_sealed
 
 if TYPE_CHECKING:
     from bot.engine.engine import Engine
@@ -30,27 +32,21 @@ def _on_a_saved_incident(place: Place) -> bool:
     return place.flow == handlers.RECORD and "_correcting" in place.slots.get(handlers.RECORD, {})
 
 
-async def erase_everything(engine: Engine, user_ref: str) -> None:
-    """Every incident, file and the place of one user (a planned erasure that came due)."""
-    services = engine.registry.services
-    store = services.get("incidents")
-    if store is None:
-        store = IncidentStore(services["db"], services["cipher"], services["settings"].data_dir)
-        services["incidents"] = store
-    await store.delete_user(user_ref)
-    await engine.store.delete_place(user_ref)
+async def erase_everything(turn: Turn) -> None:
+    """Everything one user keeps (a forgotten PIN's planned erasure that came due): as
+    /delete_my_data erases, with every feature's eraser."""
+    store = handlers.store_of(turn)
+    await store.delete_user(turn.user_ref)
+    for erase in turn.engine.registry.erasers:
+        await erase(turn)
+    await turn.engine.store.delete_place(turn.user_ref)
     await store.scrub()
-    engine.forget(user_ref)
+    turn.engine.forget(turn.user_ref)
 
 
 P = handlers.PREFIX
-PRIVATE = lock.Private(
-    commands=frozenset({"incidents", "export", "delete_my_data"}),
-    # the list, one incident, a note, a police reference, a correction, delete, file to incident
-    buttons=(f"{P}l:", f"{P}v:", f"{P}n:", f"{P}p:", f"{P}c:", f"{P}d:", f"{P}f:to:"),
-    place=_on_a_saved_incident,
-    erase=erase_everything,
-)
+# the list, one incident, a note, a police reference, a correction, delete, file to incident
+PRIVATE_BUTTONS = (f"{P}l:", f"{P}v:", f"{P}n:", f"{P}p:", f"{P}c:", f"{P}d:", f"{P}f:to:")
 
 
 def register(registry: Registry) -> None:
@@ -77,8 +73,18 @@ def register(registry: Registry) -> None:
     registry.button(handlers.PREFIX)(handlers.button_handler)
     registry.text_fallback = handlers.text_fallback
     registry.attachment_handler = handlers.attachment_handler
+    registry.private(
+        commands=("incidents", "export", "delete_my_data"),
+        buttons=PRIVATE_BUTTONS,
+        place=_on_a_saved_incident,
+    )
     register_sealed()
-    lock.register(registry, PRIVATE)  # last: it guards what is registered above
+
+
+def guard(registry: Registry) -> None:
+    """Put what every feature declared private behind the journal lock, and add /lock. Call it
+    after every feature registered: it wraps the handlers registered by then."""
+    lock.register(registry, erase_everything)
 
 
 async def on_open(engine: Engine) -> None:
@@ -86,4 +92,4 @@ async def on_open(engine: Engine) -> None:
     await lock.sweep(engine)
 
 
-__all__ = ["PRIVATE", "on_open", "register"]
+__all__ = ["guard", "on_open", "register"]

@@ -1,8 +1,9 @@
 """The journal lock: one gate in front of everything that shows the journal.
 
-Declared once: the journal names what is private (`Private`: commands, button prefixes, and the
-places in a flow where the user works on a saved incident) and `register` wraps those handlers and
-adds one `before_turn` hook to the engine. The journal's own handlers do not know the lock exists.
+Declared once: each feature names with the registry what of it is private (`registry.private`:
+commands, button prefixes, and places in a flow where something saved is on screen), and
+`register`, called after every feature, wraps those handlers and adds one `before_turn` hook to
+the engine. The features' own handlers do not know the lock exists.
 
 - With no PIN set, everything is open, as before the lock.
 - With a PIN, a private command or button, or any step inside a private place, first asks for the
@@ -55,17 +56,19 @@ PIN_MIN, PIN_MAX = 4, 12
 MAX_OPEN_KEPT = 10_000
 PASSING_BUTTONS = (GLOBAL_EMERGENCY, GLOBAL_MENU)
 
-Eraser = Callable[["Engine", str], Awaitable[None]]
+Eraser = Callable[[Turn], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class Private:
-    """What of the journal the PIN guards."""
+    """What the PIN guards, as the features declared it (Registry.private)."""
 
-    commands: frozenset[str]
     buttons: tuple[str, ...]  # button data prefixes
-    place: Callable[[Place], bool]  # the user is working on a saved incident
+    places: tuple[Callable[[Place], bool], ...]  # something saved is on screen
     erase: Eraser  # erase everything a user keeps (a planned erasure that came due)
+
+    def place(self, place: Place) -> bool:
+        return any(is_private(place) for is_private in self.places)
 
 
 class JournalLock:
@@ -121,10 +124,11 @@ async def journal_open(turn: Turn) -> bool:
 # ---------------------------------------------------------------------- the gate
 
 
-def register(registry: Registry, private: Private) -> None:
-    """Guard what `private` names, and add /lock, its buttons and the engine hook."""
+def register(registry: Registry, erase: Eraser) -> None:
+    """Guard what the features declared private, and add /lock, its buttons and the hook."""
+    private = Private(tuple(registry.private_buttons), tuple(registry.private_places), erase)
     registry.services[PRIVATE] = private
-    for name in private.commands:
+    for name in registry.private_commands:
         registry.commands[name] = _guarded(registry.commands[name])
     for prefix, handler in list(registry.button_handlers.items()):
         registry.button_handlers[prefix] = _guarded_buttons(handler, private.buttons)
@@ -434,7 +438,7 @@ async def _forget_lock(turn: Turn) -> None:
 async def _erase_now(turn: Turn) -> None:
     """A planned erasure came due: everything goes, and this event starts afresh."""
     lock = lock_of(turn.services)
-    await lock.private.erase(turn.engine, turn.user_ref)
+    await lock.private.erase(turn)
     await _forget_lock(turn)
     place = turn.place  # the engine saves this very object after the turn: empty it
     place.flow = place.step = None
@@ -452,7 +456,8 @@ async def sweep(engine: Engine, now: dt.datetime | None = None) -> int:
     lock = lock_of(services)
     due = await lock.store.erasures_due(now or engine.clock())
     for ref in due:
-        await lock.private.erase(engine, ref)
+        # a turn of no event: what erasers are given (they read its user and services)
+        await lock.private.erase(Turn(engine, ref, Place(), Event(Kind.UNSUPPORTED)))
         lock.close(ref)
         await lock.store.delete(ref)
         engine.forget(ref)
