@@ -318,10 +318,11 @@ async def test_a_replayed_pin_message_is_deleted_again(chat: ChatClient) -> None
 
 def test_the_console_walks_the_pin_and_says_it_cannot_delete_it(tmp_path: Path) -> None:
     lines = [f"/log {SECRET}", "/lock", "Set a PIN", PIN, PIN, "Lock now", "/incidents 1"]
-    result = run_chat(tmp_path, [*lines, "1234567", PIN, "/quit"], "chat")
+    result = run_chat(tmp_path, [*lines, "1234567", PIN, "/clear", "/incidents 1", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("This terminal can't delete what you typed") == 4
+    assert "Type your PIN" in out.rpartition("Cleared.")[2]  # /clear closed the journal again
     locked, _, opened = out.partition("Open. Your records lock again")
     assert "Type your PIN" in locked and "That PIN is not right" in locked
     assert SECRET not in locked and SECRET in opened

@@ -23,6 +23,7 @@ from typing import TextIO
 
 from bot.app import App, open_app
 from bot.engine.events import Event, Kind, Reply
+from bot.journal.lock import lock_now
 from bot.settings import Settings
 
 QUIT_WORDS = {"/quit", "/exit"}
@@ -155,6 +156,7 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
             if line.strip().lower() == "/clear":
                 # the quick exit: wipe this terminal's screen and scrollback (the journal is kept)
                 print(CLEAR_SCREEN, end="", file=out)
+                lock_now(app.engine, user_id)  # the journal closes too
                 print("Cleared. Type /menu to carry on.", file=out, flush=True)
                 continue
             event = Event.from_text(line)
