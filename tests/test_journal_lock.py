@@ -372,3 +372,18 @@ async def test_answered_risk_questions_are_behind_the_pin_and_go_with_an_erasure
     assert "erased" in chat.text
     ref = app.engine.store.user_ref("tg:701")
     assert await ChecklistStore(app.db, app.cipher).all(ref) == []
+
+
+async def test_a_private_screen_offers_lock_now_once_a_pin_is_set(chat: ChatClient) -> None:
+    await chat.send(f"/log {SECRET}")
+    await chat.send("/incidents")
+    assert "Lock now" not in chat.buttons  # no PIN: nothing to lock
+    await set_pin(chat)
+    await chat.send("/incidents 1")
+    assert SECRET in chat.text
+    labels = chat.buttons
+    assert labels.index("Lock now") < labels.index(chat.engine.catalog.text("btn.emergency"))
+    await chat.click("Lock now")
+    assert "Locked" in chat.text
+    await chat.send("/incidents 1")
+    assert "Type your PIN" in chat.text and SECRET not in chat.text

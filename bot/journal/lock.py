@@ -35,7 +35,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.engine.actions import CommandHandler, Registry
-from bot.engine.engine import GLOBAL_EMERGENCY, GLOBAL_MENU, SHOWN_BUTTONS, Place, Turn
+from bot.engine.engine import (
+    GLOBAL_BACK,
+    GLOBAL_EMERGENCY,
+    GLOBAL_MENU,
+    SHOWN_BUTTONS,
+    Place,
+    Turn,
+)
 from bot.engine.events import Button, Event, Kind, Reply
 from bot.journal.render import when_text
 from bot.store.locks import LockRecord, LockStore, derive, new_salt, register_sealed
@@ -55,6 +62,7 @@ ERASE_WAIT = dt.timedelta(hours=72)
 PIN_MIN, PIN_MAX = 4, 12
 MAX_OPEN_KEPT = 10_000
 PASSING_BUTTONS = (GLOBAL_EMERGENCY, GLOBAL_MENU)
+NAVIGATION = (GLOBAL_EMERGENCY, GLOBAL_BACK, GLOBAL_MENU)  # the engine's buttons, always last
 
 Eraser = Callable[[Turn], Awaitable[None]]
 
@@ -150,8 +158,20 @@ def _guarded(handler: CommandHandler) -> CommandHandler:
         await handler(turn)
         if turn.drop_place:  # the user erased everything: the lock goes with it
             await _forget_lock(turn)
+        elif await lock_of(turn.services).store.has_lock(turn.user_ref):
+            _offer_lock_now(turn)
 
     return guarded
+
+
+def _offer_lock_now(turn: Turn) -> None:
+    """A private screen of someone with a PIN ends with "Lock now", before Emergency/Back/Menu."""
+    screen = turn.feature_screen
+    if screen is None or any(b.data == f"{PREFIX}now" for b in screen.buttons):
+        return
+    nav = next((i for i, b in enumerate(screen.buttons) if b.data in NAVIGATION), None)
+    at = len(screen.buttons) if nav is None else nav
+    screen.buttons.insert(at, Button(turn.engine.catalog.text("lock.btn_lock_now"), f"{PREFIX}now"))
 
 
 def _guarded_buttons(handler: CommandHandler, private: tuple[str, ...]) -> CommandHandler:
