@@ -9,8 +9,8 @@ The PIN is checked with scrypt (`cryptography`), n = 2**15, r = 8, p = 1: 32 MiB
 0.1-0.3 s a try on one core. That is what makes each guess cost something; the lockout (five
 wrong tries, then 15 minutes, doubling) is what stops guessing through the chat. A 4-digit PIN
 cannot resist someone who has both the database and the master key: the PIN guards the chat,
-the master key guards the disk. Derivations run in a thread, at most `MAX_DERIVING` at once, so
-a burst of PIN tries neither blocks the event loop nor takes 32 MiB per waiting user.
+the master key guards the disk. Derivations run in two threads of their own, so a burst of PIN
+tries neither blocks the event loop nor takes 32 MiB per waiting user.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import datetime as dt
 import hmac
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -35,7 +36,8 @@ SCRYPT_P = 1
 SALT_BYTES = 16
 DIGEST_BYTES = 32
 MAX_DERIVING = 2
-_deriving = asyncio.Semaphore(MAX_DERIVING)
+# its own two threads: a burst of PIN tries waits here, not in the loop's default executor
+_deriving = ThreadPoolExecutor(max_workers=MAX_DERIVING, thread_name_prefix="pin-scrypt")
 
 
 def lock_context(user_ref: str) -> bytes:
@@ -48,9 +50,9 @@ def _derive_now(pin: str, salt: bytes, n: int) -> bytes:
 
 
 async def derive(pin: str, salt: bytes, n: int = SCRYPT_N) -> bytes:
-    """The scrypt digest of a PIN, computed in a thread."""
-    async with _deriving:
-        return await asyncio.to_thread(_derive_now, pin, salt, n)
+    """The scrypt digest of a PIN, computed in one of the PIN threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_deriving, _derive_now, pin, salt, n)
 
 
 def new_salt() -> bytes:
