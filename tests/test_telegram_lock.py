@@ -47,3 +47,6 @@ async def test_a_pin_walk_deletes_every_pin_message(api: FakeBotApi, bot: BotPro
     texts = sent_texts(await say(api, USER, "/incidents 1"))
     assert any("Type your PIN" in t for t in texts)
     assert not any(SECRET in t for t in texts)
+    assert (
+        PIN not in bot.stderr() and "update" in bot.stderr()
+    )  # nor in the bot's logs (debug level here)
