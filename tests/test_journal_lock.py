@@ -387,3 +387,18 @@ async def test_a_private_screen_offers_lock_now_once_a_pin_is_set(chat: ChatClie
     assert "Locked" in chat.text
     await chat.send("/incidents 1")
     assert "Type your PIN" in chat.text and SECRET not in chat.text
+
+
+async def test_a_correction_left_open_asks_for_the_pin_before_going_on(
+    chat: ChatClient, clock: Clock
+) -> None:
+    await chat.send(f"/log {SECRET}")
+    await set_pin(chat)
+    await chat.send("/incidents 1")
+    await chat.click("Correct something")
+    assert "You are correcting incident 1" in chat.text and SECRET in chat.text
+    clock.advance(minutes=6)
+    await chat.click("Change something")
+    assert "Type your PIN" in chat.text and SECRET not in chat.text
+    await chat.send(PIN)
+    assert "Open" in chat.text and "Type your PIN" not in chat.text
