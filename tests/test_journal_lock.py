@@ -402,3 +402,21 @@ async def test_a_correction_left_open_asks_for_the_pin_before_going_on(
     assert "Type your PIN" in chat.text and SECRET not in chat.text
     await chat.send(PIN)
     assert "Open" in chat.text and "Type your PIN" not in chat.text
+
+
+async def test_a_pin_change_left_open_cannot_be_finished_by_someone_else(
+    chat: ChatClient, clock: Clock
+) -> None:
+    await set_pin(chat)
+    await chat.send("/lock")
+    await chat.click("Change my PIN")
+    clock.advance(minutes=6)  # the owner walked away; someone else types a PIN of their own
+    await chat.send("111111")
+    assert deleted(chat) and "Type your PIN" in chat.text
+    await chat.send("111111")
+    assert "not right" in chat.text
+    await chat.send(PIN)  # the owner: the change starts again
+    assert "Type a PIN of 4 to 12 digits" in chat.text
+    await chat.send("222222")
+    await chat.send("222222")
+    assert "Your PIN is set" in chat.text

@@ -294,8 +294,23 @@ async def _typed_at_prompt(turn: Turn, ask: dict[str, Any]) -> bool:
     if not PIN_MIN <= len(digits) <= PIN_MAX:
         await _prompt(turn, ask, turn.engine.catalog.text("lock.not_a_pin"))
         return True
+    if ask["do"] in ("set", "confirm") and not await _may_change(turn):
+        # a change started while open, left past the idle time: the phone may be in other hands
+        await ask_pin(turn, _held(Event.button(f"{PREFIX}set")))
+        return True
     steps = {"set": _new_pin, "confirm": _new_pin_again, "open": _pin_to_open}
     await steps.get(ask["do"], _pin_to_open)(turn, ask, digits)
+    return True
+
+
+async def _may_change(turn: Turn) -> bool:
+    """A new PIN may be set: there is none yet, or the journal is open (typing keeps it open)."""
+    lock = lock_of(turn.services)
+    if not await lock.store.has_lock(turn.user_ref):
+        return True
+    if not lock.is_open(turn.user_ref, turn.now):
+        return False
+    lock.open(turn.user_ref, turn.now)
     return True
 
 
