@@ -185,7 +185,7 @@ async def test_five_wrong_tries_pause_the_pin_for_15_minutes_then_30(
     assert deleted(chat) and "again in 15 minutes" in chat.text and SECRET not in chat.text
     clock.advance(minutes=14)
     await chat.send(PIN)
-    assert "again in 1 minutes" in chat.text
+    assert "again in 1 minute." in chat.text
     clock.advance(minutes=1, seconds=1)
     for _ in range(5):
         await chat.send("111111")

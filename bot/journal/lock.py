@@ -369,19 +369,15 @@ async def _pin_to_open(turn: Turn, ask: dict[str, Any], pin: str) -> None:
         await _prompt(turn, ask, _locked_out_text(turn, record))
         return
     await lock.store.put(turn.user_ref, record)
-    left = MAX_TRIES - record.failures
-    left_text = (
-        catalog.text("lock.tries_left_one")
-        if left == 1
-        else catalog.text("lock.tries_left_many", {"n": str(left)})
-    )
+    left_text = catalog.count("lock.tries_left", MAX_TRIES - record.failures)
     await _prompt(turn, ask, catalog.text("lock.wrong", {"left": left_text}))
 
 
 def _locked_out_text(turn: Turn, record: LockRecord) -> str:
     until = record.locked_until or turn.now
     minutes = max(1, math.ceil((until - turn.now).total_seconds() / 60))
-    return turn.engine.catalog.text("lock.locked_out", {"minutes": str(minutes)})
+    catalog = turn.engine.catalog
+    return catalog.text("lock.locked_out", {"wait": catalog.count("lock.minutes", minutes)})
 
 
 async def _carry_on(turn: Turn, ask: dict[str, Any]) -> None:
