@@ -24,6 +24,8 @@ def build_registry() -> Registry:
     registry = Registry()
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
+    # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
+    registry.channel_commands.append("clear")
     risk.register(registry)
     journal.guard(registry)  # last: the journal lock guards what every feature declared private
     return registry
@@ -82,7 +84,7 @@ async def open_app(
         raise
     conversations = ConversationStore(db, cipher, ref_key)
     registry.services.update(db=db, cipher=cipher, settings=settings)
-    danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
+    danger = DangerDetector.from_content(settings.content_dir)
     engine = Engine(project, registry, conversations, danger=danger, clock=clock)
     registry.services["engine"] = engine
     await journal.on_open(engine)

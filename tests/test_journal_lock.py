@@ -322,7 +322,8 @@ def test_the_console_walks_the_pin_and_says_it_cannot_delete_it(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("This terminal can't delete what you typed") == 4
-    assert "Type your PIN" in out.rpartition("Cleared.")[2]  # /clear closed the journal again
+    after_clear = out.split("Cleared from this screen", 1)[1]
+    assert "Type your PIN" in after_clear  # /clear closed the journal again
     locked, _, opened = out.partition("Open. Your records lock again")
     assert "Type your PIN" in locked and "That PIN is not right" in locked
     assert SECRET not in locked and SECRET in opened

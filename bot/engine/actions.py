@@ -64,6 +64,8 @@ class Registry:
     # (e.g. the journal lock taking a PIN, or asking for one before a private screen).
     before_turn: Callable[[Turn], Awaitable[bool]] | None = None
     services: dict[str, Any] = field(default_factory=dict)
+    # Commands every channel answers itself (e.g. /clear), listed by /help with the engine's.
+    channel_commands: list[str] = field(default_factory=list)
     # Declared by features that keep the person's data beside the journal (e.g. the risk check):
     # what they add to the export, and how their data is erased with everything else.
     diary_appendices: list[AppendixMaker] = field(default_factory=list)

@@ -203,6 +203,8 @@ async def before_turn(turn: Turn) -> bool:
     """Every event: a due erasure, a PIN being typed, the idle clock, a private place."""
     lock = lock_of(turn.services)
     ref = turn.user_ref
+    if turn.event.kind == Kind.COMMAND and turn.event.command == "clear":
+        lock.close(ref)  # the console's /clear (Telegram's calls lock_now itself)
     record = await lock.store.get(ref) if await lock.store.has_lock(ref) else None
     if record is not None and record.erase_at is not None and record.erase_at <= turn.now:
         await _erase_now(turn)
