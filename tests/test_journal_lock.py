@@ -235,6 +235,7 @@ async def test_a_forgotten_pin_erases_everything_only_after_72_hours(
     assert "erased" in chat.text
     assert await incidents_of(app).count(ref) == 0
     assert not await LockStore(app.db, app.cipher).has_lock(ref)
+    assert await app.conversations.load_place(ref) is None  # as after /delete_my_data
     await chat.send("/incidents")  # no PIN any more: an empty journal, open
     assert "Type your PIN" not in chat.text
 
