@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     _common(validate)
     validate.add_argument("--flows-dir", help="flows folder (default: the project's flows/)")
     validate.add_argument("--content-dir", help="content folder (default: the project's content/)")
+    ask = sub.add_parser("ask", help="show how a typed message would be answered (reviewers)")
+    _common(ask)
+    ask.add_argument("text", help="the message, in quotes")
     run = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     _common(run)
     try:
@@ -81,6 +84,20 @@ def _validate(args: argparse.Namespace) -> int:
         f"OK: {len(project.flows)} flows, {steps} steps, {len(project.catalog.texts)} texts, "
         f"{len(project.catalog.contacts)} contacts (region {settings.region})"
     )
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from bot.app import build_registry, load_checked_project
+    from bot.ask.cli import print_ranking
+    from bot.ask.router import Router
+    from bot.engine.danger import DangerDetector
+
+    settings = _settings(args)
+    project = load_checked_project(settings, build_registry())
+    danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
+    router = Router.for_project(project, settings.content_dir)
+    print_ranking(project, router, args.text, danger.is_danger(args.text))
     return 0
 
 
@@ -121,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 "No TELEGRAM_BOT_TOKEN set: starting the console chat. (Set it, or use `safety-bot run`, for Telegram.)"
             )
             command = "chat"
-    handlers = {"chat": _chat, "validate": _validate, "run": _run}
+    handlers = {"chat": _chat, "validate": _validate, "run": _run, "ask": _ask}
     try:
         if command in OPERATOR_HANDLERS:
             return OPERATOR_HANDLERS[command](args, _settings(args))

@@ -25,7 +25,13 @@ TEXT_KEYS = {"text", "source", "section", "reviewed", "note"}
 CONTACT_KEYS = {"name", "number", "source", "section", "reviewed", "note"}
 SOURCE_KEYS = {"title", "url", "note"}
 REGION_KEYS = {"contacts", "texts", "name"}
-SPECIAL_FILES = {"contacts.yaml", "sources.yaml", "danger_phrases.yaml", "source_checklist.yaml"}
+SPECIAL_FILES = {
+    "contacts.yaml",
+    "sources.yaml",
+    "danger_phrases.yaml",
+    "source_checklist.yaml",
+    "ask_like.yaml",  # the words people use for each advice screen (bot/ask)
+}
 
 
 @dataclass(frozen=True)
