@@ -48,6 +48,10 @@ _QUESTION_PAIRS = (
     "what can",
     "is there",
     "do you",
+    "any tips",
+    "any advice",
+    "what can",
+    "what now",
 )
 # Words ending in "ed" that are not (or not only) verbs in the past tense.
 _NOT_PAST = frozenset(
