@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import journal
+from bot import ask, journal
+from bot.ask.router import Router
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
@@ -22,6 +23,7 @@ def build_registry() -> Registry:
     registry = Registry()
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
+    ask.register(registry)
     return registry
 
 
@@ -74,6 +76,7 @@ async def open_app(settings: Settings, registry: Registry | None = None) -> App:
     conversations = ConversationStore(db, cipher, ref_key)
     registry.services.update(db=db, cipher=cipher, settings=settings)
     danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
+    registry.services["ask_router"] = Router.for_project(project, settings.content_dir)
     engine = Engine(project, registry, conversations, danger=danger)
     registry.services["engine"] = engine
     return App(settings, engine, db, conversations, cipher)

@@ -79,6 +79,9 @@ def _validate(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     project = load_checked_project(settings, build_registry())
+    from bot.ask.router import Router
+
+    Router.for_project(project, settings.content_dir)  # raises ProjectInvalid on a bad screen
     steps = sum(len(f.steps) for f in project.flows.values())
     print(
         f"OK: {len(project.flows)} flows, {steps} steps, {len(project.catalog.texts)} texts, "

@@ -65,7 +65,7 @@ class Screen:
 class AskLike:
     """content/ask_like.yaml, read and checked."""
 
-    __slots__ = ("screens", "not_covered", "greetings", "incident")
+    __slots__ = ("screens", "not_covered", "greetings", "incident", "path")
 
     def __init__(
         self,
@@ -73,7 +73,9 @@ class AskLike:
         not_covered: list[str],
         greetings: list[str],
         incident: dict[str, list[str]],
+        path: Path | None = None,
     ) -> None:
+        self.path = path
         self.screens = screens
         self.not_covered = not_covered
         self.greetings = greetings
@@ -89,6 +91,7 @@ class AskLike:
             [str(p) for p in raw.get("not_covered", [])],
             [str(p) for p in raw.get("greetings", [])],
             incident,
+            path,
         )
 
 

@@ -25,6 +25,7 @@ from bot.ask.incident import IncidentCues
 from bot.ask.ranker import NOT_COVERED, AskLike, Ranker, Screen, normal_words
 from bot.content.catalog import Catalog
 from bot.flows.loader import Project
+from bot.flows.problems import Problem, ProjectInvalid
 
 NOTHING_BELOW = 0.30  # best screen's similarity below this: nothing in the advice fits
 INCIDENT_ADVICE_AT = 0.25  # advice offered second under an incident's journal offer from this
@@ -60,8 +61,8 @@ class Router:
             flow_id, _, step_id = key.partition("/")
             flow = project.flows.get(flow_id)
             step = flow.steps.get(step_id) if flow else None
-            if step is None:
-                raise ValueError(f"{ASK_LIKE_FILE}: {key} is not a flow/step")
+            if step is None or not step.say:
+                raise ProjectInvalid([_problem(ask_like.path, key, "is not an advice flow/step")])
             self.screens[key] = Screen(flow_id, step_id)
             groups[key] = [*_sentences(project.catalog, step.say), *phrases]
         groups[NOT_COVERED] = list(ask_like.not_covered)
@@ -70,8 +71,11 @@ class Router:
         self.cues = IncidentCues(ask_like.incident)
 
     @classmethod
-    def for_project(cls, project: Project, content_dir: Path) -> Router:
-        return cls(project, AskLike.from_file(content_dir / ASK_LIKE_FILE))
+    def for_project(cls, project: Project, content_dir: Path) -> Router | None:
+        """The router for this content, or None if it has no ask_like.yaml (typed text then
+        goes to the journal's offer, as before)."""
+        path = content_dir / ASK_LIKE_FILE
+        return cls(project, AskLike.from_file(path)) if path.exists() else None
 
     def route(self, text: str) -> Routing:
         words = normal_words(text)
@@ -110,6 +114,15 @@ class Router:
             seen.add(screen.flow)
             best.append((screen, score))
         return best
+
+
+def _problem(path: Path | None, key: str, message: str) -> Problem:
+    """A problem in ask_like.yaml, at the line that names `key`."""
+    line = 1
+    if path is not None:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        line = next((n for n, text in enumerate(lines, 1) if f"{key}:" in text), 1)
+    return Problem(path or Path(ASK_LIKE_FILE), line, f"{key} {message}")
 
 
 def _sentences(catalog: Catalog, keys: list[str]) -> list[str]:
