@@ -30,12 +30,6 @@ def print_ranking(project: Project, router: Router, text: str, danger: bool) -> 
     }[routing.kind]
     print(f"answer: {answer}")
     print(f"thresholds: nothing below {NOTHING_BELOW}, sure at {SURE_AT} by {SURE_MARGIN}")
-    print(f"incident score: {router.cues.score(text, _words(text)):+.2f}")
+    print(f"incident score: {router.cues.score(text, router.words(text)):+.2f}")
     for group, score in routing.ranking[:SHOWN]:
         print(f"  {score:.3f}  {group:38} {router.ranker.explain(text, group)!r}")
-
-
-def _words(text: str) -> list[str]:
-    from bot.ask.ranker import normal_words
-
-    return normal_words(text)

@@ -8,7 +8,7 @@ question, after the danger check). The router (bot/ask/router.py) says what the 
   "Save this in my journal instead";
 - not covered -> said honestly, with the National Stalking Helpline, 101 and the menu;
 - an incident -> the journal's offer first, the advice that fits as the next buttons;
-- anything else -> not handled here: the journal's fallback offers to keep it, as before.
+- a forwarded message, or anything else -> not handled here: the journal's fallback offers to keep it, as before.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ async def user_types_free_text(turn: Turn) -> bool:
         return False
     if turn.place.flow in NOT_HERE:
         return False
+    if turn.event.forwarded_from or turn.event.forwarded_date:
+        return False  # a forwarded message is something to keep, not a question to the bot
     routing = router.route(turn.event.text)
     if routing.kind == Kind.GREETING:
         await turn.go("menu")

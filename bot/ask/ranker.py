@@ -16,7 +16,7 @@ docs/ask.md and bench/bench_ask.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.engine.danger import normalise
 
-NOT_COVERED = "!not_covered"  # the group of questions the advice does not answer
+NOT_COVERED = "!not_covered"
+NGRAMS = (
+    3,
+    5,
+)  # character n-grams within words  # the group of questions the advice does not answer
 
 # Words so common in questions that they say nothing about the topic. Dropped before n-grams,
 # else "how do i ... " makes every "how do i" phrase look alike.
@@ -36,18 +40,23 @@ STOP_WORDS = frozenset(
     "how what wat when where why who which whats should shud could would will can may might "
     "must shall to of in on at for from with by about as into if or and but so then than "
     "this that these those there here just really very any some all not no yes ok "
-    "get got go going want need know think".split()
+    "get got go going want need know think without also even like one only still again "
+    "anything something everything anyone thing things stuff way lot bit".split()
 )
 
 
+Words = Callable[[str], list[str]]  # a normaliser: a message -> its plain lower-case words
+
+
 def normal_words(text: str) -> list[str]:
-    """The message's words as the danger detector reads them, before its typo correction."""
+    """The message's words as the danger detector reads them, before its typo correction: the
+    one normaliser of this package (the router and ranker take it as `words`)."""
     return normalise(text)
 
 
-def content_words(text: str) -> str:
+def content_words(text: str, words: Words = normal_words) -> str:
     """The words that carry the topic, as one string for the vectoriser."""
-    return " ".join(w for w in normal_words(text) if w not in STOP_WORDS)
+    return " ".join(w for w in words(text) if w not in STOP_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,25 +107,31 @@ class AskLike:
 class Ranker:
     """Scores every answering screen (and "not covered") for a message."""
 
-    def __init__(self, groups: dict[str, Iterable[str]]) -> None:
+    def __init__(self, groups: dict[str, Iterable[str]], words: Words = normal_words) -> None:
+        self._words = words
         texts: list[str] = []
         owners: list[int] = []
         self.groups = list(groups)
         for index, name in enumerate(self.groups):
             for text in groups[name]:
-                words = content_words(text)
-                if words:
-                    texts.append(words)
+                kept = content_words(text, words)
+                if kept:
+                    texts.append(kept)
                     owners.append(index)
         self._texts = texts
         self._owners = owners
         # char_wb: n-grams inside word boundaries (padded with a space), so typos share most
         # n-grams with the right word and word order does not matter
         self._vectoriser = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+            analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, dtype=np.float32
         )
         matrix = self._vectoriser.fit_transform(texts)
-        self._matrix_t = matrix.T.tocsr()  # features x texts: one product per message
+        # The per-message side is done here, not by `transform`: sklearn's input checks cost
+        # ~0.5 ms a call, over the budget. Same n-grams, weights and norm (tests/test_ask.py
+        # checks they agree with `transform`); the fitted matrix is kept dense, n-grams x texts.
+        self._columns = self._vectoriser.vocabulary_
+        self._idf = self._vectoriser.idf_.astype(np.float32)
+        self._dense_t = np.ascontiguousarray(matrix.T.toarray())
         order = np.argsort(np.asarray(owners), kind="stable")
         self._order = order
         owners_sorted = np.asarray(owners)[order]
@@ -125,7 +140,7 @@ class Ranker:
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every group with its best text's cosine similarity (0 to 1), best first."""
-        words = content_words(text)
+        words = content_words(text, self._words)
         if not words:
             return []
         sims = self._similarities(words)
@@ -135,12 +150,36 @@ class Ranker:
 
     def explain(self, text: str, group: str) -> str:
         """The text of `group` that matched `text` best (for reviewers)."""
-        words = content_words(text)
+        words = content_words(text, self._words)
         sims = self._similarities(words) if words else np.zeros(len(self._texts))
         index = self.groups.index(group)
         mine = [i for i, owner in enumerate(self._owners) if owner == index]
         return self._texts[max(mine, key=lambda i: sims[i])] if mine else ""
 
     def _similarities(self, words: str) -> np.ndarray:
-        vector = self._vectoriser.transform([words])
-        return (vector @ self._matrix_t).toarray().ravel()
+        """Cosine similarity of the message with every text (the texts' rows are unit length)."""
+        counts: dict[int, int] = {}
+        columns = self._columns
+        for word in words.split():
+            padded = f" {word} "
+            for n in range(NGRAMS[0], NGRAMS[1] + 1):
+                # as sklearn's char_wb: every n-gram of the padded word; a shorter word once
+                for start in range(max(1, len(padded) - n + 1)):
+                    column = columns.get(padded[start : start + n])
+                    if column is not None:
+                        counts[column] = counts.get(column, 0) + 1
+                if len(padded) <= n:
+                    break
+        if not counts:
+            return np.zeros(self._dense_t.shape[1], dtype=np.float32)
+        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        weights = (1.0 + np.log(tf)) * self._idf[index]  # sublinear tf x idf
+        weights /= np.linalg.norm(weights)
+        return weights @ self._dense_t[index]
+
+    def similarities_by_sklearn(self, text: str) -> np.ndarray:
+        """The same similarities through sklearn's own `transform` (for the test that checks
+        the fast path)."""
+        vector = self._vectoriser.transform([content_words(text, self._words)])
+        return (vector @ self._dense_t).ravel()

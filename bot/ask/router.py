@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.ask.incident import IncidentCues
-from bot.ask.ranker import NOT_COVERED, AskLike, Ranker, Screen, normal_words
+from bot.ask.ranker import NOT_COVERED, AskLike, Ranker, Screen, Words, normal_words
 from bot.content.catalog import Catalog
 from bot.flows.loader import Project
 from bot.flows.problems import Problem, ProjectInvalid
 
-NOTHING_BELOW = 0.30  # best screen's similarity below this: nothing in the advice fits
+NOTHING_BELOW = 0.25  # best screen's similarity below this: nothing in the advice fits
 INCIDENT_ADVICE_AT = 0.25  # advice offered second under an incident's journal offer from this
-SURE_AT = 0.55  # the best screen is the answer if it scores at least this...
-SURE_MARGIN = 0.12  # ... and this much more than the best screen of any other topic
+SURE_AT = 0.65  # the best screen is the answer if it scores at least this...
+SURE_MARGIN = 0.15  # ... and this much more than the best screen of any other topic
 MAX_CHOICES = 3
 ASK_LIKE_FILE = "ask_like.yaml"
 
@@ -54,7 +54,8 @@ class Routing:
 class Router:
     """Built once from the project's flows and content; `route` is called per message."""
 
-    def __init__(self, project: Project, ask_like: AskLike) -> None:
+    def __init__(self, project: Project, ask_like: AskLike, words: Words = normal_words) -> None:
+        self.words = words
         groups: dict[str, list[str]] = {}
         self.screens: dict[str, Screen] = {}
         for key, phrases in ask_like.screens.items():
@@ -66,19 +67,21 @@ class Router:
             self.screens[key] = Screen(flow_id, step_id)
             groups[key] = [*_sentences(project.catalog, step.say), *phrases]
         groups[NOT_COVERED] = list(ask_like.not_covered)
-        self.ranker = Ranker(groups)
-        self.greeting_words = frozenset(w for g in ask_like.greetings for w in normal_words(g))
+        self.ranker = Ranker(groups, words)
+        self.greeting_words = frozenset(w for g in ask_like.greetings for w in words(g))
         self.cues = IncidentCues(ask_like.incident)
 
     @classmethod
-    def for_project(cls, project: Project, content_dir: Path) -> Router | None:
+    def for_project(
+        cls, project: Project, content_dir: Path, words: Words = normal_words
+    ) -> Router | None:
         """The router for this content, or None if it has no ask_like.yaml (typed text then
         goes to the journal's offer, as before)."""
         path = content_dir / ASK_LIKE_FILE
-        return cls(project, AskLike.from_file(path)) if path.exists() else None
+        return cls(project, AskLike.from_file(path), words) if path.exists() else None
 
     def route(self, text: str) -> Routing:
-        words = normal_words(text)
+        words = self.words(text)
         if not words:
             return Routing(Kind.JOURNAL)
         if all(w in self.greeting_words for w in words):

@@ -1,0 +1,100 @@
+"""The typed-question ranker: its fast path, its content checks, and a few routings."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.app import build_registry, load_checked_project
+from bot.ask.ranker import content_words
+from bot.ask.router import Kind, Router
+from bot.flows.loader import Project
+from bot.flows.problems import ProjectInvalid
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TUNE = ROOT / "tests" / "corpus" / "ask" / "tune.yaml"
+
+
+@pytest.fixture(scope="module")
+def project() -> Project:
+    return load_checked_project(Settings(data_dir=Path("/nonexistent")), build_registry())
+
+
+@pytest.fixture(scope="module")
+def router(project: Project) -> Router:
+    built = Router.for_project(project, ROOT / "content")
+    assert built is not None
+    return built
+
+
+def test_fast_path_scores_as_sklearn_transform(router: Router) -> None:
+    texts = [str(item["text"]) for item in yaml.safe_load(TUNE.read_text())]
+    texts += ["harrasment??", "passwrd", "", "🆘", "x" * 3000]
+    for text in texts:
+        ours = router.ranker._similarities(content_words(text, router.ranker._words))
+        theirs = router.ranker.similarities_by_sklearn(text)
+        assert np.allclose(ours, theirs, atol=1e-5), text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "first"),
+    [
+        ("what is 101", Kind.ADVICE, "reporting/call_101"),
+        ("wat is 1471", Kind.ADVICE, "unwanted_calls/dial_1471"),
+        ("shud i chnage my paswords", Kind.CHOICES, "cyber_safety/passwords"),  # typos
+        ("Thank you!", Kind.GREETING, None),
+        ("menu", Kind.GREETING, None),
+        ("can i get a restraining order?", Kind.NOT_COVERED, None),
+        ("he was outside my work yesterday", Kind.INCIDENT, None),
+        ("is this stalking or am i overreacting", Kind.ADVICE, "is_this_stalking/four"),
+    ],
+)
+def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> None:
+    routing = router.route(text)
+    assert routing.kind == kind, routing
+    if first:
+        assert routing.screens[0].key == first
+
+
+def test_not_sure_offers_at_most_three_topics_one_screen_each(router: Router) -> None:
+    routing = router.route("he keeps messaging me what do i do")
+    assert routing.kind == Kind.CHOICES
+    flows = [s.flow for s in routing.screens]
+    assert 1 <= len(flows) <= 3 and len(set(flows)) == len(flows)
+
+
+def test_a_screen_that_is_not_there_stops_validate_naming_the_file(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    path = content / "ask_like.yaml"
+    path.write_text(path.read_text().replace("unwanted_calls/tps:", "unwanted_calls/tsp:"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "validate", "--content-dir", str(content)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "tsp:" in text)
+    assert f"ask_like.yaml:{line}" in result.stderr
+    assert "unwanted_calls/tsp is not an advice flow/step" in result.stderr
+
+
+def test_without_ask_like_typed_text_goes_to_the_journal_as_before(
+    project: Project, tmp_path: Path
+) -> None:
+    assert Router.for_project(project, tmp_path) is None
+    with pytest.raises(ProjectInvalid):
+        Router.for_project(project, _content_with(tmp_path, "menu/nowhere"))
+
+
+def _content_with(tmp_path: Path, screen: str) -> Path:
+    (tmp_path / "ask_like.yaml").write_text(f"screens:\n  {screen}:\n    - the main menu\n")
+    return tmp_path
