@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import ask, journal
+from bot import ask, journal, risk
 from bot.ask.router import Router
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
@@ -23,6 +23,7 @@ def build_registry() -> Registry:
     registry = Registry()
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
+    risk.register(registry)
     ask.register(registry)
     return registry
 
