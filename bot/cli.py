@@ -76,11 +76,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _validate(args: argparse.Namespace) -> int:
     from bot.app import build_registry, load_checked_project
+    from bot.ask.router import Router
 
     settings = _settings(args)
     project = load_checked_project(settings, build_registry())
-    from bot.ask.router import Router
-
     Router.for_project(project, settings.content_dir)  # raises ProjectInvalid on a bad screen
     steps = sum(len(f.steps) for f in project.flows.values())
     print(
