@@ -5,18 +5,21 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from bot.app import build_registry, load_checked_project
+from bot.app import App, build_registry, load_checked_project, open_app
 from bot.ask.ranker import content_words
 from bot.ask.router import Kind, Router
+from bot.engine.events import Event
 from bot.flows.loader import Project
 from bot.flows.problems import ProjectInvalid
 from bot.settings import Settings
+from tests.chat_client import ChatClient
 
 ROOT = Path(__file__).resolve().parent.parent
 TUNE = ROOT / "tests" / "corpus" / "ask" / "tune.yaml"
@@ -98,3 +101,39 @@ def test_without_ask_like_typed_text_goes_to_the_journal_as_before(
 def _content_with(tmp_path: Path, screen: str) -> Path:
     (tmp_path / "ask_like.yaml").write_text(f"screens:\n  {screen}:\n    - the main menu\n")
     return tmp_path
+
+
+@pytest.fixture
+async def app(project_settings: Settings) -> AsyncIterator[App]:
+    app = await open_app(project_settings)
+    yield app
+    await app.close()
+
+
+async def test_back_from_typed_advice_returns_to_the_menu(app: App) -> None:
+    chat = ChatClient(app.engine, "t:ask-back")
+    await chat.send("/menu")
+    await chat.send("what is 1471")
+    assert "dial 1471" in chat.text
+    await chat.click("Back")
+    assert "What would help right now?" in chat.text
+
+
+async def test_a_topic_button_opens_its_screen_and_a_forged_one_is_stale(app: App) -> None:
+    chat = ChatClient(app.engine, "t:ask-pick")
+    await chat.send("/menu")
+    await chat.send("he keeps hacking my instagram")
+    assert chat.buttons[0] == "Staying safe online"
+    await chat.click("Staying safe online")
+    assert "malware" in chat.text
+    await chat.event(Event.button("a:menu/nowhere"))
+    assert "malware" in chat.text  # the screen the user was on, shown again
+
+
+async def test_danger_first_then_no_advice_or_offer(app: App) -> None:
+    chat = ChatClient(app.engine, "t:ask-danger")
+    await chat.send("/menu")
+    await chat.send("he is outside my house right now how do i stop him")
+    assert chat.replies[0].text.startswith("Call 999 now.")
+    assert "This might help" not in chat.text
+    assert "save that message" not in chat.text
