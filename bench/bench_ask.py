@@ -96,7 +96,7 @@ def main() -> None:
     router = Router.for_project(project, settings.content_dir)
     built = time.perf_counter() - t0
     assert router is not None
-    danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
+    danger = DangerDetector.from_content(settings.content_dir)
     texts = [str(i["text"]) for i in yaml.safe_load(CORPUS.read_text())] * args.repeat
     for text in texts[:200]:  # warm up
         router.route(text)

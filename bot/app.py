@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import ask, journal, risk
+from bot.ask.ranker import danger_words
 from bot.ask.router import Router
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
@@ -23,6 +24,8 @@ def build_registry() -> Registry:
     registry = Registry()
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
+    # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
+    registry.channel_commands.append("clear")
     risk.register(registry)
     ask.register(registry)
     return registry
@@ -76,8 +79,10 @@ async def open_app(settings: Settings, registry: Registry | None = None) -> App:
         raise
     conversations = ConversationStore(db, cipher, ref_key)
     registry.services.update(db=db, cipher=cipher, settings=settings)
-    danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
-    registry.services["ask_router"] = Router.for_project(project, settings.content_dir)
+    danger = DangerDetector.from_content(settings.content_dir)
+    registry.services["ask_router"] = Router.for_project(
+        project, settings.content_dir, danger_words(danger)
+    )
     engine = Engine(project, registry, conversations, danger=danger)
     registry.services["engine"] = engine
     return App(settings, engine, db, conversations, cipher)

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 
+from bot.engine.danger import GrammarError
 from bot.flows.problems import ProjectInvalid
 from bot.settings import SettingError, Settings
 from bot.store.crypto import KeyProblem
@@ -56,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         add_run_arguments = None
     if add_run_arguments is not None:
         add_run_arguments(run)
+    from bot.engine.danger.cli import add_danger_command
+
+    OPERATOR_HANDLERS.update(add_danger_command(sub, _common))
     try:  # operator commands (doctor, backup, rotate-key, graph, content report)
         from bot.ops.cli import add_operator_commands
     except ImportError:
@@ -92,13 +96,14 @@ def _validate(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from bot.app import build_registry, load_checked_project
     from bot.ask.cli import print_ranking
+    from bot.ask.ranker import danger_words
     from bot.ask.router import Router
     from bot.engine.danger import DangerDetector
 
     settings = _settings(args)
     project = load_checked_project(settings, build_registry())
-    danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
-    router = Router.for_project(project, settings.content_dir)
+    danger = DangerDetector.from_content(settings.content_dir)
+    router = Router.for_project(project, settings.content_dir, danger_words(danger))
     print_ranking(project, router, args.text, danger.is_danger(args.text))
     return 0
 
@@ -148,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectInvalid as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
-    except (SettingError, KeyProblem, StoreError) as exc:
+    except (SettingError, KeyProblem, StoreError, GrammarError) as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
 

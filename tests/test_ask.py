@@ -130,10 +130,10 @@ async def test_a_topic_button_opens_its_screen_and_a_forged_one_is_stale(app: Ap
     assert "malware" in chat.text  # the screen the user was on, shown again
 
 
-async def test_danger_first_then_no_advice_or_offer(app: App) -> None:
+async def test_danger_gets_the_emergency_screen_on_top_not_advice(app: App) -> None:
     chat = ChatClient(app.engine, "t:ask-danger")
     await chat.send("/menu")
     await chat.send("he is outside my house right now how do i stop him")
-    assert chat.replies[0].text.startswith("Call 999 now.")
+    assert chat.replies[-1].text.startswith("Call 999 now.")
     assert "This might help" not in chat.text
-    assert "save that message" not in chat.text
+    assert "does not cover that" not in chat.text

@@ -6,9 +6,9 @@ orders, housing, money...) is a group too, so a question the advice does not ans
 over a loosely similar screen. A message is scored against every text with scikit-learn's
 TF-IDF over character n-grams within words (3 to 5 letters), so "harrasment", "passwrd" and
 "stalkin" still share most of their n-grams with the right words; a group's score is its best
-text's cosine similarity. Words are normalised first by the danger detector's own normaliser
-(`bot.engine.danger.normalise`: case, apostrophes, "dont" -> "do not", "u" -> "you"...), so the
-two read a message the same way.
+text's cosine similarity. Words are normalised first by the danger detector's own reader
+(`danger_words`: case, apostrophes, "dont" -> "do not", "u" -> "you"...), so the two read a
+message the same way.
 
 Cost: one sparse vector and one sparse product over ~600 texts per message (figures in
 docs/ask.md and bench/bench_ask.py).
@@ -24,7 +24,7 @@ import numpy as np
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.engine.danger import normalise
+from bot.engine.danger import DangerDetector
 
 NOT_COVERED = "!not_covered"
 NGRAMS = (
@@ -48,13 +48,27 @@ STOP_WORDS = frozenset(
 Words = Callable[[str], list[str]]  # a normaliser: a message -> its plain lower-case words
 
 
-def normal_words(text: str) -> list[str]:
-    """The message's words as the danger detector reads them, before its typo correction: the
-    one normaliser of this package (the router and ranker take it as `words`)."""
-    return normalise(text)
+def plain_words(text: str) -> list[str]:
+    """Lower-case words, for content that has no danger grammar (tests' mini projects)."""
+    return text.casefold().replace("’", "'").replace("'", "").split()
 
 
-def content_words(text: str, words: Words = normal_words) -> str:
+def danger_words(detector: DangerDetector) -> Words:
+    """The danger detector's own reading of a message (its grammar's reader: case, apostrophes,
+    contractions and text-speak written out, letters typed apart joined), without its typo
+    correction, which aims at danger words, not advice words. The one normaliser of bot.ask."""
+    grammar = detector.grammar
+    if grammar is None:
+        return plain_words
+    reader = grammar.reader
+
+    def words(text: str) -> list[str]:
+        return [word for part in reader.parts(text, correct=False) for word in part]
+
+    return words
+
+
+def content_words(text: str, words: Words) -> str:
     """The words that carry the topic, as one string for the vectoriser."""
     return " ".join(w for w in words(text) if w not in STOP_WORDS)
 
@@ -107,7 +121,7 @@ class AskLike:
 class Ranker:
     """Scores every answering screen (and "not covered") for a message."""
 
-    def __init__(self, groups: dict[str, Iterable[str]], words: Words = normal_words) -> None:
+    def __init__(self, groups: dict[str, Iterable[str]], words: Words) -> None:
         self._words = words
         texts: list[str] = []
         owners: list[int] = []

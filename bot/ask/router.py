@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.ask.incident import IncidentCues
-from bot.ask.ranker import NOT_COVERED, AskLike, Ranker, Screen, Words, normal_words
+from bot.ask.ranker import NOT_COVERED, AskLike, Ranker, Screen, Words, danger_words
 from bot.content.catalog import Catalog
+from bot.engine.danger import DangerDetector
 from bot.flows.loader import Project
 from bot.flows.problems import Problem, ProjectInvalid
 
@@ -54,7 +55,7 @@ class Routing:
 class Router:
     """Built once from the project's flows and content; `route` is called per message."""
 
-    def __init__(self, project: Project, ask_like: AskLike, words: Words = normal_words) -> None:
+    def __init__(self, project: Project, ask_like: AskLike, words: Words) -> None:
         self.words = words
         groups: dict[str, list[str]] = {}
         self.screens: dict[str, Screen] = {}
@@ -73,11 +74,14 @@ class Router:
 
     @classmethod
     def for_project(
-        cls, project: Project, content_dir: Path, words: Words = normal_words
+        cls, project: Project, content_dir: Path, words: Words | None = None
     ) -> Router | None:
         """The router for this content, or None if it has no ask_like.yaml (typed text then
-        goes to the journal's offer, as before)."""
+        goes to the journal's offer, as before). `words`: the danger detector's normaliser
+        (`danger_words`), read from the same content if not given."""
         path = content_dir / ASK_LIKE_FILE
+        if words is None and path.exists():
+            words = danger_words(DangerDetector.from_content(content_dir))
         return cls(project, AskLike.from_file(path), words) if path.exists() else None
 
     def route(self, text: str) -> Routing:

@@ -36,7 +36,8 @@ def render(reply: Reply, export_dir: Path) -> str:
     if reply.text:
         lines.append(reply.text)
     for card in reply.contacts:
-        lines.append(f"  ☎  {card.name}: {card.number}")
+        if card.number not in reply.text:  # a number is shown once: in the text, or here
+            lines.append(f"  ☎  {card.name}: {card.number}")
     if reply.document is not None:
         _private_folder(export_dir)
         safe_name = Path(reply.document.file_name).name or "export"
@@ -151,9 +152,10 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
             if line is None or line.strip().lower() in QUIT_WORDS:
                 break
             if line.strip().lower() == "/clear":
-                # the quick exit: wipe this terminal's screen and scrollback (the journal is kept)
+                # the quick exit: wipe this terminal's screen and scrollback (the journal is kept),
+                # then a short "Cleared" screen with the emergency button, Back and Menu
                 print(CLEAR_SCREEN, end="", file=out)
-                print("Cleared. Type /menu to carry on.", file=out, flush=True)
+                show(await app.engine.handle(user_id, Event.from_text("/clear")))
                 continue
             event = Event.from_text(line)
             replies = await app.engine.handle(user_id, event)
