@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
+from bot import metrics
 from bot.content.catalog import Catalog, ContactCard
 from bot.engine.actions import ActionFailed, Registry
 from bot.engine.danger import DangerDetector
@@ -781,6 +782,7 @@ class Engine:
             cards.extend(c for c in found if c not in cards)
         more = Button(self.catalog.text("btn.emergency"), GLOBAL_EMERGENCY)
         turn.replies.append(Reply(text="\n\n".join(texts), buttons=[more], contacts=cards))
+        metrics.DANGER_SHOWN.inc()
 
     def emergency_text(self) -> str:
         """The first line of emergency advice (used by channels' error messages)."""

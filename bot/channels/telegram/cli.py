@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError
 
+from bot.ops.metrics_server import add_metrics_arguments, serve_if_asked
 from bot.settings import SettingError, Settings
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -26,6 +27,7 @@ SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a 
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    add_metrics_arguments(parser)  # --metrics-listen: /metrics and /healthz (docs/operations.md)
     parser.add_argument(
         "--webhook-url",
         default=os.environ.get("TELEGRAM_WEBHOOK_URL") or None,
@@ -103,6 +105,7 @@ def run_telegram(args: argparse.Namespace, settings: Settings) -> int:
         token = read_token()
         api_root = read_api_root(args.api_root)
         secret = read_secret(args.secret_token) if args.webhook_url else None
+        serve_if_asked(args, settings)  # off unless --metrics-listen; a daemon thread
     except SettingError as exc:
         return _fail(str(exc))
     level = os.environ.get(LOG_LEVEL_ENV, "info").strip().upper()
