@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError
 
+from bot.ops.checks import TOKEN_RE  # one token shape for `run` and `doctor`
 from bot.ops.metrics_server import add_metrics_arguments, serve_if_asked
 from bot.settings import SettingError, Settings
 
@@ -22,7 +23,6 @@ TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 API_ROOT_ENV = "TELEGRAM_API_ROOT"
 SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 LOG_LEVEL_ENV = "SAFETY_BOT_LOG_LEVEL"  # debug adds one line per update (kind, hashed user, ms)
-TOKEN_RE = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{30,64}$")
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a secret_token
 
 
