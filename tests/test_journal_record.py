@@ -12,6 +12,7 @@ import pytest
 from bot.engine.events import Attachment, Event, Kind
 from bot.store.incidents import KIND_CORRECTION
 from tests.chat_client import ChatClient
+from tests.clock import Clock, at_every_instant, latest_past
 from tests.journal_support import incidents_of, photo_event, record_guided, start_app
 
 
@@ -23,8 +24,9 @@ def last_button(chat: ChatClient, label: str) -> str:
     raise AssertionError(f"no button {label!r}: {chat.buttons}")
 
 
-async def test_guided_record_saves_only_when_confirmed(tmp_path: Path) -> None:
-    app = await start_app(tmp_path)
+@at_every_instant
+async def test_guided_record_saves_only_when_confirmed(tmp_path: Path, clock: Clock) -> None:
+    app = await start_app(tmp_path, clock)
     try:
         store = incidents_of(app)
         chat = ChatClient(app.engine, "tg:1")
@@ -33,7 +35,8 @@ async def test_guided_record_saves_only_when_confirmed(tmp_path: Path) -> None:
         assert "one question at a time" in chat.text
         await chat.click("Followed or watched")
         await chat.send("12/03 18:00")
-        assert "I understood: Thursday 12 March" in chat.text  # said back, read day-first
+        meant = latest_past(clock.now, 3, 12, 18)  # the last 12 March, read day-first
+        assert f"I understood: {meant:%A} 12 March {meant.year}, 18:00" in chat.text
         await chat.send("outside the gym")
         await chat.send("He waited by my car and said 'I know where you live'")
         for _ in range(5):
@@ -52,7 +55,7 @@ async def test_guided_record_saves_only_when_confirmed(tmp_path: Path) -> None:
         assert fields["description"] == "He waited by my car and said 'I know where you live'"
         happened = dt.datetime.fromisoformat(fields["occurred_at"])
         assert happened.utcoffset() == dt.timedelta(0)  # stored as UTC
-        assert (happened.month, happened.day, happened.hour) == (3, 12, 18)  # March: GMT = UTC
+        assert happened == meant  # 12 March is in GMT: 18:00 UTC
         assert [f.file_name for f in incident.files] == ["car.jpg"]
         assert incident.recorded_at.tzinfo is not None
     finally:
@@ -187,23 +190,22 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
 
 
 async def test_quick_log_saves_at_once_with_now_and_keeps_long_text_whole(
-    tmp_path: Path,
+    tmp_path: Path, clock: Clock
 ) -> None:
-    app = await start_app(tmp_path)
+    app = await start_app(tmp_path, clock)
     try:
         chat = ChatClient(app.engine)
         ref = app.engine.store.user_ref(chat.user_id)
         await chat.send("/log")
         assert "Type /log and then what happened" in chat.text
         long_text = "He sent another message. " * 800  # 20,000 characters
-        before = dt.datetime.now(dt.UTC)
         await chat.send("/log " + long_text)
         assert "Saved as incident 1" in chat.text
         assert "Add a note or police reference" in chat.buttons
         [incident] = await incidents_of(app).all(ref)
         assert incident.fields["description"] == long_text.strip()
         occurred = dt.datetime.fromisoformat(incident.fields["occurred_at"])
-        assert before - dt.timedelta(seconds=1) <= occurred <= dt.datetime.now(dt.UTC)
+        assert occurred == clock.now
     finally:
         await app.close()
 
