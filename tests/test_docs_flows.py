@@ -56,7 +56,7 @@ def test_svg_diagram_shows_todays_nodes_and_edges(tmp_path: Path, name: str) -> 
 
 
 def test_flows_readme_describes_the_step_kinds_the_loader_knows() -> None:
-    from bot.flows.loader import STEP_KEYS
+    from bot.flows.loader import FLOW_KEYS, STEP_KEYS
 
     text = (PROJECT_ROOT / "flows" / "README.md").read_text(encoding="utf-8")
     section = text.split("## Steps", 1)[1].split("\n## ", 1)[0]
@@ -67,3 +67,5 @@ def test_flows_readme_describes_the_step_kinds_the_loader_knows() -> None:
         named = set(re.findall(r"`(\w+)", keys)) - {"text", "menu", "end"}
         assert named | {"id"} == STEP_KEYS[kind], f"flows/README.md: keys of a {kind} step"
     assert f"one of {['zero', 'one', 'two', 'three', 'four'][len(STEP_KEYS)]} kinds" in section
+    for key in FLOW_KEYS:
+        assert f"`{key}`" in text, f"flows/README.md does not mention the flow key '{key}'"
