@@ -183,7 +183,7 @@ def build_application(
         # before polling starts: what a killed process left comes first, in its order
         await replay_unfinished(inbox, application.update_queue, application.bot)
         queue.inbox = inbox
-        metrics.bot_running(inbox.__len__)
+        metrics.bot_running(inbox.depth)
         # Everything loaded so far (flows, content, the library's tables) lives as long as the
         # process: frozen, the garbage collector stops walking it on every full collection,
         # which cost about 15% of each update (bench/bench_telegram.py, docs/telegram.md).
