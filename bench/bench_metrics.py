@@ -100,6 +100,46 @@ async def run(settings: Settings, users: int, steps: int, measured: bool) -> tup
     return wall, lat, calls, alone
 
 
+class _Bare:
+    async def do_request(self, url: str) -> tuple[int, bytes]:
+        return 200, b"{}"
+
+
+class _Measured(_Bare):
+    @metrics.api_call
+    async def do_request(self, url: str) -> tuple[int, bytes]:
+        return 200, b"{}"
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def micro(calls: int = 50_000, runs: int = 5) -> None:
+    """Each wrapper alone against the bare call, best of `runs`: what one update or call adds."""
+    url = "http://in-process/bot" + TOKEN + "/sendMessage"
+    bare, measured = _Bare(), _Measured()
+    cases = {
+        "Bot API request": (lambda: bare.do_request(url), lambda: measured.do_request(url)),
+        "update handling": (_nothing, lambda: metrics.timed_update(None, _nothing())),
+    }
+    metrics.update_kind(None)  # the first call imports telegram: not part of the cost
+    print(f"micro-benchmark, best of {runs} x {calls:,} (microseconds each):")
+    for name, pair in cases.items():
+        best = []
+        for make in pair:
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                for _ in range(calls):
+                    await make()
+                times.append((time.perf_counter() - started) / calls * 1e6)
+            best.append(min(times))
+        print(
+            f"  {name:<16} bare {best[0]:6.2f}  wrapped {best[1]:6.2f}  added {best[1] - best[0]:6.2f}"
+        )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
@@ -140,6 +180,8 @@ async def main() -> None:
         f"(counted: {samples('safety_bot_reply_seconds_count'):.0f} updates, "
         f"{sum(s.value for m in metrics.API_CALLS.collect() for s in m.samples if s.name.endswith('_total')):.0f} API calls)"
     )
+
+    await micro()  # last: its calls are not part of the counts above
 
 
 if __name__ == "__main__":
