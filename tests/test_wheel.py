@@ -125,3 +125,11 @@ def test_init_writes_an_editable_copy_the_bot_then_uses(installed: Installed) ->
 
     again = installed.bot("init", "force-pack")
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_review_pack_from_the_installed_wheel(installed: Installed) -> None:
+    # its templates are package data: a wheel without them fails here, not in a force's hands
+    made = installed.bot("--data-dir", str(installed.elsewhere / "d3"), "review-pack", "pack")
+    assert made.returncode == 0, made.stderr
+    assert (installed.elsewhere / "pack" / "index.html").is_file()
+    assert (installed.elsewhere / "pack" / "signoff.html").is_file()
