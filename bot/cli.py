@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 
+from bot.engine.danger import GrammarError
 from bot.flows.problems import ProjectInvalid
 from bot.settings import SettingError, Settings
 from bot.store.crypto import KeyProblem
@@ -14,6 +15,15 @@ from bot.store.db import StoreError
 
 # name -> handler(args, settings) -> exit code; filled by bot.ops.cli when present
 OPERATOR_HANDLERS: dict = {}
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: a command that adds an option `_common` already gave it (e.g.
+    its own --content-dir) replaces it instead of stopping every command with a conflict."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("conflict_handler", "resolve")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _common(parser)
     parser.set_defaults(data_dir=None, region=None, flows_dir=None, content_dir=None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     _common(chat)
     validate = sub.add_parser("validate", help="check every flow and content file")
@@ -63,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         add_run_arguments = None
     if add_run_arguments is not None:
         add_run_arguments(run)
+    from bot.engine.danger.cli import add_danger_command
+
+    OPERATOR_HANDLERS.update(add_danger_command(sub, _common))
     try:  # operator commands (doctor, backup, rotate-key, graph, content report)
         from bot.ops.cli import add_operator_commands
     except ImportError:
@@ -101,7 +114,7 @@ def _chat(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(chat(_settings(args)))
     except KeyboardInterrupt:
-        print("\nGoodbye. Your place is kept for next time.", flush=True)
+        print("\nGoodbye.", flush=True)
         return 0
 
 
@@ -140,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectInvalid as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
-    except (SettingError, KeyProblem, StoreError) as exc:
+    except (SettingError, KeyProblem, StoreError, GrammarError) as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
 
