@@ -2,8 +2,11 @@
 
 The wheel must carry the default flows and content (bot/defaults/, copied from the repository's
 flows/ and content/ at build time), so `safety-bot` starts from any working directory with no
-settings. Slow (build + install of every dependency from the configured indexes): one venv for
-the whole module.
+settings. Tests reach nothing beyond this machine, so the wheel is built without build isolation
+(setuptools comes with the test extras) and installed with --no-index; the new venv borrows the
+dependencies already installed for the tests through a .pth line (a directory added that way is
+only put on sys.path, its own .pth files are not run, so this checkout's editable install stays
+out). One venv for the whole module.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +51,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     }
     env["HOME"] = str(root / "home")
     built = _run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(root / "dist"), "."],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "-w",
+            str(root / "dist"),
+            ".",
+        ],
         PROJECT_ROOT,
         {**env, "HOME": os.environ.get("HOME", "/root")},  # pip's config and cache
         timeout=600,
@@ -57,9 +73,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     venv = root / "venv"
     made = _run([sys.executable, "-m", "venv", str(venv)], root, env)
     assert made.returncode == 0, made.stderr
-    pip_env = {**env, "HOME": os.environ.get("HOME", "/root")}  # the same pip config as ours
+    # the dependencies: the ones installed for these tests, appended to the new venv's path
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    (site / "zz_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     done = _run(
-        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)], root, pip_env, timeout=900
+        [str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        root,
+        env,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     elsewhere = root / "elsewhere"
