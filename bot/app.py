@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import journal, risk
+from bot import ask, journal, risk
+from bot.ask.ranker import danger_words
+from bot.ask.router import Router
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
@@ -27,6 +29,7 @@ def build_registry() -> Registry:
     # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
     registry.channel_commands.append("clear")
     risk.register(registry)
+    ask.register(registry)
     journal.guard(registry)  # last: the journal lock guards what every feature declared private
     return registry
 
@@ -85,6 +88,9 @@ async def open_app(
     conversations = ConversationStore(db, cipher, ref_key)
     registry.services.update(db=db, cipher=cipher, settings=settings)
     danger = DangerDetector.from_content(settings.content_dir)
+    registry.services["ask_router"] = Router.for_project(
+        project, settings.content_dir, danger_words(danger)
+    )
     engine = Engine(project, registry, conversations, danger=danger, clock=clock)
     registry.services["engine"] = engine
     await journal.on_open(engine)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
+from bot import metrics
 from bot.content.catalog import Catalog, ContactCard
 from bot.engine.actions import ActionFailed, Registry
 from bot.engine.danger import DangerDetector
@@ -321,6 +322,7 @@ class Engine:
             replies.append(self._emergency_screen())
         elif turn is None and self.danger.is_danger(_said(event)):
             replies.append(self._emergency_screen())
+            metrics.DANGER_SHOWN.inc()
         text, cards = self.catalog.render("bot.save_failed")
         replies.append(Reply(text=text, contacts=cards))
         return replies
@@ -378,6 +380,7 @@ class Engine:
         # text, a command's words (/log he has a knife), a file's caption
         if not self._is_button_text(turn) and self.danger.is_danger(_said(event)):
             turn.danger_shown = True
+            metrics.DANGER_SHOWN.inc()
         await self._handle_event(turn)
         if turn.danger_shown:
             self._emergency_on_top(turn)
@@ -574,11 +577,19 @@ class Engine:
             turn.say(result.content_key)
             await self._present_current(turn, repeat=True)
             return
-        if self.registry.text_fallback and await self.registry.text_fallback(turn):
+        if await self._typed_free_text(turn):
             return
         if not turn.danger_shown:  # after emergency advice, just show where they were
             turn.say("bot.pick_an_option")
         await self._present_current(turn, repeat=True)
+
+    async def _typed_free_text(self, turn: Turn) -> bool:
+        """Typed text the screen does not expect: a question, a situation or a greeting for the
+        advice router (bot.ask), then something to keep (the journal's offer)."""
+        for handler in (self.registry.text_router, self.registry.text_fallback):
+            if handler is not None and await handler(turn):
+                return True
+        return False
 
     @staticmethod
     def _match_button(typed: str, buttons: list[Button]) -> Button | None:
