@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.app import App, open_app
 from bot.engine.actions import Registry
@@ -15,6 +17,15 @@ from tests.clock import DEFAULT, Clock
 from tests.fake_bot_api import FakeBotApi
 from tests.mini_project import write_mini_project
 from tests.telegram_harness import BotProcess, running_api, running_bot
+
+# Hypothesis: in CI (CI=true) every run draws the same examples, so a failure there replays
+# exactly on a developer's machine; locally it explores as usual (its example database is in
+# .hypothesis/, which git ignores). HYPOTHESIS_PROFILE=ci gives CI's draw locally.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 def mini_registry(saved: list[dict]) -> Registry:

@@ -3,11 +3,12 @@ to the fake Bot API (tests/fake_bot_api.py), with scripted users."""
 
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
 from pathlib import Path
 
-from tests.fake_bot_api import FakeBotApi, buttons
+from tests.fake_bot_api import FakeBotApi, buttons, displayed
 from tests.telegram_harness import (
     BotProcess,
     project_env,
@@ -76,10 +77,24 @@ async def test_start_and_triage_by_buttons(api: FakeBotApi, bot: BotProcess) -> 
 
 
 async def test_html_in_what_users_type_is_escaped(api: FakeBotApi, bot: BotProcess) -> None:
+    """What the person typed comes back in the record's summary: escaped, so Telegram (and the
+    fake Bot API, which refuses malformed HTML as Telegram does) shows it exactly as typed."""
+    typed = "<b>not bold</b> & <script>alert(1)</script> &amp; 5 < 6"
     await say(api, USER, "/start")
-    calls = await say(api, USER, "<b>not bold</b> & <script>")
-    sends = [c for c in calls if c.method == "sendMessage"]
-    assert sends and all(c.params["parse_mode"] == "HTML" for c in sends)
+    await say(api, USER, "/record")
+    await tap(api, USER, api.last_with_buttons(USER), "Phone call")
+    await say(api, USER, "skip")  # when
+    await say(api, USER, typed)  # where
+    await say(api, USER, "he shouted at me")  # what happened
+    for _ in range(5):
+        await say(api, USER, "skip")
+    calls = await tap(api, USER, api.last_with_buttons(USER), "Done")
+    summaries = [c for c in calls if "Where:" in c.params.get("text", "")]
+    assert len(summaries) == 1, "the summary was refused (400) and sent again"
+    summary = summaries[0]
+    assert summary.params["parse_mode"] == "HTML"
+    assert f"Where: {html.escape(typed, quote=False)}" in summary.params["text"]
+    assert f"Where: {typed}" in displayed(summary.params["text"])  # what the person sees
     assert "handler_failed" not in bot.stderr()
 
 
@@ -105,9 +120,12 @@ async def test_clear_deletes_every_message_and_keeps_the_place(
     api: FakeBotApi, bot: BotProcess
 ) -> None:
     await say(api, USER, "/start")
-    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
+    welcome = dict(api.last_with_buttons(USER))  # a copy: the screen as it was
+    await tap(api, USER, welcome, "No, not right now")
     await say(api, USER, "hello")
     await say(api, USER, "/help")
+    await tap(api, USER, api.last_with_buttons(USER), "Unwanted calls")
+    where = api.screen(USER)[-1]  # an advice screen, not the menu
     on_screen = {m["message_id"] for m in api.screen(USER)}
     assert len(on_screen) >= 5
 
@@ -118,9 +136,10 @@ async def test_clear_deletes_every_message_and_keeps_the_place(
     assert not [c for c in calls if c.method.startswith("send")]  # nothing new on screen
     assert rows(bot.data_dir, "SELECT COUNT(*) FROM chat_messages") == [(0,)]
 
-    # the place is kept: the conversation continues
-    calls = await say(api, USER, "/menu")
-    assert "Unwanted calls" in sent_texts(calls)[-1] or api.last_with_buttons(USER)
+    # the place is kept: a button from a screen gone by shows the screen they are on now
+    calls = await tap(api, USER, welcome, "I'm not sure")
+    assert sent_texts(calls)[-1] == where["text"]
+    assert buttons(api.screen(USER)[-1]) == buttons(where)
 
 
 async def test_group_chat_refused_once_nothing_stored(api: FakeBotApi, bot: BotProcess) -> None:
@@ -128,7 +147,8 @@ async def test_group_chat_refused_once_nothing_stored(api: FakeBotApi, bot: BotP
     since = len(api.calls)
     await api.push({"message": api.user_message(USER, chat=group, text="/start")})
     await api.push({"message": api.user_message(USER + 1, chat=group, text="hello bot")})
-    calls = await api.settle(since)
+    await api.sentinel(USER + 1)
+    calls = await api.handled(USER, since)
     refusals = [c for c in calls if c.method == "sendMessage"]
     assert len(refusals) == 1 and "private chat" in refusals[0].params["text"]
     assert refusals[0].chat_id == -100777
@@ -154,7 +174,7 @@ async def test_group_chat_refused_once_nothing_stored(api: FakeBotApi, bot: BotP
             }
         }
     )
-    calls = await api.settle(since)
+    calls = await api.handled(USER, since)
     assert [c.method for c in calls] == ["sendMessage", "leaveChat"]
 
     await bot.stop()
@@ -205,7 +225,7 @@ async def test_expired_foreign_and_old_version_buttons(api: FakeBotApi, bot: Bot
     for data in ("v0|4f9d45.0", "never-ours", "v1c|no_such_contact", "v1|"):
         since = len(api.calls)
         await api.press(USER, api.screen(USER)[-1], data)
-        calls = await api.settle(since)
+        calls = await api.handled(USER, since)
         assert calls[0].method == "answerCallbackQuery"
         assert "older screen" in calls[0].params.get("text", "")
         assert "earlier screen" in sent_texts(calls)[0]
@@ -234,7 +254,7 @@ async def test_photo_is_fetched_and_handed_to_the_engine(api: FakeBotApi, bot: B
     since = len(api.calls)
     photo = b"\xff\xd8\xff\xe0 a small jpeg" + bytes(range(256)) * 40
     await api.send_photo(USER, photo, caption="the car outside")
-    calls = await api.settle(since)
+    calls = await api.handled(USER, since)
     methods = [c.method for c in calls]
     assert methods[:2] == ["getFile", "download"]
     assert "sendMessage" in methods  # the engine answered (the journal decides what to keep)
