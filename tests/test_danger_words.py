@@ -284,7 +284,7 @@ def test_not_danger_only_cancels_inside_itself(detector: DangerDetector) -> None
 
 def test_empty_and_odd_input(detector: DangerDetector) -> None:
     for text in ["", "   ", "\x00\x07", "🙂🙂🙂", "x" * 5000, "ـــ", "\u202eevil"]:
-        assert detector.is_danger(text) in (True, False)
+        assert detector.is_danger(text) is False, repr(text)  # none of them is a danger
     assert not detector.is_danger("")
     assert DangerDetector([]).is_danger("help me") is False
     assert DangerDetector.from_file(ROOT / "no-such-file.yaml").is_danger("help") is False

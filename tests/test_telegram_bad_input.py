@@ -137,9 +137,12 @@ async def test_odd_updates_get_a_calm_answer_or_silence(api: FakeBotApi, bot: Bo
     assert "handler_failed" not in bot.stderr()
     assert sent_texts(await say(api, USER, "/menu"))
     await bot.stop()
+    # the database and its -wal/-shm, read before anything (even a connection) checkpoints
+    files = sorted(bot.data_dir.glob("safety-bot.db*"))
+    raw = b"".join(p.read_bytes() for p in files)
+    assert bot.data_dir / "safety-bot.db" in files
+    for typed in (b"he was here at 9", b"+447700900123", b"Someone"):
+        assert typed not in raw
     with sqlite3.connect(bot.data_dir / "safety-bot.db") as conn:
         # one user (ours) has a place; the channel and the no-user updates left nothing
         assert conn.execute("SELECT COUNT(*) FROM conversations").fetchone() == (1,)
-        raw = (bot.data_dir / "safety-bot.db").read_bytes()
-    for typed in (b"he was here at 9", b"+447700900123", b"Someone"):
-        assert typed not in raw
