@@ -131,6 +131,10 @@ class FakeBotApi:
         self.stalled: set[str] = set()  # methods whose calls hang until released or abandoned
         self.stalled_calls: list[Call] = []
         self._confirmed = 0  # the highest offset applied so far
+        # method -> errors for its next calls, one each (`refuse_next`); refused calls are kept
+        # in `refused`, not `calls`, and are not performed
+        self.refusals: dict[str, list[BotApiError]] = {}
+        self.refused: list[tuple[Call, BotApiError]] = []
 
     # ------------------------------------------------------------------ server
 
@@ -186,6 +190,14 @@ class FakeBotApi:
         fault = self.faults.pick(method) if self.faults is not None else None
         if fault is not None:
             return await self._fault(request, call, fault)
+        if self.refusals.get(method):
+            error = self.refusals[method].pop(0)
+            self.refused.append((call, error))
+            await self._notify()
+            return web.json_response(
+                {"ok": False, "error_code": error.code, "description": error.description},
+                status=error.code,
+            )
         if method != "getUpdates":
             self.calls.append(call)
         try:
@@ -498,6 +510,11 @@ class FakeBotApi:
                     await asyncio.wait_for(self._new_call.wait(), left)
                 except TimeoutError:
                     pass
+
+    def refuse_next(self, method: str, code: int, description: str) -> None:
+        """Answer the next call of `method` with this error, as Telegram would for a fault of
+        its own (the call is not performed)."""
+        self.refusals.setdefault(method, []).append(BotApiError(code, description))
 
     async def sentinel(self, user_id: int, within: float = 20.0) -> int:
         """Send an update from `user_id` and wait for its answer; return that answer's index.

@@ -45,8 +45,11 @@ class BotProcess:
         *args: str,
         env: dict | None = None,
         clock: dt.datetime | None = None,
+        bare: bool = False,
     ) -> None:
         self.clock = clock  # the bot's wall clock starts here (tests/clocked_bot.py), if set
+        # bare: `python -m bot` with no command at all (the API root and data dir by environment)
+        self.bare = bare
         self.api = api
         self.data_dir = data_dir
         self.token = token
@@ -69,15 +72,16 @@ class BotProcess:
         if self.clock is not None:
             module = "tests.clocked_bot"
             env[CLOCK_VARIABLE] = self.clock.isoformat()
+        command = ["run", "--api-root", self.api.root, "--data-dir", str(self.data_dir)]
+        if self.bare:
+            command = []
+            env["TELEGRAM_API_ROOT"] = self.api.root
+            env["SAFETY_BOT_DATA_DIR"] = str(self.data_dir)
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             module,
-            "run",
-            "--api-root",
-            self.api.root,
-            "--data-dir",
-            str(self.data_dir),
+            *command,
             *self.args,
             env=env,
             stdout=log,
