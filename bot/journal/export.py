@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 from fpdf import FPDF
@@ -114,8 +115,14 @@ class _Diary(FPDF):
             self.y += self.LINE
 
 
-def diary_pdf(catalog: Catalog, incidents: list[Incident], now: dt.datetime) -> bytes:
-    """Every incident, oldest first, with every field, its evidence and its revisions."""
+Page = tuple[str, str, list[tuple[str, str]]]  # a feature's page: title, introduction, rows
+
+
+def diary_pdf(
+    catalog: Catalog, incidents: list[Incident], now: dt.datetime, pages: Sequence[Page] = ()
+) -> bytes:
+    """Every incident, oldest first, with every field, its evidence and its revisions; then
+    the pages features add (e.g. the risk questions), each on a page of its own."""
     title = catalog.text("journal.pdf_title")
     pdf = _Diary(title)
     pdf.add_page()
@@ -142,7 +149,32 @@ def diary_pdf(catalog: Catalog, incidents: list[Incident], now: dt.datetime) -> 
             pdf.row(label, text)
         pdf.line(pdf.l_margin, pdf.y + 1.5, pdf.w - pdf.r_margin, pdf.y + 1.5)
         pdf.y += 2
+    for page in pages:
+        _appendix_page(pdf, page)
     return bytes(pdf.output())
+
+
+def _appendix_page(pdf: _Diary, page: Page) -> None:
+    title, intro, rows = page
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 12)
+    for line in pdf.wrap(title, pdf.w - pdf.l_margin - pdf.r_margin):
+        pdf.text(pdf.l_margin, pdf.y + 5, line)
+        pdf.y += 6
+    pdf.set_font(FONT, "", 9)
+    for line in pdf.wrap(intro, pdf.w - pdf.l_margin - pdf.r_margin):
+        pdf.text(pdf.l_margin, pdf.y + 3.4, line)
+        pdf.y += pdf.LINE
+    pdf.y += 2
+    for question, answer in rows:
+        pdf.set_font(FONT, "", 9)
+        for line in pdf.wrap(question, pdf.w - pdf.l_margin - pdf.r_margin - 30):
+            pdf.room(pdf.LINE)
+            pdf.text(pdf.l_margin, pdf.y + 3.4, line)
+            pdf.y += pdf.LINE
+        pdf.set_font(FONT, "B", 9)
+        pdf.text(pdf.w - pdf.r_margin - 28, pdf.y - pdf.LINE + 3.4, answer)
+        pdf.y += 1.5
 
 
 CSV_HEADER = (
@@ -165,6 +197,15 @@ def _cell(value: str) -> str:
     if value and value[0] in "=+-@\t\r":
         return "'" + value
     return value
+
+
+def table_csv(rows: list[list[str]]) -> bytes:
+    """Rows as CSV (UTF-8 with a BOM), each cell kept as text."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def diary_csv(catalog: Catalog, incidents: list[Incident]) -> bytes:

@@ -31,7 +31,7 @@ from bot.engine.actions import ActionFailed
 from bot.engine.engine import Turn
 from bot.engine.events import Button, Document, Kind
 from bot.engine.slots import clean_text
-from bot.journal.export import diary_csv, diary_pdf
+from bot.journal.export import diary_csv, diary_pdf, table_csv
 from bot.journal.render import (
     FIELD_ROWS,
     FIELD_TO_SLOT,
@@ -615,12 +615,16 @@ async def _incident_button(turn: Turn, parts: list[str]) -> None:
 
 async def export_command(turn: Turn) -> None:
     incidents = await store_of(turn).all(turn.user_ref)
-    if not incidents:
+    appendices = [
+        a for a in [await make(turn) for make in turn.engine.registry.diary_appendices] if a
+    ]
+    if not incidents and not appendices:
         turn.show_screen(_text(turn, "journal.export_empty"), [])
         return
     catalog = turn.engine.catalog
     stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
-    pdf = diary_pdf(catalog, incidents, turn.now)
+    pages = [page for appendix in appendices for page in appendix.pages]
+    pdf = diary_pdf(catalog, incidents, turn.now, pages)
     csv_bytes = diary_csv(catalog, incidents)
     counted = _count(turn, "journal.incidents_count", len(incidents))
     turn.send_document(
@@ -631,6 +635,14 @@ async def export_command(turn: Turn) -> None:
         Document(f"incident-diary-{stamp}.csv", csv_bytes, "text/csv"),
         _text(turn, "journal.export_csv"),
     )
+    for appendix in appendices:
+        turn.send_document(
+            Document(
+                f"{appendix.csv_name}-{stamp}.csv",
+                table_csv([appendix.csv_header, *appendix.csv_rows]),
+                "text/csv",
+            ),
+        )
 
 
 # ---------------------------------------------------------------------- delete my data
@@ -662,6 +674,8 @@ async def _delete_button(turn: Turn, parts: list[str]) -> None:
         return
     store = store_of(turn)
     await store.delete_user(turn.user_ref)
+    for erase in turn.engine.registry.erasers:
+        await erase(turn)
     await turn.engine.store.delete_place(turn.user_ref)
     await store.scrub()
     turn.engine.forget(turn.user_ref)
