@@ -287,7 +287,8 @@ class FakeBotApi:
     async def _m_getUpdates(self, call: Call) -> Any:
         offset = int(call.params.get("offset", 0) or 0)
         timeout = float(call.params.get("timeout", 0) or 0)
-        deadline = time.monotonic() + min(timeout, 2.0)
+        # held at most 0.5 s: a stopping bot waits for its long poll to come back
+        deadline = time.monotonic() + min(timeout, 0.5)
         async with self._new_update:
             while True:
                 self._updates = [u for u in self._updates if u["update_id"] >= self._confirmed]

@@ -98,7 +98,8 @@ class BotProcess:
                 what="the bot to start",
             )
             assert self.proc.returncode is None, self.stderr()
-            await asyncio.sleep(0.3)  # let polling (or the webhook server) begin
+            # no pause for polling to begin: updates wait in the fake API until fetched, and
+            # webhook posts retry until the server listens (test_telegram_webhook.post)
         return self
 
     def stderr(self) -> str:
@@ -168,3 +169,19 @@ async def tap(api: FakeBotApi, user: int, message: dict[str, Any], part: str) ->
 
 def sent_texts(calls: list[Call]) -> list[str]:
     return [c.params["text"] for c in calls if c.method in ("sendMessage", "editMessageText")]
+
+
+def shared_telegram() -> tuple[Any, Any]:
+    """`api` and `bot` fixtures for a test file that shares one bot process (tests/conftest.py):
+    `api, bot = shared_telegram()` at module level overrides the per-test ones."""
+    import pytest
+
+    @pytest.fixture
+    def api(shared_api: FakeBotApi) -> FakeBotApi:
+        return shared_api
+
+    @pytest.fixture
+    def bot(shared_bot: BotProcess) -> BotProcess:
+        return shared_bot
+
+    return api, bot

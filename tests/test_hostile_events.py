@@ -193,6 +193,7 @@ async def run(h: Harness, sequence: list[tuple[int, object]]) -> None:
     assert await h.victim_journal() == h.victim, "another user's journal changed"
 
 
+@pytest.mark.slow
 @settings(max_examples=650, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sequence=steps)
 def test_random_event_sequences(harness: Harness, sequence: list[tuple[int, object]]) -> None:

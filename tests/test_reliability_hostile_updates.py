@@ -443,6 +443,7 @@ async def run(h: Harness, sequence: list[tuple]) -> None:
     assert await h.victim_journal() == h.victim_incidents
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sequence=sequences)
 def test_hostile_raw_updates_through_the_real_handlers(harness: Harness, sequence: list) -> None:

@@ -13,15 +13,21 @@ import asyncio
 import math
 from pathlib import Path
 
+import pytest
+
 from bot.app import build_registry, load_checked_project, open_app
 from bot.channels.telegram.handlers import SOMETHING_WENT_WRONG
 from bot.settings import Settings
 from bot.store.inbox import Inbox
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import BotProcess, say, sent_texts
+from tests.telegram_harness import BotProcess, say, sent_texts, shared_telegram
 from tests.test_telegram_webhook import free_port, post
 
 USER = 5550401
+
+# one bot process for the file's tests that leave it running; each talks as its own user
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+api, bot = shared_telegram()
 
 
 def emergency_first_line(tmp: Path) -> str:
@@ -32,14 +38,13 @@ def emergency_first_line(tmp: Path) -> str:
 
 
 async def test_a_failing_handler_says_sorry_then_the_999_line(
-    api: FakeBotApi, bot: BotProcess, tmp_path: Path
+    api: FakeBotApi, bot: BotProcess, tmp_path: Path, user: int
 ) -> None:
-    user = USER
     await say(api, user, "/start")
     # Telegram refuses the answer with an error the bot does not expect: the handler fails
     api.refuse_next("sendMessage", 400, "Bad Request: something Telegram has never said")
     calls = await say(api, user, "/help")
-    [(refused, _)] = api.refused
+    [(refused, _)] = [r for r in api.refused if r[0].chat_id == user]
     assert refused.chat_id == user
     expected = SOMETHING_WENT_WRONG.format(emergency=emergency_first_line(tmp_path))
     assert sent_texts(calls) == [expected]
@@ -51,8 +56,9 @@ async def test_a_failing_handler_says_sorry_then_the_999_line(
 
 
 async def test_bare_safety_bot_with_a_token_starts_telegram(
-    api: FakeBotApi, tmp_path: Path
+    own_api: FakeBotApi, tmp_path: Path
 ) -> None:
+    api = own_api
     process = BotProcess(api, tmp_path / "data", api.token, bare=True)
     await process.start()
     try:
@@ -64,13 +70,12 @@ async def test_bare_safety_bot_with_a_token_starts_telegram(
 
 
 async def test_clear_deletes_a_long_chat_in_batches_of_100(
-    api: FakeBotApi, bot: BotProcess
+    api: FakeBotApi, bot: BotProcess, user: int
 ) -> None:
-    user = USER + 2
     await say(api, user, "/start")
     for _ in range(70):  # each /help and its answer: 140 messages, and the welcome
         await api.send_text(user, "/help")
-    await api.handled(user, 0)
+    await api.handled(user, len(api.calls))
     on_screen = {m["message_id"] for m in api.screen(user)}
     assert len(on_screen) > 200
 
@@ -85,8 +90,9 @@ async def test_clear_deletes_a_long_chat_in_batches_of_100(
 
 
 async def test_a_kill_right_after_the_webhooks_200s_loses_nothing(
-    api: FakeBotApi, tmp_path: Path
+    own_api: FakeBotApi, tmp_path: Path
 ) -> None:
+    api = own_api
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     secret = "promise-test-secret"
