@@ -22,6 +22,22 @@ def inbox_rows(data_dir: Path) -> int:
         return conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
 
 
+async def webhook_sentinel(
+    api: FakeBotApi, url: str, user: int, secret: str, update_id: int
+) -> None:
+    """An inline query from `user`, posted to the webhook; returns once it is answered, when
+    every earlier update from that user has been handled (the bot keeps each user's order)."""
+    query_id = f"sentinel-webhook-{update_id}"
+    query = {"id": query_id, "from": api.user(user), "query": "", "offset": ""}
+    assert await post(url, {"update_id": update_id, "inline_query": query}, secret) == 200
+    await api.wait_for(
+        lambda: [
+            c for c in api.calls_of("answerInlineQuery") if c.params["inline_query_id"] == query_id
+        ],
+        what="the sentinel's answer",
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -65,16 +81,7 @@ async def test_webhook_checks_the_secret_on_every_request(api: FakeBotApi, tmp_p
             assert await post(url, update, secret) == 403
         # a sentinel from the same user, with the secret: once it is answered, anything wrongly
         # accepted before it would have been handled (one user's updates go in order)
-        query = {"id": "sentinel-webhook", "from": api.user(USER), "query": "", "offset": ""}
-        assert await post(url, {"update_id": 11, "inline_query": query}, SECRET) == 200
-        await api.wait_for(
-            lambda: [
-                c
-                for c in api.calls_of("answerInlineQuery")
-                if c.params["inline_query_id"] == "sentinel-webhook"
-            ],
-            what="the sentinel's answer",
-        )
+        await webhook_sentinel(api, url, USER, SECRET, 11)
         assert not api.calls_of("sendMessage")
 
         # with it: processed
