@@ -22,6 +22,8 @@ def build_registry() -> Registry:
     registry = Registry()
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
+    # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
+    registry.channel_commands.append("clear")
     risk.register(registry)
     return registry
 

@@ -56,6 +56,9 @@ ADVICE_FLOWS = {
     "evidence",
     "telling_people",
     "is_this_stalking",
+    "advice",
+    "diary",
+    "privacy",
 }
 JOURNAL_FLOW = "record_incident"
 
@@ -390,8 +393,11 @@ def test_every_evidence_screen_leads_straight_into_recording(walk: Walk) -> None
             continue
         targets = {o.target.flow for o in step.options}
         assert JOURNAL_FLOW in targets, f"evidence>{step.id} does not offer recording"
+    # the menu opens "My diary", whose first choice is recording
     menu = walk.project.flows["menu"].steps["choose"]
-    assert JOURNAL_FLOW in {o.target.flow for o in menu.options}
+    assert "diary" in {o.target.flow for o in menu.options}
+    diary = walk.project.flows["diary"].steps["choose"]
+    assert diary.options[0].target.flow == JOURNAL_FLOW
 
 
 def test_every_content_item_records_source_section_and_review(walk: Walk) -> None:

@@ -22,14 +22,17 @@ async def app(project_settings: Settings) -> AsyncIterator[App]:
 async def test_my_incidents_and_export_from_the_menu(app: App) -> None:
     chat = ChatClient(app.engine)  # in content ids: rewording a screen changes no test
     await chat.send("/menu")
+    await chat.press("menu.diary")
     await chat.press("menu.my_incidents")
     chat.expect("journal.list_empty")
     await chat.send("/log He waited by my car again")
     await chat.send("/menu")
+    await chat.press("menu.diary")
     await chat.press("menu.my_incidents")
     chat.expect("journal.list_heading", first=1, last=1, total=1)
     assert chat.words("journal.btn_open", number=1) in chat.buttons
     await chat.send("/menu")
+    await chat.press("menu.diary")
     await chat.press("menu.export")
     documents = [r.document for r in chat.replies if r.document]
     assert any(d.file_name.endswith(".pdf") for d in documents)

@@ -59,9 +59,12 @@ async def test_start_and_triage_by_buttons(user: int, api: FakeBotApi, bot: BotP
     assert [c.method for c in calls][:2] == ["answerCallbackQuery", "editMessageText"]
     menu = api.screen(user)[-1]
     assert menu["message_id"] == welcome["message_id"]
-    assert "Unwanted calls" in [label for label, _ in buttons(menu)]
+    assert "Advice for my situation" in [label for label, _ in buttons(menu)]
 
-    await tap(api, user, menu, "Unwanted calls")
+    await tap(api, user, menu, "Advice for my situation")
+    topics = api.screen(user)[-1]
+    assert topics["message_id"] == welcome["message_id"]
+    await tap(api, user, topics, "Unwanted calls")
     advice = api.screen(user)[-1]
     assert advice["message_id"] == welcome["message_id"]
     assert advice["text"] != menu["text"]
@@ -112,6 +115,7 @@ async def test_danger_phrase_mid_flow_gets_999_first(
 ) -> None:
     await say(api, user, "/start")
     await tap(api, user, api.last_with_buttons(user), "No, not right now")
+    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
     await tap(api, user, api.screen(user)[-1], "Unwanted calls")
     where = api.screen(user)[-1]["text"]
 
@@ -135,6 +139,7 @@ async def test_clear_deletes_every_message_and_keeps_the_place(
     await tap(api, user, welcome, "No, not right now")
     await say(api, user, "hello")
     await say(api, user, "/help")
+    await tap(api, user, api.last_with_buttons(user), "Advice for my situation")
     await tap(api, user, api.last_with_buttons(user), "Unwanted calls")
     where = api.screen(user)[-1]  # an advice screen, not the menu
     on_screen = {m["message_id"] for m in api.screen(user)}
@@ -206,6 +211,7 @@ async def test_killed_and_restarted_mid_flow_user_continues(
     api, bot = own_api, own_bot  # this test stops the bot or reads its whole log
     await say(api, user, "/start")
     await tap(api, user, api.last_with_buttons(user), "No, not right now")
+    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
     await tap(api, user, api.screen(user)[-1], "Unwanted calls")
     screen = api.screen(user)[-1]
     await tap(api, user, screen, "More")
@@ -258,6 +264,7 @@ async def test_double_tap_is_not_an_error(user: int, api: FakeBotApi, bot: BotPr
     await say(api, user, "/start")
     welcome = api.last_with_buttons(user)
     await tap(api, user, welcome, "No, not right now")
+    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
     await tap(api, user, api.screen(user)[-1], "Unwanted calls")
     advice = api.screen(user)[-1]
     await tap(api, user, advice, "Menu")

@@ -61,6 +61,8 @@ class Registry:
     # a feature's own screens (lists, confirmations). The handler reads `turn.event.data`.
     button_handlers: dict[str, CommandHandler] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)
+    # Commands every channel answers itself (e.g. /clear), listed by /help with the engine's.
+    channel_commands: list[str] = field(default_factory=list)
     # Declared by features that keep the person's data beside the journal (e.g. the risk check):
     # what they add to the export, and how their data is erased with everything else.
     diary_appendices: list[AppendixMaker] = field(default_factory=list)

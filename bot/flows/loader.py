@@ -25,6 +25,7 @@ from bot.flows.model import (
     Target,
 )
 from bot.flows.problems import Problem, ProjectInvalid
+from bot.flows.screen_rules import check_screens
 from bot.flows.yamlsource import Located, LocatedList, YamlProblem, load_yaml
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -435,6 +436,7 @@ def load_project(
     for flow in flows.values():
         commands = set(BUILTIN_COMMANDS) | set(known_commands)
         _check_flow(flow, flows, catalog, known_types, known_actions, commands, problems)
+        check_screens(flow, catalog, problems)
     _check_flow_reachability(flows, set(entry_flows), problems)
     if problems and raise_on_problems:
         raise ProjectInvalid(problems)
