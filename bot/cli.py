@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 
+from bot.engine.danger import GrammarError
 from bot.flows.problems import ProjectInvalid
 from bot.settings import SettingError, Settings
 from bot.store.crypto import KeyProblem
@@ -53,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
         add_run_arguments = None
     if add_run_arguments is not None:
         add_run_arguments(run)
+    from bot.engine.danger.cli import add_danger_command
+
+    OPERATOR_HANDLERS.update(add_danger_command(sub, _common))
     try:  # operator commands (doctor, backup, rotate-key, graph, content report)
         from bot.ops.cli import add_operator_commands
     except ImportError:
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectInvalid as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
-    except (SettingError, KeyProblem, StoreError) as exc:
+    except (SettingError, KeyProblem, StoreError, GrammarError) as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
 

@@ -152,9 +152,10 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
             if line is None or line.strip().lower() in QUIT_WORDS:
                 break
             if line.strip().lower() == "/clear":
-                # the quick exit: wipe this terminal's screen and scrollback (the journal is kept)
+                # the quick exit: wipe this terminal's screen and scrollback (the journal is kept),
+                # then a short "Cleared" screen with the emergency button, Back and Menu
                 print(CLEAR_SCREEN, end="", file=out)
-                print("Cleared. Type /menu to carry on.", file=out, flush=True)
+                show(await app.engine.handle(user_id, Event.from_text("/clear")))
                 continue
             event = Event.from_text(line)
             replies = await app.engine.handle(user_id, event)

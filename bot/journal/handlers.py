@@ -377,7 +377,8 @@ async def _quick_save(
 
 async def text_fallback(turn: Turn) -> bool:
     """Unexpected plain text outside a question: offer to keep it as an incident."""
-    if turn.danger_shown or turn.event.kind != Kind.TEXT:
+    # after a danger message too: the offer stays above the emergency screen (nothing lost)
+    if turn.event.kind != Kind.TEXT:
         return False
     place = turn.place
     if place.flow in NO_OFFER_FLOWS:
