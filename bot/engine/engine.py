@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
+from bot import metrics
 from bot.content.catalog import Catalog, ContactCard
 from bot.engine.actions import ActionFailed, Registry
 from bot.engine.danger import DangerDetector
@@ -308,6 +309,7 @@ class Engine:
             replies.append(self._emergency_screen())
         elif turn is None and self.danger.is_danger(_said(event)):
             replies.append(self._emergency_screen())
+            metrics.DANGER_SHOWN.inc()
         text, cards = self.catalog.render("bot.save_failed")
         replies.append(Reply(text=text, contacts=cards))
         return replies
@@ -365,6 +367,7 @@ class Engine:
         # text, a command's words (/log he has a knife), a file's caption
         if not self._is_button_text(turn) and self.danger.is_danger(_said(event)):
             turn.danger_shown = True
+            metrics.DANGER_SHOWN.inc()
         await self._handle_event(turn)
         if turn.danger_shown:
             self._emergency_on_top(turn)

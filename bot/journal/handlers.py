@@ -27,6 +27,7 @@ import logging
 import secrets
 from typing import Any
 
+from bot import metrics
 from bot.engine.actions import ActionFailed
 from bot.engine.engine import Turn
 from bot.engine.events import Button, Document, Kind
@@ -627,6 +628,7 @@ async def export_command(turn: Turn) -> None:
     pages = [page for appendix in appendices for page in appendix.pages]
     pdf = diary_pdf(catalog, incidents, turn.now, pages)
     csv_bytes = diary_csv(catalog, incidents)
+    metrics.EXPORTS_BUILT.inc()
     counted = _count(turn, "journal.incidents_count", len(incidents))
     turn.send_document(
         Document(f"incident-diary-{stamp}.pdf", pdf, "application/pdf"),
