@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import journal, risk
+from bot import ask, journal, risk
+from bot.ask.ranker import danger_words
+from bot.ask.router import Router
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
@@ -25,6 +27,7 @@ def build_registry() -> Registry:
     # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
     registry.channel_commands.append("clear")
     risk.register(registry)
+    ask.register(registry)
     return registry
 
 
@@ -77,6 +80,9 @@ async def open_app(settings: Settings, registry: Registry | None = None) -> App:
     conversations = ConversationStore(db, cipher, ref_key)
     registry.services.update(db=db, cipher=cipher, settings=settings)
     danger = DangerDetector.from_content(settings.content_dir)
+    registry.services["ask_router"] = Router.for_project(
+        project, settings.content_dir, danger_words(danger)
+    )
     engine = Engine(project, registry, conversations, danger=danger)
     registry.services["engine"] = engine
     return App(settings, engine, db, conversations, cipher)

@@ -53,6 +53,9 @@ class Registry:
     actions: dict[str, Action] = field(default_factory=dict)
     commands: dict[str, CommandHandler] = field(default_factory=dict)
     command_flows: dict[str, str] = field(default_factory=dict)
+    # Called first for free text that the current step does not expect (a question, a greeting:
+    # bot.ask); returns True if it handled it.
+    text_router: Callable[[Turn], Awaitable[bool]] | None = None
     # Called for free text that the current step does not expect; returns True if it handled it.
     text_fallback: Callable[[Turn], Awaitable[bool]] | None = None
     # Called for attachments (photos, files...) outside a question that takes them.

@@ -562,11 +562,19 @@ class Engine:
             turn.say(result.content_key)
             await self._present_current(turn, repeat=True)
             return
-        if self.registry.text_fallback and await self.registry.text_fallback(turn):
+        if await self._typed_free_text(turn):
             return
         if not turn.danger_shown:  # after emergency advice, just show where they were
             turn.say("bot.pick_an_option")
         await self._present_current(turn, repeat=True)
+
+    async def _typed_free_text(self, turn: Turn) -> bool:
+        """Typed text the screen does not expect: a question, a situation or a greeting for the
+        advice router (bot.ask), then something to keep (the journal's offer)."""
+        for handler in (self.registry.text_router, self.registry.text_fallback):
+            if handler is not None and await handler(turn):
+                return True
+        return False
 
     @staticmethod
     def _match_button(typed: str, buttons: list[Button]) -> Button | None:
