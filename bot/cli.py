@@ -160,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                 "TELEGRAM_BOT_TOKEN is set: starting the Telegram bot. (`safety-bot chat` for the console.)"
             )
             command = "run"
+            # parsed again as `run`, so its options (API root, webhook...) take their defaults
+            args = _parser().parse_args([*(sys.argv[1:] if argv is None else argv), "run"])
         else:
             print(
                 "No TELEGRAM_BOT_TOKEN set: starting the console chat. (Set it, or use `safety-bot run`, for Telegram.)"
