@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import ask, journal, risk
@@ -28,6 +30,7 @@ def build_registry() -> Registry:
     registry.channel_commands.append("clear")
     risk.register(registry)
     ask.register(registry)
+    journal.guard(registry)  # last: the journal lock guards what every feature declared private
     return registry
 
 
@@ -64,12 +67,17 @@ class App:
         await self.db.close()
 
 
-async def open_app(settings: Settings, registry: Registry | None = None) -> App:
-    """Check the flows, open the database (migrating it) and build the engine."""
+async def open_app(
+    settings: Settings,
+    registry: Registry | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> App:
+    """Check the flows, open the database (migrating it) and build the engine (on `clock`, the
+    real one unless a test passes its own)."""
     registry = registry or build_registry()
     project = load_checked_project(settings, registry)
     db_path = settings.data_dir / DB_FILE_NAME
-    key = load_or_create_key(settings.data_dir, settings.key, db_path.exists())
+    key = load_or_create_key(settings.data_dir, settings.key, db_path.exists(), settings.key_origin)
     cipher = Cipher(key)
     db = await Database.open(db_path, settings.busy_timeout_ms)
     try:
@@ -83,6 +91,7 @@ async def open_app(settings: Settings, registry: Registry | None = None) -> App:
     registry.services["ask_router"] = Router.for_project(
         project, settings.content_dir, danger_words(danger)
     )
-    engine = Engine(project, registry, conversations, danger=danger)
+    engine = Engine(project, registry, conversations, danger=danger, clock=clock)
     registry.services["engine"] = engine
+    await journal.on_open(engine)
     return App(settings, engine, db, conversations, cipher)

@@ -167,6 +167,12 @@ class Turn:
     async def show_current(self) -> None:
         await self.engine._present_current(self)
 
+    async def redo(self, event: Event) -> None:
+        """Handle `event` in this turn as if it had just come (one a feature held back, e.g.
+        behind the journal's PIN, and now lets through)."""
+        self.event = replace(event, key=self.event.key)
+        await self.engine._handle_event(self)  # its danger words were read when it came
+
 
 def _token(flow: str, step: str) -> str:
     """A short, stable code for a screen, so a button from another screen is recognised."""
@@ -176,7 +182,13 @@ def _token(flow: str, step: str) -> str:
 def _pack(replies: list[Reply]) -> list[list[Any]]:
     """Replies as plain data (documents left out: they are made again on request)."""
     return [
-        [r.text, [[b.label, b.data] for b in r.buttons], [c.key for c in r.contacts], r.screen]
+        [
+            r.text,
+            [[b.label, b.data] for b in r.buttons],
+            [c.key for c in r.contacts],
+            r.screen,
+            r.delete_message,
+        ]
         for r in replies
         if r.document is None
     ]
@@ -189,8 +201,9 @@ def _unpack(packed: list[list[Any]], catalog: Catalog) -> list[Reply]:
             buttons=[Button(label, data) for label, data in buttons],
             contacts=[catalog.contacts[k] for k in contacts if k in catalog.contacts],
             screen=screen,
+            delete_message=bool(rest and rest[0]),
         )
-        for text, buttons, contacts, screen in packed
+        for text, buttons, contacts, screen, *rest in packed
     ]
 
 
@@ -375,6 +388,8 @@ class Engine:
             self._emergency_within_reach(turn)
 
     async def _handle_event(self, turn: Turn) -> None:
+        if self.registry.before_turn is not None and await self.registry.before_turn(turn):
+            return
         event = turn.event
         if event.kind == Kind.COMMAND:
             await self._command(turn)
