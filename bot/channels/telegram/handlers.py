@@ -36,6 +36,7 @@ from bot.channels.telegram.logs import frames
 from bot.channels.telegram.outbox import edit_text, send_text
 from bot.engine.engine import GLOBAL_CARRY_ON, GLOBAL_EMERGENCY
 from bot.engine.events import Attachment, Button, Event, Kind, Reply
+from bot.journal.lock import lock_now
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -257,6 +258,8 @@ class Channel:
         # the same key: the engine does not handle it twice
         event = replace(event, key=f"m:{message.chat_id}:{message.message_id}")
         replies = await app.engine.handle(USER_PREFIX + str(user.id), event)
+        if any(reply.delete_message for reply in replies):  # it held a PIN: off the screen first
+            await self._delete_their_message(context.bot, message)
         await self.send_replies(context.bot, message.chat_id, replies)
         self._log_update(update, started, event.kind.value)
 
@@ -311,9 +314,10 @@ class Channel:
         app, _ = self.ready
         chat_id = message.chat_id
         cleared = await self.clear_chat(bot, chat_id, also=[message.message_id])
-        # privlock: /clear closes the journal. When the PIN lock (engineer `privlock`) lands,
-        # call its lock-now here: lock_now(USER_PREFIX + str(message.from_user.id)).
-        # Single call site, deliberately: auto-tidy runs through clear_chat, not this.
+        user_id = message.from_user.id if message.from_user else message.chat_id
+        lock_now(
+            app.engine, USER_PREFIX + str(user_id)
+        )  # the journal closes too (bot/journal/lock)
         await self._neutral_menu(bot, chat_id)
         if not cleared.complete:
             await self._say_what_is_left(bot, chat_id, cleared)
@@ -391,6 +395,13 @@ class Channel:
         if self.tidy_setting is not None and self.app is not None:
             ref = self.app.conversations.user_ref(USER_PREFIX + str(chat_id))
             self.tidy_setting.seen(ref, chat_id)
+
+    @staticmethod
+    async def _delete_their_message(bot: Bot, message: Message) -> None:
+        try:
+            await bot.delete_message(message.chat_id, message.message_id)
+        except BadRequest:
+            pass  # already gone (deleted by the person, or a replay after a crash)
 
     async def user_edits_a_message(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import metrics
 from bot.channels.telegram.logs import event as log_event
 from bot.store.inbox import Inbox
 
@@ -102,7 +103,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         who = _who(update)
         if who is None:
             async with self._slots:
-                await self._handled(update, coroutine)
+                await self._handled(update, metrics.timed_update(update, coroutine))
             return
         user = self._users.get(who)
         if user is None:
@@ -116,7 +117,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             return
         user.queued += 1
         try:
-            await self._in_turn(user, update, coroutine)
+            await self._in_turn(user, update, metrics.timed_update(update, coroutine))
         finally:
             user.queued -= 1
             self._after_turn(who, user)
@@ -191,7 +192,10 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def _parked_turn(self, who: int, user: _UserQueue, update: Update) -> None:
         try:
-            coroutine = self.application.process_update(update)  # type: ignore[union-attr]
+            coroutine = metrics.timed_update(
+                update,
+                self.application.process_update(update),  # type: ignore[union-attr]
+            )
             await self._in_turn(user, update, coroutine)
         except Exception:  # noqa: BLE001, S110 - PTB has told the error handler already
             pass
