@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import ask, journal, risk
+from bot import ask, journal, risk, tidy
 from bot.ask.ranker import danger_words
 from bot.ask.router import Router
 from bot.engine.actions import Registry
@@ -29,6 +29,7 @@ def build_registry() -> Registry:
     # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
     registry.channel_commands.append("clear")
     risk.register(registry)
+    tidy.register(registry)
     ask.register(registry)
     journal.guard(registry)  # last: the journal lock guards what every feature declared private
     return registry

@@ -76,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
         add_run_arguments = None
     if add_run_arguments is not None:
         add_run_arguments(run)
+    profile = sub.add_parser(
+        "profile", help="set the bot's name and descriptions in Telegram from content/"
+    )
+    _common(profile)
+    if add_run_arguments is not None:
+        from bot.channels.telegram.cli import add_profile_arguments
+
+        add_profile_arguments(profile)
     from bot.engine.danger.cli import add_danger_command
 
     OPERATOR_HANDLERS.update(add_danger_command(sub, _common))
@@ -150,6 +158,12 @@ def _run(args: argparse.Namespace) -> int:
     return run_telegram(args, _settings(args))
 
 
+def _profile(args: argparse.Namespace) -> int:
+    from bot.channels.telegram.cli import run_profile
+
+    return run_profile(args, _settings(args))
+
+
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # every file the bot creates (database, key, exports) is private to its user
     args = _parser().parse_args(argv)
@@ -167,7 +181,13 @@ def main(argv: list[str] | None = None) -> int:
                 "No TELEGRAM_BOT_TOKEN set: starting the console chat. (Set it, or use `safety-bot run`, for Telegram.)"
             )
             command = "chat"
-    handlers = {"chat": _chat, "validate": _validate, "run": _run, "ask": _ask}
+    handlers = {
+        "chat": _chat,
+        "validate": _validate,
+        "run": _run,
+        "ask": _ask,
+        "profile": _profile,
+    }
     try:
         if command in OPERATOR_HANDLERS:
             return OPERATOR_HANDLERS[command](args, _settings(args))

@@ -41,6 +41,7 @@ BOT_USER = {
     "supports_inline_queries": True,
 }
 MAX_FILE = 20 * 1024 * 1024
+DELETABLE_SECONDS = 48 * 3600  # Telegram: deletable for 48 hours after sending
 
 
 @dataclass
@@ -131,6 +132,10 @@ class FakeBotApi:
         self.stalled: set[str] = set()  # methods whose calls hang until released or abandoned
         self.stalled_calls: list[Call] = []
         self._confirmed = 0  # the highest offset applied so far
+        # the server's time: message dates, the 48-hour deletion window; a test may replace it
+        self.clock: Any = time.time
+        self.profile: dict[str, dict[str, str]] = {}  # setMyName/Description/ShortDescription
+        self.chat_commands: dict[int, list[dict[str, str]]] = {}  # chat-scoped setMyCommands
         # method -> errors for its next calls, one each (`refuse_next`); refused calls are kept
         # in `refused`, not `calls`, and are not performed
         self.refusals: dict[str, list[BotApiError]] = {}
@@ -332,6 +337,8 @@ class FakeBotApi:
         message = self.messages.get(chat_id, {}).get(int(call.params["message_id"]))
         if message is None:
             raise BotApiError(400, "Bad Request: message to edit not found")
+        if not message["from"].get("is_bot"):
+            raise BotApiError(400, "Bad Request: message can't be edited")
         markup = call.json("reply_markup")
         if message.get("text") == call.params["text"] and message.get("reply_markup") == markup:
             raise BotApiError(
@@ -340,7 +347,7 @@ class FakeBotApi:
                 "markup are exactly the same as a current content and reply markup of the message",
             )
         message["text"] = call.params["text"]
-        message["edit_date"] = int(time.time())
+        message["edit_date"] = int(self.clock())
         if markup is not None:
             message["reply_markup"] = markup
         else:
@@ -362,10 +369,17 @@ class FakeBotApi:
             raise BotApiError(400, "Bad Request: file is too big")
         return {"file_id": file_id, "file_unique_id": file_id, "file_size": size, "file_path": path}
 
+    def _too_old(self, message: dict[str, Any]) -> bool:
+        return self.clock() - message["date"] >= DELETABLE_SECONDS
+
     async def _m_deleteMessage(self, call: Call) -> Any:
         chat = self.messages.get(int(call.params["chat_id"]), {})
-        if chat.pop(int(call.params["message_id"]), None) is None:
+        message = chat.get(int(call.params["message_id"]))
+        if message is None:
             raise BotApiError(400, "Bad Request: message to delete not found")
+        if self._too_old(message):
+            raise BotApiError(400, "Bad Request: message can't be deleted for everyone")
+        del chat[int(call.params["message_id"])]
         return True
 
     async def _m_deleteMessages(self, call: Call) -> Any:
@@ -373,11 +387,40 @@ class FakeBotApi:
         if not 1 <= len(ids) <= 100:
             raise BotApiError(400, "Bad Request: too many messages to delete")
         chat = self.messages.get(int(call.params["chat_id"]), {})
+        # strict: one message past 48 hours refuses the whole call (the bot must not rely on
+        # Telegram skipping it)
+        if any(self._too_old(chat[int(m)]) for m in ids if int(m) in chat):
+            raise BotApiError(400, "Bad Request: message can't be deleted for everyone")
         for message_id in ids:
             chat.pop(int(message_id), None)
         return True
 
     async def _m_setMyCommands(self, call: Call) -> Any:
+        scope = call.json("scope") or {}
+        if scope.get("type") == "chat":
+            self.chat_commands[int(scope["chat_id"])] = call.json("commands")
+        return True
+
+    async def _m_deleteMyCommands(self, call: Call) -> Any:
+        scope = call.json("scope") or {}
+        if scope.get("type") == "chat":
+            self.chat_commands.pop(int(scope["chat_id"]), None)
+        return True
+
+    async def _m_setMyName(self, call: Call) -> Any:
+        return self._set_profile(call, "name", 64)
+
+    async def _m_setMyDescription(self, call: Call) -> Any:
+        return self._set_profile(call, "description", 512)
+
+    async def _m_setMyShortDescription(self, call: Call) -> Any:
+        return self._set_profile(call, "short_description", 120)
+
+    def _set_profile(self, call: Call, field_name: str, limit: int) -> bool:
+        value = call.params.get(field_name, "")
+        if len(value) > limit:
+            raise BotApiError(400, f"Bad Request: {field_name} is too long")
+        self.profile.setdefault(call.params.get("language_code", ""), {})[field_name] = value
         return True
 
     async def _m_leaveChat(self, call: Call) -> Any:
@@ -408,7 +451,7 @@ class FakeBotApi:
         chat = self.chats.get(chat_id, {"id": chat_id, "type": "private", "first_name": "User"})
         message: dict[str, Any] = {
             "message_id": self._next_message_id(chat_id),
-            "date": int(time.time()),
+            "date": int(self.clock()),
             "chat": chat,
             "from": {k: v for k, v in BOT_USER.items() if k in ("id", "is_bot", "first_name")},
             **content,
@@ -448,7 +491,7 @@ class FakeBotApi:
         chat = chat or self.chat(user_id)
         message = {
             "message_id": self._next_message_id(chat["id"]),
-            "date": int(time.time()),
+            "date": int(self.clock()),
             "chat": chat,
             "from": self.user(user_id),
             **content,

@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -72,6 +73,9 @@ class BotProcess:
         if self.clock is not None:
             module = "tests.clocked_bot"
             env[CLOCK_VARIABLE] = self.clock.isoformat()
+            # Telegram's clock agrees with the bot's, as in life: message dates, 48-hour windows
+            offset = self.clock.timestamp() - time.time()
+            self.api.clock = lambda: time.time() + offset
         command = ["run", "--api-root", self.api.root, "--data-dir", str(self.data_dir)]
         if self.bare:
             command = []

@@ -247,3 +247,25 @@ async def test_updates_waiting_in_the_inbox_are_reported(mini_settings: Settings
     report = run_doctor(mini_settings, env={}, registry=mini_registry([]))
     assert statuses(report, "inbox") == [WARN]
     assert "retried 1 time(s)" in text(report)
+
+
+@pytest.mark.parametrize(
+    ("secret", "status"),
+    [("short_secret_of_31_characters__", FAIL), ("a" * 32, OK)],
+)
+async def test_webhook_secret_must_be_at_least_32_characters(
+    mini_settings: Settings, secret: str, status: str
+) -> None:
+    await deployed(mini_settings)
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": secret}
+    report = run_doctor(mini_settings, env=env, registry=mini_registry([]))
+    found = [f for f in report.findings if "TELEGRAM_WEBHOOK_SECRET" in f.message]
+    assert [f.status for f in found] == [status]
+    assert secret not in text(report)
+
+
+async def test_webhook_without_a_secret_warns(mini_settings: Settings) -> None:
+    await deployed(mini_settings)
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "https://example.org/hook"}
+    report = run_doctor(mini_settings, env=env, registry=mini_registry([]))
+    assert "TELEGRAM_WEBHOOK_SECRET is not set" in text(report) and report.warned

@@ -32,6 +32,7 @@ from bot.store.keys import CHECK_PLAINTEXT
 from bot.store.locks import LockRecord, LockStore
 from bot.store.locks import register_sealed as register_sealed_locks
 from bot.store.sealed import SealedTable
+from bot.store.tidy import TidySchedule
 from tests.chat_client import ChatClient
 from tests.conftest import mini_registry
 
@@ -79,6 +80,9 @@ async def populate(settings: Settings) -> None:
                     "INSERT INTO chat_messages (chat_ref, message_id, sent_at) VALUES (?, ?, ?)",
                     (ref, 100 + i, 1_700_000_000),
                 )
+        tidy = TidySchedule(app.db, app.cipher, app.conversations.user_ref)
+        for chat in (4201, 4202):  # auto-tidy schedules: the chat id sealed
+            await tidy.choose(chat, 600)
         inbox = Inbox(app.db, app.cipher)  # updates a killed bot had not finished
         for i in range(3):
             await inbox.add(500 + i, f'{{"update_id": {500 + i}, "text": "left {i}"}}'.encode())
@@ -113,6 +117,8 @@ async def snapshot(settings: Settings) -> dict[str, Any]:
                     for inc in incidents
                 ],
             }
+        tidy = TidySchedule(app.db, app.cipher, app.conversations.user_ref, lambda: 4e9)
+        seen["tidy"] = sorted(d.chat_id for d in await tidy.due())
         left = await Inbox(app.db, app.cipher).unfinished()
         seen["inbox"] = [(p.update_id, p.body) for p in left]
         return seen
@@ -259,7 +265,8 @@ async def test_crash_inside_a_batch_rolls_back_and_resumes(
     # the failed batch (the first of incident_revisions) left nothing behind: the marker still
     # points before it, and every revision still opens with the old key only
     progress = json.loads(marker(mini_settings))
-    assert progress["done"] == ["meta", "conversations", "inbox"] and progress["table"] is None
+    assert progress["done"] == ["meta", "conversations", "inbox", "chat_tidy"]
+    assert progress["table"] is None
     conn = sqlite3.connect(mini_settings.data_dir / DB_FILE_NAME)
     revisions = conn.execute(
         "SELECT user_ref, incident_id, revision, body FROM incident_revisions"

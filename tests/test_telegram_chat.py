@@ -32,6 +32,7 @@ COMMANDS = [
     "incidents",
     "export",
     "clear",
+    "tidy",
     "delete_my_data",
     "help",
 ]

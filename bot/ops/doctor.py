@@ -83,6 +83,9 @@ def check_settings(settings: Settings, report: Report) -> None:
     )
 
 
+MIN_WEBHOOK_SECRET = 32  # characters; a guessable secret lets anyone post updates as Telegram
+
+
 def check_telegram(env: dict[str, str], report: Report) -> None:
     token = env.get("TELEGRAM_BOT_TOKEN", "")
     if not token:
@@ -95,14 +98,29 @@ def check_telegram(env: dict[str, str], report: Report) -> None:
             report.add(OK, "telegram", "TELEGRAM_BOT_TOKEN is set and well-formed (not shown)")
     secret = env.get("TELEGRAM_WEBHOOK_SECRET")
     if secret is not None and secret != "":
-        if re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
-            report.add(OK, "telegram", "TELEGRAM_WEBHOOK_SECRET is set and well-formed (not shown)")
-        else:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             report.add(
                 FAIL,
                 "telegram",
                 "TELEGRAM_WEBHOOK_SECRET must be 1 to 256 of A-Z a-z 0-9 _ - (Telegram's rule)",
             )
+        elif len(secret) < MIN_WEBHOOK_SECRET:
+            report.add(
+                FAIL,
+                "telegram",
+                f"TELEGRAM_WEBHOOK_SECRET is {len(secret)} characters: use at least "
+                f"{MIN_WEBHOOK_SECRET} (e.g. python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')",
+            )
+        else:
+            report.add(OK, "telegram", "TELEGRAM_WEBHOOK_SECRET is set and well-formed (not shown)")
+    elif env.get("TELEGRAM_WEBHOOK_URL"):
+        report.add(
+            WARN,
+            "telegram",
+            "TELEGRAM_WEBHOOK_SECRET is not set: `run` makes a new random one at each start; set "
+            f"one of at least {MIN_WEBHOOK_SECRET} characters to keep it across restarts",
+        )
     for name in ("TELEGRAM_API_ROOT", "TELEGRAM_WEBHOOK_URL"):
         value = env.get(name)
         if value:

@@ -87,9 +87,33 @@ class Inbox:
         self._removals.add(update_id)
         self._writer.kick()
 
+    def holds(self, update_id: int) -> bool:
+        """Whether this update is kept here (committed, or on its way) and not yet removed."""
+        return int(update_id) in self._held
+
+    async def get(self, update_id: int) -> bytes | None:
+        """One kept update, opened; None when it is not here. Waits for its commit if pending."""
+        update_id = int(update_id)
+        if update_id in self._adds:
+            await self.flush_adds()
+        row = await self.db.fetchone("SELECT body FROM inbox WHERE update_id = ?", (update_id,))
+        return self.cipher.open(row[0], inbox_context(update_id)) if row else None
+
     async def flush(self) -> None:
         """Wait until every add and removal so far is committed (or failed, and was logged)."""
         await self._writer.flush()
+
+    async def flush_adds(self) -> None:
+        """Wait until every add queued so far is committed (or failed); removals may wait.
+
+        What confirms a batch to Telegram needs only this. `flush()` would also wait for the
+        removals a busy user's finished updates keep queueing, a target that moves for as long
+        as a flood is being answered, and polling would stall behind it.
+        """
+        waiters = [w for _, pending in self._adds.values() for w in pending]
+        if waiters:
+            self._writer.kick()
+            await asyncio.wait(waiters)  # not gather: a cancelled caller must not cancel them
 
     async def take_for_replay(self) -> list[Pending]:
         """What an earlier process left unhandled, oldest first, each counted as one more attempt.

@@ -100,6 +100,28 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
+        15,
+        "chat message ids kept past 48 hours, with who sent each, for an honest /clear",
+        [
+            # 1: the bot's own (blanked by /clear once too old to delete); 0: the person's, or
+            # rows from before this step (younger than 48 hours then: deletable either way)
+            "ALTER TABLE chat_messages ADD COLUMN by_bot INTEGER NOT NULL DEFAULT 0",
+        ],
+    ),
+    (
+        16,
+        "auto-tidy: each chat's setting and when it is next due (bot/store/tidy.py)",
+        [
+            """CREATE TABLE chat_tidy (
+                chat_ref TEXT PRIMARY KEY,     -- keyed hash of the chat id, as chat_messages
+                after_seconds INTEGER NOT NULL,  -- quiet time before tidying: 600, 3600
+                due_at INTEGER,                -- unix seconds; NULL: nothing to tidy
+                chat BLOB NOT NULL             -- the chat id, sealed: needed to delete, at run time
+            ) WITHOUT ROWID""",
+            "CREATE INDEX chat_tidy_due ON chat_tidy (due_at)",
+        ],
+    ),
+    (
         20,
         "answered checklists: the stalking risk questions, sealed (bot/store/checklists.py)",
         [

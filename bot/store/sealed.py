@@ -56,6 +56,10 @@ def inbox_context(row: Mapping[str, Any], column: str) -> bytes:
     return f"inbox:{int(row['update_id'])}".encode()  # as bot/store/inbox.py seals
 
 
+def tidy_context(row: Mapping[str, Any], column: str) -> bytes:
+    return f"tidy:{row['chat_ref']}".encode()  # as bot/store/tidy.py seals
+
+
 SEALED_TABLES: list[SealedTable] = [
     # meta first: its key check is the first value to move to the new key
     SealedTable(
@@ -63,6 +67,7 @@ SEALED_TABLES: list[SealedTable] = [
     ),
     SealedTable("conversations", ("user_ref",), ("state",), conversation_context),
     SealedTable("inbox", ("update_id",), ("body",), inbox_context),
+    SealedTable("chat_tidy", ("chat_ref",), ("chat",), tidy_context),
 ]
 
 SEALED_FILES: list[SealedFiles] = []

@@ -6,12 +6,13 @@ import asyncio
 import gc
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -28,10 +29,12 @@ from bot.app import open_app
 from bot.channels.telegram.handlers import Channel, set_commands
 from bot.channels.telegram.intake import DurableUpdateQueue, replay_unfinished
 from bot.channels.telegram.logs import event as log_event
+from bot.channels.telegram.pacing import FairRateLimiter
 from bot.channels.telegram.processor import PerUserUpdateProcessor
 from bot.settings import Settings
 from bot.store.inbox import Inbox
 from bot.store.messages import MessageLog
+from bot.store.tidy import TidySchedule
 
 log = logging.getLogger("bot.telegram")
 
@@ -41,6 +44,7 @@ NETWORK_RETRIES = 6
 NETWORK_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 4.0
 RETRY_STATUS = frozenset({500, 502, 503, 504})  # Telegram's side failed: the call did not happen
+TIDY_EVERY_SECONDS = 30.0  # auto-tidy checks this often: a chat is tidied at most 30 s late
 
 
 class RetryingRequest(HTTPXRequest):
@@ -106,7 +110,7 @@ class UpdatesRequest(HTTPXRequest):
     @metrics.api_call
     async def do_request(self, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         if self.inbox is not None and url.endswith("/getUpdates"):
-            await self.inbox.flush()
+            await self.inbox.flush_adds()
         code, payload = await super().do_request(url, *args, **kwargs)
         if code != 200 or not url.endswith("/getUpdates"):
             return code, payload
@@ -158,24 +162,28 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
     set_menu: bool = True,
+    clock: Callable[[], float] = time.time,
+    tidy_every: float | None = TIDY_EVERY_SECONDS,
 ) -> tuple[Application, Channel]:
-    """The Application and its Channel; the engine and store open in `post_init`."""
-    channel = Channel()
+    """The Application and its Channel; the engine and store open in `post_init`.
+
+    `clock` is the channel's time (message ages, auto-tidy); tests pass one they control.
+    `tidy_every`: seconds between auto-tidy ticks; None runs none (a test calls the tick).
+    """
+    channel = Channel(clock)
+    ticker: list[asyncio.Task[None]] = []
     queue = DurableUpdateQueue()
     processor = PerUserUpdateProcessor()
     updates_request = get_updates_request or UpdatesRequest()
 
     async def post_init(application: Application) -> None:
         app = await open_app(settings)
-        messages = MessageLog(app.db, app.conversations.user_ref)
+        messages = MessageLog(app.db, app.conversations.user_ref, clock)
         inbox = Inbox(app.db, app.cipher)
-        try:
-            await messages.purge_expired()
-        except BaseException:
-            await app.close()
-            raise
-        channel.attach(app, messages, inbox)
+        tidy = TidySchedule(app.db, app.cipher, app.conversations.user_ref, clock)
+        channel.attach(app, messages, inbox, tidy)
         processor.inbox = inbox
+        processor.application = application
         if isinstance(updates_request, UpdatesRequest):
             updates_request.inbox = inbox
         if set_menu:
@@ -183,6 +191,8 @@ def build_application(
         # before polling starts: what a killed process left comes first, in its order
         await replay_unfinished(inbox, application.update_queue, application.bot)
         queue.inbox = inbox
+        if tidy_every is not None:
+            ticker.append(asyncio.create_task(_tidy_now_and_then(channel, application, tidy_every)))
         metrics.bot_running(inbox.depth)
         # Everything loaded so far (flows, content, the library's tables) lives as long as the
         # process: frozen, the garbage collector stops walking it on every full collection,
@@ -191,12 +201,20 @@ def build_application(
         gc.freeze()
         log_event(log, "started", flows=len(app.engine.machines), region=settings.region)
 
+    async def post_stop(application: Application) -> None:
+        for task in ticker:
+            task.cancel()
+        await asyncio.gather(*ticker, return_exceptions=True)
+        await processor.drain()  # while the bot and the store are still open
+
     async def post_shutdown(application: Application) -> None:
         if channel.app is not None and channel.messages is not None:
             queue.inbox = processor.inbox = None
             if channel.inbox is not None:
                 await channel.inbox.close()
             await channel.messages.close()
+            if channel.tidy is not None:
+                await channel.tidy.close()
             await channel.app.close()
         log_event(log, "stopped")
 
@@ -211,13 +229,24 @@ def build_application(
         .update_queue(queue)
         .concurrent_updates(processor)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        builder = builder.rate_limiter(FairRateLimiter(max_retries=RATE_LIMIT_RETRIES))
     application = builder.build()
     add_handlers(application, channel)
     return application, channel
+
+
+async def _tidy_now_and_then(channel: Channel, application: Application, every: float) -> None:
+    """The running bot's auto-tidy job: the tick, every `every` seconds, until stopped."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await channel.tidy_due_chats(application.bot)
+        except Exception as exc:  # noqa: BLE001 - the job lives on; the next tick tries again
+            log_event(log, "tidy_tick_failed", logging.WARNING, error=type(exc).__name__)
 
 
 ALL_UPDATES = Update.ALL_TYPES

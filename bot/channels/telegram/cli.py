@@ -119,6 +119,9 @@ def run_telegram(args: argparse.Namespace, settings: Settings) -> int:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 return _fail(f"--webhook-url: '{url}' is not a URL")
+            from bot.channels.telegram.webhook import install as guard_the_webhook
+
+            guard_the_webhook()  # 1 MB body limit, constant-time secret check
             application.run_webhook(
                 listen=args.listen,
                 port=args.port,
@@ -136,4 +139,39 @@ def run_telegram(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"{TOKEN_ENV} was rejected by the Bot API: check it with @BotFather")
     except NetworkError as exc:
         return _fail(f"could not reach the Bot API at {api_root} ({type(exc).__name__})")
+    return 0
+
+
+def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api-root",
+        help=f"Bot API server root (env {API_ROOT_ENV}; default https://api.telegram.org)",
+    )
+
+
+def run_profile(args: argparse.Namespace, settings: Settings) -> int:
+    """Set the bot's name and descriptions from content/ (needs TELEGRAM_BOT_TOKEN)."""
+    from bot.app import build_registry, load_checked_project
+    from bot.channels.telegram.profile import Profile, apply_profile
+
+    try:
+        token = read_token()
+        api_root = read_api_root(args.api_root)
+    except SettingError as exc:
+        return _fail(str(exc))
+    project = load_checked_project(settings, build_registry())
+    profile = Profile.from_catalog(project.catalog)
+    problems = profile.problems()
+    if problems:
+        return _fail("; ".join(problems) + " (content/telegram.yaml)")
+    try:
+        apply_profile(token, api_root, profile)
+    except InvalidToken:
+        return _fail(f"{TOKEN_ENV} was rejected by the Bot API: check it with @BotFather")
+    except NetworkError as exc:
+        return _fail(f"could not reach the Bot API at {api_root} ({type(exc).__name__})")
+    print(f"Name: {profile.name}")
+    print(f"Short description: {profile.short_description}")
+    print(f"Description: {profile.description}")
+    print("The @username is not changed: it is fixed at @BotFather and cannot be disguised.")
     return 0

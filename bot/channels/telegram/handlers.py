@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import (
+    BotCommandScopeChat,
     InputFile,
     Message,
     MessageOriginChannel,
@@ -29,11 +30,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram import render
+from bot.channels.telegram.clearing import ChatCleaner, Cleared
 from bot.channels.telegram.logs import event as log_event
 from bot.channels.telegram.logs import frames
 from bot.channels.telegram.outbox import edit_text, send_text
-from bot.engine.engine import GLOBAL_CARRY_ON
-from bot.engine.events import Attachment, Event, Kind, Reply
+from bot.engine.engine import GLOBAL_CARRY_ON, GLOBAL_EMERGENCY
+from bot.engine.events import Attachment, Button, Event, Kind, Reply
 from bot.journal.lock import lock_now
 
 if TYPE_CHECKING:
@@ -42,12 +44,13 @@ if TYPE_CHECKING:
     from bot.app import App
     from bot.store.inbox import Inbox
     from bot.store.messages import MessageLog
+    from bot.store.tidy import TidySchedule
 
 log = logging.getLogger("bot.telegram")
 
 USER_PREFIX = "tg:"
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
-DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
+EDITABLE_SECONDS = 47 * 3600  # an older screen is answered with a new message (see below)
 STALE_DATA = "~stale"  # never an engine token: the engine answers it as a button from an old screen
 
 ONLY_PRIVATE = (
@@ -71,17 +74,26 @@ SOMETHING_WENT_WRONG = (
     "Sorry, something went wrong on my side. Please try again.\n\nIf you are in danger: {emergency}"
 )
 
-# The command menu; the words are what someone glancing at the phone might see, so kept plain.
+# The command menu. Anyone glancing at the phone may read it, so its words say nothing of
+# stalking, records or evidence: plain, everyday words that fit any helper bot.
 COMMANDS: list[tuple[str, str]] = [
-    ("start", "Start again"),
-    ("emergency", "I'm in danger now"),
-    ("record", "Record what happened"),
-    ("log", "Quick note: /log what happened"),
-    ("incidents", "My records"),
-    ("export", "Get my records as a PDF"),
-    ("clear", "Delete this chat from the phone"),
-    ("delete_my_data", "Delete everything I keep for you"),
-    ("help", "How this works"),
+    ("start", "Start"),
+    ("emergency", "Urgent help"),
+    ("record", "New note"),
+    ("log", "Quick note"),
+    ("incidents", "Notes"),
+    ("export", "Download"),
+    ("clear", "Tidy up"),
+    ("tidy", "Tidy settings"),
+    ("delete_my_data", "Delete my data"),
+    ("help", "Help"),
+]
+# After /clear the chat's own menu is cut to this (a chat-scoped setMyCommands); /start restores
+# the full one. Urgent help stays: emergency advice is one step from everywhere.
+NEUTRAL_COMMANDS: list[tuple[str, str]] = [
+    ("start", "Start"),
+    ("emergency", "Urgent help"),
+    ("help", "Help"),
 ]
 
 ATTACHMENT_TYPES: tuple[tuple[str, str, str], ...] = (
@@ -115,6 +127,38 @@ def forwarded_from(message: Message) -> tuple[str | None, object | None]:
     return name, origin.date
 
 
+class ChatTidySetting:
+    """The `tidy` service the engine's auto-tidy screen uses: a person's choice, for their chat.
+
+    The engine knows a person only by the store's keyed ref, never their Telegram id; the
+    channel tells this service which chat each ref it has just seen belongs to (in memory only,
+    the most recent `MAX_CHATS`). Only private chats reach the engine: there the chat's id is
+    the user's.
+    """
+
+    MAX_CHATS = 10_000
+
+    def __init__(self, schedule: TidySchedule) -> None:
+        self.schedule = schedule
+        self._chats: OrderedDict[str, int] = OrderedDict()
+
+    def seen(self, user_ref: str, chat_id: int) -> None:
+        self._chats[user_ref] = chat_id
+        self._chats.move_to_end(user_ref)
+        while len(self._chats) > self.MAX_CHATS:
+            self._chats.popitem(last=False)
+
+    async def setting(self, user_ref: str) -> int | None:
+        chat = self._chats.get(user_ref)
+        return await self.schedule.setting(chat) if chat is not None else None
+
+    async def choose(self, user_ref: str, after_seconds: int | None) -> None:
+        chat = self._chats.get(user_ref)
+        if chat is None:
+            raise LookupError("no chat seen for this user")  # the engine says sorry, calmly
+        await self.schedule.choose(chat, after_seconds)
+
+
 def update_kind(update: object) -> str:
     if not isinstance(update, Update):
         return type(update).__name__
@@ -139,18 +183,33 @@ def update_kind(update: object) -> str:
 class Channel:
     """The Telegram side of one running bot. `attach` gives it the engine once it is open."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.app: App | None = None
         self.messages: MessageLog | None = None
         self.inbox: Inbox | None = None
+        self.tidy: TidySchedule | None = None
+        self.tidy_setting: ChatTidySetting | None = None
+        self.cleaner: ChatCleaner | None = None
+        self.clock = clock
         self._refused: OrderedDict[int, None] = (
             OrderedDict()
         )  # chats told "private only", in memory
 
-    def attach(self, app: App, messages: MessageLog, inbox: Inbox | None = None) -> None:
+    def attach(
+        self,
+        app: App,
+        messages: MessageLog,
+        inbox: Inbox | None = None,
+        tidy: TidySchedule | None = None,
+    ) -> None:
         self.app = app
         self.messages = messages
         self.inbox = inbox
+        self.tidy = tidy
+        self.cleaner = ChatCleaner(messages, self.clock)
+        self.tidy_setting = ChatTidySetting(tidy) if tidy is not None else None
+        if self.tidy_setting is not None:  # the choice is made in the engine (bot/tidy)
+            app.engine.registry.services["tidy"] = self.tidy_setting
 
     @property
     def ready(self) -> tuple[App, MessageLog]:
@@ -176,7 +235,8 @@ class Channel:
             return
         app, messages = self.ready
         started = time.perf_counter()
-        messages.note(message.chat_id, [message.message_id])
+        messages.note(message.chat_id, [message.message_id], by_bot=False)
+        await self._active(message.chat_id)
         event: Event | None
         if message.text is not None:
             event = self._text_event(message)
@@ -184,6 +244,8 @@ class Channel:
                 await self.user_clears_the_chat(context.bot, message)
                 self._log_update(update, started, "clear")
                 return
+            if event.kind == Kind.COMMAND and event.command == "start":
+                await self._full_menu(context.bot, message.chat_id)
         elif message.location is not None:
             loc = message.location
             event = Event(Kind.LOCATION, location=(loc.latitude, loc.longitude))
@@ -222,6 +284,7 @@ class Channel:
         if user is None or message is None or message.chat.type != ChatType.PRIVATE:
             return
         chat_id = message.chat.id
+        await self._active(chat_id)
         if press.kind == "contact":
             card = app.engine.catalog.contacts[press.value]
             sent = await context.bot.send_contact(
@@ -234,35 +297,104 @@ class Channel:
         replies = await app.engine.handle(
             USER_PREFIX + str(user.id), Event.button(data, key=f"q:{query.id}")
         )
-        # "Carry on where I was" under the emergency advice: the screen comes as a new message,
-        # so the 999 advice is not edited away
+        # A screen older than 47 hours is not edited: /clear could then only blank it, so new
+        # words go in a new message, which it can still delete. "Carry on where I was" under
+        # the emergency advice comes as a new message too, so the 999 advice is not edited away.
+        recent = isinstance(message, Message) and (
+            self.clock() - message.date.timestamp() < EDITABLE_SECONDS
+        )
         editable = (
-            message
-            if isinstance(message, Message) and press.kind == "engine" and data != GLOBAL_CARRY_ON
-            else None
+            message if recent and press.kind == "engine" and data != GLOBAL_CARRY_ON else None
         )
         await self.send_replies(context.bot, chat_id, replies, edit=editable)
         self._log_update(update, started, press.kind)
 
     async def user_clears_the_chat(self, bot: Bot, message: Message) -> None:
-        """`/clear`: delete every message of this chat the bot may still delete. Journal untouched."""
-        _, messages = self.ready
+        """`/clear`: remove what Telegram allows, close the journal, say what is left and why."""
+        app, _ = self.ready
         chat_id = message.chat_id
-        ids = sorted(set(await messages.ids_of(chat_id)) | {message.message_id})
-        for start in range(0, len(ids), DELETE_BATCH):
-            batch = ids[start : start + DELETE_BATCH]
-            try:
-                await bot.delete_messages(chat_id, batch)
-            except BadRequest:
-                for message_id in batch:  # one by one, so one bad id does not keep the rest
-                    try:
-                        await bot.delete_message(chat_id, message_id)
-                    except BadRequest:
-                        pass
-        await messages.forget(chat_id)
+        cleared = await self.clear_chat(bot, chat_id, also=[message.message_id])
         user_id = message.from_user.id if message.from_user else message.chat_id
-        lock_now(self.ready[0].engine, USER_PREFIX + str(user_id))  # the journal closes too
-        log_event(log, "chat_cleared", messages=len(ids), user=self.user_hash(message.chat_id))
+        lock_now(
+            app.engine, USER_PREFIX + str(user_id)
+        )  # the journal closes too (bot/journal/lock)
+        await self._neutral_menu(bot, chat_id)
+        if not cleared.complete:
+            await self._say_what_is_left(bot, chat_id, cleared)
+        log_event(
+            log,
+            "chat_cleared",
+            deleted=cleared.deleted,
+            blanked=cleared.blanked,
+            left=cleared.left,
+            user=self.user_hash(chat_id),
+        )
+
+    async def clear_chat(self, bot: Bot, chat_id: int, also: Sequence[int] = ()) -> Cleared:
+        """Delete every message of the chat Telegram allows, blank the bot's older ones."""
+        if self.cleaner is None:
+            raise RuntimeError("the Telegram channel is not attached to an app yet")
+        return await self.cleaner.clear(bot, chat_id, also)
+
+    async def _say_what_is_left(self, bot: Bot, chat_id: int, cleared: Cleared) -> None:
+        app, _ = self.ready
+        catalog = app.engine.catalog
+        lines = [catalog.text("clear.done")]
+        if cleared.left:
+            lines.append(catalog.text("clear.left_yours", {"count": str(cleared.left)}))
+        if cleared.blanked:
+            lines.append(catalog.text("clear.blanked"))
+        lines.append(catalog.text("clear.finish"))
+        reply = Reply(
+            text="\n\n".join(lines),
+            buttons=[Button(catalog.text("btn.emergency"), GLOBAL_EMERGENCY)],
+        )
+        await self._send(bot, chat_id, reply)
+
+    async def _neutral_menu(self, bot: Bot, chat_id: int) -> None:
+        try:
+            await bot.set_my_commands(NEUTRAL_COMMANDS, scope=BotCommandScopeChat(chat_id))
+        except (BadRequest, Forbidden) as exc:
+            log_event(log, "menu_not_cut", logging.WARNING, error=type(exc).__name__)
+
+    async def _full_menu(self, bot: Bot, chat_id: int) -> None:
+        try:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+        except (BadRequest, Forbidden):
+            pass  # nothing chat-scoped to remove
+
+    # ------------------------------------------------------------------ auto-tidy
+
+    async def tidy_due_chats(self, bot: Bot) -> int:
+        """Auto-tidy: clear every chat whose quiet spell has passed; returns how many."""
+        if self.tidy is None or self.cleaner is None:
+            return 0
+        tidied = 0
+        for due in await self.tidy.due():
+            try:
+                cleared = await self.clear_chat(bot, due.chat_id)
+            except TelegramError as exc:
+                log_event(log, "tidy_failed", logging.WARNING, error=type(exc).__name__)
+                continue  # due again at the next tick
+            await self.tidy.done(due)
+            await self._neutral_menu(bot, due.chat_id)
+            tidied += 1
+            log_event(
+                log,
+                "chat_tidied",
+                deleted=cleared.deleted,
+                blanked=cleared.blanked,
+                left=cleared.left,
+                user=self.user_hash(due.chat_id),
+            )
+        return tidied
+
+    async def _active(self, chat_id: int) -> None:
+        if self.tidy is not None:
+            await self.tidy.touch(chat_id)
+        if self.tidy_setting is not None and self.app is not None:
+            ref = self.app.conversations.user_ref(USER_PREFIX + str(chat_id))
+            self.tidy_setting.seen(ref, chat_id)
 
     @staticmethod
     async def _delete_their_message(bot: Bot, message: Message) -> None:

@@ -7,7 +7,7 @@ handled, perhaps someone's "he is outside my door". Here:
 
 - `DurableUpdateQueue.put` keeps every update in the sealed inbox (`bot.store.inbox`) before
   queueing it. By webhook it waits for the commit, so the 200 comes after it. By polling it does
-  not wait; instead `UpdatesRequest` (application.py) flushes the inbox before each `getUpdates`,
+  not wait; instead `UpdatesRequest` (application.py) waits for the inbox adds before each `getUpdates`,
   the request that confirms the previous batch, so one commit covers a whole batch.
 - `PerUserUpdateProcessor` removes an update from the inbox once its handlers have finished.
 - At start-up, `replay_unfinished` queues what a previous process left, before polling begins.
