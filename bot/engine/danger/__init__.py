@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.engine.danger.classifier import Classifier
 from bot.engine.danger.grammar import Finding, Grammar, GrammarError, Reading
 
 __all__ = ["DangerDetector", "Explanation", "GrammarError"]
@@ -29,16 +30,48 @@ MAX_CHARS = 4096  # the engine passes at most MAX_TEXT characters; a guard for o
 class Explanation:
     """Why a message is or is not danger: its parts as read, and each rule that matched."""
 
-    __slots__ = ("text", "reading", "findings")
+    __slots__ = (
+        "text",
+        "reading",
+        "findings",
+        "score",
+        "threshold",
+        "pushes",
+        "in_the_past",
+        "alarm",
+    )
 
-    def __init__(self, text: str, reading: Reading, findings: list[Finding]) -> None:
+    def __init__(
+        self,
+        text: str,
+        reading: Reading,
+        findings: list[Finding],
+        score: float | None = None,
+        threshold: float = 1.0,
+        pushes: list[tuple[str, float]] | None = None,
+        in_the_past: bool = False,
+        alarm: bool = False,
+    ) -> None:
         self.text = text
         self.reading = reading
         self.findings = findings
+        self.score = score  # the classifier's probability of danger (None: no classifier)
+        self.threshold = threshold
+        self.pushes = pushes or []  # the n-grams that moved the score most, with their weights
+        self.in_the_past = in_the_past  # a past time and no "now": the classifier may not alarm
+        self.alarm = alarm  # the classifier's own verdict (line reached, a known word for it)
+
+    @property
+    def by_rules(self) -> bool:
+        return any(f.counts for f in self.findings)
+
+    @property
+    def by_classifier(self) -> bool:
+        return self.alarm and not self.in_the_past
 
     @property
     def is_danger(self) -> bool:
-        return any(f.counts for f in self.findings)
+        return self.by_rules or self.by_classifier
 
     def __str__(self) -> str:
         lines = [f"DANGER: {self.text!r}" if self.is_danger else f"not danger: {self.text!r}"]
@@ -54,23 +87,44 @@ class Explanation:
                 lines.append(f"{head}: counts ({f.rule.says})")
             else:
                 lines.append(f"{head}: stopped by the {f.blocked_by} guard ({f.because})")
+        if self.score is not None:
+            if self.by_classifier:
+                verdict = f"at or above the alarm line {self.threshold:.2f}: counts"
+            elif self.alarm:
+                verdict = "above the alarm line, but stopped: a past time and no 'now'"
+            elif self.score >= self.threshold:
+                verdict = "above the alarm line, but no known word pushes toward danger"
+            else:
+                verdict = f"below the alarm line {self.threshold:.2f}"
+            lines.append(
+                f"  classifier: {self.score:.2f} ({verdict});"
+                " the n-grams that weighed most (+ toward danger, - toward calm):"
+            )
+            for name, weight in self.pushes:
+                kind, _, gram = name.partition(":")
+                shown = f"letters {gram!r}" if kind == "c" else f"words {gram!r}"
+                lines.append(f"    {weight:+.2f} {shown}")
         return "\n".join(lines)
 
 
 class DangerDetector:
     """Tells whether a free-text message signals immediate danger."""
 
-    __slots__ = ("grammar",)
+    __slots__ = ("grammar", "classifier")
 
-    def __init__(self, grammar: Grammar | None = None) -> None:
+    def __init__(
+        self, grammar: Grammar | None = None, classifier: Classifier | None = None
+    ) -> None:
         self.grammar = grammar
+        self.classifier = classifier  # reads the message as the grammar reads it
 
     @classmethod
-    def from_file(cls, path: Path) -> DangerDetector:
-        """The detector for a grammar file (content/danger_grammar.yaml); none if it is missing."""
+    def from_file(cls, path: Path, classifier: bool = True) -> DangerDetector:
+        """The detector for a grammar file (content/danger_grammar.yaml) and the shipped
+        classifier weights; none if the grammar is missing."""
         if not path.exists():
             return cls(None)
-        return cls(Grammar.from_file(path))
+        return cls(Grammar.from_file(path), Classifier.load() if classifier else None)
 
     @classmethod
     def from_content(cls, content_dir: Path) -> DangerDetector:
@@ -80,11 +134,35 @@ class DangerDetector:
         if self.grammar is None or not text or text.lstrip().startswith("/") and " " not in text:
             return False  # no grammar, nothing, or a bare command (/help): not words to read
         reading = self.grammar.read(text[:MAX_CHARS])
-        return any(f.counts for f in self.grammar.findings(reading))
+        if any(f.counts for f in self.grammar.findings(reading)):
+            return True
+        model = self.classifier
+        if model is None or _in_the_past(reading):
+            return False
+        return model.alarms(reading.parts)
 
     def explain(self, text: str) -> Explanation:
         """Every rule that matched and the guard that stopped each (for `danger explain`)."""
         if self.grammar is None:
             return Explanation(text, Reading([], []), [])
         reading = self.grammar.read(text[:MAX_CHARS])
-        return Explanation(text, reading, self.grammar.findings(reading, stop_at_first=False))
+        findings = self.grammar.findings(reading, stop_at_first=False)
+        model = self.classifier
+        if model is None:
+            return Explanation(text, reading, findings)
+        return Explanation(
+            text,
+            reading,
+            findings,
+            model.score(reading.parts),
+            model.threshold,
+            model.contributions(reading.parts),
+            _in_the_past(reading),
+            model.alarms(reading.parts),
+        )
+
+
+def _in_the_past(reading: Reading) -> bool:
+    """A past time ("last year", "on Tuesday") and no "now" anywhere: the classifier, a bag of
+    n-grams, cannot tell a record of the past from the present, so it may not alarm alone."""
+    return reading.past_time_anywhere and not reading.now_anywhere
