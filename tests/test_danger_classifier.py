@@ -52,12 +52,23 @@ def test_the_classifier_raises_the_alarm_where_no_rule_does(
     assert explanation.by_classifier and not explanation.by_rules
 
 
-def test_a_past_time_without_now_stops_the_classifier_alone(detector: DangerDetector) -> None:
-    text = "he's wrecking the house"
-    assert detector.explain(text).score >= detector.classifier.threshold
-    past = detector.explain(f"last year {text}")
-    assert past.in_the_past and not past.by_classifier
-    assert detector.is_danger(f"last year he hit me and now {text}")
+@pytest.mark.parametrize(
+    ("text", "held_back"),
+    [
+        ("last year he was wrecking the house", "a past time and no 'now'"),
+        ("should i call 999 if he is wrecking the house", "the question guard stopped a rule"),
+    ],
+)
+def test_the_classifier_is_held_back_by_a_past_time_or_a_question(
+    rules_only: DangerDetector, text: str, held_back: str
+) -> None:
+    eager = DangerDetector(rules_only.grammar, Classifier({"w:wrecking": 9.0}, 0.0, 0.7))
+    assert eager.is_danger("he is wrecking the house")
+    explanation = eager.explain(text)
+    assert explanation.score > 0.99 and explanation.held_back == held_back
+    assert not explanation.is_danger and not eager.is_danger(text)
+    assert f"but stopped: {held_back}" in str(explanation)
+    assert eager.is_danger(text.replace("last year", "now").replace("should i call 999 if", ""))
 
 
 def test_explain_prints_the_score_and_the_ngrams_that_weighed(detector: DangerDetector) -> None:

@@ -37,7 +37,7 @@ class Explanation:
         "score",
         "threshold",
         "pushes",
-        "in_the_past",
+        "held_back",
         "alarm",
     )
 
@@ -49,7 +49,7 @@ class Explanation:
         score: float | None = None,
         threshold: float = 1.0,
         pushes: list[tuple[str, float]] | None = None,
-        in_the_past: bool = False,
+        held_back: str = "",
         alarm: bool = False,
     ) -> None:
         self.text = text
@@ -58,7 +58,7 @@ class Explanation:
         self.score = score  # the classifier's probability of danger (None: no classifier)
         self.threshold = threshold
         self.pushes = pushes or []  # the n-grams that moved the score most, with their weights
-        self.in_the_past = in_the_past  # a past time and no "now": the classifier may not alarm
+        self.held_back = held_back  # why the classifier may not alarm alone here ("" if free)
         self.alarm = alarm  # the classifier's own verdict (line reached, a known word for it)
 
     @property
@@ -67,7 +67,7 @@ class Explanation:
 
     @property
     def by_classifier(self) -> bool:
-        return self.alarm and not self.in_the_past
+        return self.alarm and not self.held_back
 
     @property
     def is_danger(self) -> bool:
@@ -91,7 +91,7 @@ class Explanation:
             if self.by_classifier:
                 verdict = f"at or above the alarm line {self.threshold:.2f}: counts"
             elif self.alarm:
-                verdict = "above the alarm line, but stopped: a past time and no 'now'"
+                verdict = f"above the alarm line, but stopped: {self.held_back}"
             elif self.score >= self.threshold:
                 verdict = "above the alarm line, but no known word pushes toward danger"
             else:
@@ -134,10 +134,11 @@ class DangerDetector:
         if self.grammar is None or not text or text.lstrip().startswith("/") and " " not in text:
             return False  # no grammar, nothing, or a bare command (/help): not words to read
         reading = self.grammar.read(text[:MAX_CHARS])
-        if any(f.counts for f in self.grammar.findings(reading)):
+        findings = self.grammar.findings(reading)
+        if any(f.counts for f in findings):
             return True
         model = self.classifier
-        if model is None or _in_the_past(reading):
+        if model is None or _held_back(reading, findings):
             return False
         return model.alarms(reading.parts)
 
@@ -157,12 +158,22 @@ class DangerDetector:
             model.score(reading.parts),
             model.threshold,
             model.contributions(reading.parts),
-            _in_the_past(reading),
+            _held_back(reading, findings),
             model.alarms(reading.parts),
         )
 
 
-def _in_the_past(reading: Reading) -> bool:
-    """A past time ("last year", "on Tuesday") and no "now" anywhere: the classifier, a bag of
-    n-grams, cannot tell a record of the past from the present, so it may not alarm alone."""
-    return reading.past_time_anywhere and not reading.now_anywhere
+def _held_back(reading: Reading, findings: list[Finding]) -> str:
+    """Why the classifier may not raise the alarm alone ("" when it may). Chosen by cross-
+    validation (docs/danger.md): neither costs a danger message of the seen examples.
+
+    - a past time ("last year", "on Tuesday") and no "now" anywhere: a bag of n-grams cannot tell
+      a record of the past from the present;
+    - the grammar's question guard stopped a rule ("should I call 999 or 101?"): a question about
+      danger is not danger (requests such as "can someone call the police" pass that guard).
+    """
+    if reading.past_time_anywhere and not reading.now_anywhere:
+        return "a past time and no 'now'"
+    if any(f.blocked_by == "question" for f in findings):
+        return "the question guard stopped a rule"
+    return ""

@@ -34,10 +34,9 @@ EXAMPLES_FILE = "danger_examples.yaml"
 CHAR_SIZES = (2, 3, 4, 5)
 C = 3.0  # inverse regularisation strength, chosen by 5-fold cross-validation (docs/danger.md)
 MIN_COUNT = 2  # a feature seen in fewer examples gets no weight (smaller file, same figures)
-# Above this probability the classifier raises the alarm on its own, unless the message names a
-# past time and no "now" (the grammar's past_time guard over the whole message: a bag of n-grams
-# cannot tell "he broke in last year" from "he broke in"). Line and guard chosen by
-# cross-validation on the seen messages, leaning toward recall (docs/danger.md has the figures).
+# Above this probability the classifier raises the alarm on its own, unless held back (a past
+# time and no "now"; the grammar's question guard: bot/engine/danger/__init__.py _held_back).
+# Chosen by cross-validation on the seen messages, leaning toward recall (docs/danger.md).
 THRESHOLD = 0.7
 
 
@@ -112,7 +111,9 @@ class Classifier:
         """The n-grams that pushed the score most, either way (for `danger explain`)."""
         found = [(f, self.weights[f]) for f in features(parts) if f in self.weights]
         found.sort(key=lambda fw: -abs(fw[1]))
-        return found[:top]
+        # words first (what a reviewer reads), then letter slices (what catches typos and forms)
+        words = [fw for fw in found if fw[0].startswith("w:")][: top // 2]
+        return words + [fw for fw in found if not fw[0].startswith("w:")][: top - len(words)]
 
 
 def train(texts_as_read: Iterable[Sequence[Sequence[str]]], labels: Sequence[bool]) -> tuple:
@@ -187,7 +188,7 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
 
     import yaml
 
-    from bot.engine.danger import GRAMMAR_FILE, _in_the_past
+    from bot.engine.danger import GRAMMAR_FILE, _held_back
     from bot.engine.danger.grammar import Grammar
 
     examples = load_examples(
@@ -195,7 +196,8 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
     )
     grammar = Grammar.from_file(content_dir / GRAMMAR_FILE)
     readings = [grammar.read(text) for text, _ in examples]
-    by_rules = [any(f.counts for f in grammar.findings(r)) for r in readings]
+    found = [grammar.findings(r) for r in readings]
+    by_rules = [any(f.counts for f in fs) for fs in found]
     labels = [danger for _, danger in examples]
     n = len(examples)
     # stratified folds: danger and calm dealt out in turn after one seeded shuffle
@@ -228,7 +230,8 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
             raised = []
             for i, model in pairs:
                 model.threshold = t
-                alone = not _in_the_past(readings[i]) and model.alarms(readings[i].parts)
+                held_back = _held_back(readings[i], found[i])
+                alone = not held_back and model.alarms(readings[i].parts)
                 raised.append((i, by_rules[i] or alone))
             lines.append(line(f"{name}: grammar or classifier, line {t:.2f}", raised, labels))
     return lines
