@@ -38,31 +38,49 @@ MIN_COUNT = 2  # a feature seen in fewer examples gets no weight (smaller file, 
 # time and no "now"; the grammar's question guard: bot/engine/danger/__init__.py _held_back).
 # Chosen by cross-validation on the seen messages, leaning toward recall (docs/danger.md).
 THRESHOLD = 0.7
+MAX_CACHE = 20_000  # words whose weighted letter slices are kept
+
+
+def word_grams(parts: Sequence[Sequence[str]]) -> tuple[set[str], set[str]]:
+    """The word grams (each word, each pair of neighbours in a part) and the distinct words."""
+    words: set[str] = set()
+    distinct: set[str] = set()
+    for part in parts:
+        words.update(part)
+        words.update([f"{a} {b}" for a, b in zip(part, part[1:], strict=False)])
+        distinct.update(part)
+    return words, distinct
+
+
+def letter_slices(word: str) -> list[str]:
+    """The 2-5 letter slices of a word padded with spaces (the whole padded word if shorter)."""
+    padded = f" {word} "
+    size = len(padded)
+    out: list[str] = []
+    for n in CHAR_SIZES:
+        if n >= size:
+            out.append(padded)
+            break
+        out += [padded[i : i + n] for i in range(size - n + 1)]
+    return out
+
+
+def grams(parts: Sequence[Sequence[str]]) -> tuple[set[str], set[str]]:
+    """The word grams (each word, each pair of neighbours in a part) and the letter slices (2-5
+    letters of each distinct word padded with spaces) of a message as read. Set building is done
+    by C-level updates: this runs on every message no rule caught (bench/bench_danger.py)."""
+    words, distinct = word_grams(parts)
+    letters: set[str] = set()
+    for word in distinct:
+        letters.update(letter_slices(word))
+    return words, letters
 
 
 def features(parts: Sequence[Sequence[str]]) -> set[str]:
-    """The n-grams of a message as read (its parts of words); the same at training and use."""
-    found: set[str] = set()
-    seen_words: set[str] = set()
-    for words in parts:
-        previous = ""
-        for word in words:
-            found.add(f"w:{word}")
-            if previous:
-                found.add(f"w:{previous} {word}")
-            previous = word
-            if word in seen_words:
-                continue  # a repeated word adds no new letter slices (long messages stay cheap)
-            seen_words.add(word)
-            padded = f" {word} "
-            size = len(padded)
-            for n in CHAR_SIZES:
-                if n >= size:
-                    found.add(f"c:{padded}")
-                    break
-                for i in range(size - n + 1):
-                    found.add(f"c:{padded[i : i + n]}")
-    return found
+    """The named features of a message as read ("w:he is", "c: kni"); the same at training and
+    use (the weights file names them so)."""
+    words, letters = grams(parts)
+    return {f"w:{g}" for g in words} | {f"c:{g}" for g in letters}
 
 
 def digest(examples_text: str, grammar_text: str) -> str:
@@ -72,7 +90,7 @@ def digest(examples_text: str, grammar_text: str) -> str:
 class Classifier:
     """Weights per n-gram and a bias; scores a message as read by the grammar."""
 
-    __slots__ = ("weights", "bias", "threshold", "digest")
+    __slots__ = ("weights", "bias", "threshold", "digest", "_words", "_letters", "_slices")
 
     def __init__(
         self, weights: dict[str, float], bias: float, threshold: float, made_from: str = ""
@@ -81,6 +99,12 @@ class Classifier:
         self.bias = bias
         self.threshold = threshold
         self.digest = made_from
+        # the same weights split by kind, without prefixes: scoring looks grams up directly
+        self._words = {k[2:]: v for k, v in weights.items() if k.startswith("w:")}
+        self._letters = {k[2:]: v for k, v in weights.items() if k.startswith("c:")}
+        # word -> its letter slices that have a weight: slicing is most of the cost, and words
+        # repeat across messages (bounded and cleared like the reader's spelling cache)
+        self._slices: dict[str, frozenset[str]] = {}
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Classifier | None:
@@ -90,20 +114,33 @@ class Classifier:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["weights"], data["bias"], data["threshold"], data["digest"])
 
+    def _verdict(self, parts: Sequence[Sequence[str]]) -> tuple[float, bool]:
+        """The probability of danger, and whether a known word or pair pushes toward it."""
+        words, distinct = word_grams(parts)
+        slices = self._slices
+        if len(slices) > MAX_CACHE:
+            slices.clear()
+        letters: set[str] = set()
+        for word in distinct:
+            known = slices.get(word)
+            if known is None:
+                known = slices[word] = frozenset(
+                    g for g in letter_slices(word) if g in self._letters
+                )
+            letters |= known  # a slice shared by two words counts once, as in training
+        word_weights = [w for w in map(self._words.get, words) if w]
+        total = self.bias + sum(word_weights) + sum(map(self._letters.__getitem__, letters))
+        probability = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, total))))
+        return probability, any(w > 0 for w in word_weights)
+
     def score(self, parts: Sequence[Sequence[str]]) -> float:
-        weights = self.weights
-        total = self.bias + sum(weights.get(f, 0.0) for f in features(parts))
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, total))))
+        return self._verdict(parts)[0]
 
     def alarms(self, parts: Sequence[Sequence[str]]) -> bool:
         """At or above the line, with at least one known word or word pair pushing toward
         danger: the bias alone (short danger messages are common) must not alarm on "xyz"."""
-        found = features(parts)
-        weights = self.weights
-        if not any(weights.get(f, 0.0) > 0 for f in found if f.startswith("w:")):
-            return False
-        total = self.bias + sum(weights.get(f, 0.0) for f in found)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, total)))) >= self.threshold
+        probability, pushed = self._verdict(parts)
+        return pushed and probability >= self.threshold
 
     def contributions(
         self, parts: Sequence[Sequence[str]], top: int = 8
