@@ -94,7 +94,7 @@ def _chat(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(chat(_settings(args)))
     except KeyboardInterrupt:
-        print("\nGoodbye. Your place is kept for next time.", flush=True)
+        print("\nGoodbye.", flush=True)
         return 0
 
 

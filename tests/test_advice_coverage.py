@@ -68,7 +68,7 @@ EXPECTED_NUMBERS = {
     "police": "101",
     "helpline": "0808 802 0300",
     "crimestoppers": "0800 555 111",
-    "victim_support": "08 08 16 89 111",
+    "victim_support": "0808 168 9111",
     "call_return": "1471",
 }
 # A phone-number-like run: three or more digits, possibly in spaced groups.
