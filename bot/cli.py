@@ -17,6 +17,15 @@ from bot.store.db import StoreError
 OPERATOR_HANDLERS: dict = {}
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: a command that adds an option `_common` already gave it (e.g.
+    its own --content-dir) replaces it instead of stopping every command with a conflict."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("conflict_handler", "resolve")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: a subcommand's unset flag must not overwrite one given before the subcommand
     parser.add_argument(
@@ -29,6 +38,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="region pack in content/regions (env SAFETY_BOT_REGION)",
     )
+    parser.add_argument(
+        "--flows-dir",
+        default=argparse.SUPPRESS,
+        help="flows folder, e.g. from `safety-bot init` (env SAFETY_BOT_FLOWS_DIR; "
+        "default: the flows installed with the bot)",
+    )
+    parser.add_argument(
+        "--content-dir",
+        default=argparse.SUPPRESS,
+        help="content folder with its region packs (env SAFETY_BOT_CONTENT_DIR; "
+        "default: the content installed with the bot)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,14 +59,15 @@ def _parser() -> argparse.ArgumentParser:
         "With no command: Telegram if TELEGRAM_BOT_TOKEN is set, else the console chat.",
     )
     _common(parser)
-    parser.set_defaults(data_dir=None, region=None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(data_dir=None, region=None, flows_dir=None, content_dir=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     _common(chat)
     validate = sub.add_parser("validate", help="check every flow and content file")
     _common(validate)
-    validate.add_argument("--flows-dir", help="flows folder (default: the project's flows/)")
-    validate.add_argument("--content-dir", help="content folder (default: the project's content/)")
+    ask = sub.add_parser("ask", help="show how a typed message would be answered (reviewers)")
+    _common(ask)
+    ask.add_argument("text", help="the message, in quotes")
     run = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     _common(run)
     try:
@@ -77,14 +99,32 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _validate(args: argparse.Namespace) -> int:
     from bot.app import build_registry, load_checked_project
+    from bot.ask.router import Router
 
     settings = _settings(args)
     project = load_checked_project(settings, build_registry())
+    Router.for_project(project, settings.content_dir)  # raises ProjectInvalid on a bad screen
     steps = sum(len(f.steps) for f in project.flows.values())
     print(
         f"OK: {len(project.flows)} flows, {steps} steps, {len(project.catalog.texts)} texts, "
         f"{len(project.catalog.contacts)} contacts (region {settings.region})"
     )
+    print(f"Checked: {settings.describe_dirs()}")
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from bot.app import build_registry, load_checked_project
+    from bot.ask.cli import print_ranking
+    from bot.ask.ranker import danger_words
+    from bot.ask.router import Router
+    from bot.engine.danger import DangerDetector
+
+    settings = _settings(args)
+    project = load_checked_project(settings, build_registry())
+    danger = DangerDetector.from_content(settings.content_dir)
+    router = Router.for_project(project, settings.content_dir, danger_words(danger))
+    print_ranking(project, router, args.text, danger.is_danger(args.text))
     return 0
 
 
@@ -120,12 +160,14 @@ def main(argv: list[str] | None = None) -> int:
                 "TELEGRAM_BOT_TOKEN is set: starting the Telegram bot. (`safety-bot chat` for the console.)"
             )
             command = "run"
+            # parsed again as `run`, so its options (API root, webhook...) take their defaults
+            args = _parser().parse_args([*(sys.argv[1:] if argv is None else argv), "run"])
         else:
             print(
                 "No TELEGRAM_BOT_TOKEN set: starting the console chat. (Set it, or use `safety-bot run`, for Telegram.)"
             )
             command = "chat"
-    handlers = {"chat": _chat, "validate": _validate, "run": _run}
+    handlers = {"chat": _chat, "validate": _validate, "run": _run, "ask": _ask}
     try:
         if command in OPERATOR_HANDLERS:
             return OPERATOR_HANDLERS[command](args, _settings(args))

@@ -32,6 +32,7 @@ SPECIAL_FILES = {
     "danger_examples.yaml",  # the danger classifier's training examples, not texts
     "source_checklist.yaml",
     "glossary.yaml",
+    "ask_like.yaml",  # the words people use for each advice screen (bot/ask)
 }
 
 

@@ -23,8 +23,7 @@ def _err(message: str) -> None:
 
 
 def _project_dirs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--flows-dir", help="flows folder (default: the project's flows/)")
-    parser.add_argument("--content-dir", help="content folder (default: the project's content/)")
+    """No-op: bot/cli.py's common options now carry --flows-dir and --content-dir everywhere."""
 
 
 def _load_lenient(settings: Settings) -> Project:
@@ -56,6 +55,19 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     return report.exit_code(strict=args.strict)
 
 
+# -- init --------------------------------------------------------------------------------------
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.init import InitError, describe, write_editable_copy
+
+    try:
+        written = write_editable_copy(Path(args.dir), region=settings.region)
+    except InitError as exc:
+        _err(str(exc))
+        return 2
+    print(describe(written))
+    return 0
+
+
 # -- backup ------------------------------------------------------------------------------------
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
     import sqlite3
@@ -65,7 +77,7 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
     build_registry()  # feature modules register their sealed files (journal attachments)
     try:
-        result = backup_database(settings, Path(args.path), force=args.force)
+        result = backup_database(settings, args.path, force=args.force)
     except BackupError as exc:
         _err(str(exc))
         return 2
@@ -196,11 +208,23 @@ def add_operator_commands(
     )
     doctor.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
 
+    init = subparsers.add_parser(
+        "init", help="write an editable copy of the flows, content and region pack into DIR"
+    )
+    add_common(init)
+    init.add_argument(
+        "dir", metavar="DIR", help="folder to create (must not hold flows/ or content/)"
+    )
+
     backup = subparsers.add_parser(
         "backup", help="copy the database consistently while the bot runs (not the key)"
     )
     add_common(backup)
-    backup.add_argument("path", help="backup file to write, or a folder to write a dated file in")
+    backup.add_argument(
+        "path",
+        help="backup file to write, or a folder to write a dated file in (ending in /: "
+        "created if missing)",
+    )
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
 
     rotate = subparsers.add_parser(
@@ -252,6 +276,7 @@ def add_operator_commands(
 
     return {
         "doctor": _doctor,
+        "init": _init,
         "backup": _backup,
         "rotate-key": _rotate,
         "graph": _graph,

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import metrics
 from bot.store.crypto import Cipher
 from bot.store.db import Database
 
@@ -241,6 +242,7 @@ class IncidentStore:
             )
             if file_ids:
                 await self._link(conn, user_ref, incident_id, file_ids)
+        metrics.INCIDENTS_SAVED.inc()
         return Saved(incident_id, int(rows[0][0]), created=True)
 
     async def add_revision(

@@ -23,7 +23,6 @@ from bot.engine.danger import GRAMMAR_FILE, DangerDetector
 def add_danger_command(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> dict:
     danger = sub.add_parser("danger", help="explain or check danger detection (for reviewers)")
     common(danger)
-    danger.add_argument("--content-dir", help="content folder (default: the project's content/)")
     actions = danger.add_subparsers(dest="danger_command", metavar="ACTION", required=True)
     explain = actions.add_parser("explain", help="why a message is or is not read as danger")
     explain.add_argument("text", nargs="+", help="the message (quote it)")
