@@ -15,8 +15,8 @@ How it stays cheap and explainable:
   the weights of the features present, so `danger explain` can list the n-grams that pushed most.
 - Training (scikit-learn's LogisticRegression) runs at build time only: `safety-bot danger train`
   writes classifier.json beside this module (weights of the features seen at least twice). The
-  bot reads that file (~0.03 s) and never imports scikit-learn. The file carries a digest of the
-  examples and of the grammar (which decides the reading); tests/test_danger_words.py fails when
+  detector reads that file (~0.01 s) and never imports scikit-learn. The file carries a digest of the
+  examples and of the grammar (which decides the reading); tests/test_danger_classifier.py fails when
   it is stale.
 """
 

@@ -41,7 +41,7 @@ def _run(args: argparse.Namespace, settings: Any) -> int:
         print(rebuild(settings.content_dir / GRAMMAR_FILE))
         return 0
     if args.danger_command in ("train", "cv"):
-        # scikit-learn is needed here only (pip install -e ".[train]"); the bot never imports it
+        # scikit-learn is needed here only (pip install -e ".[train]"); the detector never imports it
         from bot.engine.danger import classifier
 
         if args.danger_command == "train":
