@@ -1,7 +1,8 @@
 """Danger detection: cost per message and start-up, beside today's (old) matcher in the same run.
 
-Prints, for content/danger_grammar.yaml (bot/engine/danger/) and for the phrase matcher it
-replaced (kept as bench/old_danger_matcher.py + bench/old_danger_phrases.yaml, the baseline):
+Prints, for the detector (bot/engine/danger/: content/danger_grammar.yaml and the classifier
+trained on content/danger_examples.yaml), for round 1's grammar alone, and for the phrase matcher
+they replaced (kept as bench/old_danger_matcher.py + bench/old_danger_phrases.yaml, the baseline):
 
 - p50 / p99 time per 500-character message (messages made by joining corpus messages; the calm
   ones are the worst case, since no rule ends the search early). Measured as CPU time of this
@@ -10,7 +11,8 @@ replaced (kept as bench/old_danger_matcher.py + bench/old_danger_phrases.yaml, t
 - start-up: flows + content, then the detector, loaded in a fresh interpreter (after the bot's
   own modules are imported; the detector's libraries, symspellpy, count in its time).
   Target: < 0.5 s together.
-- recall and false alarms on each part of the blind corpus in tests/corpus/danger/.
+- recall and false alarms on each corpus: tests/corpus/danger/ (both halves now seen: the
+  classifier is trained on them) and tests/corpus/danger2/ (blind, measured once).
 
 Not a test: run `python bench/bench_danger.py`. Figures are recorded in docs/danger.md.
 """
@@ -32,7 +34,7 @@ from old_danger_matcher import DangerDetector as OldDetector  # noqa: E402
 
 from bot.engine.danger import DangerDetector  # noqa: E402
 
-CORPUS = ROOT / "tests" / "corpus" / "danger"
+CORPORA = [ROOT / "tests" / "corpus" / "danger", ROOT / "tests" / "corpus" / "danger2"]
 MESSAGES = 2000
 LENGTH = 500
 
@@ -81,6 +83,10 @@ t2 = time.perf_counter()
 print(t1 - t0, t2 - t1)
 """
 NEW = "from bot.engine.danger import DangerDetector\nDangerDetector.from_content(settings.content_dir)"
+ROUND1 = (
+    "from bot.engine.danger import DangerDetector\n"
+    "DangerDetector.from_file(settings.content_dir / 'danger_grammar.yaml', classifier=False)"
+)
 OLD = (
     "import sys; sys.path.insert(0, 'bench')\nfrom old_danger_matcher import DangerDetector\n"
     "from pathlib import Path\nDangerDetector.from_file(Path('bench/old_danger_phrases.yaml'))"
@@ -105,43 +111,51 @@ def startup(detector: str, runs: int = 5) -> tuple[float, float]:
 
 
 def main() -> None:
-    new = DangerDetector.from_content(ROOT / "content")
-    old = OldDetector.from_file(ROOT / "bench" / "old_danger_phrases.yaml")
-    parts = {p.stem: yaml.safe_load(p.read_text()) for p in sorted(CORPUS.glob("*.yaml"))}
+    detectors = {
+        "grammar+classifier": DangerDetector.from_content(ROOT / "content").is_danger,
+        "round-1 grammar": DangerDetector.from_file(
+            ROOT / "content" / "danger_grammar.yaml", classifier=False
+        ).is_danger,
+        "old matcher": OldDetector.from_file(ROOT / "bench" / "old_danger_phrases.yaml").is_danger,
+    }
+    parts = {
+        f"{folder.name}/{p.stem}": yaml.safe_load(p.read_text())
+        for folder in CORPORA
+        for p in sorted(folder.glob("*.yaml"))
+    }
     all_items = [i for items in parts.values() for i in items]
     calm = long_messages([i["text"] for i in all_items if i["label"] == "calm"], MESSAGES, 1)
     mixed = long_messages([i["text"] for i in all_items], MESSAGES, 2)
 
     print(f"cost per {LENGTH}-character message, ms (CPU p50 / CPU p99 / wall p50)")
     for name, messages in (("calm only (worst case)", calm), ("mixed", mixed)):
-        n50, n99, nw = timed(new.is_danger, messages)
-        o50, o99, ow = timed(old.is_danger, messages)
+        print(f"  {name}")
+        figures = {d: timed(check, messages) for d, check in detectors.items()}
+        base99 = figures["old matcher"][1]
+        for d, (p50, p99, w50) in figures.items():
+            print(
+                f"    {d:20} {p50:.3f} / {p99:.3f} / {w50:.3f}   ratio p99 vs old "
+                f"{p99 / base99:.2f}x   target p99 <= 1 ms: {'met' if p99 <= 1 else 'MISSED'}"
+            )
+
+    print("start-up, s (flows + content, detector, total), best of 5 fresh interpreters")
+    old_total = sum(startup(OLD))
+    for name, code in (("grammar+classifier", NEW), ("round-1 grammar", ROUND1), ("old", OLD)):
+        f, d = startup(code)
         print(
-            f"  {name:24} grammar {n50:.3f} / {n99:.3f} / {nw:.3f}   "
-            f"old matcher {o50:.3f} / {o99:.3f} / {ow:.3f}   ratio p99 {n99 / o99:.2f}x"
-            f"   target p99 <= 1 ms: {'met' if n99 <= 1 else 'MISSED'}"
+            f"  {name:20} {f:.3f} + {d:.3f} = {f + d:.3f}   ratio vs old {(f + d) / old_total:.2f}x"
+            f"   target < 0.5 s: {'met' if f + d < 0.5 else 'MISSED'}"
         )
 
-    nf, nd = startup(NEW)
-    of, od = startup(OLD)
-    print("start-up, s (flows + content, detector, total), best of 5 fresh interpreters")
-    print(
-        f"  grammar      {nf:.3f} + {nd:.3f} = {nf + nd:.3f}"
-        f"   target < 0.5 s: {'met' if nf + nd < 0.5 else 'MISSED'}"
-    )
-    print(
-        f"  old matcher  {of:.3f} + {od:.3f} = {of + od:.3f}   ratio {(nf + nd) / (of + od):.2f}x"
-    )
-
-    print("blind corpus (tests/corpus/danger/): recall, false alarms")
+    print("corpora: recall, false alarms (danger/ is seen data; danger2/ is blind)")
     for part, items in parts.items():
-        for name, det in (("grammar", new), ("old matcher", old)):
-            danger = [i["text"] for i in items if i["label"] == "danger"]
-            calm_texts = [i["text"] for i in items if i["label"] == "calm"]
-            hit = sum(det.is_danger(t) for t in danger)
-            alarms = sum(det.is_danger(t) for t in calm_texts)
+        danger = [i["text"] for i in items if i["label"] == "danger"]
+        calm_texts = [i["text"] for i in items if i["label"] == "calm"]
+        for name, check in detectors.items():
+            hit = sum(check(t) for t in danger)
+            alarms = sum(check(t) for t in calm_texts)
             print(
-                f"  {part:8} {name:12} recall {hit / len(danger):6.1%} ({hit}/{len(danger)})"
+                f"  {part:18} {name:20} recall {hit / len(danger):6.1%} ({hit}/{len(danger)})"
                 f"   false alarms {alarms / len(calm_texts):5.1%} ({alarms}/{len(calm_texts)})"
             )
 

@@ -1,15 +1,22 @@
-"""Danger detection measured blind: the corpus in tests/corpus/danger/ (see its README).
+"""Danger detection measured blind: the corpora in tests/corpus/ (see each README).
 
-It was written by someone who never saw the detector, its grammar or the old phrase list. The
-grammar was tuned on tune.yaml only; holdout.yaml was measured once, when the grammar was final.
-Both figures print here (run with `pytest -s`); docs/danger.md records them.
-Targets (issue 11): recall >= 97%, false alarms <= 10%.
+Both were written by helpers who never saw the detector, its grammar, its examples or the old
+phrase list; the second never saw the first either. Figures print here (run with `pytest -s`);
+docs/danger.md records them. Targets (issue 11): recall >= 97%, false alarms <= 10%.
 
-Measured once, on the final grammar (commit "Danger grammar: more general words..."):
-- tune:    recall 100.0% (246/246), false alarms 0.5% (1/198)
-- holdout: recall  85.4% (210/246), false alarms 11.6% (23/198): the targets are MISSED.
-The holdout part must not be tuned on, so its test asserts no regression below the measured
-figures, not the targets; the tune part asserts the targets.
+- tests/corpus/danger/ (tune.yaml + holdout.yaml, 888 messages): SEEN data. Round 1 tuned the
+  grammar on tune.yaml and measured holdout.yaml once (85.4% / 11.6%); round 2 trained the
+  classifier on both halves (content/danger_examples.yaml). Its figures show the fit, not
+  generalisation; the targets are asserted on it as a floor.
+- tests/corpus/danger2/holdout.yaml (679 messages): BLIND, measured once, when the detector
+  (grammar + classifier, commit "Danger classifier held back by the grammar's question guard")
+  was final: recall 92.9% (368/396), false alarms 21.2% (60/283): the targets are MISSED.
+  Round 1's grammar alone on it: 79.8% (316/396) / 14.5% (41/283). It must not be tuned on, so
+  its test asserts no regression, not the targets.
+  After that measurement the full test suite showed the classifier alarming on short answers to
+  the journal's questions ("at home", "Phone call"); 42 such calm answers, written by the
+  developer (not from any corpus), were added to the examples and the model retrained. Read
+  again with that detector (no longer blind, and not tuned on): 93.2% (369/396) / 21.9% (62/283).
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ from bot.engine.danger import DangerDetector
 from bot.engine.danger.cli import figures
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "tests" / "corpus" / "danger"
+CORPORA = ROOT / "tests" / "corpus"
+SEEN = ["danger/tune", "danger/holdout"]
+BLIND = "danger2/holdout"
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +40,12 @@ def detector() -> DangerDetector:
     return DangerDetector.from_content(ROOT / "content")
 
 
+def load(part: str) -> list[dict]:
+    return yaml.safe_load((CORPORA / f"{part}.yaml").read_text(encoding="utf-8"))
+
+
 def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str], list[str]]:
-    items = yaml.safe_load((CORPUS / f"{part}.yaml").read_text(encoding="utf-8"))
+    items = load(part)
     danger = [i["text"] for i in items if i["label"] == "danger"]
     calm = [i["text"] for i in items if i["label"] == "calm"]
     missed = [t for t in danger if not detector.is_danger(t)]
@@ -45,30 +58,47 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
     return 1 - len(missed) / len(danger), len(alarms) / len(calm), missed, alarms
 
 
-def test_corpus_is_big_enough_and_labelled() -> None:
-    for part in ("tune", "holdout"):
-        items = yaml.safe_load((CORPUS / f"{part}.yaml").read_text(encoding="utf-8"))
-        assert {i["label"] for i in items} == {"danger", "calm"}
-        assert sum(i["label"] == "danger" for i in items) >= 150
-        assert sum(i["label"] == "calm" for i in items) >= 100
+@pytest.mark.parametrize(
+    ("part", "danger", "calm"), [(p, 150, 100) for p in SEEN] + [(BLIND, 300, 200)]
+)
+def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
+    items = load(part)
+    assert {i["label"] for i in items} == {"danger", "calm"}
+    assert sum(i["label"] == "danger" for i in items) >= danger
+    assert sum(i["label"] == "calm" for i in items) >= calm
 
 
-def test_tune_part_meets_the_targets(detector: DangerDetector) -> None:
-    recall, alarm_rate, missed, alarms = measure(detector, "tune")
+# Seen data: the classifier was trained on every message here, but the grammar's own false alarms
+# on round 1's held-aside half (23/198, a rule matched) are not undone by it: asserted as measured.
+SEEN_FALSE_ALARMS = {"danger/tune": 1 / 198, "danger/holdout": 23 / 198}
+
+
+@pytest.mark.parametrize("part", SEEN)
+def test_seen_parts_are_caught(detector: DangerDetector, part: str) -> None:
+    recall, alarm_rate, missed, alarms = measure(detector, part)
     assert recall >= 0.97, missed
-    assert alarm_rate <= 0.10, alarms
+    assert alarm_rate <= SEEN_FALSE_ALARMS[part], alarms
 
 
-# The figures measured once on the held-aside part, with the final grammar. Below the targets
-# (97% / 10%): reported, not tuned away (tuning on this part would make it worthless as a blind
-# measure). A change to the grammar must not make them worse.
-HOLDOUT_RECALL = 210 / 246
-HOLDOUT_FALSE_ALARMS = 23 / 198
+# Below the targets (97% / 10%): reported, not tuned away (tuning on it would make it worthless).
+# Blind, once: 368/396, 60/283; the shipped detector (after the journal-answer examples): these.
+# A change to the detector must not make them worse.
+BLIND_RECALL = 369 / 396
+BLIND_FALSE_ALARMS = 62 / 283
 
 
-def test_holdout_part_prints_its_figures_and_does_not_regress(detector: DangerDetector) -> None:
-    recall, alarm_rate, missed, alarms = measure(detector, "holdout")
+def test_blind_corpus_prints_its_figures_and_does_not_regress(detector: DangerDetector) -> None:
+    recall, alarm_rate, missed, alarms = measure(detector, BLIND)
     met = recall >= 0.97 and alarm_rate <= 0.10
-    print(f"holdout targets (recall >= 97%, false alarms <= 10%): {'met' if met else 'MISSED'}")
-    assert recall >= HOLDOUT_RECALL, missed
-    assert alarm_rate <= HOLDOUT_FALSE_ALARMS, alarms
+    print(f"blind targets (recall >= 97%, false alarms <= 10%): {'met' if met else 'MISSED'}")
+    assert recall >= BLIND_RECALL, missed
+    assert alarm_rate <= BLIND_FALSE_ALARMS, alarms
+
+
+def test_the_blind_corpus_shares_only_common_short_messages_with_the_examples() -> None:
+    """Nothing of the blind corpus was trained on; its two writers, working apart, wrote 17 of
+    the same everyday messages ("help", "hi", "he has a knife", "i need the police now" from the
+    issue). Without them the blind figures are 92.8% (360/388) / 21.9% (60/274)."""
+    examples = {i["text"].casefold() for i in load("../../content/danger_examples")}
+    shared = examples & {i["text"].casefold() for i in load(BLIND)}
+    assert len(shared) == 17 and max(len(t.split()) for t in shared) <= 10, sorted(shared)

@@ -5,19 +5,26 @@ getting in, hurting or threatening now; that the person is hurt, hiding or trapp
 need the police or help now. The words live in content/danger_grammar.yaml, reviewable by people
 who do not program; `safety-bot danger explain "TEXT"` prints why a message did or did not match.
 
-Why a grammar and not a phrase list: the old list (kept in bench/old_danger_matcher.py as the
-baseline) matched its own test corpus, written with it, 100%, and caught 32.9% of the danger
-messages of a blind corpus. Measured on that corpus's held-aside part, once (docs/danger.md,
-tests/test_danger_corpus.py): recall 85.4%, false alarms 11.6% (tuned part: 100% / 0.5%), short
-of the issue's 97% / 10%. Cost: p99 ~0.87 ms CPU per 500-character message, ~0.07 s to load.
-A false alarm costs little (the advice shows, the person carries on); a miss can cost a life: the
-grammar leans toward raising the alarm.
+Two readers, either raises the alarm: the grammar (rules over word classes with guards) and a
+small linear classifier over word and letter n-grams (classifier.py), trained at build time on the
+reviewable examples in content/danger_examples.yaml and held back where the message names a past
+time without "now" or the grammar's question guard stopped a rule.
+
+Why: the old phrase list (kept in bench/old_danger_matcher.py as the baseline) matched its own
+corpus 100% and caught a third of a blind corpus's danger messages. Round 1's grammar alone caught
+85.4% of the held-aside half of a first blind corpus; round 2 (grammar + classifier), measured
+once on a second blind corpus (tests/corpus/danger2/, docs/danger.md): recall 92.9% (368/396),
+false alarms 21.2% (60/283), short of the issue's 97% / 10% (the grammar alone there: 79.8% /
+14.5%). Cost: p99 ~1.0 ms CPU per 500-character message, ~0.04 s to load.
+A false alarm costs little (the advice shows, the person carries on); a miss can cost a life: both
+readers lean toward raising the alarm.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from bot.engine.danger.classifier import Classifier
 from bot.engine.danger.grammar import Finding, Grammar, GrammarError, Reading
 
 __all__ = ["DangerDetector", "Explanation", "GrammarError"]
@@ -29,16 +36,48 @@ MAX_CHARS = 4096  # the engine passes at most MAX_TEXT characters; a guard for o
 class Explanation:
     """Why a message is or is not danger: its parts as read, and each rule that matched."""
 
-    __slots__ = ("text", "reading", "findings")
+    __slots__ = (
+        "text",
+        "reading",
+        "findings",
+        "score",
+        "threshold",
+        "pushes",
+        "held_back",
+        "alarm",
+    )
 
-    def __init__(self, text: str, reading: Reading, findings: list[Finding]) -> None:
+    def __init__(
+        self,
+        text: str,
+        reading: Reading,
+        findings: list[Finding],
+        score: float | None = None,
+        threshold: float = 1.0,
+        pushes: list[tuple[str, float]] | None = None,
+        held_back: str = "",
+        alarm: bool = False,
+    ) -> None:
         self.text = text
         self.reading = reading
         self.findings = findings
+        self.score = score  # the classifier's probability of danger (None: no classifier)
+        self.threshold = threshold
+        self.pushes = pushes or []  # the n-grams that moved the score most, with their weights
+        self.held_back = held_back  # why the classifier may not alarm alone here ("" if free)
+        self.alarm = alarm  # the classifier's own verdict (line reached, a known word for it)
+
+    @property
+    def by_rules(self) -> bool:
+        return any(f.counts for f in self.findings)
+
+    @property
+    def by_classifier(self) -> bool:
+        return self.alarm and not self.held_back
 
     @property
     def is_danger(self) -> bool:
-        return any(f.counts for f in self.findings)
+        return self.by_rules or self.by_classifier
 
     def __str__(self) -> str:
         lines = [f"DANGER: {self.text!r}" if self.is_danger else f"not danger: {self.text!r}"]
@@ -54,23 +93,44 @@ class Explanation:
                 lines.append(f"{head}: counts ({f.rule.says})")
             else:
                 lines.append(f"{head}: stopped by the {f.blocked_by} guard ({f.because})")
+        if self.score is not None:
+            if self.by_classifier:
+                verdict = f"at or above the alarm line {self.threshold:.2f}: counts"
+            elif self.alarm:
+                verdict = f"above the alarm line, but stopped: {self.held_back}"
+            elif self.score >= self.threshold:
+                verdict = "above the alarm line, but no known word pushes toward danger"
+            else:
+                verdict = f"below the alarm line {self.threshold:.2f}"
+            lines.append(
+                f"  classifier: {self.score:.2f} ({verdict});"
+                " the n-grams that weighed most (+ toward danger, - toward calm):"
+            )
+            for name, weight in self.pushes:
+                kind, _, gram = name.partition(":")
+                shown = f"letters {gram!r}" if kind == "c" else f"words {gram!r}"
+                lines.append(f"    {weight:+.2f} {shown}")
         return "\n".join(lines)
 
 
 class DangerDetector:
     """Tells whether a free-text message signals immediate danger."""
 
-    __slots__ = ("grammar",)
+    __slots__ = ("grammar", "classifier")
 
-    def __init__(self, grammar: Grammar | None = None) -> None:
+    def __init__(
+        self, grammar: Grammar | None = None, classifier: Classifier | None = None
+    ) -> None:
         self.grammar = grammar
+        self.classifier = classifier  # reads the message as the grammar reads it
 
     @classmethod
-    def from_file(cls, path: Path) -> DangerDetector:
-        """The detector for a grammar file (content/danger_grammar.yaml); none if it is missing."""
+    def from_file(cls, path: Path, classifier: bool = True) -> DangerDetector:
+        """The detector for a grammar file (content/danger_grammar.yaml) and the shipped
+        classifier weights; none if the grammar is missing."""
         if not path.exists():
             return cls(None)
-        return cls(Grammar.from_file(path))
+        return cls(Grammar.from_file(path), Classifier.load() if classifier else None)
 
     @classmethod
     def from_content(cls, content_dir: Path) -> DangerDetector:
@@ -80,11 +140,46 @@ class DangerDetector:
         if self.grammar is None or not text or text.lstrip().startswith("/") and " " not in text:
             return False  # no grammar, nothing, or a bare command (/help): not words to read
         reading = self.grammar.read(text[:MAX_CHARS])
-        return any(f.counts for f in self.grammar.findings(reading))
+        findings = self.grammar.findings(reading)
+        if any(f.counts for f in findings):
+            return True
+        model = self.classifier
+        if model is None or _held_back(reading, findings):
+            return False
+        return model.alarms(reading.parts)
 
     def explain(self, text: str) -> Explanation:
         """Every rule that matched and the guard that stopped each (for `danger explain`)."""
         if self.grammar is None:
             return Explanation(text, Reading([], []), [])
         reading = self.grammar.read(text[:MAX_CHARS])
-        return Explanation(text, reading, self.grammar.findings(reading, stop_at_first=False))
+        findings = self.grammar.findings(reading, stop_at_first=False)
+        model = self.classifier
+        if model is None:
+            return Explanation(text, reading, findings)
+        return Explanation(
+            text,
+            reading,
+            findings,
+            model.score(reading.parts),
+            model.threshold,
+            model.contributions(reading.parts),
+            _held_back(reading, findings),
+            model.alarms(reading.parts),
+        )
+
+
+def _held_back(reading: Reading, findings: list[Finding]) -> str:
+    """Why the classifier may not raise the alarm alone ("" when it may). Chosen by cross-
+    validation (docs/danger.md): neither costs a danger message of the seen examples.
+
+    - a past time ("last year", "on Tuesday") and no "now" anywhere: a bag of n-grams cannot tell
+      a record of the past from the present;
+    - the grammar's question guard stopped a rule ("should I call 999 or 101?"): a question about
+      danger is not danger (requests such as "can someone call the police" pass that guard).
+    """
+    if reading.past_time_anywhere and not reading.now_anywhere:
+        return "a past time and no 'now'"
+    if any(f.blocked_by == "question" for f in findings):
+        return "the question guard stopped a rule"
+    return ""

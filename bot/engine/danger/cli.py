@@ -3,7 +3,8 @@
 For content reviewers: it prints the message as the bot read it (parts, spellings, typos put
 right), every rule of content/danger_grammar.yaml that matched, and the guard that stopped each.
 `safety-bot danger lexicon` makes bot/engine/danger/lexicon.json again after the grammar changed.
-`safety-bot danger check FILE.yaml` reads a list of {text, label: danger|calm} and prints recall
+`safety-bot danger train` trains the classifier again after content/danger_examples.yaml changed
+(`safety-bot danger cv` cross-validates it first). `safety-bot danger check FILE.yaml` reads a list of {text, label: danger|calm} and prints recall
 and false alarms, with each miss explained (to try a change to the grammar on examples).
 """
 
@@ -28,6 +29,8 @@ def add_danger_command(sub: Any, common: Callable[[argparse.ArgumentParser], Non
     check = actions.add_parser("check", help="recall and false alarms on a YAML list of messages")
     check.add_argument("file", type=Path, help="a YAML list of {text, label: danger|calm}")
     actions.add_parser("lexicon", help="make the word forms file again after editing the grammar")
+    actions.add_parser("train", help="train the classifier again after editing the examples")
+    actions.add_parser("cv", help="5-fold cross-validation of the classifier on the examples")
     return {"danger": _run}
 
 
@@ -36,6 +39,15 @@ def _run(args: argparse.Namespace, settings: Any) -> int:
         from bot.engine.danger.lexicon import rebuild
 
         print(rebuild(settings.content_dir / GRAMMAR_FILE))
+        return 0
+    if args.danger_command in ("train", "cv"):
+        # scikit-learn is needed here only (pip install -e ".[train]"); the detector never imports it
+        from bot.engine.danger import classifier
+
+        if args.danger_command == "train":
+            print(classifier.rebuild(settings.content_dir))
+        else:
+            print("\n".join(classifier.cross_validate(settings.content_dir)))
         return 0
     detector = DangerDetector.from_content(settings.content_dir)
     if detector.grammar is None:
