@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.flows.loader import Project, load_project
-from bot.ops.review_pack.command import add_review_pack
+from bot.ops.review_pack.command import add_review_pack, iso_date
 from bot.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -183,14 +183,6 @@ def _content(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if args.strict and any(i.flagged for i in items) else 0
 
 
-def _iso_date(value: str) -> str:
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from None
-    return value
-
-
 def add_operator_commands(
     subparsers: argparse._SubParsersAction,
     add_common: Callable[[argparse.ArgumentParser], None],
@@ -272,7 +264,7 @@ def add_operator_commands(
     report.add_argument(
         "--strict", action="store_true", help="exit 1 if any item is flagged (for CI)"
     )
-    report.add_argument("--as-of", type=_iso_date, help=argparse.SUPPRESS)
+    report.add_argument("--as-of", type=iso_date, help=argparse.SUPPRESS)
 
     return {
         "doctor": _doctor,

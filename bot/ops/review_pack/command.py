@@ -13,7 +13,8 @@ from bot.settings import Settings
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-def _iso_date(value: str) -> str:
+def iso_date(value: str) -> str:
+    """An argparse type: a date written YYYY-MM-DD (the report's and the pack's --as-of)."""
     try:
         dt.date.fromisoformat(value)
     except ValueError:
@@ -42,7 +43,7 @@ def add_review_pack(
         help="the signed pack's manifest.json: flag what is new or changed since it",
     )
     pack.add_argument("--months", type=int, default=12, help="review period in months (default 12)")
-    pack.add_argument("--as-of", type=_iso_date, help=argparse.SUPPRESS)
+    pack.add_argument("--as-of", type=iso_date, help=argparse.SUPPRESS)
 
     def review_pack(args: argparse.Namespace, settings: Settings) -> int:
         from bot.app import build_registry
