@@ -9,6 +9,7 @@ guided record is `flows/record_incident.yaml` and additions `flows/incident_deta
 from __future__ import annotations
 
 from bot.engine.actions import Registry
+from bot.engine.slots import slot_type
 from bot.journal import handlers
 from bot.store.incidents import register_sealed
 
@@ -18,6 +19,7 @@ def register(registry: Registry) -> None:
     actions = {
         "journal_begin": handlers.journal_begin,
         "journal_continue": handlers.journal_continue,
+        "journal_when_understood": handlers.journal_when_understood,
         "journal_change": handlers.journal_change,
         "journal_summary": handlers.journal_summary,
         "save_incident": handlers.save_incident,
@@ -27,6 +29,7 @@ def register(registry: Registry) -> None:
         "journal_save_police": handlers.journal_save_police,
         "journal_start_correction": handlers.journal_start_correction,
     }
+    slot_type("when")(handlers.parse_when_answer)
     for name, action in actions.items():
         registry.action(name)(action)
     registry.command_opens_flow("record", handlers.RECORD)

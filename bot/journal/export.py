@@ -22,6 +22,7 @@ from bot.journal.render import (
     incident_rows,
     police_text,
     revision_lines,
+    when_reading,
     when_text,
 )
 from bot.store.incidents import Incident
@@ -176,7 +177,7 @@ def diary_csv(catalog: Catalog, incidents: list[Incident]) -> bytes:
         fields = incident.fields
         row = [
             str(incident.number),
-            when_text(fields.get("occurred_at")),
+            when_reading(catalog, fields.get("occurred_at")),
             str(fields.get("occurred_at") or ""),
             when_text(incident.recorded_at),
         ]

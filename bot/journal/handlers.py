@@ -29,8 +29,8 @@ from typing import Any
 
 from bot.engine.actions import ActionFailed
 from bot.engine.engine import Turn
-from bot.engine.events import Button, Document, Kind
-from bot.engine.slots import clean_text
+from bot.engine.events import Button, Document, Event, Kind
+from bot.engine.slots import Answer, Invalid, clean_text
 from bot.journal.export import diary_csv, diary_pdf
 from bot.journal.render import (
     FIELD_ROWS,
@@ -39,8 +39,10 @@ from bot.journal.render import (
     field_text,
     incident_rows,
     revision_lines,
-    when_text,
+    when_reading,
+    when_with_words,
 )
+from bot.journal.when import ASK_AM_PM, EXACT, When, read_when
 from bot.store.incidents import (
     KIND_CORRECTION,
     KIND_NOTE,
@@ -127,11 +129,40 @@ def _int(text: str) -> int | None:
     return value if -(2**63) <= value < 2**63 else None
 
 
-async def _say_saved_quickly(turn: Turn, number: int, incident_id: int) -> None:
+async def _say_saved_quickly(
+    turn: Turn, number: int, incident_id: int, when: dict[str, Any]
+) -> None:
+    reading = when_with_words(turn.engine.catalog, when)
     turn.show_screen(
-        _text(turn, "journal.logged", number=str(number), time=when_text(turn.now)),
-        [Button(_text(turn, "journal.btn_add_details"), f"{PREFIX}v:{incident_id}")],
+        _text(turn, "journal.logged", number=str(number), when=reading),
+        [
+            Button(_text(turn, "journal.btn_change_when"), f"{PREFIX}w:{incident_id}"),
+            Button(_text(turn, "journal.btn_add_details"), f"{PREFIX}v:{incident_id}"),
+        ],
     )
+
+
+FUTURE_SLACK = dt.timedelta(minutes=5)
+
+
+def parse_when_answer(event: Event, now: dt.datetime) -> Answer | Invalid:
+    """The `when` question type: the person's words kept whole, with what was understood.
+
+    The whole answer is read first; failing that, a time phrase inside it ("last night about 10
+    when I got home"). Said back by `journal_when_understood`, which has the content's words.
+    """
+    text = clean_text(event.text)
+    if event.kind != Kind.TEXT or not text:
+        return Invalid("check.datetime")
+    when = read_when(text, now) or read_when(text, now, within=True)
+    if when is None:
+        return Invalid("check.datetime")
+    if when.ask == ASK_AM_PM:
+        return Invalid("journal.when_am_pm")
+    if when.start is not None and when.start > now + FUTURE_SLACK:
+        return Invalid("check.datetime_future")
+    kept = When(when.precision, text[:300], when.start, when.end, when.part)
+    return Answer(kept.to_dict(), text)
 
 
 # ---------------------------------------------------------------------- flow actions
@@ -148,6 +179,16 @@ async def journal_continue(turn: Turn) -> None:
     """After an answer: back to the summary if the user was changing one answer, else go on."""
     if turn.place.data.pop("journal_editing", None):
         await turn.go(RECORD, "summary", fresh=False)
+
+
+async def journal_when_understood(turn: Turn) -> None:
+    """After "When did it happen?": say what was understood, beside the person's words."""
+    entry = _record_slots(turn).get("when")
+    if entry is not None:
+        reading = when_reading(turn.engine.catalog, entry["v"])
+        turn.say("journal.when_understood", reading=reading)
+        entry["d"] = when_with_words(turn.engine.catalog, entry["v"])
+    await journal_continue(turn)
 
 
 async def journal_change(turn: Turn) -> None:
@@ -320,6 +361,8 @@ async def journal_start_correction(turn: Turn) -> None:
             continue
         if name == "caller_number":
             display = str(value)
+        elif name == "occurred_at":
+            display = when_with_words(catalog, value)
         else:
             display = field_text(catalog, name, value)
         slots[slot] = {"v": value, "d": display}
@@ -346,7 +389,7 @@ async def journal_details_begin(turn: Turn) -> None:
 
 
 async def log_command(turn: Turn) -> None:
-    """`/log <text>`: save at once, with the current time and the text as what happened."""
+    """`/log <text>`: save at once; when it happened is read from the text, or "not given"."""
     text = clean_text(turn.event.args)
     if not text:
         turn.say("journal.log_usage")
@@ -357,8 +400,11 @@ async def log_command(turn: Turn) -> None:
 async def _quick_save(
     turn: Turn, text: str, forwarded_from: str | None, forwarded_date: str | None
 ) -> None:
+    """Save one message as an incident. When: the channel's date of a forwarded message (exact),
+    else a time phrase in the text, else "not given"; never the time of saving, which is kept
+    apart as when it was recorded."""
     fields: dict[str, Any] = {"description": text, "source": "quick"}
-    fields["occurred_at"] = forwarded_date or turn.now.astimezone(dt.UTC).isoformat()
+    fields["occurred_at"] = _quick_when(turn, text, forwarded_date).to_dict()
     if forwarded_from or forwarded_date:
         fields["forwarded_from"] = forwarded_from
         fields["forwarded_date"] = forwarded_date
@@ -371,8 +417,18 @@ async def _quick_save(
         log.error("quick save failed: %s", type(exc).__name__)
         turn.say("journal.save_failed")
         return
-    await _say_saved_quickly(turn, saved.number, saved.id)
+    await _say_saved_quickly(turn, saved.number, saved.id, fields["occurred_at"])
     turn.keep_answer = True  # delivered again, the same "Saved as incident N" is said again
+
+
+def _quick_when(turn: Turn, text: str, forwarded_date: str | None) -> When:
+    if forwarded_date:
+        moment = dt.datetime.fromisoformat(forwarded_date).astimezone(dt.UTC)
+        return When(EXACT, "", moment)
+    found = read_when(text, turn.now, within=True)
+    if found is None or found.start is None or found.start > turn.now + FUTURE_SLACK:
+        return When("not_given", "")
+    return found
 
 
 async def text_fallback(turn: Turn) -> bool:
@@ -466,14 +522,13 @@ async def attachment_handler(turn: Turn) -> bool:
     kind = _text(turn, kind_key) if turn.engine.catalog.has(kind_key) else attachment.kind
     buttons = [Button(_text(turn, "journal.btn_file_new"), f"{PREFIX}f:new:{stored.id}")]
     for incident in await store_of(turn).page(turn.user_ref, 0, RECENT_FOR_FILES):
-        when = incident.fields.get("occurred_at") or incident.recorded_at
         buttons.append(
             Button(
                 _text(
                     turn,
                     "journal.btn_file_to",
                     number=str(incident.number),
-                    date=when_text(when).rsplit(",", 1)[0],
+                    date=when_reading(turn.engine.catalog, incident.fields.get("occurred_at")),
                 ),
                 f"{PREFIX}f:to:{stored.id}:{incident.id}",
             )
@@ -554,7 +609,7 @@ async def _show_list(turn: Turn, page: int) -> None:
     buttons = []
     for incident in incidents:
         fields = incident.fields
-        when = when_text(fields.get("occurred_at")) or when_text(incident.recorded_at)
+        when = when_reading(catalog, fields.get("occurred_at"))
         kind = field_text(catalog, "kind", fields.get("kind"))
         lines.append(f"{incident.number}. {when}" + (f" · {kind}" if kind else ""))
         buttons.append(
@@ -608,6 +663,11 @@ async def _incident_button(turn: Turn, parts: list[str]) -> None:
     elif action == "c":
         turn.place.data["journal_target"] = incident.id
         await journal_start_correction(turn)
+    elif action == "w":  # "Change when" after a quick save: a correction of that one answer
+        turn.place.data["journal_target"] = incident.id
+        await journal_start_correction(turn)
+        turn.place.data["journal_editing"] = True
+        await turn.go(RECORD, "ask_when", fresh=False)
 
 
 # ---------------------------------------------------------------------- export
@@ -674,7 +734,7 @@ async def _delete_button(turn: Turn, parts: list[str]) -> None:
 
 
 async def button_handler(turn: Turn) -> None:
-    """Every `j:` button: `o` offer, `f` file, `l` list page, `v/n/p/c` incident, `d` delete."""
+    """Every `j:` button: `o` offer, `f` file, `l` list page, `v/n/p/c/w` incident, `d` delete."""
     parts = turn.event.data[len(PREFIX) :].split(":")
     kind = parts[0]
     if kind == "o":
@@ -683,7 +743,7 @@ async def button_handler(turn: Turn) -> None:
         await _file_button(turn, parts)
     elif kind == "l" and len(parts) == 2 and _int(parts[1]) is not None:
         await _show_list(turn, int(parts[1]))
-    elif kind in ("v", "n", "p", "c"):
+    elif kind in ("v", "n", "p", "c", "w"):
         await _incident_button(turn, parts)
     elif kind == "d":
         await _delete_button(turn, parts)

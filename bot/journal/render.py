@@ -6,7 +6,17 @@ import datetime as dt
 from typing import Any
 
 from bot.content.catalog import Catalog
-from bot.engine.slots import LONDON
+from bot.journal.when import (
+    APPROXIMATE,
+    DAY,
+    EXACT,
+    LONDON,
+    NOT_GIVEN,
+    PART_OF_DAY,
+    RANGE,
+    WEEK,
+    When,
+)
 from bot.store.incidents import (
     KIND_CORRECTION,
     KIND_NOTE,
@@ -53,7 +63,75 @@ def when_text(moment: dt.datetime | str | None) -> str:
             return moment
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(LONDON).strftime("%a %d %b %Y, %H:%M")
+    return f"{_day(moment)}, {_clock(moment)}"
+
+
+def when_of(value: Any) -> When:
+    """The stored "when" of an incident: a `When` dict, or (before migration 5's change) an ISO
+    time, which was always read as an exact minute."""
+    if isinstance(value, dict):
+        return When.from_dict(value)
+    if isinstance(value, str) and value:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return When(NOT_GIVEN, value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return When(EXACT, "", moment.astimezone(dt.UTC))
+    return When(NOT_GIVEN, "")
+
+
+def _day(moment: dt.datetime) -> str:
+    local = moment.astimezone(LONDON)
+    return f"{local:%a} {local.day} {local:%b %Y}"
+
+
+def _clock(moment: dt.datetime) -> str:
+    return moment.astimezone(LONDON).strftime("%H:%M")
+
+
+def when_reading(catalog: Catalog, value: Any) -> str:
+    """What was understood, saying only what the person said: 'Sat 28 Nov 2026, about 22:00',
+    'Sun 29 Nov 2026, morning', 'week of 16 Nov 2026', 'time not given'."""
+    when = when_of(value)
+    start, end = when.start, when.end
+    if start is None or when.precision == NOT_GIVEN:
+        return catalog.text("journal.when_not_given")
+    values = {"day": _day(start), "time": _clock(start)}
+    if when.precision == EXACT:
+        return catalog.text("journal.when_exact", values)
+    if when.precision == APPROXIMATE:
+        return catalog.text("journal.when_approximate", values)
+    if when.precision == PART_OF_DAY and when.part:
+        values["part"] = catalog.text(f"journal.part_{when.part}")
+        return catalog.text("journal.when_part", values)
+    if when.precision == RANGE and end is not None:
+        values["until"] = _clock(end)
+        return catalog.text("journal.when_range", values)
+    if when.precision == WEEK:
+        local = start.astimezone(LONDON)
+        return catalog.text("journal.when_week", {"day": f"{local.day} {local:%b %Y}"})
+    if when.precision == DAY:
+        return catalog.text("journal.when_day", values)
+    return catalog.text("journal.when_not_given")
+
+
+def when_with_words(catalog: Catalog, value: Any) -> str:
+    """The reading, and beside it the person's own words when they gave some."""
+    when = when_of(value)
+    reading = when_reading(catalog, value)
+    if when.words:
+        return catalog.text("journal.when_with_words", {"reading": reading, "words": when.words})
+    return reading
+
+
+def when_sort_key(value: Any, number: int) -> tuple[int, str, int]:
+    """Diary order: by when it happened; 'not given' last, in the order recorded."""
+    when = when_of(value)
+    if when.start is None or when.precision == NOT_GIVEN:
+        return (1, "", number)
+    return (0, when.start.astimezone(dt.UTC).isoformat(), number)
 
 
 def kind_text(catalog: Catalog, value: str | None) -> str:
@@ -75,7 +153,9 @@ def field_text(catalog: Catalog, name: str, value: Any) -> str:
         return ""
     if name == "kind":
         return kind_text(catalog, value)
-    if name in ("occurred_at", "forwarded_date"):
+    if name == "occurred_at":
+        return when_with_words(catalog, value)
+    if name == "forwarded_date":
         return when_text(value)
     if name == "place":
         return place_text(value)
@@ -157,8 +237,7 @@ def incident_rows(
     rows.append(
         (
             catalog.text("journal.field_when"),
-            field_text(catalog, "occurred_at", fields.get("occurred_at"))
-            or catalog.text("journal.not_given"),
+            when_with_words(catalog, fields.get("occurred_at")),
         )
     )
     rows.append((catalog.text("journal.field_recorded"), when_text(incident.recorded_at)))
