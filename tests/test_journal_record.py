@@ -335,7 +335,9 @@ async def test_notes_police_reference_and_corrections_are_new_revisions(tmp_path
         await chat.send("/incidents 1")
         view = chat.text
         assert "CC-2026-0412 (PC Patel)" in view
-        assert "Where: Nantwich station (was: Crewe station)" in view
+        assert (
+            "Corrected on" in view and "Where was “Crewe station”, now “Nantwich station”" in view
+        )
     finally:
         await app.close()
 

@@ -22,6 +22,7 @@ returned, which is after its transaction committed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import secrets
@@ -31,7 +32,8 @@ from bot.engine.actions import ActionFailed
 from bot.engine.engine import Turn
 from bot.engine.events import Button, Document, Event, Kind
 from bot.engine.slots import Answer, Invalid, clean_text
-from bot.journal.export import diary_csv, diary_pdf
+from bot.journal.export import build_export, diary_order
+from bot.journal.limits import JournalLimits
 from bot.journal.render import (
     FIELD_ROWS,
     FIELD_TO_SLOT,
@@ -78,6 +80,27 @@ def store_of(turn: Turn) -> IncidentStore:
         store = IncidentStore(services["db"], services["cipher"], services["settings"].data_dir)
         services["incidents"] = store
     return store
+
+
+def limits_of(turn: Turn) -> JournalLimits:
+    """The operator's limits (from the environment once, unless a test put its own)."""
+    limits = turn.services.get("journal_limits")
+    if limits is None:
+        limits = turn.services["journal_limits"] = JournalLimits.from_env()
+    return limits
+
+
+# Exports built at once in this process: each is one CPU-bound thread; more would only slow
+# everyone (2 cores) and hold more diaries in memory.
+EXPORT_BUILDERS = 2
+_builders: asyncio.Semaphore | None = None
+
+
+def _export_slots() -> asyncio.Semaphore:
+    global _builders
+    if _builders is None:
+        _builders = asyncio.Semaphore(EXPORT_BUILDERS)
+    return _builders
 
 
 def _text(turn: Turn, key: str, **values: str) -> str:
@@ -597,7 +620,9 @@ async def _show_list(turn: Turn, page: int) -> None:
     page = max(0, min(page, (total - 1) // PAGE_SIZE))
     incidents = await store.page(turn.user_ref, page * PAGE_SIZE, PAGE_SIZE)
     catalog = turn.engine.catalog
-    lines = [
+    integrity = await store.verify(turn.user_ref)
+    lines = [] if integrity.intact else [_text(turn, "journal.integrity_warning")]
+    lines += [
         _text(
             turn,
             "journal.list_heading",
@@ -628,6 +653,8 @@ async def _show_list(turn: Turn, page: int) -> None:
 def _show_incident(turn: Turn, incident: Incident) -> None:
     catalog = turn.engine.catalog
     lines = [f"{catalog.text('journal.field_number_label')} {incident.number}"]
+    if incident.problems:
+        lines.insert(0, catalog.text("journal.integrity_warning"))
     for label, text in incident_rows(catalog, incident, full_hash=False):
         lines.append(f"{label}: {_short(text)}")
     revisions = revision_lines(catalog, incident)
@@ -674,21 +701,33 @@ async def _incident_button(turn: Turn, parts: list[str]) -> None:
 
 
 async def export_command(turn: Turn) -> None:
-    incidents = await store_of(turn).all(turn.user_ref)
+    """`/export`: the diary as PDF and CSV, built in a worker thread so that nobody else waits.
+
+    The person's own conversation waits (their lock is held), which is what they expect; one
+    export builds at most `export_incidents` incidents, and at most EXPORT_BUILDERS build at once.
+    """
+    store = store_of(turn)
+    incidents = await store.all(turn.user_ref)
     if not incidents:
         turn.show_screen(_text(turn, "journal.export_empty"), [])
         return
+    integrity = await store.verify(turn.user_ref)
     catalog = turn.engine.catalog
+    cap = limits_of(turn).export_incidents
+    ordered = diary_order(incidents)
+    if len(ordered) > cap:
+        turn.say("journal.export_capped", shown=str(cap), total=str(len(ordered)))
+        ordered = ordered[:cap]
+    async with _export_slots():
+        export = await asyncio.to_thread(build_export, catalog, ordered, turn.now, integrity)
     stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
-    pdf = diary_pdf(catalog, incidents, turn.now)
-    csv_bytes = diary_csv(catalog, incidents)
-    counted = _count(turn, "journal.incidents_count", len(incidents))
+    counted = _count(turn, "journal.incidents_count", len(ordered))
     turn.send_document(
-        Document(f"incident-diary-{stamp}.pdf", pdf, "application/pdf"),
+        Document(f"incident-diary-{stamp}.pdf", export.pdf, "application/pdf"),
         _text(turn, "journal.export_pdf", incidents=counted),
     )
     turn.send_document(
-        Document(f"incident-diary-{stamp}.csv", csv_bytes, "text/csv"),
+        Document(f"incident-diary-{stamp}.csv", export.csv, "text/csv"),
         _text(turn, "journal.export_csv"),
     )
 

@@ -190,33 +190,49 @@ def police_text(body: dict[str, Any]) -> str:
 
 
 def revision_lines(catalog: Catalog, incident: Incident) -> list[str]:
-    """One line per revision: what it was and when it was written; corrections say what changed."""
+    """The incident's history, one readable line per revision:
+    'Corrected on Sun 29 Nov 2026, 10:02: Vehicle was "silver Focus", now "grey Focus"'."""
     lines: list[str] = []
     previous: dict[str, Any] = {}
     for rev in incident.revisions:
-        kind = catalog.text(f"journal.rev_{rev.kind}")
-        line = catalog.text(
-            "journal.revision_line",
-            {"revision": str(rev.revision), "kind": kind, "time": when_text(rev.recorded_at)},
-        )
+        time = when_text(rev.recorded_at)
         if rev.kind == KIND_CORRECTION:
-            changes = []
-            for name, value in rev.body.get("fields", {}).items():
-                label = _label(catalog, name)
-                old = field_text(catalog, name, previous.get(name))
-                new = field_text(catalog, name, value)
-                was = f" ({catalog.text('journal.was')}: {old})" if old else ""
-                changes.append(f"{label}: {new or catalog.text('journal.not_given')}{was}")
-            if changes:
-                line += ": " + "; ".join(changes)
+            changes = [
+                _change_text(catalog, name, previous.get(name), value)
+                for name, value in rev.body.get("fields", {}).items()
+            ]
+            nothing = catalog.text("journal.history_no_change")
+            line = catalog.text(
+                "journal.history_corrected",
+                {"time": time, "changes": "; ".join(changes) or nothing},
+            )
         elif rev.kind == KIND_NOTE:
-            line += ": " + str(rev.body.get("text", ""))
+            line = catalog.text(
+                "journal.history_note", {"time": time, "text": str(rev.body.get("text", ""))}
+            )
         elif rev.kind == KIND_POLICE:
-            line += ": " + police_text(rev.body)
+            line = catalog.text(
+                "journal.history_police", {"time": time, "text": police_text(rev.body)}
+            )
+        else:
+            line = catalog.text("journal.history_first", {"time": time})
         if rev.kind in ("original", KIND_CORRECTION):
             previous.update(rev.body.get("fields", {}))
         lines.append(line)
     return lines
+
+
+def _change_text(catalog: Catalog, name: str, old: Any, new: Any) -> str:
+    values = {
+        "field": _label(catalog, name),
+        "old": field_text(catalog, name, old),
+        "new": field_text(catalog, name, new),
+    }
+    if not values["old"]:
+        return catalog.text("journal.history_added", values)
+    if not values["new"]:
+        return catalog.text("journal.history_removed", values)
+    return catalog.text("journal.history_changed", values)
 
 
 def _label(catalog: Catalog, name: str) -> str:
