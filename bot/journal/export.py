@@ -252,7 +252,7 @@ def _draw_chart(pdf: _Diary, catalog: Catalog, incidents: list[Incident]) -> Non
     x = pdf.l_margin
     shown = {k for counts in weeks.values() for k in counts}
     for kind in [k for k in order if k in shown]:
-        label = kind_text(catalog, kind) or catalog.text("journal.not_given")
+        label = kind_text(catalog, kind) or catalog.text("journal.pdf_kind_not_given")
         pdf.set_fill_color(*KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR))
         w = pdf.get_string_width(label) + 8
         if x + w > pdf.w - pdf.r_margin:
@@ -275,10 +275,10 @@ def _draw_chart(pdf: _Diary, catalog: Catalog, incidents: list[Incident]) -> Non
 def _draw_table(pdf: _Diary, catalog: Catalog, incidents: list[Incident]) -> None:
     """Every incident on one line: entry, incident number, when, kind, what happened."""
     columns = (
-        (catalog.text("journal.pdf_col_entry"), 11.0),
-        (catalog.text("journal.pdf_col_incident"), 15.0),
-        (catalog.text("journal.field_when"), 58.0),
-        (catalog.text("journal.field_kind"), 32.0),
+        (catalog.text("journal.pdf_col_entry"), 10.0),
+        (catalog.text("journal.pdf_col_incident"), 14.0),
+        (catalog.text("journal.field_when"), 68.0),
+        (catalog.text("journal.field_kind"), 40.0),
         (catalog.text("journal.field_what"), 0.0),
     )
     total = pdf.w - pdf.l_margin - pdf.r_margin
@@ -311,7 +311,7 @@ def _draw_table(pdf: _Diary, catalog: Catalog, incidents: list[Incident]) -> Non
             kind_text(catalog, fields.get("kind")),
             str(fields.get("description") or ""),
         )
-        pdf.set_font(FONT, "", 8)
+        pdf.set_font(FONT, "", 7.5)
         x = pdf.l_margin
         for text, w in zip(cells, widths, strict=True):
             pdf.text(x, pdf.y + 3.2, _fit(pdf, " ".join(text.split()), w - 1.5))

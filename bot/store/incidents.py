@@ -55,6 +55,7 @@ from typing import Any
 
 from bot.store.crypto import Cipher, KeyProblem
 from bot.store.db import Database
+from bot.store.keys import unlock
 
 FILES_DIR_NAME = "attachments"
 MAX_FILE_BYTES = 20 * 1024 * 1024  # the Telegram Bot API lets bots download up to 20 MB
@@ -373,10 +374,7 @@ class IncidentStore:
         if self._ref_key is None:
             async with self._ready_lock:
                 if self._ref_key is None:
-                    row = await self.db.fetchone("SELECT value FROM meta WHERE name = 'ref_key'")
-                    if row is None:
-                        raise RuntimeError("the database is not unlocked (no pseudonym key)")
-                    ref_key = self.cipher.open(bytes(row[0]), b"meta:ref_key")
+                    ref_key = await unlock(self.db, self.cipher)
                     await self._upgrade(ref_key)
                     self._ref_key = ref_key
         return self._ref_key, chain_key(self._ref_key)
