@@ -7,6 +7,7 @@ sees (/incidents), what the officer gets (/export) and what the operator sees (d
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import sqlite3
 from collections.abc import Callable
@@ -195,3 +196,17 @@ def test_the_tampering_table_covers_each_way(
     ways: Callable[[str], bool] = lambda word: any(word in how for how in TAMPERING)  # noqa: E731
     for word in ("back-dated", "kind", "numbers", "reordered", "deleted", "added"):
         assert ways(word), word
+
+
+async def test_two_stores_on_one_file_keep_one_chain(tmp_path: Path) -> None:
+    app = await start_app(tmp_path)
+    try:
+        first, second = incidents_of(app), incidents_of(app)
+        now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+        for n in range(3):
+            saved = await first.create("u", {"description": f"from the first {n}"}, now=now)
+            await second.add_revision("u", saved.id, "note", {"text": "from the second"}, now=now)
+        assert (await first.verify("u")).intact
+        assert len(await second.all("u")) == 3
+    finally:
+        await app.close()

@@ -320,13 +320,25 @@ def _draw_table(pdf: _Diary, catalog: Catalog, incidents: list[Incident]) -> Non
 
 
 def _fit(pdf: _Diary, text: str, width: float) -> str:
-    if pdf.get_string_width(text) <= width:
-        return text
-    while text and pdf.get_string_width(text + "…") > width:
-        text = text[
-            : max(0, min(len(text) - 1, int(len(text) * width / pdf.get_string_width(text))))
-        ]
-    return text.rstrip() + "…"
+    """Cut a table cell to its column, with "…"; widths from the per-character cache (measuring
+    each cell with fpdf2 took 3 s for 1,000 rows)."""
+    limit = width - pdf._width("…")  # noqa: SLF001 - the diary's own cache
+    used = 0.0
+    for index, char in enumerate(text):
+        used += pdf._width(char)  # noqa: SLF001
+        if used > width or (
+            used > limit and index < len(text) - 1 and _rest_too_wide(pdf, text, index, used, width)
+        ):
+            return text[:index].rstrip() + "…"
+    return text
+
+
+def _rest_too_wide(pdf: _Diary, text: str, index: int, used: float, width: float) -> bool:
+    for char in text[index + 1 :]:
+        used += pdf._width(char)  # noqa: SLF001
+        if used > width:
+            return True
+    return False
 
 
 def diary_pdf(

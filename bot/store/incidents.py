@@ -366,6 +366,9 @@ class IncidentStore:
         self.files_dir = data_dir / FILES_DIR_NAME
         self._ref_key: bytes | None = None
         self._ready_lock = asyncio.Lock()
+        # Each user's chain head as last committed by this process: saves one read per save.
+        # Only this process writes the journal; `verify` always reads the file.
+        self._heads: dict[str, tuple[int, str]] = {}
 
     # ------------------------------------------------------------------ keys, chain, upgrade
 
@@ -464,14 +467,20 @@ class IncidentStore:
         recorded: str,
         kind: str,
         body: bytes,
-    ) -> None:
-        """Insert a revision as the next entry of the user's chain (inside the transaction)."""
-        rows = list(
-            await conn.execute_fetchall(
-                "SELECT head FROM journal_chains WHERE user_ref = ?", (user_ref,)
+    ) -> tuple[int, str]:
+        """Insert a revision as the next entry of the user's chain (inside the transaction);
+        returns the new head, for the caller to remember once the transaction committed."""
+        cached = self._heads.get(user_ref)
+        rows = (
+            []
+            if cached
+            else list(
+                await conn.execute_fetchall(
+                    "SELECT head FROM journal_chains WHERE user_ref = ?", (user_ref,)
+                )
             )
         )
-        seq, prev = 0, ""
+        seq, prev = cached or (0, "")
         if rows:
             try:
                 opened = json.loads(self.cipher.open(bytes(rows[0][0]), head_context(user_ref)))
@@ -506,6 +515,7 @@ class IncidentStore:
             (incident_id, user_ref, revision, recorded, kind, body, seq, prev, mac),
         )
         await self._write_head(conn, user_ref, seq, mac)
+        return seq, mac
 
     async def verify(self, user_ref: str) -> Integrity:
         """Check the user's whole chain against the file: what changed behind the bot's back."""
@@ -522,7 +532,32 @@ class IncidentStore:
 
     # ------------------------------------------------------------------ writing
 
-    async def create(
+    async def create(self, user_ref: str, fields: Mapping[str, Any], **options: Any) -> Saved:
+        """Record a new incident (revision 1) and link waiting files; returns once committed.
+
+        With a `draft_key`, saving the same draft twice returns the first incident unchanged.
+        """
+        return await self._with_fresh_head(user_ref, self._create, user_ref, fields, **options)
+
+    async def add_revision(
+        self, user_ref: str, incident_id: int, kind: str, body: Mapping[str, Any], **options: Any
+    ) -> int:
+        """Append a correction, note or police reference; returns its revision number."""
+        return await self._with_fresh_head(
+            user_ref, self._add_revision, user_ref, incident_id, kind, body, **options
+        )
+
+    async def _with_fresh_head(self, user_ref: str, write: Any, *args: Any, **options: Any) -> Any:
+        # Another IncidentStore on the same file may have moved the head this one remembers:
+        # the unique (user_ref, seq) index refuses the write; read the head and write again.
+        try:
+            return await write(*args, **options)
+        except sqlite3.IntegrityError:
+            if self._heads.pop(user_ref, None) is None:
+                raise
+            return await write(*args, **options)
+
+    async def _create(
         self,
         user_ref: str,
         fields: Mapping[str, Any],
@@ -561,14 +596,15 @@ class IncidentStore:
                 found = list(existing)[0]
                 return Saved(int(found[0]), int(found[1]), created=False)
             number = int(rows[0][0])
-            await self._append(
+            head = await self._append(
                 conn, key, user_ref, incident_id, number, recorded, 1, recorded, KIND_ORIGINAL, body
             )
             if file_ids:
                 await self._link(conn, user_ref, incident_id, file_ids)
+        self._heads[user_ref] = head
         return Saved(incident_id, int(rows[0][0]), created=True)
 
-    async def add_revision(
+    async def _add_revision(
         self,
         user_ref: str,
         incident_id: int,
@@ -600,7 +636,7 @@ class IncidentStore:
             sealed = self.cipher.seal(
                 _dumps(body), revision_context(user_ref, incident_id, revision)
             )
-            await self._append(
+            head = await self._append(
                 conn,
                 key,
                 user_ref,
@@ -614,6 +650,7 @@ class IncidentStore:
             )
             if file_ids:
                 await self._link(conn, user_ref, incident_id, file_ids)
+        self._heads[user_ref] = head
         return revision
 
     async def _link(
@@ -725,6 +762,7 @@ class IncidentStore:
                     "DELETE FROM incidents WHERE user_ref = ? RETURNING id", (user_ref,)
                 )
             )
+        self._heads.pop(user_ref, None)
         folder = self.files_dir / user_ref
         if folder.is_dir():
             await asyncio.to_thread(shutil.rmtree, folder, True)
