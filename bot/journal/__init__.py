@@ -18,6 +18,8 @@ def register(registry: Registry) -> None:
     """Add everything the journal offers to the registry."""
     actions = {
         "journal_begin": handlers.journal_begin,
+        "journal_resume": handlers.journal_resume,
+        "journal_start_again": handlers.journal_start_again,
         "journal_continue": handlers.journal_continue,
         "journal_when_understood": handlers.journal_when_understood,
         "journal_change": handlers.journal_change,

@@ -41,6 +41,7 @@ from bot.journal.render import (
     field_text,
     incident_rows,
     revision_lines,
+    size_text,
     when_reading,
     when_with_words,
 )
@@ -191,15 +192,76 @@ def parse_when_answer(event: Event, now: dt.datetime) -> Answer | Invalid:
 # ---------------------------------------------------------------------- flow actions
 
 
+DRAFT_COPY = "journal_draft"  # place.data: the unfinished new record, kept aside
+SWEPT_AT = "journal_swept_at"  # services: when this process last swept old draft files
+SWEEP_EVERY = dt.timedelta(hours=1)
+
+
+def _answers(slots: dict[str, Any]) -> int:
+    return sum(1 for name in slots if not name.startswith("_"))
+
+
+def _keep_draft(turn: Turn) -> None:
+    """Keep a copy of an unfinished new record, so that starting a record again offers it."""
+    slots = turn.place.slots.get(RECORD, {})
+    if "_draft" in slots and "_correcting" not in slots:
+        kept = {k: v for k, v in slots.items() if k not in ("_summary", "_heading", "change")}
+        turn.place.data[DRAFT_COPY] = kept
+
+
+async def _sweep_old_draft_files(turn: Turn) -> None:
+    """At most once an hour: files of drafts left unfinished for longer than the limit go."""
+    last = turn.services.get(SWEPT_AT)
+    if last is not None and turn.now - last < SWEEP_EVERY:
+        return
+    turn.services[SWEPT_AT] = turn.now
+    age = dt.timedelta(hours=limits_of(turn).draft_files_max_age_hours)
+    try:
+        await store_of(turn).sweep_waiting_files(turn.now - age)
+    except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+        log.error("sweeping draft files failed: %s", type(exc).__name__)
+
+
 async def journal_begin(turn: Turn) -> None:
-    """A fresh draft: clear what an earlier one left, and give it its key."""
+    """A fresh draft, or, when one was left unfinished, the offer to carry on with it."""
+    await _sweep_old_draft_files(turn)
+    kept = turn.place.data.get(DRAFT_COPY)
+    if kept and (_answers(kept) or kept.get("evidence")):
+        info = _count(turn, "journal.draft_info", _answers(kept))
+        turn.place.slots[RECORD] = {"_draft_info": {"v": None, "d": info}}
+        raise ActionFailed("journal.resume_lead")  # the flow's on_error: resume_offer
+    _fresh_draft(turn)
+
+
+def _fresh_draft(turn: Turn) -> None:
     turn.place.slots[RECORD] = {}
     turn.place.data.pop("journal_editing", None)
+    turn.place.data.pop(DRAFT_COPY, None)
     _slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
+
+
+async def journal_resume(turn: Turn) -> None:
+    """Carry on with the unfinished record: its answers and files, then its summary."""
+    kept = turn.place.data.get(DRAFT_COPY) or {}
+    turn.place.slots[RECORD] = {k: dict(v) for k, v in kept.items()}
+    turn.place.data.pop("journal_editing", None)
+    if "_draft" not in turn.place.slots[RECORD]:
+        _slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
+
+
+async def journal_start_again(turn: Turn) -> None:
+    """Start again: the unfinished record's files are deleted now, rows and sealed files."""
+    kept = turn.place.data.get(DRAFT_COPY) or {}
+    files = [int(i) for i in (kept.get("evidence", {}).get("v") or [])]
+    if files:
+        await store_of(turn).discard_waiting_files(turn.user_ref, files)
+    _fresh_draft(turn)
+    turn.say("journal.started_again")
 
 
 async def journal_continue(turn: Turn) -> None:
     """After an answer: back to the summary if the user was changing one answer, else go on."""
+    _keep_draft(turn)
     if turn.place.data.pop("journal_editing", None):
         await turn.go(RECORD, "summary", fresh=False)
 
@@ -283,6 +345,10 @@ async def save_incident(turn: Turn) -> None:
             turn.say("journal.correction_saved", _number=str(number))
         else:
             fields["source"] = "guided"
+            limit = limits_of(turn).incidents
+            if await store.count(turn.user_ref) >= limit:
+                turn.say("journal.limit_incidents", limit=str(limit))
+                raise ActionFailed("journal.save_failed_choice")
             saved = await store.create(
                 turn.user_ref,
                 fields,
@@ -298,15 +364,19 @@ async def save_incident(turn: Turn) -> None:
         raise ActionFailed("journal.save_failed") from None
     # Committed: the draft is spent, so an old Save button cannot save it twice.
     turn.place.slots[RECORD] = {"_number": {"v": number, "d": str(number)}}
+    turn.place.data.pop(DRAFT_COPY, None)
     turn.place.data["journal_target"] = incident_id
 
 
 async def journal_discard(turn: Turn) -> None:
+    """Discard: the draft's files are deleted now (rows and sealed files), so "Nothing from
+    that record was kept" is true."""
     files = _evidence_ids(turn)
     if files:
         await store_of(turn).discard_waiting_files(turn.user_ref, files)
     turn.place.slots[RECORD] = {}
     turn.place.data.pop("journal_editing", None)
+    turn.place.data.pop(DRAFT_COPY, None)
 
 
 async def _target(turn: Turn) -> Incident | None:
@@ -426,6 +496,10 @@ async def _quick_save(
     """Save one message as an incident. When: the channel's date of a forwarded message (exact),
     else a time phrase in the text, else "not given"; never the time of saving, which is kept
     apart as when it was recorded."""
+    limit = limits_of(turn).incidents
+    if await store_of(turn).count(turn.user_ref) >= limit:
+        turn.say("journal.limit_incidents", limit=str(limit))
+        return
     fields: dict[str, Any] = {"description": text, "source": "quick"}
     fields["occurred_at"] = _quick_when(turn, text, forwarded_date).to_dict()
     if forwarded_from or forwarded_date:
@@ -515,6 +589,13 @@ async def attachment_handler(turn: Turn) -> bool:
         turn.say("journal.file_too_big" if too_big else "journal.file_not_fetched", limit=limit_mb)
         await turn.show_current()
         return True
+    await _sweep_old_draft_files(turn)
+    limits = limits_of(turn)
+    files, used = await store_of(turn).file_usage(turn.user_ref)
+    if files >= limits.files or used + len(attachment.content) > limits.file_bytes:
+        turn.say("journal.limit_files", files=str(files), size=size_text(used))
+        await turn.show_current()
+        return True
     forwarded_from = attachment.forwarded_from or turn.event.forwarded_from
     forwarded_date = attachment.forwarded_date or turn.event.forwarded_date
     try:
@@ -538,6 +619,7 @@ async def attachment_handler(turn: Turn) -> bool:
     if place.flow == RECORD and place.step not in DRAFT_STEPS_EXCLUDED:
         ids = [*_evidence_ids(turn), stored.id]
         _slot(turn, RECORD, "evidence", ids, str(len(ids)))
+        _keep_draft(turn)
         turn.say("journal.file_added_to_draft", name=stored.file_name)
         await turn.show_current()
         return True

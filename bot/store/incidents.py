@@ -747,6 +747,29 @@ class IncidentStore:
             (self.files_dir / file_relpath(user_ref, int(file_id))).unlink(missing_ok=True)
         return len(rows)
 
+    async def sweep_waiting_files(self, older_than: dt.datetime) -> int:
+        """Delete files still waiting for an incident since before `older_than` (drafts that
+        were never finished), rows and sealed files; returns how many."""
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "DELETE FROM incident_files WHERE incident_id IS NULL AND added_at < ? "
+                    "RETURNING id, user_ref",
+                    (_now_iso(older_than),),
+                )
+            )
+        for file_id, user in rows:
+            (self.files_dir / file_relpath(str(user), int(file_id))).unlink(missing_ok=True)
+        return len(rows)
+
+    async def file_usage(self, user_ref: str) -> tuple[int, int]:
+        """(how many files, how many bytes) the user keeps, waiting or linked."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM incident_files WHERE user_ref = ?",
+            (user_ref,),
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     async def delete_user(self, user_ref: str) -> int:
         """Erase every incident, revision and file of a user; returns how many incidents.
 
