@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.journal.limits import JournalLimits
 from tests.chat_client import ChatClient
-from tests.journal_support import incidents_of, photo_event, start_app
+from tests.journal_support import incidents_of, photo_event, skip_to_evidence, start_app
 from tests.test_console import run_chat
 
 NOW = dt.datetime(2026, 11, 29, 20, 0, tzinfo=dt.UTC)
@@ -39,6 +39,7 @@ async def waiting_rows(app: object) -> int:
 async def start_a_record_with_a_photo(chat: ChatClient) -> None:
     await chat.send("/record")
     await chat.click("Phone call")
+    await chat.click("Skip")  # who it was
     await chat.send("yesterday 9pm")
     await chat.event(photo_event(b"\xff\xd8 the car " * 20, "car.jpg"))
     assert "Added to this record: car.jpg" in chat.text
@@ -89,8 +90,7 @@ async def test_discarding_deletes_the_drafts_files_at_once(tmp_path: Path) -> No
     try:
         chat = ChatClient(app.engine)
         await start_a_record_with_a_photo(chat)
-        for _ in range(7):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         await chat.click("Discard")
         await chat.click("Yes")

@@ -12,7 +12,13 @@ import pytest
 from bot.engine.events import Attachment, Event, Kind
 from bot.store.incidents import KIND_CORRECTION
 from tests.chat_client import ChatClient
-from tests.journal_support import incidents_of, photo_event, record_guided, start_app
+from tests.journal_support import (
+    incidents_of,
+    photo_event,
+    record_guided,
+    skip_to_evidence,
+    start_app,
+)
 
 
 def last_button(chat: ChatClient, label: str) -> str:
@@ -32,12 +38,12 @@ async def test_guided_record_saves_only_when_confirmed(tmp_path: Path) -> None:
         await chat.send("/record")
         assert "one question at a time" in chat.text
         await chat.click("Followed or watched")
+        await chat.click("Skip")  # who it was
         await chat.send("12/03 18:00")
         assert "I understood: Thu 12 Mar" in chat.text  # said back, read day-first
         await chat.send("outside the gym")
         await chat.send("He waited by my car and said 'I know where you live'")
-        for _ in range(5):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.event(photo_event(b"\xff\xd8 fake jpeg bytes", "car.jpg"))
         assert "Added to this record: car.jpg" in chat.text
         await chat.click("Done")
@@ -67,6 +73,7 @@ async def test_unreadable_and_future_dates_are_asked_again(tmp_path: Path) -> No
         chat = ChatClient(app.engine)
         await chat.send("/record")
         await chat.click("Phone call")
+        await chat.click("Skip")  # who it was
         await chat.send("blurgh the other thing")
         assert "yesterday 9pm" in chat.text and "3 days ago" in chat.text  # examples
         await chat.send("tomorrow 9pm")
@@ -83,11 +90,11 @@ async def test_change_one_answer_goes_back_to_the_summary(tmp_path: Path) -> Non
         chat = ChatClient(app.engine)
         await chat.send("/record")
         await chat.click("Email")
-        await chat.click("Skip")
+        await chat.click("Skip")  # who it was
+        await chat.click("Skip")  # when
         await chat.send("at work")
         await chat.send("an email from a new address")
-        for _ in range(5):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         await chat.click("Change something")
         await chat.click("Where")
@@ -106,8 +113,7 @@ async def test_double_tap_on_save_makes_one_incident(tmp_path: Path) -> None:
     try:
         chat = ChatClient(app.engine)
         await chat.send("/record")
-        for _ in range(9):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         save = last_button(chat, "Save")
         first, second = await asyncio.gather(
@@ -129,12 +135,12 @@ async def test_old_summary_button_after_save_or_discard_saves_nothing(tmp_path: 
         chat = ChatClient(app.engine)
         ref = app.engine.store.user_ref(chat.user_id)
         await chat.send("/record")
-        await chat.click("Skip")
-        await chat.click("Skip")
+        await chat.click("Skip")  # kind
+        await chat.click("Skip")  # who
+        await chat.click("Skip")  # when
         await chat.send("the park")
         await chat.send("first incident")
-        for _ in range(5):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         old_save = last_button(chat, "Save")
         await chat.click("Save")
@@ -145,8 +151,7 @@ async def test_old_summary_button_after_save_or_discard_saves_nothing(tmp_path: 
 
         # a discarded draft: its old Save button saves nothing either
         await chat.send("/record")
-        for _ in range(9):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         discarded_save = last_button(chat, "Save")
         await chat.click("Discard")
@@ -164,6 +169,7 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
     chat = ChatClient(app.engine, "tg:77")
     await chat.send("/record")
     await chat.click("Turned up at home or work")
+    await chat.click("Skip")  # who it was
     await chat.send("yesterday 9pm")
     await chat.send("my front door")
     await chat.event(photo_event(b"doorbell camera still", "doorbell.jpg"))
@@ -173,8 +179,7 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
     try:
         chat = ChatClient(app.engine, "tg:77")
         await chat.send("He knocked for ten minutes")  # the answer to "What happened?"
-        for _ in range(5):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         assert "Where: my front door" in chat.text and "doorbell.jpg" in chat.text
         await chat.click("Save")
@@ -278,8 +283,7 @@ async def test_files_outside_a_record_are_offered_for_a_new_or_recent_incident(
         ]
         await chat.event(photo_event(b"a third", "third.jpg"))
         await chat.click("A new incident")
-        for _ in range(9):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         assert "third.jpg" in chat.text
         await chat.click("Save")

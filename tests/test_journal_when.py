@@ -19,7 +19,7 @@ from bot.journal.render import when_reading
 from bot.journal.when import ASK_AM_PM, NOT_GIVEN, read_when
 from bot.settings import PROJECT_ROOT
 from tests.chat_client import ChatClient
-from tests.journal_support import incidents_of, start_app
+from tests.journal_support import incidents_of, skip_to_evidence, start_app
 
 WINTER = dt.datetime(2026, 11, 29, 23, 10, tzinfo=dt.UTC)  # Sunday night, GMT
 SUMMER = dt.datetime(2026, 6, 14, 21, 30, tzinfo=dt.UTC)  # Sunday night, 22:30 BST
@@ -234,12 +234,12 @@ async def test_guided_record_asks_morning_or_night_and_keeps_the_words(tmp_path:
         chat = ChatClient(app.engine)
         await chat.send("/record")
         await chat.click("Phone call")
+        await chat.click("Skip")  # who it was
         await chat.send("about 10")
         assert "morning or at night" in chat.text
         await chat.send("last night about 10")
         assert "I understood: Sat 28 Nov 2026, about 22:00." in chat.text
-        for _ in range(7):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         assert (
             "When it happened: Sat 28 Nov 2026, about 22:00 (written as: last night about 10)"

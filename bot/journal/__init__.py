@@ -21,6 +21,7 @@ def register(registry: Registry) -> None:
         "journal_resume": handlers.journal_resume,
         "journal_start_again": handlers.journal_start_again,
         "journal_continue": handlers.journal_continue,
+        "journal_who": handlers.journal_who,
         "journal_when_understood": handlers.journal_when_understood,
         "journal_change": handlers.journal_change,
         "journal_summary": handlers.journal_summary,

@@ -40,6 +40,7 @@ from bot.journal.render import (
     SLOT_TO_FIELD,
     field_text,
     incident_rows,
+    phone_text,
     revision_lines,
     size_text,
     when_reading,
@@ -259,11 +260,79 @@ async def journal_start_again(turn: Turn) -> None:
     turn.say("journal.started_again")
 
 
+# Questions that fit only some kinds of incident (asked for every kind when none was given).
+SEEN = {"followed", "turned_up", "damage", "other"}
+ASKED_FOR: dict[str, set[str]] = {
+    "ask_person": SEEN,
+    "ask_vehicle": SEEN,
+    "ask_number": {"call", "message", "other"},
+    "ask_account": {"social_media", "email", "message", "other"},
+}
+KNOWN_PEOPLE = "journal_people"  # place.data: who the person named before, newest first
+MAX_KNOWN_PEOPLE = 6
+
+
 async def journal_continue(turn: Turn) -> None:
-    """After an answer: back to the summary if the user was changing one answer, else go on."""
+    """After an answer: back to the summary if the user was changing one answer, else on to
+    the next question that fits the kind of incident."""
+    _keep_number_as_typed(turn)
     _keep_draft(turn)
     if turn.place.data.pop("journal_editing", None):
         await turn.go(RECORD, "summary", fresh=False)
+        return
+    step = turn.engine.machines[RECORD].flow.steps.get(turn.place.step or "")
+    following = step.next.step if step is not None and step.next is not None else None
+    kind = _value(turn, RECORD, "kind")
+    if kind and following in ASKED_FOR and kind not in ASKED_FOR[following]:
+        _record_slots(turn).pop(following.removeprefix("ask_"), None)
+        await turn.go(RECORD, "after_" + following.removeprefix("ask_"), fresh=False)
+
+
+def _keep_number_as_typed(turn: Turn) -> None:
+    """The number as typed, with its normalised (E.164) form beside it."""
+    entry = _record_slots(turn).get("number")
+    if entry is None or isinstance(entry["v"], dict):
+        return
+    value = {"typed": entry["d"], "e164": entry["v"]}
+    entry["v"] = value
+    entry["d"] = phone_text(value)
+
+
+async def journal_who(turn: Turn) -> None:
+    """ "Do you know who it is?": people named before are offered, so nobody retypes them."""
+    known = turn.place.data.get(KNOWN_PEOPLE) or []
+    if not known:
+        return  # on to the question
+    buttons = [Button(name, f"{PREFIX}k:{i}") for i, name in enumerate(known)]
+    buttons.append(Button(_text(turn, "journal.btn_who_someone_else"), f"{PREFIX}k:new"))
+    buttons.append(Button(_text(turn, "journal.btn_who_dont_know"), f"{PREFIX}k:skip"))
+    turn.show_screen(_text(turn, "journal.ask_who_again"), buttons)
+    turn.place.step = "ask_who"  # typed text still answers the question
+
+
+async def _who_button(turn: Turn, choice: str) -> None:
+    known = turn.place.data.get(KNOWN_PEOPLE) or []
+    if turn.place.flow != RECORD or turn.place.step != "ask_who":
+        turn.say("journal.stale")
+        await turn.show_current()
+        return
+    if choice == "new":
+        await turn.go(RECORD, "ask_who", fresh=False)
+        return
+    if choice.isdigit() and int(choice) < len(known):
+        name = known[int(choice)]
+        _slot(turn, RECORD, "who", name, name)
+    else:
+        _record_slots(turn).pop("who", None)
+    await turn.go(RECORD, "after_who", fresh=False)
+
+
+def _remember_who(turn: Turn, fields: dict[str, Any]) -> None:
+    who = str(fields.get("who") or "").strip()
+    if not who:
+        return
+    known = [k for k in turn.place.data.get(KNOWN_PEOPLE) or [] if k.casefold() != who.casefold()]
+    turn.place.data[KNOWN_PEOPLE] = [who, *known][:MAX_KNOWN_PEOPLE]
 
 
 async def journal_when_understood(turn: Turn) -> None:
@@ -365,6 +434,7 @@ async def save_incident(turn: Turn) -> None:
     # Committed: the draft is spent, so an old Save button cannot save it twice.
     turn.place.slots[RECORD] = {"_number": {"v": number, "d": str(number)}}
     turn.place.data.pop(DRAFT_COPY, None)
+    _remember_who(turn, fields)
     turn.place.data["journal_target"] = incident_id
 
 
@@ -453,7 +523,7 @@ async def journal_start_correction(turn: Turn) -> None:
         if slot is None:
             continue
         if name == "caller_number":
-            display = str(value)
+            display = phone_text(value)
         elif name == "occurred_at":
             display = when_with_words(catalog, value)
         else:
@@ -855,7 +925,8 @@ async def _delete_button(turn: Turn, parts: list[str]) -> None:
 
 
 async def button_handler(turn: Turn) -> None:
-    """Every `j:` button: `o` offer, `f` file, `l` list page, `v/n/p/c/w` incident, `d` delete."""
+    """Every `j:` button: `o` offer, `f` file, `l` list page, `v/n/p/c/w` incident, `k` who,
+    `d` delete."""
     parts = turn.event.data[len(PREFIX) :].split(":")
     kind = parts[0]
     if kind == "o":
@@ -864,6 +935,8 @@ async def button_handler(turn: Turn) -> None:
         await _file_button(turn, parts)
     elif kind == "l" and len(parts) == 2 and _int(parts[1]) is not None:
         await _show_list(turn, int(parts[1]))
+    elif kind == "k" and len(parts) == 2:
+        await _who_button(turn, parts[1])
     elif kind in ("v", "n", "p", "c", "w"):
         await _incident_button(turn, parts)
     elif kind == "d":

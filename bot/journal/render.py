@@ -28,12 +28,14 @@ from bot.store.incidents import (
 # (incident field, content key of its label, the record_incident slot it comes from)
 FIELD_ROWS: tuple[tuple[str, str, str], ...] = (
     ("kind", "journal.field_kind", "kind"),
+    ("who", "journal.field_who", "who"),
     ("occurred_at", "journal.field_when", "when"),
     ("place", "journal.field_where", "where"),
     ("description", "journal.field_what", "what"),
     ("person", "journal.field_person", "person"),
     ("vehicle", "journal.field_vehicle", "vehicle"),
     ("caller_number", "journal.field_number", "number"),
+    ("account", "journal.field_account", "account"),
     ("witnesses", "journal.field_witnesses", "witnesses"),
     ("effect", "journal.field_effect", "effect"),
 )
@@ -159,7 +161,19 @@ def field_text(catalog: Catalog, name: str, value: Any) -> str:
         return when_text(value)
     if name == "place":
         return place_text(value)
+    if name == "caller_number":
+        return phone_text(value)
     return str(value)
+
+
+def phone_text(value: Any) -> str:
+    """A number as the person typed it, with the normalised form beside it when different."""
+    if isinstance(value, dict):
+        typed, normal = str(value.get("typed") or ""), str(value.get("e164") or "")
+        if typed and normal and typed.replace(" ", "") != normal:
+            return f"{typed} ({normal})"
+        return typed or normal
+    return "" if value is None else str(value)
 
 
 def size_text(size: int) -> str:

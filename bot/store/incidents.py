@@ -69,12 +69,14 @@ REVISION_KINDS = (KIND_ORIGINAL, KIND_CORRECTION, KIND_NOTE, KIND_POLICE)
 # The fields of an incident, in the order a diary shows them.
 FIELDS = (
     "kind",
+    "who",
     "occurred_at",
     "place",
     "description",
     "person",
     "vehicle",
     "caller_number",
+    "account",
     "witnesses",
     "effect",
     "forwarded_from",
