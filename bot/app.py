@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import journal
+from bot import journal, risk
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
@@ -22,6 +22,9 @@ def build_registry() -> Registry:
     registry = Registry()
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
+    # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
+    registry.channel_commands.append("clear")
+    risk.register(registry)
     return registry
 
 

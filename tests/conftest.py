@@ -11,6 +11,7 @@ from bot.app import App, open_app
 from bot.engine.actions import Registry
 from bot.settings import Settings
 from tests.chat_client import ChatClient
+from tests.clock import DEFAULT, Clock
 from tests.fake_bot_api import FakeBotApi
 from tests.mini_project import write_mini_project
 from tests.telegram_harness import BotProcess, running_api, running_bot
@@ -38,8 +39,19 @@ def saved() -> list[dict]:
 
 
 @pytest.fixture
-async def mini_app(mini_settings: Settings, saved: list[dict]) -> AsyncIterator[App]:
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """The clock the engine reads: a fixed instant (winter by default; see tests/clock.py).
+
+    Parametrise a date-dependent test over every instant with `@at_every_instant`
+    (tests/clock.py).
+    """
+    return Clock(getattr(request, "param", DEFAULT))
+
+
+@pytest.fixture
+async def mini_app(mini_settings: Settings, saved: list[dict], clock: Clock) -> AsyncIterator[App]:
     app = await open_app(mini_settings, mini_registry(saved))
+    app.engine.clock = clock
     yield app
     await app.close()
 

@@ -9,10 +9,15 @@ from bot.engine.events import Attachment, Event, Kind
 from bot.settings import Settings
 from bot.store.incidents import IncidentStore
 from tests.chat_client import ChatClient
+from tests.clock import Clock
 
 
-async def start_app(data_dir: Path) -> App:
-    return await open_app(Settings(data_dir=data_dir))
+async def start_app(data_dir: Path, clock: Clock | None = None) -> App:
+    """The real app; its engine reads `clock` (tests/clock.py) when one is given."""
+    app = await open_app(Settings(data_dir=data_dir))
+    if clock is not None:
+        app.engine.clock = clock
+    return app
 
 
 def incidents_of(app: App) -> IncidentStore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -16,6 +17,7 @@ from typing import Any
 from bot.app import build_registry, load_checked_project
 from bot.flows.problems import ProjectInvalid
 from bot.settings import PROJECT_ROOT, Settings
+from tests.clocked_bot import CLOCK_VARIABLE
 from tests.fake_bot_api import Call, FakeBotApi, buttons
 
 STUB_RECORD_FLOW = """\
@@ -80,8 +82,15 @@ class BotProcess:
     """`python -m bot run ...` with its stderr kept in a file for the log checks."""
 
     def __init__(
-        self, api: FakeBotApi, data_dir: Path, token: str, *args: str, env: dict | None = None
+        self,
+        api: FakeBotApi,
+        data_dir: Path,
+        token: str,
+        *args: str,
+        env: dict | None = None,
+        clock: dt.datetime | None = None,
     ) -> None:
+        self.clock = clock  # the bot's wall clock starts here (tests/clocked_bot.py), if set
         self.api = api
         self.data_dir = data_dir
         self.token = token
@@ -100,10 +109,14 @@ class BotProcess:
         before = len(self.api.calls_of("setMyCommands"))
         log = self.log_path.open("ab")  # noqa: ASYNC230 - a local file, closed in stop()
         self._log = log
+        module = "bot"
+        if self.clock is not None:
+            module = "tests.clocked_bot"
+            env[CLOCK_VARIABLE] = self.clock.isoformat()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            module,
             "run",
             "--api-root",
             self.api.root,

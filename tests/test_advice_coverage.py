@@ -15,9 +15,11 @@ From what it reached it checks:
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ from bot.engine.danger import DangerDetector
 from bot.engine.engine import GLOBAL_BACK, GLOBAL_EMERGENCY, Engine
 from bot.engine.events import Event, Reply
 from bot.flows.loader import Project, load_project
+from bot.store.crypto import Cipher
+from bot.store.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = ROOT / "flows"
@@ -52,6 +56,9 @@ ADVICE_FLOWS = {
     "evidence",
     "telling_people",
     "is_this_stalking",
+    "advice",
+    "diary",
+    "privacy",
 }
 JOURNAL_FLOW = "record_incident"
 
@@ -149,7 +156,10 @@ class Walk:
     def shown_keys(self) -> set[str]:
         keys: set[str] = set()
         for flow, step in self.screens:
-            keys.update(self.project.flows[flow].steps[step].say)
+            shown = self.project.flows[flow].steps[step]
+            keys.update(shown.say)
+            if shown.ask:
+                keys.add(shown.ask)
         return keys
 
 
@@ -178,8 +188,20 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Any]:
 
 
 @pytest.fixture
-async def walk(project: tuple[Project, Any]) -> Walk:
+async def walk(project: tuple[Project, Any], tmp_path: Path) -> AsyncIterator[Walk]:
     loaded, registry = project
+    # features that keep answers (the risk check) save them for real, so the walk goes on to
+    # the screens shown after the commit
+    db = await Database.open(tmp_path / "walk.db")
+    registry.services.update(db=db, cipher=Cipher(os.urandom(32)))
+    registry.services.pop("checklists", None)  # made from the db of the walk before
+    try:
+        yield await _walk(loaded, registry)
+    finally:
+        await db.close()
+
+
+async def _walk(loaded: Project, registry: Any) -> Walk:
     engine = Engine(
         loaded,
         registry,
@@ -385,8 +407,11 @@ def test_every_evidence_screen_leads_straight_into_recording(walk: Walk) -> None
             continue
         targets = {o.target.flow for o in step.options}
         assert JOURNAL_FLOW in targets, f"evidence>{step.id} does not offer recording"
+    # the menu opens "My diary", whose first choice is recording
     menu = walk.project.flows["menu"].steps["choose"]
-    assert JOURNAL_FLOW in {o.target.flow for o in menu.options}
+    assert "diary" in {o.target.flow for o in menu.options}
+    diary = walk.project.flows["diary"].steps["choose"]
+    assert diary.options[0].target.flow == JOURNAL_FLOW
 
 
 def test_every_content_item_records_source_section_and_review(walk: Walk) -> None:

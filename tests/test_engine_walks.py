@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine.events import Attachment, Event, Kind
 from tests.chat_client import ChatClient
+from tests.clock import Clock, at_every_instant, yesterday_9pm
 
 
 async def test_new_user_gets_welcome_then_menu_by_button(chat: ChatClient) -> None:
@@ -40,7 +41,10 @@ async def test_text_where_option_expected_reasks_with_options(chat: ChatClient) 
     assert "Please choose one of the buttons" in chat.text
 
 
-async def test_questions_fill_slots_and_action_runs(chat: ChatClient, saved: list[dict]) -> None:
+@at_every_instant
+async def test_questions_fill_slots_and_action_runs(
+    chat: ChatClient, saved: list[dict], clock: Clock
+) -> None:
     await chat.send("/menu")
     await chat.click("Survey")
     assert "When did it happen?" in chat.text
@@ -62,13 +66,12 @@ async def test_questions_fill_slots_and_action_runs(chat: ChatClient, saved: lis
     await chat.click("Yes")
     assert saved == [
         {
-            "when": saved[0]["when"],
+            "when": yesterday_9pm(clock.now),  # 21:00 London time, stored as UTC
             "phone": "+447700900123",
             "kind": "letter",
             "sure": True,
         }
     ]
-    assert saved[0]["when"].endswith("21:00:00+00:00")
     assert "Saved: A letter at" in chat.text
 
 

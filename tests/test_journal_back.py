@@ -14,6 +14,8 @@ from tests.journal_support import incidents_of, start_app
 
 NAV = ["🚨 I'm in danger now", "Back", "Menu"]
 MENU = "What would help right now?"
+DIARY = "Your diary keeps what happened"
+ADVICE = "Which of these is closest to what is happening?"
 CALLS = 'just say "hello"'  # the first screen of "Unwanted calls"
 
 
@@ -40,6 +42,7 @@ async def test_back_from_an_incident_to_its_list_page_then_to_where_you_were(
         for n in range(1, 8):
             await chat.send(f"/log entry number {n}")
         await chat.send("/menu")
+        await chat.click("Advice for my situation")
         await chat.click("Unwanted calls")
         assert CALLS in chat.text
         await chat.send("/incidents")
@@ -59,7 +62,9 @@ async def test_back_from_an_incident_to_its_list_page_then_to_where_you_were(
         await chat.click("Back")
         assert CALLS in chat.text  # where the user was before opening the journal
         await chat.click("Back")
-        assert MENU in chat.text  # and on back through the flows, as before
+        assert ADVICE in chat.text  # and on back through the flows, as before
+        await chat.click("Back")
+        assert MENU in chat.text
     finally:
         await app.close()
 
@@ -69,21 +74,23 @@ async def test_back_typed_as_its_number_or_its_label_in_the_console(tmp_path: Pa
     try:
         chat = ChatClient(app.engine)
         await chat.send("/menu")
+        await chat.click("My diary")
         await chat.click("My incidents")
         assert "Your journal is empty." in chat.text
         assert chat.buttons == NAV
         await chat.send(console_number(chat, "Back", tmp_path))  # "2"
-        assert MENU in chat.text and "Your journal is empty." not in chat.text
+        assert DIARY in chat.text and "Your journal is empty." not in chat.text
 
         await chat.send("/log He waited by my car again")
         await chat.send("/menu")
+        await chat.click("My diary")
         await chat.click("My incidents")
         await chat.send(console_number(chat, "Open 1", tmp_path))
         assert "He waited by my car again" in chat.text
         await chat.send(console_number(chat, "Back", tmp_path))
         assert "newest first (1–1 of 1)" in chat.text
         await chat.send("back")
-        assert MENU in chat.text
+        assert DIARY in chat.text
     finally:
         await app.close()
 
@@ -123,6 +130,7 @@ async def test_back_from_an_offer_or_confirmation_returns_to_the_screen_under_it
         chat = ChatClient(app.engine)
         ref = app.engine.store.user_ref(chat.user_id)
         await chat.send("/menu")
+        await chat.click("Advice for my situation")
         await chat.click("Unwanted calls")
         await chat.send("/log He rang 20 times last night")
         assert "Saved as incident 1" in chat.text

@@ -52,6 +52,7 @@ async def test_an_unfinished_record_is_offered_and_carried_on(tmp_path: Path) ->
         chat = ChatClient(app.engine)
         await start_a_record_with_a_photo(chat)
         await chat.send("/menu")
+        await chat.click("My diary")
         await chat.click("Record what happened")
         assert "You have a record you did not finish." in chat.text
         assert "It has 3 answers so far" in chat.text  # kind, when, the photo

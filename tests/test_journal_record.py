@@ -12,6 +12,7 @@ import pytest
 from bot.engine.events import Attachment, Event, Kind
 from bot.store.incidents import KIND_CORRECTION
 from tests.chat_client import ChatClient
+from tests.clock import Clock, at_every_instant, latest_past
 from tests.journal_support import (
     incidents_of,
     photo_event,
@@ -29,8 +30,9 @@ def last_button(chat: ChatClient, label: str) -> str:
     raise AssertionError(f"no button {label!r}: {chat.buttons}")
 
 
-async def test_guided_record_saves_only_when_confirmed(tmp_path: Path) -> None:
-    app = await start_app(tmp_path)
+@at_every_instant
+async def test_guided_record_saves_only_when_confirmed(tmp_path: Path, clock: Clock) -> None:
+    app = await start_app(tmp_path, clock)
     try:
         store = incidents_of(app)
         chat = ChatClient(app.engine, "tg:1")
@@ -40,7 +42,8 @@ async def test_guided_record_saves_only_when_confirmed(tmp_path: Path) -> None:
         await chat.click("Followed or watched")
         await chat.click("Skip")  # who it was
         await chat.send("12/03 18:00")
-        assert "I understood: Thu 12 Mar" in chat.text  # said back, read day-first
+        meant = latest_past(clock.now, 3, 12, 18)  # the last 12 March, read day-first
+        assert f"I understood: {meant:%a} 12 Mar {meant.year}, 18:00" in chat.text
         await chat.send("outside the gym")
         await chat.send("He waited by my car and said 'I know where you live'")
         await skip_to_evidence(chat)
@@ -60,7 +63,7 @@ async def test_guided_record_saves_only_when_confirmed(tmp_path: Path) -> None:
         assert (when["p"], when["w"]) == ("exact", "12/03 18:00")  # the person's words kept
         happened = dt.datetime.fromisoformat(when["s"])
         assert happened.utcoffset() == dt.timedelta(0)  # stored as UTC
-        assert (happened.month, happened.day, happened.hour) == (3, 12, 18)  # March: GMT = UTC
+        assert happened == meant  # 12 March is in GMT: 18:00 UTC
         assert [f.file_name for f in incident.files] == ["car.jpg"]
         assert incident.recorded_at.tzinfo is not None
     finally:
@@ -194,9 +197,9 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
 
 
 async def test_quick_log_saves_at_once_with_now_and_keeps_long_text_whole(
-    tmp_path: Path,
+    tmp_path: Path, clock: Clock
 ) -> None:
-    app = await start_app(tmp_path)
+    app = await start_app(tmp_path, clock)
     try:
         chat = ChatClient(app.engine)
         ref = app.engine.store.user_ref(chat.user_id)
@@ -209,7 +212,7 @@ async def test_quick_log_saves_at_once_with_now_and_keeps_long_text_whole(
         assert "Add a note or police reference" in chat.buttons
         [incident] = await incidents_of(app).all(ref)
         assert incident.fields["description"] == long_text.strip()
-        assert incident.fields["occurred_at"]["p"] == "not_given"
+        assert incident.fields["occurred_at"]["p"] == "not_given"  # never the clock
     finally:
         await app.close()
 

@@ -22,14 +22,17 @@ async def app(project_settings: Settings) -> AsyncIterator[App]:
 async def test_my_incidents_and_export_from_the_menu(app: App) -> None:
     chat = ChatClient(app.engine)
     await chat.send("/menu")
+    await chat.click("My diary")
     await chat.click("My incidents")
     assert "Your journal is empty." in chat.text
     await chat.send("/log He waited by my car again")
     await chat.send("/menu")
+    await chat.click("My diary")
     await chat.click("My incidents")
     assert "newest first (1–1 of 1)" in chat.text
     assert "Open 1" in chat.buttons
     await chat.send("/menu")
+    await chat.click("My diary")
     await chat.click("Export for the police")
     documents = [r.document for r in chat.replies if r.document]
     assert any(d.file_name.endswith(".pdf") for d in documents)

@@ -22,6 +22,8 @@ from bot.cli import main
 from bot.ops.doctor import run_doctor
 from bot.ops.rotate import PENDING_FILE_NAME, RotationError, rotate_key
 from bot.settings import Settings
+from bot.store.checklists import Answer, ChecklistStore
+from bot.store.checklists import register_sealed as register_checklists_sealed
 from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
 from bot.store.db import DB_FILE_NAME
 from bot.store.inbox import Inbox
@@ -37,7 +39,8 @@ USERS = [f"test:{i}" for i in range(7)]
 
 @pytest.fixture(autouse=True)
 def journal_sealed() -> None:
-    register_sealed()  # what `safety-bot rotate-key` gets through build_registry()
+    register_sealed()
+    register_checklists_sealed()  # what `safety-bot rotate-key` gets through build_registry()
 
 
 async def populate(settings: Settings) -> None:
@@ -62,6 +65,9 @@ async def populate(settings: Settings) -> None:
                 ref, {"description": f"he was outside again ({i})"}, now=NOW, file_ids=[photo.id]
             )
             await store.add_revision(ref, saved.id, "note", {"text": f"note {i}"}, now=NOW)
+            await ChecklistStore(app.db, app.cipher).add(
+                ref, "sdash", [Answer(f"question {i}", "Yes")], NOW
+            )
             async with app.db.transaction() as conn:
                 await conn.execute(
                     "INSERT INTO chat_messages (chat_ref, message_id, sent_at) VALUES (?, ?, ?)",
@@ -84,8 +90,10 @@ async def snapshot(settings: Settings) -> dict[str, Any]:
         for user in USERS:
             ref = app.conversations.user_ref(user)
             incidents = await store.all(ref)
+            checklists = await ChecklistStore(app.db, app.cipher).all(ref)
             seen[user] = {
                 "ref": ref,
+                "checklists": [(c.answered_at, c.answers) for c in checklists],
                 "place": await app.conversations.load_place(ref),
                 "incidents": [
                     (

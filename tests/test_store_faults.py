@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import pytest
+
 from bot.app import open_app
 from bot.engine.engine import Engine
 from bot.engine.events import Event
 from bot.settings import Settings
 from tests.chat_client import ChatClient
+from tests.clock import INSTANTS, Clock, yesterday_9pm
 from tests.conftest import mini_registry
 
 HOLD_LOCK = """
@@ -27,9 +30,12 @@ async def where(engine: Engine, user: str) -> tuple[str | None, str | None]:
     return place.flow, place.step
 
 
-async def test_database_locked_by_another_process(mini_settings: Settings) -> None:
+# the lock is the point here, so one instant (summer: the date is checked exactly all the same)
+@pytest.mark.parametrize("clock", [INSTANTS["summer"]], ids=["summer"], indirect=True)
+async def test_database_locked_by_another_process(mini_settings: Settings, clock: Clock) -> None:
     mini_settings.busy_timeout_ms = 200
     app = await open_app(mini_settings, mini_registry([]))
+    app.engine.clock = clock
     try:
         chat = ChatClient(app.engine)
         await chat.send("/menu")
@@ -51,7 +57,7 @@ async def test_database_locked_by_another_process(mini_settings: Settings) -> No
         await chat.send("07700 900123")  # the fault cleared: the same answer now goes through
         assert "What kind was it?" in chat.text
         place = await app.engine.place_of(chat.user_id)
-        assert place.slots["survey"]["when"]["v"].endswith("21:00:00+00:00")  # the draft was kept
+        assert place.slots["survey"]["when"]["v"] == yesterday_9pm(clock.now)  # the draft was kept
     finally:
         await app.close()
 

@@ -51,9 +51,12 @@ async def test_start_and_triage_by_buttons(api: FakeBotApi, bot: BotProcess) -> 
     assert [c.method for c in calls][:2] == ["answerCallbackQuery", "editMessageText"]
     menu = api.screen(USER)[-1]
     assert menu["message_id"] == welcome["message_id"]
-    assert "Unwanted calls" in [label for label, _ in buttons(menu)]
+    assert "Advice for my situation" in [label for label, _ in buttons(menu)]
 
-    await tap(api, USER, menu, "Unwanted calls")
+    await tap(api, USER, menu, "Advice for my situation")
+    topics = api.screen(USER)[-1]
+    assert topics["message_id"] == welcome["message_id"]
+    await tap(api, USER, topics, "Unwanted calls")
     advice = api.screen(USER)[-1]
     assert advice["message_id"] == welcome["message_id"]
     assert advice["text"] != menu["text"]
@@ -86,6 +89,7 @@ async def test_html_in_what_users_type_is_escaped(api: FakeBotApi, bot: BotProce
 async def test_danger_phrase_mid_flow_gets_999_first(api: FakeBotApi, bot: BotProcess) -> None:
     await say(api, USER, "/start")
     await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
+    await tap(api, USER, api.screen(USER)[-1], "Advice for my situation")
     await tap(api, USER, api.screen(USER)[-1], "Unwanted calls")
     where = api.screen(USER)[-1]["text"]
 
@@ -167,6 +171,7 @@ async def test_killed_and_restarted_mid_flow_user_continues(
 ) -> None:
     await say(api, USER, "/start")
     await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
+    await tap(api, USER, api.screen(USER)[-1], "Advice for my situation")
     await tap(api, USER, api.screen(USER)[-1], "Unwanted calls")
     screen = api.screen(USER)[-1]
     await tap(api, USER, screen, "More")
@@ -217,6 +222,7 @@ async def test_double_tap_is_not_an_error(api: FakeBotApi, bot: BotProcess) -> N
     await say(api, USER, "/start")
     welcome = api.last_with_buttons(USER)
     await tap(api, USER, welcome, "No, not right now")
+    await tap(api, USER, api.screen(USER)[-1], "Advice for my situation")
     await tap(api, USER, api.screen(USER)[-1], "Unwanted calls")
     advice = api.screen(USER)[-1]
     await tap(api, USER, advice, "Menu")

@@ -36,7 +36,8 @@ def render(reply: Reply, export_dir: Path) -> str:
     if reply.text:
         lines.append(reply.text)
     for card in reply.contacts:
-        lines.append(f"  ☎  {card.name}: {card.number}")
+        if card.number not in reply.text:  # a number is shown once: in the text, or here
+            lines.append(f"  ☎  {card.name}: {card.number}")
     if reply.document is not None:
         _private_folder(export_dir)
         safe_name = Path(reply.document.file_name).name or "export"

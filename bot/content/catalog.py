@@ -25,7 +25,13 @@ TEXT_KEYS = {"text", "source", "section", "reviewed", "note"}
 CONTACT_KEYS = {"name", "number", "source", "section", "reviewed", "note"}
 SOURCE_KEYS = {"title", "url", "note"}
 REGION_KEYS = {"contacts", "texts", "name"}
-SPECIAL_FILES = {"contacts.yaml", "sources.yaml", "danger_phrases.yaml", "source_checklist.yaml"}
+SPECIAL_FILES = {
+    "contacts.yaml",
+    "sources.yaml",
+    "danger_phrases.yaml",
+    "source_checklist.yaml",
+    "glossary.yaml",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,15 @@ class TextItem:
     line: int
 
 
+@dataclass(frozen=True)
+class Term:
+    """A word a reader may not know, and the plain words that must stand beside it."""
+
+    term: str
+    explain: str
+    line: int
+
+
 @dataclass
 class Catalog:
     texts: dict[str, TextItem] = field(default_factory=dict)
@@ -55,6 +70,7 @@ class Catalog:
     contact_sources: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     region: str = "cheshire"
+    glossary: list[Term] = field(default_factory=list)
 
     def has(self, key: str) -> bool:
         return key in self.texts
@@ -219,6 +235,24 @@ def _check_placeholders(catalog: Catalog, problems: list[Problem]) -> None:
             )
 
 
+def _load_glossary(path: Path, catalog: Catalog, problems: list[Problem]) -> None:
+    data = load_yaml(path)
+    if not isinstance(data, list):
+        problems.append(Problem(path, 1, "the glossary is a list of {term, explain}"))
+        return
+    for item in data:
+        line = getattr(item, "line", 1)
+        if not (
+            isinstance(item, Located)
+            and isinstance(item.get("term"), str)
+            and isinstance(item.get("explain"), str)
+        ):
+            problems.append(Problem(path, line, "each glossary entry needs 'term' and 'explain'"))
+            continue
+        _unknown_keys(item, {"term", "explain"}, path, "a glossary entry", problems)
+        catalog.glossary.append(Term(item["term"], item["explain"], line))
+
+
 def load_catalog(content_dir: Path, region: str, problems: list[Problem]) -> Catalog:
     """Load every content file; defects are appended to `problems`, never raised."""
     catalog = Catalog(region=region)
@@ -240,6 +274,10 @@ def load_catalog(content_dir: Path, region: str, problems: list[Problem]) -> Cat
         guarded(contacts_path, lambda p: _load_contacts(load_yaml(p), p, catalog, problems))
     else:
         problems.append(Problem(contacts_path, 1, "missing: the registry of phone numbers"))
+
+    glossary_path = content_dir / "glossary.yaml"
+    if glossary_path.exists():
+        guarded(glossary_path, lambda p: _load_glossary(p, catalog, problems))
 
     for path in sorted(content_dir.glob("*.yaml")):
         if path.name in SPECIAL_FILES:

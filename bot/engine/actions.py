@@ -26,6 +26,26 @@ Action = Callable[["Turn"], Awaitable[None]]
 CommandHandler = Callable[["Turn"], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class DiaryAppendix:
+    """Pages a feature adds at the end of the exported diary, and their own CSV file.
+
+    Each page is a title, an introduction and label/value rows; the journal's export lays them
+    out (it alone knows PDF). `csv_rows` start with `csv_header`.
+    """
+
+    pages: list[tuple[str, str, list[tuple[str, str]]]]
+    csv_name: str  # file name stem, e.g. "risk-questions"
+    csv_header: list[str]
+    csv_rows: list[list[str]]
+
+
+# What a feature keeps for the export; None when it keeps nothing for this user.
+AppendixMaker = Callable[["Turn"], Awaitable[DiaryAppendix | None]]
+# Erases what a feature keeps for the user (called by /delete_my_data, after the journal's).
+Eraser = Callable[["Turn"], Awaitable[None]]
+
+
 @dataclass
 class Registry:
     """What the code offers the flows: actions by name, commands by name, and fallbacks."""
@@ -41,6 +61,12 @@ class Registry:
     # a feature's own screens (lists, confirmations). The handler reads `turn.event.data`.
     button_handlers: dict[str, CommandHandler] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)
+    # Commands every channel answers itself (e.g. /clear), listed by /help with the engine's.
+    channel_commands: list[str] = field(default_factory=list)
+    # Declared by features that keep the person's data beside the journal (e.g. the risk check):
+    # what they add to the export, and how their data is erased with everything else.
+    diary_appendices: list[AppendixMaker] = field(default_factory=list)
+    erasers: list[Eraser] = field(default_factory=list)
 
     def action(self, name: str) -> Callable[[Action], Action]:
         def register(fn: Action) -> Action:

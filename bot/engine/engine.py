@@ -431,7 +431,7 @@ class Engine:
             turn.say("bot.cancelled")
             await self._enter(turn, "menu")
         elif name == "help":
-            turn.say("bot.help")
+            turn.say_text(self.help_text())
             await self._present_current(turn)
         elif name in self.registry.command_flows:
             await self._enter(turn, self.registry.command_flows[name])
@@ -748,6 +748,9 @@ class Engine:
     def _buttons(self, place: Place, step: Step) -> list[Button]:
         """The buttons of a screen: its own, then emergency, Back and Menu, always last.
 
+        Emergency stands in the same place on every screen, in the same words: straight after
+        the screen's own buttons, before Back and Menu.
+
         Emergency is left out only where the screen already leads to the emergency advice
         (inside it, or an option into it); Back only where there is nothing to go back to.
         """
@@ -803,6 +806,22 @@ class Engine:
             cards.extend(c for c in found if c not in cards)
         more = Button(self.catalog.text("btn.emergency"), GLOBAL_EMERGENCY)
         turn.replies.append(Reply(text="\n\n".join(texts), buttons=[more], contacts=cards))
+
+    def help_text(self) -> str:
+        """`/help`: how the bot works, then every command a person can use, one line each, in
+        the words of `help.command.<name>` (a command with no such text is not listed)."""
+        names = [
+            *BUILTIN_COMMANDS,
+            *self.registry.command_flows,
+            *self.registry.commands,
+            *self.registry.channel_commands,
+        ]
+        lines = [self.catalog.text("bot.help")]
+        for name in dict.fromkeys(names):
+            key = f"help.command.{name}"
+            if self.catalog.has(key):
+                lines.append(f"/{name} – {self.catalog.text(key)}")
+        return "\n".join(lines)
 
     def emergency_text(self) -> str:
         """The first line of emergency advice (used by channels' error messages)."""

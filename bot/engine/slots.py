@@ -78,18 +78,22 @@ def parse_datetime(event: Event, now: dt.datetime) -> Answer | Invalid:
     if event.kind != Kind.TEXT or not text:
         return Invalid("check.datetime")
     base = now.astimezone(LONDON).replace(tzinfo=None)
+    # Hazard: asked for an aware result, dateparser gives every date the UTC offset in force at
+    # `base`, so "yesterday 9pm" said just after the clocks change was an hour out. It returns
+    # London wall time here, and zoneinfo gives that date its own offset.
     settings = {
         "DATE_ORDER": "DMY",
         "PREFER_DATES_FROM": "past",
         "TIMEZONE": "Europe/London",
-        "TO_TIMEZONE": "UTC",
-        "RETURN_AS_TIMEZONE_AWARE": True,
+        "RETURN_AS_TIMEZONE_AWARE": False,
         "RELATIVE_BASE": base,
     }
     text = re.sub(r"(\d{1,2})\.(\d{2})\s*(am|pm)", r"\1:\2\3", text, flags=re.I)
     moment = dateparser.parse(text[:200], languages=["en"], settings=settings)
     if moment is None:
         return Invalid("check.datetime")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LONDON)
     moment = moment.astimezone(dt.UTC)
     if moment > now + dt.timedelta(minutes=5):
         return Invalid("check.datetime_future")

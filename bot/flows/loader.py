@@ -25,14 +25,15 @@ from bot.flows.model import (
     Target,
 )
 from bot.flows.problems import Problem, ProjectInvalid
+from bot.flows.screen_rules import check_screens
 from bot.flows.yamlsource import Located, LocatedList, YamlProblem, load_yaml
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-FLOW_KEYS = {"flow", "title", "start", "steps", "description"}
+FLOW_KEYS = {"flow", "title", "start", "steps", "description", "sourced_questions"}
 STEP_KEYS = {
     "screen": {"id", "say", "options", "next"},
     "question": {"id", "collect", "ask", "type", "optional", "choices", "next", "on_yes", "on_no"},
-    "action": {"id", "action", "next", "on_error", "say"},
+    "action": {"id", "action", "next", "on_error", "say", "may_go"},
 }
 OPTION_KEYS = {"label", "next", "flow", "at", "command"}
 CHOICE_KEYS = {"value", "label"}
@@ -152,7 +153,19 @@ class _FlowReader:
                 self.problem(body.line_of("action"), "'action' must be an action name", sid)
             fields["action"] = action if isinstance(action, str) else None
             fields["on_error"] = self.target(body, "on_error", sid)
+            fields["may_go"] = self._may_go(body, sid)
         return Step(**fields)  # type: ignore[arg-type]
+
+    def _may_go(self, body: Located, sid: str) -> tuple[Target, ...]:
+        value = body.get("may_go")
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and ID_RE.match(v) for v in value
+        ):
+            self.problem(body.line_of("may_go"), "'may_go' must be a list of step ids", sid)
+            return ()
+        return tuple(Target(step=v) for v in value)
 
     def _question(self, body: Located, sid: str, fields: dict[str, object]) -> None:
         collect, ask, qtype = body.get("collect"), body.get("ask"), body.get("type", "text")
@@ -238,15 +251,19 @@ class _FlowReader:
                 self.problem(step.line, f"'{step.id}' is reserved; choose another id", step.id)
                 continue
             parsed[step.id] = step
+        sourced = data.get("sourced_questions", False)
+        if not isinstance(sourced, bool):
+            self.problem(data.line_of("sourced_questions"), "'sourced_questions' is true or false")
+            sourced = False
         if not ok:
             return None
-        return Flow(fid, title, start, parsed, self.path, data.line)
+        return Flow(fid, title, start, parsed, self.path, data.line, sourced_questions=sourced)
 
 
 def _targets(step: Step) -> Iterable[tuple[Target, int]]:
     for option in step.options:
         yield option.target, option.line
-    for target in (step.next, step.on_yes, step.on_no, step.on_error):
+    for target in (step.next, step.on_yes, step.on_no, step.on_error, *step.may_go):
         if target:
             yield target, step.line
 
@@ -278,6 +295,15 @@ def _check_flow(
             need_text(option.label, option.line, step.id)
         for choice in step.choices:
             need_text(choice.label, step.line, step.id)
+        if flow.sourced_questions and step.ask and catalog.has(step.ask):
+            cited = catalog.texts[step.ask].source
+            if cited == "bot":
+                problem(
+                    step.line,
+                    f"question '{step.ask}' must cite its source: this flow asks a sourced "
+                    "checklist (sourced_questions: true), not the bot's own words",
+                    step.id,
+                )
         if step.kind == "question" and step.type not in known_types:
             problem(step.line, f"unknown question type '{step.type}'", step.id)
         if step.kind == "action" and step.action and step.action not in known_actions:
@@ -410,6 +436,7 @@ def load_project(
     for flow in flows.values():
         commands = set(BUILTIN_COMMANDS) | set(known_commands)
         _check_flow(flow, flows, catalog, known_types, known_actions, commands, problems)
+        check_screens(flow, catalog, problems)
     _check_flow_reachability(flows, set(entry_flows), problems)
     if problems and raise_on_problems:
         raise ProjectInvalid(problems)

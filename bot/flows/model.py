@@ -63,6 +63,9 @@ class Step:
     # action
     action: str | None = None
     on_error: Target | None = None
+    # steps of this flow the action may send the person to instead of `next` (it calls
+    # `turn.go`); declared so the validator checks them and counts them as reachable
+    may_go: tuple[Target, ...] = ()
 
     @property
     def interactive(self) -> bool:
@@ -78,3 +81,6 @@ class Flow:
     steps: dict[str, Step] = field(default_factory=dict)
     path: Path = Path()
     line: int = 1
+    # every question's text must cite a source other than the bot's own words (a checklist
+    # that must ask what its source asks, e.g. the risk questions)
+    sourced_questions: bool = False

@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 import io
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,9 @@ class _Diary(FPDF):
             self.y += self.LINE
 
 
+Page = tuple[str, str, list[tuple[str, str]]]  # a feature's page: title, introduction, rows
+
+
 CHART_WEEKS = 26  # the chart shows at most the last half year of the diary
 # One colour per kind, told apart in print and by people with the commonest colour blindness
 # (Okabe-Ito palette), then greys.
@@ -160,11 +164,15 @@ def diary_order(incidents: list[Incident]) -> list[Incident]:
 
 
 def build_export(
-    catalog: Catalog, incidents: list[Incident], now: dt.datetime, integrity: Integrity | None
+    catalog: Catalog,
+    incidents: list[Incident],
+    now: dt.datetime,
+    integrity: Integrity | None,
+    pages: Sequence[Page] = (),
 ) -> Export:
     """Both documents. CPU only: call it in a worker thread."""
     ordered = diary_order(incidents)
-    return Export(diary_pdf(catalog, ordered, now, integrity), diary_csv(catalog, ordered))
+    return Export(diary_pdf(catalog, ordered, now, integrity, pages), diary_csv(catalog, ordered))
 
 
 def _integrity_lines(catalog: Catalog, integrity: Integrity | None) -> list[str]:
@@ -346,8 +354,10 @@ def diary_pdf(
     incidents: list[Incident],
     now: dt.datetime,
     integrity: Integrity | None = None,
+    pages: Sequence[Page] = (),
 ) -> bytes:
-    """The diary: the first page (integrity, chart, table), then every incident in full."""
+    """The diary: the first page (integrity, chart, table), then every incident in full; then
+    the pages features add (e.g. the risk questions), each on a page of its own."""
     title = catalog.text("journal.pdf_title")
     pdf = _Diary(title)
     pdf.add_page()
@@ -392,7 +402,32 @@ def diary_pdf(
             pdf.row(label, text)
         pdf.line(pdf.l_margin, pdf.y + 1.5, pdf.w - pdf.r_margin, pdf.y + 1.5)
         pdf.y += 2
+    for page in pages:
+        _appendix_page(pdf, page)
     return bytes(pdf.output())
+
+
+def _appendix_page(pdf: _Diary, page: Page) -> None:
+    title, intro, rows = page
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 12)
+    for line in pdf.wrap(title, pdf.w - pdf.l_margin - pdf.r_margin):
+        pdf.text(pdf.l_margin, pdf.y + 5, line)
+        pdf.y += 6
+    pdf.set_font(FONT, "", 9)
+    for line in pdf.wrap(intro, pdf.w - pdf.l_margin - pdf.r_margin):
+        pdf.text(pdf.l_margin, pdf.y + 3.4, line)
+        pdf.y += pdf.LINE
+    pdf.y += 2
+    for question, answer in rows:
+        pdf.set_font(FONT, "", 9)
+        for line in pdf.wrap(question, pdf.w - pdf.l_margin - pdf.r_margin - 30):
+            pdf.room(pdf.LINE)
+            pdf.text(pdf.l_margin, pdf.y + 3.4, line)
+            pdf.y += pdf.LINE
+        pdf.set_font(FONT, "B", 9)
+        pdf.text(pdf.w - pdf.r_margin - 28, pdf.y - pdf.LINE + 3.4, answer)
+        pdf.y += 1.5
 
 
 CSV_HEADER = (
@@ -430,6 +465,15 @@ def _utc(moment: dt.datetime | None) -> str:
 
 def _local(moment: dt.datetime | None) -> str:
     return moment.astimezone(LONDON).isoformat(timespec="minutes") if moment else ""
+
+
+def table_csv(rows: list[list[str]]) -> bytes:
+    """Rows as CSV (UTF-8 with a BOM), each cell kept as text."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def diary_csv(catalog: Catalog, incidents: list[Incident]) -> bytes:

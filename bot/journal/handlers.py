@@ -32,7 +32,7 @@ from bot.engine.actions import ActionFailed
 from bot.engine.engine import Turn
 from bot.engine.events import Button, Document, Event, Kind
 from bot.engine.slots import Answer, Invalid, clean_text
-from bot.journal.export import build_export, diary_order
+from bot.journal.export import build_export, diary_order, table_csv
 from bot.journal.limits import JournalLimits
 from bot.journal.render import (
     FIELD_ROWS,
@@ -351,6 +351,9 @@ async def journal_change(turn: Turn) -> None:
     if field == "evidence":
         await turn.go(RECORD, "ask_evidence", fresh=False)
         return
+    if field == "contact":  # one choice for both: the one that fits the kind
+        kind = _value(turn, RECORD, "kind")
+        field = "account" if kind in ("social_media", "email") else "number"
     if field in SLOT_TO_FIELD:
         turn.place.data["journal_editing"] = True
         await turn.go(RECORD, f"ask_{field}", fresh=False)
@@ -857,10 +860,14 @@ async def export_command(turn: Turn) -> None:
 
     The person's own conversation waits (their lock is held), which is what they expect; one
     export builds at most `export_incidents` incidents, and at most EXPORT_BUILDERS build at once.
+    Pages other features add (e.g. the risk questions) follow the incidents.
     """
     store = store_of(turn)
     incidents = await store.all(turn.user_ref)
-    if not incidents:
+    appendices = [
+        a for a in [await make(turn) for make in turn.engine.registry.diary_appendices] if a
+    ]
+    if not incidents and not appendices:
         turn.show_screen(_text(turn, "journal.export_empty"), [])
         return
     integrity = await store.verify(turn.user_ref)
@@ -870,8 +877,9 @@ async def export_command(turn: Turn) -> None:
     if len(ordered) > cap:
         turn.say("journal.export_capped", shown=str(cap), total=str(len(ordered)))
         ordered = ordered[:cap]
+    pages = [page for appendix in appendices for page in appendix.pages]
     async with _export_slots():
-        export = await asyncio.to_thread(build_export, catalog, ordered, turn.now, integrity)
+        export = await asyncio.to_thread(build_export, catalog, ordered, turn.now, integrity, pages)
     stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
     counted = _count(turn, "journal.incidents_count", len(ordered))
     turn.send_document(
@@ -882,6 +890,14 @@ async def export_command(turn: Turn) -> None:
         Document(f"incident-diary-{stamp}.csv", export.csv, "text/csv"),
         _text(turn, "journal.export_csv"),
     )
+    for appendix in appendices:
+        turn.send_document(
+            Document(
+                f"{appendix.csv_name}-{stamp}.csv",
+                table_csv([appendix.csv_header, *appendix.csv_rows]),
+                "text/csv",
+            ),
+        )
 
 
 # ---------------------------------------------------------------------- delete my data
@@ -913,6 +929,8 @@ async def _delete_button(turn: Turn, parts: list[str]) -> None:
         return
     store = store_of(turn)
     await store.delete_user(turn.user_ref)
+    for erase in turn.engine.registry.erasers:
+        await erase(turn)
     await turn.engine.store.delete_place(turn.user_ref)
     await store.scrub()
     turn.engine.forget(turn.user_ref)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.flows.loader import Project, load_project
+from bot.ops.review_pack.command import add_review_pack
 from bot.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -255,4 +256,5 @@ def add_operator_commands(
         "rotate-key": _rotate,
         "graph": _graph,
         "content": _content,
+        "review-pack": add_review_pack(subparsers, add_common, _project_dirs, _load_lenient, _err),
     }

@@ -129,6 +129,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             BEGIN SELECT RAISE(ABORT, 'incidents are append-only'); END""",
         ],
     ),
+    (
+        20,
+        "answered checklists: the stalking risk questions, sealed (bot/store/checklists.py)",
+        [
+            """CREATE TABLE checklists (
+                id INTEGER PRIMARY KEY,        -- random, so ids in buttons reveal no count
+                user_ref TEXT NOT NULL,        -- the owner's pseudonym; checked on every id
+                answered_at TEXT NOT NULL,     -- UTC ISO: when the set was saved
+                body BLOB NOT NULL             -- sealed JSON: kind, questions and answers
+            )""",
+            "CREATE INDEX checklists_user ON checklists (user_ref, answered_at)",
+            """CREATE TRIGGER checklists_append_only BEFORE UPDATE ON checklists
+            BEGIN SELECT RAISE(ABORT, 'answered checklists are append-only'); END""",
+        ],
+    ),
 ]
 
 

@@ -1,0 +1,239 @@
+""" "Am I at risk?": the eleven risk questions walked from the menu, answered in several ways.
+
+The result never states a level of risk (the same screens whatever was answered, except that
+"very frightened" answered Yes leads straight to the emergency and reporting options), and the
+answers are kept as given, dated, in the journal and its export.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from bot.app import build_registry, project_checks
+from bot.engine.events import Reply
+from bot.flows.loader import load_project
+from tests.chat_client import ChatClient
+from tests.journal_support import occurrences, start_app
+
+REPO = Path(__file__).resolve().parent.parent
+QUESTIONS = 11
+# words that would tell the person how safe they are: none may appear on a result screen
+VERDICTS = (
+    "low risk",
+    "medium risk",
+    "high risk",
+    "standard risk",
+    "you are safe",
+    "not at risk",
+    "at risk.",
+    "score",
+    "risk level",
+    "level of risk",
+    "out of 11",
+)
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def answer_all(chat: ChatClient, answers: list[str]) -> list[Reply]:
+    """From the menu: open the check, start, and answer each question (a label or "Skip")."""
+    await chat.send("/menu")
+    await chat.click("Am I at risk?")
+    assert "11 questions" in chat.text and "skip any question" in chat.text
+    await chat.click("Start the questions")
+    for n, answer in enumerate(answers, start=1):
+        assert f"{n} of 11." in chat.text, chat.text
+        assert chat.buttons[:4] == ["Yes", "No", "Not sure", "Skip"]
+        assert emergency_button(chat) in chat.buttons
+        await chat.click(answer)
+    return chat.replies
+
+
+def emergency_button(chat: ChatClient) -> str:
+    return chat.engine.catalog.text("btn.emergency")
+
+
+@pytest.fixture
+async def app(tmp_path: Path):  # noqa: ANN201
+    app = await start_app(tmp_path)
+    yield app
+    await app.close()
+
+
+async def walk_result(chat: ChatClient) -> tuple[str, str]:
+    """The two result screens after the last answer: the first, and the one under "More"."""
+    first = chat.text
+    await chat.click("More")
+    return first, chat.text
+
+
+async def test_all_no_some_yes_and_all_skipped_get_the_same_words(app) -> None:  # noqa: ANN001
+    results = []
+    for user, answers in [
+        ("test:none", ["No"] * QUESTIONS),
+        (
+            "test:some",
+            ["No", "Yes", "Yes", "Not sure", "No", "Yes", "No", "No", "Yes", "No", "Yes"],
+        ),
+        ("test:skip", ["Skip"] * QUESTIONS),
+        ("test:most", ["Not sure"] + ["Yes"] * 10),
+    ]:
+        chat = ChatClient(app.engine, user)
+        await answer_all(chat, answers)
+        assert "Your answers are saved in your diary." in chat.text
+        first, more = await walk_result(chat)
+        results.append((first, more))
+        assert "The more questions you answered Yes, the more serious it may be" in flat(first)
+        assert "tell the police: call 101, or 999 if you are in danger" in flat(more)
+        assert "Take your answers with you" in more
+        for screen in (first, more):
+            for verdict in VERDICTS:
+                assert verdict not in screen.lower(), (verdict, screen)
+        assert "My saved answers" in chat.buttons
+    # no verdict hides in a difference either: the result does not change with the answers
+    assert len(set(results)) == 1
+
+
+async def test_very_frightened_leads_straight_to_emergency_and_reporting(app) -> None:  # noqa: ANN001
+    chat = ChatClient(app.engine, "test:frightened")
+    await answer_all(chat, ["Yes"] + ["Skip"] * (QUESTIONS - 1))
+    assert "You said you are very frightened." in chat.text
+    assert "If you are in danger now, call 999." in chat.text
+    assert "999" in chat.contacts  # offered as a number to tap, straight away
+    assert chat.buttons[:2] == ["Report it", chat.engine.catalog.text("report.btn_helpline")]
+    assert emergency_button(chat) in chat.buttons
+    for verdict in VERDICTS:
+        assert verdict not in chat.text.lower()
+    await chat.click("Report it")
+    assert "101" in chat.contacts
+    # the answers were saved before the emergency screen was offered
+    await chat.send("/checklists")
+    assert len([b for b in chat.buttons if b.startswith("Answers of")]) == 1
+
+
+async def test_not_sure_on_the_first_question_is_not_very_frightened(app) -> None:  # noqa: ANN001
+    chat = ChatClient(app.engine, "test:unsure")
+    await answer_all(chat, ["Not sure"] + ["No"] * (QUESTIONS - 1))
+    assert "very frightened" not in chat.text
+    assert "more serious it may be" in flat(chat.text)
+
+
+async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path: Path) -> None:  # noqa: ANN001
+    now = [dt.datetime(2026, 3, 12, 20, 30, tzinfo=dt.UTC)]
+    app.engine.clock = lambda: now[0]
+    chat = ChatClient(app.engine, "test:export")
+    first = ["Yes", "No", "Not sure", "Skip", "No", "No", "Yes", "No", "No", "No", "No"]
+    await answer_all(chat, first)
+    now[0] = dt.datetime(2026, 7, 2, 8, 5, tzinfo=dt.UTC)
+    second = ["No"] * QUESTIONS
+    await answer_all(chat, second)
+
+    await chat.send("/checklists")
+    # newest first, both kept; dates in UK time (BST in July)
+    assert [b for b in chat.buttons if b.startswith("Answers of")] == [
+        "Answers of Thu 02 Jul 2026, 09:05",
+        "Answers of Thu 12 Mar 2026, 20:30",
+    ]
+    await chat.click("Answers of Thu 12 Mar 2026, 20:30")
+    assert "answered on Thu 12 Mar 2026, 20:30" in chat.text
+    assert "Are you very frightened?\n→ Yes" in chat.text
+    assert "damaged or destroyed anything of yours?\n→ Not sure" in chat.text
+    assert "more than three times a week?\n→ Skipped" in chat.text
+    assert "not a police risk assessment" in chat.text
+
+    replies = await chat.send("/export")
+    documents = {r.document.file_name: r.document.content for r in replies if r.document}
+    pdf = next(c for n, c in documents.items() if n.endswith(".pdf"))
+    text = flat(pdf_text(pdf))
+    assert "Stalking risk questions (S-DASH), answered on Thu 12 Mar 2026, 20:30" in text
+    assert "Stalking risk questions (S-DASH), answered on Thu 02 Jul 2026, 09:05" in text
+    assert "They are not a police risk assessment" in text
+    assert text.count("Are you very frightened?") == 2
+
+    rows = list(
+        csv.reader(io.StringIO(documents["risk-questions-2026-07-02.csv"].decode("utf-8-sig")))
+    )
+    assert rows[0] == ["answered (UK time)", "question", "answer"]
+    march = [r for r in rows[1:] if r[0] == "Thu 12 Mar 2026, 20:30"]
+    assert [r[2] for r in march] == [{"Skip": "Skipped"}.get(a, a) for a in first]
+    july = [r for r in rows[1:] if r[0] == "Thu 02 Jul 2026, 09:05"]
+    assert [r[2] for r in july] == second
+    assert march[0][1] == "1 of 11. Are you very frightened?"
+
+
+async def test_answers_are_sealed_private_and_erased_with_the_journal(app, tmp_path: Path) -> None:  # noqa: ANN001
+    chat = ChatClient(app.engine, "test:owner")
+    await answer_all(chat, ["Yes"] * QUESTIONS)
+    await chat.send("/checklists")
+    opened = next(r for r in chat.replies for b in r.buttons if b.label.startswith("Answers of"))
+    data = next(b.data for b in opened.buttons if b.label.startswith("Answers of"))
+    # the question words are nowhere in the files in plain text
+    assert occurrences(tmp_path, b"got other people to help them") == []
+
+    other = ChatClient(app.engine, "test:other")
+    replies = await other.event(
+        __import__("bot.engine.events", fromlist=["Event"]).Event.button(data)
+    )
+    assert "I could not find those answers." in "\n".join(r.text for r in replies)
+
+    await chat.send("/delete_my_data")
+    await chat.click("Yes, delete everything")
+    await chat.send("/checklists")
+    assert "no saved answers" in chat.text
+
+
+def test_the_validator_refuses_a_risk_question_in_the_bots_own_words(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "flows", tmp_path / "flows")
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    path = tmp_path / "content" / "risk_check.yaml"
+    text = path.read_text()
+    q7 = text.index("risk.q_others:")
+    path.write_text(text[:q7] + text[q7:].replace("source: sdash_2009", "source: bot", 1))
+    project = load_project(
+        tmp_path / "flows",
+        tmp_path / "content",
+        raise_on_problems=False,
+        **project_checks(build_registry()),
+    )
+    found = [p for p in project.problems if "risk.q_others" in p.message]
+    assert len(found) == 1
+    assert found[0].path.name == "risk_check.yaml" and found[0].step == "ask_others"
+    assert "must cite its source" in found[0].message
+
+
+async def test_the_check_through_telegram(api, bot) -> None:  # noqa: ANN001
+    """Through python-telegram-bot and the fake Bot API: from the menu to the saved answers,
+    and the export's risk-questions CSV as a document."""
+    from tests.telegram_harness import say, sent_texts, tap
+
+    user = 5550914
+    await say(api, user, "/menu")
+    await tap(api, user, api.last_with_buttons(user), "Am I at risk?")
+    await tap(api, user, api.last_with_buttons(user), "Start the questions")
+    for n in range(1, QUESTIONS + 1):
+        screen = api.last_with_buttons(user)
+        assert f"{n} of 11." in screen["text"]
+        texts = sent_texts(await tap(api, user, screen, "Yes" if n == 1 else "No"))
+    assert any("You said you are very frightened." in t for t in texts)
+    calls = await say(api, user, "/export")
+    names = [c.params["document"] for c in calls if c.method == "sendDocument"]
+    assert any(n.startswith("risk-questions-") and n.endswith(".csv") for n in names)
+    risk_csv = next(
+        c.files["document"]
+        for c in calls
+        if c.method == "sendDocument" and c.params["document"].startswith("risk-questions-")
+    ).decode("utf-8-sig")
+    assert "1 of 11. Are you very frightened?,Yes" in risk_csv
