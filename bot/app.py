@@ -76,7 +76,7 @@ async def open_app(settings: Settings, registry: Registry | None = None) -> App:
         raise
     conversations = ConversationStore(db, cipher, ref_key)
     registry.services.update(db=db, cipher=cipher, settings=settings)
-    danger = DangerDetector.from_file(settings.content_dir / "danger_phrases.yaml")
+    danger = DangerDetector.from_content(settings.content_dir)
     engine = Engine(project, registry, conversations, danger=danger)
     registry.services["engine"] = engine
     return App(settings, engine, db, conversations, cipher)

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 
+from bot.engine.danger import GrammarError
 from bot.flows.problems import ProjectInvalid
 from bot.settings import SettingError, Settings
 from bot.store.crypto import KeyProblem
@@ -14,6 +15,15 @@ from bot.store.db import StoreError
 
 # name -> handler(args, settings) -> exit code; filled by bot.ops.cli when present
 OPERATOR_HANDLERS: dict = {}
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: a command that adds an option `_common` already gave it (e.g.
+    its own --content-dir) replaces it instead of stopping every command with a conflict."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("conflict_handler", "resolve")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +38,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="region pack in content/regions (env SAFETY_BOT_REGION)",
     )
+    parser.add_argument(
+        "--flows-dir",
+        default=argparse.SUPPRESS,
+        help="flows folder, e.g. from `safety-bot init` (env SAFETY_BOT_FLOWS_DIR; "
+        "default: the flows installed with the bot)",
+    )
+    parser.add_argument(
+        "--content-dir",
+        default=argparse.SUPPRESS,
+        help="content folder with its region packs (env SAFETY_BOT_CONTENT_DIR; "
+        "default: the content installed with the bot)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,14 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         "With no command: Telegram if TELEGRAM_BOT_TOKEN is set, else the console chat.",
     )
     _common(parser)
-    parser.set_defaults(data_dir=None, region=None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(data_dir=None, region=None, flows_dir=None, content_dir=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     _common(chat)
     validate = sub.add_parser("validate", help="check every flow and content file")
     _common(validate)
-    validate.add_argument("--flows-dir", help="flows folder (default: the project's flows/)")
-    validate.add_argument("--content-dir", help="content folder (default: the project's content/)")
     run = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     _common(run)
     try:
@@ -53,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         add_run_arguments = None
     if add_run_arguments is not None:
         add_run_arguments(run)
+    from bot.engine.danger.cli import add_danger_command
+
+    OPERATOR_HANDLERS.update(add_danger_command(sub, _common))
     try:  # operator commands (doctor, backup, rotate-key, graph, content report)
         from bot.ops.cli import add_operator_commands
     except ImportError:
@@ -81,6 +104,7 @@ def _validate(args: argparse.Namespace) -> int:
         f"OK: {len(project.flows)} flows, {steps} steps, {len(project.catalog.texts)} texts, "
         f"{len(project.catalog.contacts)} contacts (region {settings.region})"
     )
+    print(f"Checked: {settings.describe_dirs()}")
     return 0
 
 
@@ -90,7 +114,7 @@ def _chat(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(chat(_settings(args)))
     except KeyboardInterrupt:
-        print("\nGoodbye. Your place is kept for next time.", flush=True)
+        print("\nGoodbye.", flush=True)
         return 0
 
 
@@ -129,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectInvalid as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
-    except (SettingError, KeyProblem, StoreError) as exc:
+    except (SettingError, KeyProblem, StoreError, GrammarError) as exc:
         print(f"safety-bot: {exc}", file=sys.stderr)
         return 2
 

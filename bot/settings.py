@@ -8,7 +8,15 @@ from pathlib import Path
 
 import platformdirs
 
+from bot.defaults import default_dir
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+_ORIGIN = {
+    "packaged": "the defaults installed with the package",
+    "repository": "the defaults in this source checkout",
+}
 
 
 class SettingError(Exception):
@@ -19,8 +27,11 @@ class SettingError(Exception):
 class Settings:
     data_dir: Path
     region: str = "cheshire"
-    flows_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "flows")
-    content_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "content")
+    flows_dir: Path = field(default_factory=lambda: default_dir("flows")[0])
+    content_dir: Path = field(default_factory=lambda: default_dir("content")[0])
+    # which set of flows and content: "packaged", "repository", or the flag/variable that chose it
+    flows_origin: str = field(default_factory=lambda: default_dir("flows")[1])
+    content_origin: str = field(default_factory=lambda: default_dir("content")[1])
     key: str | None = None  # SAFETY_BOT_KEY (base64); else the key file in data_dir
     busy_timeout_ms: int = 5000  # SAFETY_BOT_BUSY_TIMEOUT_MS: how long a write waits on a lock
 
@@ -49,10 +60,19 @@ class Settings:
         settings.busy_timeout_ms = int(raw_timeout)
         if flows_dir or env.get("SAFETY_BOT_FLOWS_DIR"):
             settings.flows_dir = Path(flows_dir or env["SAFETY_BOT_FLOWS_DIR"]).expanduser()
+            settings.flows_origin = "--flows-dir" if flows_dir else "SAFETY_BOT_FLOWS_DIR"
         if content_dir or env.get("SAFETY_BOT_CONTENT_DIR"):
             settings.content_dir = Path(content_dir or env["SAFETY_BOT_CONTENT_DIR"]).expanduser()
+            settings.content_origin = "--content-dir" if content_dir else "SAFETY_BOT_CONTENT_DIR"
         settings.check()
         return settings
+
+    def describe_dirs(self) -> str:
+        """Which flows and content this is, e.g. for `validate`: paths and where they came from."""
+        return (
+            f"flows {self.flows_dir} ({_ORIGIN.get(self.flows_origin, self.flows_origin)}), "
+            f"content {self.content_dir} ({_ORIGIN.get(self.content_origin, self.content_origin)})"
+        )
 
     def check(self) -> None:
         if self.data_dir.exists() and not self.data_dir.is_dir():
@@ -60,9 +80,13 @@ class Settings:
                 f"--data-dir / SAFETY_BOT_DATA_DIR: {self.data_dir} is not a directory"
             )
         if not self.flows_dir.is_dir():
-            raise SettingError(f"SAFETY_BOT_FLOWS_DIR: {self.flows_dir} is not a directory")
+            raise SettingError(
+                f"--flows-dir / SAFETY_BOT_FLOWS_DIR: {self.flows_dir} is not a directory"
+            )
         if not self.content_dir.is_dir():
-            raise SettingError(f"SAFETY_BOT_CONTENT_DIR: {self.content_dir} is not a directory")
+            raise SettingError(
+                f"--content-dir / SAFETY_BOT_CONTENT_DIR: {self.content_dir} is not a directory"
+            )
         if not self.region.replace("_", "").replace("-", "").isalnum():
             raise SettingError(
                 f"--region / SAFETY_BOT_REGION: '{self.region}' is not a region name"

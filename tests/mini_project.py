@@ -145,7 +145,7 @@ def write_mini_project(root: Path) -> tuple[Path, Path]:
     for name, body in FLOWS.items():
         (flows / f"{name}.yaml").write_text(textwrap.dedent(body))
     shutil.copy(PROJECT_ROOT / "content" / "bot.yaml", content / "bot.yaml")
-    shutil.copy(PROJECT_ROOT / "content" / "danger_phrases.yaml", content / "danger_phrases.yaml")
+    shutil.copy(PROJECT_ROOT / "content" / "danger_grammar.yaml", content / "danger_grammar.yaml")
     (content / "sources.yaml").write_text(
         "bot:\n  title: The bot's own words\ntest:\n  title: A test source\n"
     )

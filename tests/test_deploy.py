@@ -96,9 +96,14 @@ def test_dockerfile() -> None:
         if inst == "COPY":
             for src in shlex.split(args)[:-1]:
                 assert (PROJECT_ROOT / src).exists(), src
-    for key in ("SAFETY_BOT_FLOWS_DIR", "SAFETY_BOT_CONTENT_DIR"):
-        copied = {shlex.split(a)[-1].rstrip("/") for i, a in instructions if i == "COPY"}
-        assert "./" + Path(env[key]).name in copied
+    # dependencies only from the lock, hashes checked; the bot itself adds nothing unpinned
+    installs = [a for i, a in instructions if i == "RUN" and "pip install" in a]
+    assert "pip install --require-hashes -r deploy/requirements.lock" in installs[0]
+    assert "pip install --no-deps --no-build-isolation ." in installs[1]
+    assert len(installs) == 2
+    copied = {src for i, a in instructions if i == "COPY" for src in shlex.split(a)[:-1]}
+    assert {"flows", "content", "setup.py", "MANIFEST.in"} <= copied  # the wheel's defaults
+    assert "SAFETY_BOT_FLOWS_DIR" not in env  # the packaged defaults serve unless a force sets it
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
     for secret in ("**/*.key", "**/.env", "**/*.db", "data/", "**/.venv"):
         assert secret in ignore, f"{secret} could end up in the image"

@@ -53,3 +53,19 @@ def test_svg_diagram_shows_todays_nodes_and_edges(tmp_path: Path, name: str) -> 
     want = _dot_names(generate(tmp_path, name, "dot"))
     assert want, "the graph has no nodes: the check would prove nothing"
     assert titles == want, f"docs/flows/{name}.svg is {REGENERATE}"
+
+
+def test_flows_readme_describes_the_step_kinds_the_loader_knows() -> None:
+    from bot.flows.loader import FLOW_KEYS, STEP_KEYS
+
+    text = (PROJECT_ROOT / "flows" / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Steps", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\w+)\s+\| (.+?) \|", section, re.M)
+    kinds = {kind: keys for kind, keys in rows if kind != "kind"}
+    assert set(kinds) == set(STEP_KEYS), "flows/README.md's table of step kinds"
+    for kind, keys in kinds.items():
+        named = set(re.findall(r"`(\w+)", keys)) - {"text", "menu", "end"}
+        assert named | {"id"} == STEP_KEYS[kind], f"flows/README.md: keys of a {kind} step"
+    assert f"one of {['zero', 'one', 'two', 'three', 'four'][len(STEP_KEYS)]} kinds" in section
+    for key in FLOW_KEYS:
+        assert f"`{key}`" in text, f"flows/README.md does not mention the flow key '{key}'"

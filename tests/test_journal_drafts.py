@@ -155,15 +155,30 @@ def test_limits_come_from_the_environment_with_clear_errors() -> None:
         raise AssertionError("a bad limit was accepted")
 
 
-def test_a_restarted_console_is_back_on_the_list_it_showed(tmp_path: Path) -> None:
+def test_a_restarted_console_never_shows_numbers_of_an_older_screen(tmp_path: Path) -> None:
     first = run_chat(
         tmp_path, ["/log he rang at 21:15", "/log a car outside", "/incidents", "/quit"]
     )
     assert "1. Open 2" in first.stdout
-    # Restarted, "1" means what is on the screen now: open incident 2, not "Yes, I'm in danger".
+    # Restarted, the console opens on the menu (whoever opens it next may not be the person),
+    # so "1" is the menu's first choice: never "Open 2" of a list no longer on screen.
     second = run_chat(tmp_path, ["1", "/quit"], "chat")
     assert second.returncode == 0, second.stderr
-    assert "Your incidents, newest first (1–2 of 2)" in second.stdout
-    after = second.stdout.split("Your incidents, newest first")[-1]
-    assert "Incident 2" in after and "a car outside" in after
-    assert "999" not in after
+    assert "Which of these is closest to what is happening?" in second.stdout
+    assert "Incident 2" not in second.stdout
+
+
+async def test_help_on_a_journal_screen_shows_that_screen_made_afresh(tmp_path: Path) -> None:
+    app = await start_app(tmp_path)
+    app.engine.clock = Clock()
+    try:
+        chat = ChatClient(app.engine)
+        await chat.send("/log he rang at 21:15")
+        await chat.send("/incidents")
+        await chat.send("/log a car outside")  # the list on screen is now out of date
+        await chat.send("/incidents")
+        await chat.send("/help")
+        assert "Your incidents, newest first (1–2 of 2)" in chat.text
+        assert chat.buttons[:2] == ["Open 2", "Open 1"]
+    finally:
+        await app.close()

@@ -98,7 +98,8 @@ async def test_police_and_court_are_mentioned_before_feelings_and_notes(tmp_path
         while EFFECT not in chat.text:
             await chat.click("Skip")
         assert "may be shown to the police and in court" in chat.text
-        await chat.send("/log a brick through the window")
+        chat = ChatClient(app.engine, "test:notes")
+        await chat.send("/log he sent another email")
         await chat.click("Add a note or police reference")
         await chat.click("Add a note")
         assert "may be shown to the police and in court" in chat.text

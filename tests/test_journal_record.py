@@ -225,11 +225,11 @@ async def test_unexpected_text_is_offered_and_forwarded_message_keeps_date_and_s
         chat = ChatClient(app.engine)
         ref = app.engine.store.user_ref(chat.user_id)
         await chat.send("/menu")
-        await chat.send("he parked outside again tonight")
+        await chat.send("he parked outside again last night")
         assert "save that message in your journal" in chat.text
         await chat.click("No, thanks")
         assert await incidents_of(app).count(ref) == 0
-        await chat.send("he parked outside again tonight")
+        await chat.send("he parked outside again last night")
         await chat.send("1")  # typed number picks the offer's first button (console)
         assert "Saved as incident 1" in chat.text
 

@@ -33,7 +33,7 @@ async def test_my_incidents_and_export_from_the_menu(app: App) -> None:
     assert "Open 1" in chat.buttons
     await chat.send("/menu")
     await chat.click("My diary")
-    await chat.click("Export for the police")
+    await chat.click("Make a copy for the police")
     documents = [r.document for r in chat.replies if r.document]
     assert any(d.file_name.endswith(".pdf") for d in documents)
 

@@ -96,8 +96,8 @@ async def test_all_no_some_yes_and_all_skipped_get_the_same_words(app) -> None: 
         assert "Your answers are saved in your diary." in chat.text
         first, more = await walk_result(chat)
         results.append((first, more))
-        assert "The more questions you answered Yes, the more serious it may be" in flat(first)
-        assert "tell the police: call 101, or 999 if you are in danger" in flat(more)
+        assert "tell the police: call 101, or 999 if you are in danger" in flat(first)
+        assert "The more questions you answered Yes, the more serious it may be" in flat(more)
         assert "Take your answers with you" in more
         for screen in (first, more):
             for verdict in VERDICTS:
@@ -113,11 +113,11 @@ async def test_very_frightened_leads_straight_to_emergency_and_reporting(app) ->
     assert "You said you are very frightened." in chat.text
     assert "If you are in danger now, call 999." in chat.text
     assert "999" in chat.contacts  # offered as a number to tap, straight away
-    assert chat.buttons[:2] == ["Report it", chat.engine.catalog.text("report.btn_helpline")]
+    assert chat.buttons[:2] == ["How to report it", chat.engine.catalog.text("report.btn_helpline")]
     assert emergency_button(chat) in chat.buttons
     for verdict in VERDICTS:
         assert verdict not in chat.text.lower()
-    await chat.click("Report it")
+    await chat.click("How to report it")
     assert "101" in chat.contacts
     # the answers were saved before the emergency screen was offered
     await chat.send("/checklists")
@@ -128,7 +128,7 @@ async def test_not_sure_on_the_first_question_is_not_very_frightened(app) -> Non
     chat = ChatClient(app.engine, "test:unsure")
     await answer_all(chat, ["Not sure"] + ["No"] * (QUESTIONS - 1))
     assert "very frightened" not in chat.text
-    assert "more serious it may be" in flat(chat.text)
+    assert "If you answered Yes to any of them, tell the police" in flat(chat.text)
 
 
 async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path: Path) -> None:  # noqa: ANN001
@@ -148,7 +148,7 @@ async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path:
         "Answers of Thu 12 Mar 2026, 20:30",
     ]
     await chat.click("Answers of Thu 12 Mar 2026, 20:30")
-    assert "answered on Thu 12 Mar 2026, 20:30" in chat.text
+    assert "stalking risk questions (S-DASH), Thu 12 Mar 2026, 20:30" in chat.text
     assert "Are you very frightened?\n→ Yes" in chat.text
     assert "damaged or destroyed anything of yours?\n→ Not sure" in chat.text
     assert "more than three times a week?\n→ Skipped" in chat.text
@@ -158,8 +158,8 @@ async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path:
     documents = {r.document.file_name: r.document.content for r in replies if r.document}
     pdf = next(c for n, c in documents.items() if n.endswith(".pdf"))
     text = flat(pdf_text(pdf))
-    assert "Stalking risk questions (S-DASH), answered on Thu 12 Mar 2026, 20:30" in text
-    assert "Stalking risk questions (S-DASH), answered on Thu 2 Jul 2026, 09:05" in text
+    assert "Answers to the stalking risk questions (S-DASH), Thu 12 Mar 2026, 20:30" in text
+    assert "Answers to the stalking risk questions (S-DASH), Thu 2 Jul 2026, 09:05" in text
     assert "They are not a police risk assessment" in text
     assert text.count("Are you very frightened?") == 2
 

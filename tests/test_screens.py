@@ -132,7 +132,7 @@ async def test_the_menu_has_five_choices_then_emergency(project_app) -> None:  #
         "Advice for my situation",
         "My diary",
         "Am I at risk?",
-        "Report it",
+        "How to report it",
         "Privacy and this chat",
         emergency,
     ]
@@ -145,7 +145,7 @@ async def test_the_menu_has_five_choices_then_emergency(project_app) -> None:  #
     assert chat.buttons[0:4] == [
         "Record what happened",
         "My incidents",
-        "Export for the police",
+        "Make a copy for the police",
         "My saved answers",
     ]
 

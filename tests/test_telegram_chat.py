@@ -86,23 +86,58 @@ async def test_html_in_what_users_type_is_escaped(api: FakeBotApi, bot: BotProce
     assert "handler_failed" not in bot.stderr()
 
 
-async def test_danger_phrase_mid_flow_gets_999_first(api: FakeBotApi, bot: BotProcess) -> None:
+async def test_danger_mid_flow_gets_the_emergency_screen_on_top(
+    api: FakeBotApi, bot: BotProcess
+) -> None:
     await say(api, USER, "/start")
     await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
     await tap(api, USER, api.screen(USER)[-1], "Advice for my situation")
     await tap(api, USER, api.screen(USER)[-1], "Unwanted calls")
     where = api.screen(USER)[-1]["text"]
 
-    calls = await say(api, USER, "he is outside my house")
-    sends = [c for c in calls if c.method == "sendMessage"]
-    first = sends[0]
-    assert "999" in first.params["text"]
-    first_buttons = [
-        b["text"] for row in first.json("reply_markup")["inline_keyboard"] for b in row
-    ]
-    assert first_buttons[0].startswith("📞") and "999" in first_buttons[0]
-    # then the conversation carries on where it was
-    assert sends[-1].params["text"] == where
+    calls = await say(api, USER, "hes outside my house!!")
+    texts = sent_texts(calls)
+    # last: the full emergency advice, the 999 card and "Carry on where I was"; above it only
+    # the offer to keep the message in the journal (nothing lost), not the old screen again
+    assert texts[-1].startswith("Call 999 now.") and where not in texts, texts
+    assert all("save that message" in t for t in texts[:-1]), texts
+    emergency = api.screen(USER)[-1]
+    for part in ("Call 999 now.", "press 55", "Silent Solution", "emergencySMS", "safe place"):
+        assert part in emergency["text"], part
+    labels = [label for label, _ in buttons(emergency)]
+    assert labels[0].startswith("📞") and "999" in labels[0]
+    assert labels[1:] == ["Carry on where I was"]
+    assert not [c for c in calls if c.method == "editMessageText"]  # the old screen untouched
+
+    # carrying on shows where they were as a new message: the advice stays above it
+    calls = await tap(api, USER, emergency, "Carry on where I was")
+    assert api.screen(USER)[-1]["text"] == where
+    assert api.screen(USER)[-2]["text"] == emergency["text"]
+
+
+async def test_danger_inside_a_date_question_is_not_also_an_error(
+    api: FakeBotApi, bot: BotProcess
+) -> None:
+    await say(api, USER, "/record")
+    await tap(api, USER, api.last_with_buttons(USER), "")  # the first kind of incident
+    question = api.last_with_buttons(USER)["text"]
+    assert "when" in question.lower(), question
+
+    calls = await say(api, USER, "hes outside with a knife")
+    texts = sent_texts(calls)
+    assert len(texts) == 1 and texts[0].startswith("Call 999 now."), texts
+    assert not any("couldn't" in t.lower() for t in texts)
+    await tap(api, USER, api.screen(USER)[-1], "Carry on where I was")
+    assert api.screen(USER)[-1]["text"] == question
+
+
+async def test_log_with_danger_is_saved_then_the_emergency_screen(
+    api: FakeBotApi, bot: BotProcess
+) -> None:
+    calls = await say(api, USER, "/log he has a knife")
+    texts = sent_texts(calls)
+    assert any("incident 1" in t.lower() for t in texts[:-1]), texts
+    assert texts[-1].startswith("Call 999 now.")
 
 
 async def test_clear_deletes_every_message_and_keeps_the_place(

@@ -145,25 +145,25 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
 
     try:
         place = await app.engine.place_of(user_id)
-        first = Event.from_text("/start") if place.flow is None else Event.from_text("/help")
+        # A returning user sees the menu, not the last screen: whoever opens the terminal next
+        # may not be the person who left it (the place, a draft included, is still kept).
+        first = Event.from_text("/start") if place.flow is None else Event.from_text("/menu")
         show(await app.engine.handle(user_id, first))
         while True:
             line = await asyncio.to_thread(_read_line, prompt)
             if line is None or line.strip().lower() in QUIT_WORDS:
                 break
             if line.strip().lower() == "/clear":
-                # the quick exit: wipe this terminal's screen and scrollback (the journal is kept)
+                # the quick exit: wipe this terminal's screen and scrollback (the journal is kept),
+                # then a short "Cleared" screen with the emergency button, Back and Menu
                 print(CLEAR_SCREEN, end="", file=out)
-                print("Cleared. Type /menu to carry on.", file=out, flush=True)
+                show(await app.engine.handle(user_id, Event.from_text("/clear")))
                 continue
             event = Event.from_text(line)
             replies = await app.engine.handle(user_id, event)
             show(await _exports_after_turn(app, user_id, event, replies, export_dir))
     finally:
-        erased = await _data_erased(app, user_id)
         await app.close()
-    # after /delete_my_data nothing is kept, so the usual goodbye would not be true
-    print(
-        "Goodbye." if erased else "Goodbye. Your place is kept for next time.", file=out, flush=True
-    )
+    # never "your place is kept": that tells an onlooker there is something to find (blind read)
+    print("Goodbye.", file=out, flush=True)
     return 0

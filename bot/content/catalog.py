@@ -28,7 +28,7 @@ REGION_KEYS = {"contacts", "texts", "name"}
 SPECIAL_FILES = {
     "contacts.yaml",
     "sources.yaml",
-    "danger_phrases.yaml",
+    "danger_grammar.yaml",  # read by bot.engine.danger, not texts
     "source_checklist.yaml",
     "glossary.yaml",
 }

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
+from bot import metrics
 from bot.content.catalog import Catalog, ContactCard
 from bot.engine.actions import ActionFailed, Registry
 from bot.engine.danger import DangerDetector
@@ -32,6 +33,7 @@ GLOBAL_EMERGENCY = "!e"
 GLOBAL_BACK = "!b"
 GLOBAL_MENU = "!m"
 GLOBAL_SKIP = "!s"
+GLOBAL_CARRY_ON = "!c"  # "Carry on where I was", under the emergency screen a danger message gets
 BUILTIN_COMMANDS = ("start", "menu", "back", "cancel", "help", "emergency")
 SKIP_WORDS = {"skip", "pass", "next", "dont know", "don't know", "not sure"}
 MAX_HISTORY = 30
@@ -101,6 +103,8 @@ class Turn:
         self.event = event
         self.replies: list[Reply] = []
         self.now = engine.clock()
+        # the person's words said they are in danger: the turn ends with the emergency screen,
+        # and nothing is shown below it (not the old screen, not "I couldn't read that")
         self.danger_shown = False
         self.drop_place = False  # set once the user's data was erased: do not save the place again
         # set by a feature whose answer is not the screen (e.g. "Saved as incident 4"): if the
@@ -196,6 +200,15 @@ def _can_go_back(place: Place) -> bool:
     return len(place.history) >= (1 if place.data.get(OFF_HISTORY) else 2)
 
 
+def _said(event: Event) -> str:
+    """The words a person wrote in an event, as far as danger is concerned."""
+    if event.kind in (Kind.TEXT, Kind.ATTACHMENT):
+        return event.text[:MAX_TEXT]
+    if event.kind == Kind.COMMAND:
+        return event.args[:MAX_TEXT]
+    return ""
+
+
 def _norm(text: str) -> str:
     return " ".join(clean_text(text).casefold().replace("’", "'").split())
 
@@ -224,7 +237,7 @@ class Engine:
         self.catalog: Catalog = project.catalog
         self.registry = registry
         self.store = store
-        self.danger = danger or DangerDetector([])
+        self.danger = danger or DangerDetector()
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.machines = {fid: CompiledFlow(f) for fid, f in project.flows.items()}
         self._places: OrderedDict[str, Place] = OrderedDict()
@@ -294,15 +307,10 @@ class Engine:
         log.error("conversation store failed: %s", type(exc).__name__)
         replies: list[Reply] = []
         if turn is not None and turn.danger_shown:
-            replies.append(turn.replies[0])
-        elif (
-            turn is None
-            and event.kind == Kind.TEXT
-            and self.danger.is_danger(event.text[:MAX_TEXT])
-        ):
-            scratch = Turn(self, "", Place(), event)
-            self._emergency_advice(scratch)
-            replies.extend(scratch.replies)
+            replies.append(self._emergency_screen())
+        elif turn is None and self.danger.is_danger(_said(event)):
+            replies.append(self._emergency_screen())
+            metrics.DANGER_SHOWN.inc()
         text, cards = self.catalog.render("bot.save_failed")
         replies.append(Reply(text=text, contacts=cards))
         return replies
@@ -354,15 +362,21 @@ class Engine:
     async def _dispatch(self, turn: Turn) -> None:
         event = turn.event
         if event.kind == Kind.TEXT and len(event.text) > MAX_TEXT * 4:
-            event = Event(Kind.TEXT, text=event.text[: MAX_TEXT * 4])
+            event = replace(event, text=event.text[: MAX_TEXT * 4])
             turn.event = event
-        if (
-            event.kind == Kind.TEXT
-            and not self._is_button_text(turn)
-            and self.danger.is_danger(event.text[:MAX_TEXT])
-        ):
-            self._emergency_advice(turn)
+        # every word the person wrote is read for danger: typed text and answers, forwarded
+        # text, a command's words (/log he has a knife), a file's caption
+        if not self._is_button_text(turn) and self.danger.is_danger(_said(event)):
             turn.danger_shown = True
+            metrics.DANGER_SHOWN.inc()
+        await self._handle_event(turn)
+        if turn.danger_shown:
+            self._emergency_on_top(turn)
+        else:
+            self._emergency_within_reach(turn)
+
+    async def _handle_event(self, turn: Turn) -> None:
+        event = turn.event
         if event.kind == Kind.COMMAND:
             await self._command(turn)
             return
@@ -375,14 +389,24 @@ class Engine:
             if event.kind == Kind.BUTTON and event.data == GLOBAL_EMERGENCY:
                 await self._enter(turn, "emergency")
                 return
+            if event.kind == Kind.BUTTON and event.data == GLOBAL_CARRY_ON:
+                await self._welcome(turn)  # nowhere yet (danger in the very first message)
+                return
+            shown = turn.place.data.get(SHOWN_BUTTONS)
+            if event.kind == Kind.TEXT and shown:  # a number typed on a feature's screen
+                chosen = self._match_button(
+                    _norm(event.text), [Button(label, data) for label, data in shown]
+                )
+                if chosen is not None:
+                    await self._button(turn, chosen.data)
+                    return
             if event.kind == Kind.BUTTON and event.data == GLOBAL_BACK and _can_go_back(turn.place):
                 await self._back(turn)  # from a feature's screen shown before any flow
                 return
             handler = self.registry.attachment_handler
             if event.kind == Kind.ATTACHMENT and handler is not None and await handler(turn):
                 return  # a file sent first thing is offered to the journal, not dropped
-            # a new user, or one whose conversation ended: welcome them (or show the menu)
-            await self._enter(turn, "menu" if turn.place.data.get("welcomed") else "start")
+            await self._welcome(turn)
             return
         if event.kind == Kind.BUTTON:
             await self._button(turn, event.data)
@@ -397,11 +421,19 @@ class Engine:
             turn.say("bot.cannot_keep_this")
             await self._present_current(turn)
 
+    async def _welcome(self, turn: Turn) -> None:
+        """A new user, or one whose conversation ended: welcome them (or show the menu)."""
+        await self._enter(turn, "menu" if turn.place.data.get("welcomed") else "start")
+
     def _is_button_text(self, turn: Turn) -> bool:
         """Is this typed text the label or number of a button on the user's screen?"""
+        if turn.event.kind != Kind.TEXT:
+            return False
         step = self._current_step(turn)
         if step is None:
-            return False
+            shown = turn.place.data.get(SHOWN_BUTTONS) or []
+            buttons = [Button(label, data) for label, data in shown]
+            return self._match_button(_norm(turn.event.text), buttons) is not None
         buttons = self._typed_buttons(turn, step)
         return self._match_button(_norm(turn.event.text), buttons) is not None
 
@@ -433,6 +465,8 @@ class Engine:
         elif name == "help":
             turn.say_text(self.help_text())
             await self._present_current(turn)
+        elif name == "clear":  # the channel wiped the chat from the screen (the console's /clear)
+            turn.show_screen(self.catalog.text("bot.cleared"), [])
         elif name in self.registry.command_flows:
             await self._enter(turn, self.registry.command_flows[name])
         elif name in self.registry.commands:
@@ -449,6 +483,12 @@ class Engine:
             return
         if data == GLOBAL_EMERGENCY:
             await self._enter(turn, "emergency")
+            return
+        if data == GLOBAL_CARRY_ON:  # from the emergency screen: the screen they were on
+            if turn.place.flow is None:
+                await self._welcome(turn)
+            else:
+                await self._present_current(turn)
             return
         if data == GLOBAL_MENU:
             await self._enter(turn, "menu")
@@ -516,6 +556,8 @@ class Engine:
                     turn.say("check.understood_when", _understood=result.display)
                 await self._fire(turn, step, "next")
                 return
+            if turn.danger_shown:
+                return  # not "I couldn't read that as a date": the emergency screen, alone
             if self.registry.text_fallback and await self.registry.text_fallback(turn):
                 return
             turn.say(result.content_key)
@@ -749,10 +791,9 @@ class Engine:
         """The buttons of a screen: its own, then emergency, Back and Menu, always last.
 
         Emergency stands in the same place on every screen, in the same words: straight after
-        the screen's own buttons, before Back and Menu.
-
-        Emergency is left out only where the screen already leads to the emergency advice
-        (inside it, or an option into it); Back only where there is nothing to go back to.
+        the screen's own buttons, before Back and Menu. It is left out only on the emergency
+        advice's own first screen, and where the screen's own option into it already bears the
+        same name (the welcome's); Back only where there is nothing to go back to.
         """
         flow = place.flow or ""
         token = _token(flow, step.id)
@@ -772,7 +813,8 @@ class Engine:
         if not step.interactive:
             return buttons
         leads_to_emergency = any(o.target.flow == "emergency" for o in step.options)
-        if flow != "emergency" and not leads_to_emergency:
+        first_emergency_screen = flow == "emergency" and step.id == self._emergency_start()
+        if not first_emergency_screen and not leads_to_emergency:
             buttons.append(Button(label("btn.emergency"), GLOBAL_EMERGENCY))
         if len(place.history) >= 2:
             buttons.append(Button(label("btn.back"), GLOBAL_BACK))
@@ -795,17 +837,51 @@ class Engine:
         turn.feature_screen, turn.feature_screen_kept = reply, bool(again)
         return reply
 
-    def _emergency_advice(self, turn: Turn) -> None:
-        """The emergency flow's first screen, as a message before anything else."""
-        flow = self.machines["emergency"].flow
-        first = flow.steps[flow.start]
+    def _emergency_start(self) -> str:
+        return self.machines["emergency"].flow.start
+
+    def emergency_screen_keys(self) -> list[str]:
+        """The texts of the emergency screen a danger message gets: every text of the emergency
+        flow in its order (call 999 now; can't speak: 55, the Silent Solution; deaf:
+        emergencySMS; where is safe), so nothing needs a tap before the person can act on it."""
+        keys: list[str] = []
+        for step in self.machines["emergency"].flow.steps.values():
+            keys.extend(k for k in step.say if k not in keys)
+        return keys
+
+    def _emergency_screen(self) -> Reply:
+        """The full emergency advice in one message, and one button: "Carry on where I was"."""
         texts, cards = [], []
-        for key in first.say:
+        for key in self.emergency_screen_keys():
             text, found = self.catalog.render(key)
             texts.append(text)
             cards.extend(c for c in found if c not in cards)
-        more = Button(self.catalog.text("btn.emergency"), GLOBAL_EMERGENCY)
-        turn.replies.append(Reply(text="\n\n".join(texts), buttons=[more], contacts=cards))
+        carry_on = Button(self.catalog.text("btn.carry_on"), GLOBAL_CARRY_ON)
+        return Reply(text="\n\n".join(texts), buttons=[carry_on], contacts=cards)
+
+    def _emergency_on_top(self, turn: Turn) -> None:
+        """After a danger message: what the turn did stays done (an answer kept, a /log saved,
+        a file offered), but the emergency screen comes last, so the 999 advice stays on top.
+        The flow screens the turn showed are dropped: "Carry on where I was" shows where the
+        person is; a feature's message ("Saved as incident 4") stays above the advice."""
+        screen = self._emergency_screen()
+        turn.replies = [*(r for r in turn.replies if not r.screen), screen]
+        # a passing screen over the place: typing 1 is "Carry on", Back returns as from any
+        turn.feature_screen, turn.feature_screen_kept = screen, False
+
+    def _emergency_within_reach(self, turn: Turn) -> None:
+        """A turn that ends without buttons (an export's files, a goodbye, a usage note) gets
+        emergency and Menu under its last message, like every other screen."""
+        if not turn.replies or turn.drop_place or any(r.buttons for r in turn.replies):
+            return
+        label = self.catalog.text
+        nav = [
+            Button(label("btn.emergency"), GLOBAL_EMERGENCY),
+            Button(label("btn.menu"), GLOBAL_MENU),
+        ]
+        last = replace(turn.replies[-1], buttons=nav)
+        turn.replies[-1] = last
+        turn.feature_screen, turn.feature_screen_kept = last, False
 
     def help_text(self) -> str:
         """`/help`: how the bot works, then every command a person can use, one line each, in

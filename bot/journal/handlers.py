@@ -28,6 +28,7 @@ import logging
 import secrets
 from typing import Any
 
+from bot import metrics
 from bot.engine.actions import ActionFailed
 from bot.engine.engine import Turn
 from bot.engine.events import Button, Document, Event, Kind
@@ -603,7 +604,8 @@ def _quick_when(turn: Turn, text: str, forwarded_date: str | None) -> When:
 
 async def text_fallback(turn: Turn) -> bool:
     """Unexpected plain text outside a question: offer to keep it as an incident."""
-    if turn.danger_shown or turn.event.kind != Kind.TEXT:
+    # after a danger message too: the offer stays above the emergency screen (nothing lost)
+    if turn.event.kind != Kind.TEXT:
         return False
     place = turn.place
     if place.flow in NO_OFFER_FLOWS:
@@ -880,6 +882,7 @@ async def export_command(turn: Turn) -> None:
     pages = [page for appendix in appendices for page in appendix.pages]
     async with _export_slots():
         export = await asyncio.to_thread(build_export, catalog, ordered, turn.now, integrity, pages)
+    metrics.EXPORTS_BUILT.inc()
     stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
     counted = _count(turn, "journal.incidents_count", len(ordered))
     turn.send_document(

@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 # A Bot API token: the bot's numeric id, a colon, then a 35-character secret (letters, digits, - _).
+# The one pattern for both `safety-bot run` (bot/channels/telegram/cli.py) and `doctor`. Ids are
+# 52-bit at most (16 digits); the secret is 35 characters today, with room either side.
 TOKEN_RE = re.compile(r"^[0-9]{5,16}:[A-Za-z0-9_-]{30,64}$")
 
 

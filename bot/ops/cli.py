@@ -23,8 +23,7 @@ def _err(message: str) -> None:
 
 
 def _project_dirs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--flows-dir", help="flows folder (default: the project's flows/)")
-    parser.add_argument("--content-dir", help="content folder (default: the project's content/)")
+    """No-op: bot/cli.py's common options now carry --flows-dir and --content-dir everywhere."""
 
 
 def _load_lenient(settings: Settings) -> Project:
@@ -54,6 +53,19 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     print(f"safety-bot doctor: {settings.data_dir}")
     print(report.render())
     return report.exit_code(strict=args.strict)
+
+
+# -- init --------------------------------------------------------------------------------------
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.init import InitError, describe, write_editable_copy
+
+    try:
+        written = write_editable_copy(Path(args.dir), region=settings.region)
+    except InitError as exc:
+        _err(str(exc))
+        return 2
+    print(describe(written))
+    return 0
 
 
 # -- backup ------------------------------------------------------------------------------------
@@ -196,6 +208,14 @@ def add_operator_commands(
     )
     doctor.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
 
+    init = subparsers.add_parser(
+        "init", help="write an editable copy of the flows, content and region pack into DIR"
+    )
+    add_common(init)
+    init.add_argument(
+        "dir", metavar="DIR", help="folder to create (must not hold flows/ or content/)"
+    )
+
     backup = subparsers.add_parser(
         "backup", help="copy the database consistently while the bot runs (not the key)"
     )
@@ -252,6 +272,7 @@ def add_operator_commands(
 
     return {
         "doctor": _doctor,
+        "init": _init,
         "backup": _backup,
         "rotate-key": _rotate,
         "graph": _graph,

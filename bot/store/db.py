@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot import metrics
 from bot.store.migrations import MIGRATIONS
 
 DB_FILE_NAME = "safety-bot.db"
@@ -64,13 +65,17 @@ class Database:
         async with self._write_lock:
             try:
                 await self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:  # busy past the timeout, disk I/O, read-only file
+                metrics.storage_failed(exc)
+                raise
             except asyncio.CancelledError:
                 # the BEGIN still runs in the database thread: end it, or the next one fails
                 await asyncio.shield(self._rollback_quietly())
                 raise
             try:
                 yield self.conn
-            except BaseException:
+            except BaseException as exc:
+                metrics.storage_failed(exc)
                 # shield: a cancelled caller must still leave the connection clean
                 await asyncio.shield(self.conn.execute("ROLLBACK"))
                 raise
@@ -81,7 +86,8 @@ class Database:
                     # the caller was cancelled, not the COMMIT: it runs on in the database
                     # thread, before anything queued after it. Rolling back here would fail.
                     raise
-                except BaseException:
+                except BaseException as exc:
+                    metrics.storage_failed(exc)
                     if self.conn.in_transaction:
                         await asyncio.shield(self.conn.execute("ROLLBACK"))
                     raise

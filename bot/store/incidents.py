@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import metrics
 from bot.store.crypto import Cipher, KeyProblem
 from bot.store.db import Database
 from bot.store.keys import unlock
@@ -604,6 +605,7 @@ class IncidentStore:
             if file_ids:
                 await self._link(conn, user_ref, incident_id, file_ids)
         self._heads[user_ref] = head
+        metrics.INCIDENTS_SAVED.inc()
         return Saved(incident_id, int(rows[0][0]), created=True)
 
     async def _add_revision(

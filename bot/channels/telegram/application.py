@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import metrics
 from bot.app import open_app
 from bot.channels.telegram.handlers import Channel, set_commands
 from bot.channels.telegram.intake import DurableUpdateQueue, replay_unfinished
@@ -61,6 +62,7 @@ class RetryingRequest(HTTPXRequest):
         self.retries = retries
         self.backoff = backoff
 
+    @metrics.api_call
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         delay = self.backoff
         for attempt in range(self.retries + 1):
@@ -78,6 +80,7 @@ class RetryingRequest(HTTPXRequest):
                 if (code not in RETRY_STATUS and not download) or attempt == self.retries:
                     return code, payload
                 error = f"http_{code}"
+            metrics.api_retry()
             log_event(log, "network_retry", logging.WARNING, error=error, attempt=attempt + 1)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF_SECONDS)
@@ -100,6 +103,7 @@ class UpdatesRequest(HTTPXRequest):
         super().__init__(*args, **kwargs)
         self.inbox: Inbox | None = None  # attached once the store is open
 
+    @metrics.api_call
     async def do_request(self, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         if self.inbox is not None and url.endswith("/getUpdates"):
             await self.inbox.flush()
@@ -179,6 +183,7 @@ def build_application(
         # before polling starts: what a killed process left comes first, in its order
         await replay_unfinished(inbox, application.update_queue, application.bot)
         queue.inbox = inbox
+        metrics.bot_running(inbox.depth)
         # Everything loaded so far (flows, content, the library's tables) lives as long as the
         # process: frozen, the garbage collector stops walking it on every full collection,
         # which cost about 15% of each update (bench/bench_telegram.py, docs/telegram.md).

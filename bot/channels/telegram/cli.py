@@ -15,17 +15,19 @@ from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError
 
+from bot.ops.checks import TOKEN_RE  # one token shape for `run` and `doctor`
+from bot.ops.metrics_server import add_metrics_arguments, serve_if_asked
 from bot.settings import SettingError, Settings
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 API_ROOT_ENV = "TELEGRAM_API_ROOT"
 SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 LOG_LEVEL_ENV = "SAFETY_BOT_LOG_LEVEL"  # debug adds one line per update (kind, hashed user, ms)
-TOKEN_RE = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{30,64}$")
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a secret_token
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    add_metrics_arguments(parser)  # --metrics-listen: /metrics and /healthz (docs/operations.md)
     parser.add_argument(
         "--webhook-url",
         default=os.environ.get("TELEGRAM_WEBHOOK_URL") or None,
@@ -103,6 +105,7 @@ def run_telegram(args: argparse.Namespace, settings: Settings) -> int:
         token = read_token()
         api_root = read_api_root(args.api_root)
         secret = read_secret(args.secret_token) if args.webhook_url else None
+        serve_if_asked(args, settings)  # off unless --metrics-listen; a daemon thread
     except SettingError as exc:
         return _fail(str(exc))
     level = os.environ.get(LOG_LEVEL_ENV, "info").strip().upper()

@@ -32,6 +32,7 @@ from bot.channels.telegram import render
 from bot.channels.telegram.logs import event as log_event
 from bot.channels.telegram.logs import frames
 from bot.channels.telegram.outbox import edit_text, send_text
+from bot.engine.engine import GLOBAL_CARRY_ON
 from bot.engine.events import Attachment, Event, Kind, Reply
 
 if TYPE_CHECKING:
@@ -230,7 +231,13 @@ class Channel:
         replies = await app.engine.handle(
             USER_PREFIX + str(user.id), Event.button(data, key=f"q:{query.id}")
         )
-        editable = message if isinstance(message, Message) and press.kind == "engine" else None
+        # "Carry on where I was" under the emergency advice: the screen comes as a new message,
+        # so the 999 advice is not edited away
+        editable = (
+            message
+            if isinstance(message, Message) and press.kind == "engine" and data != GLOBAL_CARRY_ON
+            else None
+        )
         await self.send_replies(context.bot, chat_id, replies, edit=editable)
         self._log_update(update, started, press.kind)
 

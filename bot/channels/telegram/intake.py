@@ -26,6 +26,7 @@ from typing import Any
 
 from telegram import Bot, Update
 
+from bot import metrics
 from bot.channels.telegram.logs import event as log_event
 from bot.store.inbox import Inbox
 
@@ -72,6 +73,7 @@ async def replay_unfinished(inbox: Inbox, queue: asyncio.Queue, bot: Bot) -> int
             continue
         queue.put_nowait(update)  # the plain queue: it is in the inbox already
         replayed += 1
+    metrics.INBOX_REPLAYS.inc(replayed)
     if replayed:
         log_event(log, "replayed_unfinished_updates", updates=replayed)
     return replayed

@@ -19,6 +19,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import metrics
 from bot.store.inbox import Inbox
 
 
@@ -41,7 +42,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
-            await self._in_order(update, coroutine)
+            await self._in_order(update, metrics.timed_update(update, coroutine))
         except Exception:
             self._finished(update)
             raise

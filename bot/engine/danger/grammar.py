@@ -1,0 +1,430 @@
+"""The danger grammar: word classes, rules over them, and the guards that stop a rule.
+
+Everything a reviewer may change is in content/danger_grammar.yaml (its header explains the
+format); this module only reads it and matches. Matching one part of a message:
+
+1. Tag: every word position gets the classes (and guard lists, and rule words) whose entries start
+   there, with where each entry ends (entries may be several words: "on his way").
+2. Rules: a rule is a list of classes that must follow each other in the part with at most `gap`
+   words between two of them. Every way a rule matches is tried until one passes the guards.
+3. Guards (see `Grammar.guard`): negation, past, future words just before or inside the match but
+   not part of it; a past time with no "now" in the part or the message; a question opener at
+   the start of the part; a hypothetical word before the match.
+
+A rule's entries are exact words after reading (reading.py does spelling, typos and text-speak),
+so the cost is a few dictionary look-ups per word plus short searches over the tags: well under
+1 ms for a 500-character message (bench/bench_danger.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.engine.danger import lexicon as lexicon_module
+from bot.engine.danger.reading import Reader
+
+AGENT = "agent"  # a rule element: any word that can be a person ("Dave", "the neighbour")
+GUARD_NAMES = ("negation", "past", "future", "past_time", "now", "right_now", "online")
+AFTER = 3  # words after a match that an `online` word is looked for in
+OPENER = "question_openers"
+REQUEST = "requests"
+HYPOTHETICAL = "hypothetical"
+BEFORE = 4  # words before a match that negation / past / future words are looked for in
+MAX_TRIES = 64  # ways one rule may match one part before it is given up (guards a slow case)
+
+Tags = list[dict[str, list[int]]]
+# libyaml's loader when PyYAML has it: the pure-Python one takes ~0.1 s of start-up for this file
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class GrammarError(ValueError):
+    """The grammar file is not as its header describes (names the entry)."""
+
+
+@dataclass(slots=True, frozen=True)
+class Rule:
+    name: str
+    says: str
+    match: tuple[str, ...]
+    gap: int = 2
+    whole_part: bool = False
+    allow: str = ""
+    ignore: frozenset[str] = frozenset()
+    now: bool = False  # counts only with a `now` word in the same part
+
+
+@dataclass(slots=True)
+class Finding:
+    """One way a rule matched one part, and the guard that stopped it (if any)."""
+
+    rule: Rule
+    part: int
+    spans: tuple[tuple[int, int], ...]
+    blocked_by: str = ""
+    because: str = ""
+
+    @property
+    def counts(self) -> bool:
+        return not self.blocked_by
+
+
+@dataclass(slots=True)
+class Reading:
+    """A message as read: its parts, their tags, and what the guards need about the whole."""
+
+    parts: list[list[str]]
+    tags: list[Tags]
+    starts: list[dict[str, list[int]]] = field(default_factory=list)  # label -> positions
+    present: list[set[str]] = field(default_factory=list)  # the labels found in each part
+    past_time_anywhere: bool = False
+    now_anywhere: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _as_list(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise GrammarError(f"{where}: expected a list of words")
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, str | int):
+            raise GrammarError(f"{where}: {v!r} is not a word (write yes/no/on/off in quotes)")
+    return [str(v) for v in value]
+
+
+class Grammar:
+    """The compiled grammar: a reader, an index of entries by first word, and the rules."""
+
+    def __init__(self, data: Mapping[str, Any], lexicon: Mapping[str, Any] | None = None) -> None:
+        spellings = {str(k): str(v) for k, v in (data.get("spellings") or {}).items()}
+        rewrites = {str(k): str(v) for k, v in (data.get("rewrites") or {}).items()}
+        plain = Reader(spellings, rewrites)  # reads the grammar's own entries (no typo fixing)
+        classes = data.get("classes") or {}
+        guards = data.get("guards") or {}
+        self.rules = [self._rule(raw, i, classes) for i, raw in enumerate(data.get("rules") or [])]
+
+        # entries: (label, words) with "~" words kept for their forms
+        raw_entries: list[tuple[str, str]] = []
+        for name, members in classes.items():
+            raw_entries += [(str(name), m) for m in _as_list(members, f"classes.{name}")]
+        for name, members in guards.items():
+            raw_entries += [(f"guard:{name}", m) for m in _as_list(members, f"guards.{name}")]
+        for rule in self.rules:
+            raw_entries += [(f"={e}", e) for e in rule.match if e not in classes and e != AGENT]
+
+        self.tilde_words: list[tuple[str, str]] = []
+        split: list[tuple[str, list[str]]] = []
+        for label, text in raw_entries:
+            words = []
+            for word in text.split():
+                lemma, tilde, suffix = word.partition("~")
+                if tilde:
+                    self.tilde_words.append((lemma.casefold(), suffix))
+                words.append(word.casefold() if tilde else word)
+            split.append((label, words))
+        self.vocabulary = sorted(
+            {w for _, words in split for w in words if "~" not in w}
+            | {w for v in spellings.values() for w in v.split()}
+            | {w for k in rewrites for w in k.split()}
+        )
+
+        lex = lexicon_module.load() if lexicon is None else dict(lexicon)
+        forms: dict[str, list[str]] = dict(lex.get("forms") or {})
+        self.stale = lexicon is None and lex.get("digest") != lexicon_module.digest(
+            [f"{lemma}~{suffix}" for lemma, suffix in self.tilde_words], self.vocabulary
+        )
+        if self.stale:
+            # the grammar changed since lexicon.json was made: make the missing forms now (slow)
+            for lemma, suffix in self.tilde_words:
+                forms.setdefault(f"{lemma}~{suffix}", lexicon_module.inflect(lemma, suffix))
+
+        # first word -> entry length -> words -> labels (one dict look-up per length)
+        self.index: dict[str, dict[int, dict[tuple[str, ...], list[str]]]] = {}
+        self.members: dict[str, set[tuple[str, ...]]] = {}
+        all_words: set[str] = set()
+        for label, words in split:
+            options: list[list[str]] = [[]]
+            for word in words:
+                lemma, tilde, suffix = word.partition("~")
+                choices = forms.get(f"{lemma}~{suffix}", [lemma]) if tilde else [word]
+                options = [o + [c] for o in options for c in choices]
+            for option in options:
+                seq = tuple(plain.words(" ".join(option), correct=False))
+                if not seq:
+                    continue
+                self.members.setdefault(label, set()).add(seq)
+                all_words.update(seq)
+        for label, seqs in self.members.items():
+            for seq in seqs:
+                by_len = self.index.setdefault(seq[0], {}).setdefault(len(seq), {})
+                by_len.setdefault(seq, []).append(label)
+        self.guard_labels = frozenset(m for m in self.members if m.startswith("guard:"))
+        # the same index split for speed: one-word entries by word, longer ones by their first
+        # two words (most word pairs start no entry: one look-up)
+        self._single: dict[str, tuple[str, ...]] = {}
+        multi: dict[tuple[str, str], dict[int, dict[tuple[str, ...], list[str]]]] = {}
+        for first, by_len in self.index.items():
+            if 1 in by_len:
+                self._single[first] = tuple(by_len[1][(first,)])
+            for size, entries in by_len.items():
+                for seq, labels in entries.items() if size > 1 else ():
+                    multi.setdefault(seq[:2], {}).setdefault(size, {})[seq] = labels
+        self._multi = {pair: tuple(sorted(by.items())) for pair, by in multi.items()}
+        # each rule with the tag labels of its elements, and those it needs present in a part
+        self._compiled: list[tuple[Rule, tuple[str, ...], frozenset[str]]] = []
+        for rule in self.rules:
+            labels = tuple(e if e == AGENT or e in self.members else f"={e}" for e in rule.match)
+            self._compiled.append((rule, labels, frozenset(x for x in labels if x != AGENT)))
+        self.not_agent = {s[0] for s in self.members.get("not_agent", ()) if len(s) == 1}
+        self.not_agent |= {s[0] for s in self.members.get("is", ()) if len(s) == 1}
+
+        real = lex.get("real_words") or []
+        self.reader = Reader(
+            spellings,
+            rewrites,
+            # without the list of real words, correcting would turn "hat" into "hit": don't
+            vocabulary=all_words | set(self.vocabulary) if real else (),
+            real_words=real,
+            frequency=lex.get("frequency") or {},
+        )
+
+    @classmethod
+    def from_file(cls, path: Path, lexicon: Mapping[str, Any] | None = None) -> Grammar:
+        """The grammar in a file; a broken file stops start-up with a message naming it."""
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f", line {mark.line + 1}" if mark is not None else ""
+            raise GrammarError(f"{path}{line}: not valid YAML ({exc})") from exc
+        if not isinstance(data, dict):
+            raise GrammarError(f"{path}: expected spellings, rewrites, classes, guards and rules")
+        try:
+            return cls(data, lexicon)
+        except GrammarError as exc:
+            raise GrammarError(f"{path}: {exc}") from exc
+
+    @staticmethod
+    def _rule(raw: Any, i: int, classes: Mapping[str, Any]) -> Rule:
+        if not isinstance(raw, dict) or not raw.get("name") or not raw.get("match"):
+            raise GrammarError(f"rules[{i}]: each rule needs a name and a match list")
+        ignore = frozenset(_as_list(raw.get("ignore"), f"rules[{i}].ignore"))
+        unknown = ignore - {*GUARD_NAMES, OPENER, HYPOTHETICAL}
+        if unknown:
+            raise GrammarError(f"rule {raw['name']!r}: no such guard {sorted(unknown)}")
+        allow = str(raw.get("allow") or "")
+        if allow and allow not in classes:
+            raise GrammarError(f"rule {raw['name']!r}: allow names no class {allow!r}")
+        return Rule(
+            name=str(raw["name"]),
+            says=str(raw.get("says") or ""),
+            match=tuple(str(e) for e in _as_list(raw["match"], f"rules[{i}].match")),
+            gap=int(raw.get("gap", 2)),
+            whole_part=bool(raw.get("whole_part", False)),
+            allow=allow,
+            ignore=ignore,
+            now=bool(raw.get("now", False)),
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def _tag(self, words: list[str]) -> tuple[Tags, dict[str, list[int]]]:
+        """Each position's labels with their ends, and each label's start positions."""
+        tags: Tags = []
+        starts: dict[str, list[int]] = {}
+        n = len(words)
+        single, multi = self._single, self._multi
+        for i, word in enumerate(words):
+            here: dict[str, list[int]] = {label: [i + 1] for label in single.get(word, ())}
+            longer = multi.get((word, words[i + 1])) if i + 1 < n else None
+            for size, entries in longer or ():
+                end = i + size
+                if end <= n:
+                    for label in entries.get(tuple(words[i:end]), ()):
+                        here.setdefault(label, []).append(end)
+            # any word may name a person ("Dave"), except a guard word ("dreaming he is...")
+            if word not in self.not_agent and word.isalpha() and self.guard_labels.isdisjoint(here):
+                here[AGENT] = [i + 1]
+            for label in here:
+                starts.setdefault(label, []).append(i)
+            tags.append(here)
+        return tags, starts
+
+    def read(self, text: str) -> Reading:
+        parts = self.reader.parts(text)
+        tagged = [self._tag(p) for p in parts]
+        present = [set(starts) for _, starts in tagged]
+        return Reading(
+            parts=parts,
+            tags=[tags for tags, _ in tagged],
+            starts=[starts for _, starts in tagged],
+            present=present,
+            past_time_anywhere=any("guard:past_time" in p for p in present),
+            now_anywhere=any("guard:now" in p for p in present),
+        )
+
+    # ------------------------------------------------------------------ matching
+
+    @staticmethod
+    def _ways(
+        tags: Tags, starts: dict[str, list[int]], rule: Rule, labels: tuple[str, ...]
+    ) -> Iterator[tuple[tuple[int, int], ...]]:
+        """Every way the rule's elements follow each other in the part."""
+        last = len(labels) - 1
+        n = len(tags)
+        gap = rule.gap
+
+        def extend(k: int, pos: int, spans: tuple) -> Iterator[tuple]:
+            label = labels[k]
+            for start in range(pos, min(n, pos + gap + 1)):
+                for end in tags[start].get(label, ()):
+                    if k == last:
+                        yield (*spans, (start, end))
+                    else:
+                        yield from extend(k + 1, end, (*spans, (start, end)))
+
+        first = labels[0]
+        for start in starts.get(first, ()):
+            for end in tags[start][first]:
+                if last == 0:
+                    yield ((start, end),)
+                else:
+                    yield from extend(1, end, ((start, end),))
+
+    def findings(self, reading: Reading, stop_at_first: bool = True) -> list[Finding]:
+        """Every rule match in the message with its verdict; by default only up to the first
+        match that counts (all that `is_danger` needs)."""
+        found: list[Finding] = []
+        for p, tags in enumerate(reading.tags):
+            present = reading.present[p]
+            starts = reading.starts[p]
+            for rule, labels, needs in self._compiled:
+                if not needs <= present or (rule.now and "guard:now" not in present):
+                    continue
+                for tries, spans in enumerate(self._ways(tags, starts, rule, labels)):
+                    if tries >= MAX_TRIES:
+                        break
+                    if rule.whole_part and not self._whole(tags, spans, rule.allow):
+                        continue
+                    finding = Finding(rule, p, spans)
+                    self.guard(reading, finding)
+                    found.append(finding)
+                    if finding.counts:
+                        if stop_at_first:
+                            return found
+                        break
+        return found
+
+    def _whole(self, tags: Tags, spans: tuple[tuple[int, int], ...], allow: str) -> bool:
+        covered = {i for s, e in spans for i in range(s, e)}
+        i = 0
+        while i < len(tags):
+            if i in covered:
+                i += 1
+                continue
+            ends = tags[i].get(allow)
+            if not ends:
+                return False
+            i = max(ends)
+        return True
+
+    # ------------------------------------------------------------------ guards
+
+    def guard(self, reading: Reading, finding: Finding) -> None:
+        """Set `finding.blocked_by` to the first guard that stops it, and the words why."""
+        scope = _Scope(reading, finding)
+        for check in (
+            self._question,
+            self._hypothetical,
+            self._near_words,
+            self._online,
+            self._past_time,
+        ):
+            stopped = check(scope)
+            if stopped is not None:
+                finding.blocked_by, finding.because = stopped
+                return
+
+    @staticmethod
+    def _question(s: _Scope) -> tuple[str, str] | None:
+        """The part opens as a question ("should I call 999...?"), not as a request."""
+        opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
+        if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
+            return None
+        return "question", " ".join(s.words[: max(opener)])
+
+    @staticmethod
+    def _hypothetical(s: _Scope) -> tuple[str, str] | None:
+        """A hypothetical word anywhere before the match ("in case he comes round")."""
+        if HYPOTHETICAL in s.rule.ignore:
+            return None
+        for i in range(s.start):
+            for stop in s.tags[i].get(f"guard:{HYPOTHETICAL}", ()):
+                return "hypothetical", " ".join(s.words[i:stop])
+        return None
+
+    @staticmethod
+    def _near_words(s: _Scope) -> tuple[str, str] | None:
+        """Negation, past and future words just before or inside the match, not its own."""
+        right_now = "guard:right_now" in s.present
+        for name in ("negation", "past", "future"):
+            if name in s.rule.ignore or (name == "past" and right_now):
+                continue
+            for i in range(max(0, s.start - BEFORE), s.end):
+                for stop in s.tags[i].get(f"guard:{name}", ()):
+                    if s.consumed.intersection(range(i, stop)):
+                        continue
+                    if stop in s.consumed and s.tags[stop].get("guard:negation"):
+                        continue  # "will" of the rule's own "will not let me leave"
+                    return name, " ".join(s.words[i:stop])
+        return None
+
+    @staticmethod
+    def _online(s: _Scope) -> tuple[str, str] | None:
+        """An online place just after the match ("following me on instagram")."""
+        if "online" in s.rule.ignore:
+            return None
+        for i in range(s.end, min(len(s.words), s.end + AFTER)):
+            for stop in s.tags[i].get("guard:online", ()):
+                return "online", " ".join(s.words[i:stop])
+        return None
+
+    @staticmethod
+    def _past_time(s: _Scope) -> tuple[str, str] | None:
+        """A past (or later) time in the part with no "now" there, or in a message with no "now"."""
+        if "past_time" in s.rule.ignore:
+            return None
+        where = _first(s.tags, "guard:past_time")
+        if where is not None and "guard:now" not in s.present:
+            return "past_time", " ".join(s.words[slice(*where)])
+        if s.reading.past_time_anywhere and not s.reading.now_anywhere:
+            return "past_time", "a past time elsewhere in the message, and no 'now'"
+        return None
+
+
+class _Scope:
+    """What the guards look at for one finding."""
+
+    __slots__ = ("reading", "rule", "tags", "words", "present", "consumed", "start", "end")
+
+    def __init__(self, reading: Reading, finding: Finding) -> None:
+        self.reading = reading
+        self.rule = finding.rule
+        self.tags = reading.tags[finding.part]
+        self.words = reading.parts[finding.part]
+        self.present = reading.present[finding.part]
+        self.consumed = {i for s, e in finding.spans for i in range(s, e)}
+        self.start, self.end = finding.spans[0][0], finding.spans[-1][1]
+
+
+def _first(tags: Tags, label: str) -> tuple[int, int] | None:
+    for i, t in enumerate(tags):
+        ends = t.get(label)
+        if ends:
+            return i, max(ends)
+    return None

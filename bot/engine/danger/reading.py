@@ -1,0 +1,197 @@
+"""Reading a message as the danger grammar sees it: parts (clauses) of plain lower-case words.
+
+Steps, each cheap (the detector runs on every message):
+1. Unicode folded (NFKC, case-fold, curly apostrophes straight); emoji the grammar names (🆘) are
+   read as words.
+2. Cut into parts at . , ; : ! ? new lines, " - " and the word "but": guards such as "yesterday"
+   or "what if" act on their own part only ("yesterday he was outside, but today he's back").
+3. Words: contractions and text-speak written out from the grammar's `spellings` ("hes" -> "he
+   is", "wont" -> "will not"), other endings after an apostrophe split off ("jamie's" -> "jamie
+   's"), runs of 3+ of one letter cut to 2 ("heeelp"), letters typed apart joined ("s o s").
+4. Typos: a word that is neither a grammar word nor a real English word near one is put right by
+   symspellpy (Damerau-Levenshtein within 1 edit for words of 4-5 letters, 2 for longer), towards
+   the commoner grammar word ("outsdie" -> "outside", "folowing" -> "following").
+5. The grammar's `rewrites` read several words as one ("going to" -> "gonna", "right now" -> "now").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from bot.engine.danger.lexicon import max_edits
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+# a full stop between digits is a time ("at 3.15"), not the end of a sentence
+_PART_BREAK = re.compile(r"(?<!\d)[.:](?!\d)|[,;!?\n\r]+|[.:]{2,}|\s[-–—]+\s|\bbut\b")
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
+_REPEAT = re.compile(r"([^\W\d_])\1{2,}")  # letters only: "999" stays
+_DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}[^\W\d_]?")  # "s.o.s" is one word, not three parts
+_ENDINGS = {"'s": "is", "'re": "are", "'ve": "have", "'ll": "will", "'d": "had", "'m": "am"}
+MAX_CACHE = 20_000
+_SINGLE_WORDS = frozenset("ia")
+
+
+def _join_letters(words: list[str]) -> list[str]:
+    """Letters typed apart joined: "s o s" -> "sos"."""
+    joined: list[str] = []
+    run: list[str] = []
+    for w in [*words, ""]:
+        if len(w) == 1 and w not in _SINGLE_WORDS:
+            run.append(w)
+            continue
+        joined.extend(["".join(run)] if len(run) >= 3 else run)
+        run = []
+        if w:
+            joined.append(w)
+    return joined
+
+
+class Reader:
+    """Turns a message into parts of words; built once from the grammar's word lists."""
+
+    __slots__ = (
+        "_spellings",
+        "_symbols",
+        "_rewrites",
+        "_rewrite_first",
+        "_vocab",
+        "_real",
+        "_speller",
+        "_cache",
+        "_raw_cache",
+    )
+
+    def __init__(
+        self,
+        spellings: Mapping[str, str],
+        rewrites: Mapping[str, str],
+        vocabulary: Iterable[str] = (),
+        real_words: Iterable[str] = (),
+        frequency: Mapping[str, int] | None = None,
+    ) -> None:
+        self._cache: dict[str, str] = {}
+        self._raw_cache: dict[str, list[str]] = {}
+        self._speller = None
+        self._vocab: frozenset[str] = frozenset()
+        self._real: frozenset[str] = frozenset()
+        self._spellings = {k.casefold(): v.casefold().split() for k, v in spellings.items()}
+        # spellings that are not words (emoji) are swapped in before cutting into words
+        self._symbols = {k: " ".join(v) for k, v in self._spellings.items() if not k.isalnum()}
+        self._rewrites: dict[tuple[str, ...], list[str]] = {}
+        self._rewrite_first: dict[str, int] = {}
+        for source, target in rewrites.items():
+            words = tuple(self.words(source, correct=False))
+            if words:
+                self._rewrites[words] = target.split()
+                longest = self._rewrite_first.get(words[0], 0)
+                self._rewrite_first[words[0]] = max(longest, len(words))
+        self._vocab = frozenset(vocabulary)
+        self._real = frozenset(real_words)
+        self._speller = None
+        if self._vocab:
+            from symspellpy import SymSpell
+
+            self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+            freq = frequency or {}
+            for word in self._vocab:
+                if word.isalpha() and len(word) >= 3:
+                    self._speller.create_dictionary_entry(word, freq.get(word, 1))
+
+    # -- words
+
+    def _expand(self, raw: str) -> list[str]:
+        word = raw.strip("'")
+        if not word:
+            return []
+        hit = self._spellings.get(word)
+        if hit is not None:
+            return hit
+        if word.endswith("n't"):
+            return [*self._expand(word[:-3]), "not"]
+        for ending, written in _ENDINGS.items():
+            if word.endswith(ending) and len(word) > len(ending):
+                return [*self._expand(word[: -len(ending)]), written]
+        word = word.replace("'", "")
+        return self._spellings.get(word, [word])
+
+    def correct(self, word: str) -> str:
+        """The grammar word this word is a typo of, or the word itself (remembered per word)."""
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        hit = word
+        if (
+            self._speller is not None
+            and word not in self._vocab
+            and word not in self._real
+            and word.isalpha()
+            and max_edits(word) > 0
+        ):
+            from symspellpy import Verbosity
+
+            found = self._speller.lookup(word, Verbosity.TOP, max_edit_distance=max_edits(word))
+            if found:
+                hit = found[0].term
+        if len(self._cache) >= MAX_CACHE:
+            self._cache.clear()
+        self._cache[word] = hit
+        return hit
+
+    def words(self, text: str, correct: bool = True) -> list[str]:
+        """One part's words (spellings written out, letters typed apart joined, typos put right)."""
+        words: list[str] = []
+        cache = self._raw_cache
+        for raw in _TOKEN.findall(text):
+            hit = cache.get(raw)
+            if hit is None:
+                hit = self._expand(_REPEAT.sub(r"\1\1", raw))
+                if len(cache) >= MAX_CACHE:
+                    cache.clear()
+                cache[raw] = hit
+            words.extend(hit)
+        if any(len(w) == 1 and w not in _SINGLE_WORDS for w in words):
+            words = _join_letters(words)
+        if correct:
+            fixed = self._cache.get
+            words = [fixed(w) or self.correct(w) for w in words]
+        return self._rewrite(words)
+
+    def _rewrite(self, words: list[str]) -> list[str]:
+        if self._rewrite_first.keys().isdisjoint(words):
+            return words
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            longest = self._rewrite_first.get(words[i], 0)
+            for size in range(min(longest, len(words) - i), 0, -1):
+                target = self._rewrites.get(tuple(words[i : i + size]))
+                if target is None:
+                    continue
+                # "won't stop" means "keeps" only before a doing word ("won't stop following")
+                if target == ["keeps"] and not (
+                    i + size < len(words) and words[i + size].endswith("ing")
+                ):
+                    continue
+                out.extend(target)
+                i += size
+                break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def parts(self, text: str) -> list[list[str]]:
+        """The message as parts (clauses) of words; empty parts left out."""
+        text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+        text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+        for symbol, word in self._symbols.items():
+            if symbol in text:
+                text = text.replace(symbol, f" {word} ")
+        parts = []
+        for chunk in _PART_BREAK.split(text):
+            words = self.words(chunk)
+            if words:
+                parts.append(words)
+        return parts
