@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import journal, risk
+from bot import ask, journal, risk
+from bot.ask.ranker import danger_words
+from bot.ask.router import Router
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
@@ -25,6 +29,8 @@ def build_registry() -> Registry:
     # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
     registry.channel_commands.append("clear")
     risk.register(registry)
+    ask.register(registry)
+    journal.guard(registry)  # last: the journal lock guards what every feature declared private
     return registry
 
 
@@ -61,12 +67,17 @@ class App:
         await self.db.close()
 
 
-async def open_app(settings: Settings, registry: Registry | None = None) -> App:
-    """Check the flows, open the database (migrating it) and build the engine."""
+async def open_app(
+    settings: Settings,
+    registry: Registry | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> App:
+    """Check the flows, open the database (migrating it) and build the engine (on `clock`, the
+    real one unless a test passes its own)."""
     registry = registry or build_registry()
     project = load_checked_project(settings, registry)
     db_path = settings.data_dir / DB_FILE_NAME
-    key = load_or_create_key(settings.data_dir, settings.key, db_path.exists())
+    key = load_or_create_key(settings.data_dir, settings.key, db_path.exists(), settings.key_origin)
     cipher = Cipher(key)
     db = await Database.open(db_path, settings.busy_timeout_ms)
     try:
@@ -77,6 +88,10 @@ async def open_app(settings: Settings, registry: Registry | None = None) -> App:
     conversations = ConversationStore(db, cipher, ref_key)
     registry.services.update(db=db, cipher=cipher, settings=settings)
     danger = DangerDetector.from_content(settings.content_dir)
-    engine = Engine(project, registry, conversations, danger=danger)
+    registry.services["ask_router"] = Router.for_project(
+        project, settings.content_dir, danger_words(danger)
+    )
+    engine = Engine(project, registry, conversations, danger=danger, clock=clock)
     registry.services["engine"] = engine
+    await journal.on_open(engine)
     return App(settings, engine, db, conversations, cipher)

@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     _common(chat)
     validate = sub.add_parser("validate", help="check every flow and content file")
     _common(validate)
+    ask = sub.add_parser("ask", help="show how a typed message would be answered (reviewers)")
+    _common(ask)
+    ask.add_argument("text", help="the message, in quotes")
     run = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     _common(run)
     try:
@@ -96,15 +99,32 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _validate(args: argparse.Namespace) -> int:
     from bot.app import build_registry, load_checked_project
+    from bot.ask.router import Router
 
     settings = _settings(args)
     project = load_checked_project(settings, build_registry())
+    Router.for_project(project, settings.content_dir)  # raises ProjectInvalid on a bad screen
     steps = sum(len(f.steps) for f in project.flows.values())
     print(
         f"OK: {len(project.flows)} flows, {steps} steps, {len(project.catalog.texts)} texts, "
         f"{len(project.catalog.contacts)} contacts (region {settings.region})"
     )
     print(f"Checked: {settings.describe_dirs()}")
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from bot.app import build_registry, load_checked_project
+    from bot.ask.cli import print_ranking
+    from bot.ask.ranker import danger_words
+    from bot.ask.router import Router
+    from bot.engine.danger import DangerDetector
+
+    settings = _settings(args)
+    project = load_checked_project(settings, build_registry())
+    danger = DangerDetector.from_content(settings.content_dir)
+    router = Router.for_project(project, settings.content_dir, danger_words(danger))
+    print_ranking(project, router, args.text, danger.is_danger(args.text))
     return 0
 
 
@@ -140,12 +160,14 @@ def main(argv: list[str] | None = None) -> int:
                 "TELEGRAM_BOT_TOKEN is set: starting the Telegram bot. (`safety-bot chat` for the console.)"
             )
             command = "run"
+            # parsed again as `run`, so its options (API root, webhook...) take their defaults
+            args = _parser().parse_args([*(sys.argv[1:] if argv is None else argv), "run"])
         else:
             print(
                 "No TELEGRAM_BOT_TOKEN set: starting the console chat. (Set it, or use `safety-bot run`, for Telegram.)"
             )
             command = "chat"
-    handlers = {"chat": _chat, "validate": _validate, "run": _run}
+    handlers = {"chat": _chat, "validate": _validate, "run": _run, "ask": _ask}
     try:
         if command in OPERATOR_HANDLERS:
             return OPERATOR_HANDLERS[command](args, _settings(args))

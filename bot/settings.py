@@ -32,7 +32,8 @@ class Settings:
     # which set of flows and content: "packaged", "repository", or the flag/variable that chose it
     flows_origin: str = field(default_factory=lambda: default_dir("flows")[1])
     content_origin: str = field(default_factory=lambda: default_dir("content")[1])
-    key: str | None = None  # SAFETY_BOT_KEY (base64); else the key file in data_dir
+    key: str | None = None  # SAFETY_BOT_KEY (base64), or read from SAFETY_BOT_KEY_FILE
+    key_file: Path | None = None  # SAFETY_BOT_KEY_FILE: where `key` was read from
     busy_timeout_ms: int = 5000  # SAFETY_BOT_BUSY_TIMEOUT_MS: how long a write waits on a lock
 
     @classmethod
@@ -52,6 +53,9 @@ class Settings:
             region=(region or env.get("SAFETY_BOT_REGION") or "cheshire").strip().lower(),
             key=env.get("SAFETY_BOT_KEY") or None,
         )
+        if env.get("SAFETY_BOT_KEY_FILE"):
+            settings.key_file = Path(env["SAFETY_BOT_KEY_FILE"]).expanduser()
+            settings.key = read_key_file_setting(settings.key_file, bool(settings.key))
         raw_timeout = env.get("SAFETY_BOT_BUSY_TIMEOUT_MS", "5000")
         if not (raw_timeout.isascii() and raw_timeout.isdecimal()):
             raise SettingError(
@@ -66,6 +70,11 @@ class Settings:
             settings.content_origin = "--content-dir" if content_dir else "SAFETY_BOT_CONTENT_DIR"
         settings.check()
         return settings
+
+    @property
+    def key_origin(self) -> str:
+        """Where the key in `key` came from, for messages."""
+        return f"SAFETY_BOT_KEY_FILE ({self.key_file})" if self.key_file else "SAFETY_BOT_KEY"
 
     def describe_dirs(self) -> str:
         """Which flows and content this is, e.g. for `validate`: paths and where they came from."""
@@ -91,3 +100,18 @@ class Settings:
             raise SettingError(
                 f"--region / SAFETY_BOT_REGION: '{self.region}' is not a region name"
             )
+
+
+def read_key_file_setting(path: Path, key_also_set: bool) -> str:
+    """The key text from `SAFETY_BOT_KEY_FILE` (a systemd credential, a Docker secret)."""
+    if key_also_set:
+        raise SettingError("set SAFETY_BOT_KEY or SAFETY_BOT_KEY_FILE, not both")
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise SettingError(f"SAFETY_BOT_KEY_FILE: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingError(f"SAFETY_BOT_KEY_FILE: {path} cannot be read ({exc})") from None
+    if not text:
+        raise SettingError(f"SAFETY_BOT_KEY_FILE: {path} is empty")
+    return text

@@ -5,10 +5,19 @@ Tests read like the conversation:
     await chat.send("/start")
     await chat.click("No, not right now")
     assert "What would help" in chat.text
+
+or, so that rewording a screen in `content/` touches no test, in content ids rendered through
+the catalog:
+
+    await chat.press("btn.skip")
+    chat.expect("journal.logged", number=1)   # slots not named match anything
 """
 
 from __future__ import annotations
 
+import re
+
+from bot.content.catalog import PLACEHOLDER_RE, Catalog
 from bot.engine.engine import Engine
 from bot.engine.events import Event, Reply
 
@@ -54,3 +63,47 @@ class ChatClient:
     @property
     def contacts(self) -> list[str]:
         return [c.number for r in self.replies for c in r.contacts]
+
+    # ---------------------------------------------------------------- in content ids
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.engine.catalog
+
+    def words(self, key: str, **slots: object) -> str:
+        """The catalog's text for `key`, its slots filled with `slots`."""
+        return self.catalog.text(key, {k: str(v) for k, v in slots.items()})
+
+    async def press(self, key: str, **slots: object) -> list[Reply]:
+        """Press the button whose label is the catalog's text for `key`."""
+        label = self.words(key, **slots)
+        for reply in reversed(self.replies):
+            for button in reply.buttons:
+                if button.label == label or button.label.lstrip("🚨 ") == label:
+                    return await self._handle(Event.button(button.data))
+            if reply.buttons:
+                break
+        raise AssertionError(f"no button {key} ({label!r}) on the last screen: {self.buttons}")
+
+    def expect(self, key: str, **slots: object) -> None:
+        """Assert that the last replies said the text `key`; slots not named match anything."""
+        pattern = said_pattern(self.catalog, key, {k: str(v) for k, v in slots.items()})
+        assert re.search(pattern, self.text), f"{key} not said; the bot said: {self.text!r}"
+
+
+def said_pattern(catalog: Catalog, key: str, slots: dict[str, str]) -> str:
+    """A regular expression for the text of `key` as the engine renders it."""
+    text = catalog.texts[key].text.strip()
+    parts: list[str] = []
+    at = 0
+    for match in PLACEHOLDER_RE.finditer(text):
+        parts.append(re.escape(text[at : match.start()]))
+        kind, name = match.group(1), match.group(2)
+        if kind == "slot":
+            parts.append(re.escape(slots[name]) if name in slots else ".*?")
+        else:
+            card = catalog.contacts[name]
+            parts.append(re.escape(card.number if kind == "contact" else card.name))
+        at = match.end()
+    parts.append(re.escape(text[at:]))
+    return "".join(parts)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from hypothesis import settings as hypothesis_settings
 
 from bot.app import App, open_app
 from bot.engine.actions import Registry
@@ -15,6 +19,15 @@ from tests.clock import DEFAULT, Clock
 from tests.fake_bot_api import FakeBotApi
 from tests.mini_project import write_mini_project
 from tests.telegram_harness import BotProcess, running_api, running_bot
+
+# Hypothesis: in CI (CI=true) every run draws the same examples, so a failure there replays
+# exactly on a developer's machine; locally it explores as usual (its example database is in
+# .hypothesis/, which git ignores). HYPOTHESIS_PROFILE=ci gives CI's draw locally.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 def mini_registry(saved: list[dict]) -> Registry:
@@ -67,6 +80,16 @@ def project_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
 
 
+_user_ids = itertools.count(6_100_000, 10)
+
+
+@pytest.fixture
+def user() -> int:
+    """A Telegram user id no other test uses (ids up to +9 from it are free too): tests that
+    share one bot process each talk as their own user."""
+    return next(_user_ids)
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[FakeBotApi]:
     """The fake Bot API on 127.0.0.1 (tests/fake_bot_api.py)."""
@@ -78,4 +101,36 @@ async def api() -> AsyncIterator[FakeBotApi]:
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotProcess]:
     """The real bot as a subprocess against `api`, logging at debug."""
     async with running_bot(api, tmp_path) as process:
+        yield process
+
+
+# One bot process for a whole Telegram test file (start-up and stop are 1.5-2 s each). A file
+# opts in with these two lines, and its tests each talk as their own `user`:
+#     pytestmark = pytest.mark.asyncio(loop_scope="module")
+#     api, bot = shared_telegram()
+# A test there that stops, kills or restarts the bot, or reads the whole log, takes
+# `own_api`/`own_bot` instead (its own process, in the same event loop as the file's tests).
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_api() -> AsyncIterator[FakeBotApi]:
+    async with running_api() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_bot(
+    shared_api: FakeBotApi, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BotProcess]:
+    async with running_bot(shared_api, tmp_path_factory.mktemp("shared-bot")) as process:
+        yield process
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def own_api() -> AsyncIterator[FakeBotApi]:
+    async with running_api() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def own_bot(own_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    async with running_bot(own_api, tmp_path) as process:
         yield process

@@ -23,6 +23,7 @@ import copy
 import itertools
 import json
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -130,6 +131,10 @@ class FakeBotApi:
         self.stalled: set[str] = set()  # methods whose calls hang until released or abandoned
         self.stalled_calls: list[Call] = []
         self._confirmed = 0  # the highest offset applied so far
+        # method -> errors for its next calls, one each (`refuse_next`); refused calls are kept
+        # in `refused`, not `calls`, and are not performed
+        self.refusals: dict[str, list[BotApiError]] = {}
+        self.refused: list[tuple[Call, BotApiError]] = []
 
     # ------------------------------------------------------------------ server
 
@@ -185,6 +190,14 @@ class FakeBotApi:
         fault = self.faults.pick(method) if self.faults is not None else None
         if fault is not None:
             return await self._fault(request, call, fault)
+        if self.refusals.get(method):
+            error = self.refusals[method].pop(0)
+            self.refused.append((call, error))
+            await self._notify()
+            return web.json_response(
+                {"ok": False, "error_code": error.code, "description": error.description},
+                status=error.code,
+            )
         if method != "getUpdates":
             self.calls.append(call)
         try:
@@ -274,7 +287,8 @@ class FakeBotApi:
     async def _m_getUpdates(self, call: Call) -> Any:
         offset = int(call.params.get("offset", 0) or 0)
         timeout = float(call.params.get("timeout", 0) or 0)
-        deadline = time.monotonic() + min(timeout, 2.0)
+        # held at most 0.5 s: a stopping bot waits for its long poll to come back
+        deadline = time.monotonic() + min(timeout, 0.5)
         async with self._new_update:
             while True:
                 self._updates = [u for u in self._updates if u["update_id"] >= self._confirmed]
@@ -290,6 +304,7 @@ class FakeBotApi:
                     pass
 
     async def _m_sendMessage(self, call: Call) -> Any:
+        check_html(call)
         return self._bot_message(call, text=call.params["text"])
 
     async def _m_sendContact(self, call: Call) -> Any:
@@ -312,6 +327,7 @@ class FakeBotApi:
         return self._bot_message(call, document=document, **extra)
 
     async def _m_editMessageText(self, call: Call) -> Any:
+        check_html(call)
         chat_id = int(call.params["chat_id"])
         message = self.messages.get(chat_id, {}).get(int(call.params["message_id"]))
         if message is None:
@@ -496,11 +512,48 @@ class FakeBotApi:
                 except TimeoutError:
                     pass
 
-    async def settle(self, since: int, quiet: float = 0.4, within: float = 20.0) -> list[Call]:
+    def refuse_next(self, method: str, code: int, description: str) -> None:
+        """Answer the next call of `method` with this error, as Telegram would for a fault of
+        its own (the call is not performed)."""
+        self.refusals.setdefault(method, []).append(BotApiError(code, description))
+
+    async def sentinel(self, user_id: int, within: float = 20.0) -> int:
+        """Send an update from `user_id` and wait for its answer; return that answer's index.
+
+        The bot handles one user's updates one at a time, in order (processor.py), so once the
+        sentinel is answered every earlier update from that user has been handled, and whatever
+        they made the bot do is in `calls[:index]`. The sentinel is an inline query: the bot
+        answers it with no results and changes nothing in the chat or the user's place.
+        """
+        query_id = f"sentinel-{next(self._update_ids)}"
+        inline = {"id": query_id, "from": self.user(user_id), "query": "", "offset": ""}
+        await self.push({"inline_query": inline})
+
+        def answer() -> int | None:
+            for index in range(len(self.calls) - 1, -1, -1):
+                call = self.calls[index]
+                if call.method == "answerInlineQuery":
+                    if call.params.get("inline_query_id") == query_id:
+                        return index + 1  # truthy even at 0; the caller takes one off
+            return None
+
+        return await self.wait_for(answer, within=within, what="the sentinel's answer") - 1
+
+    async def handled(self, user_id: int, since: int, within: float = 20.0) -> list[Call]:
+        """Every call since index `since`, once all that `user_id` sent so far has been handled."""
+        end = await self.sentinel(user_id, within=within)
+        return [c for c in self.calls[since:end] if not _is_sentinel(c)]
+
+    async def settle(
+        self, since: int, quiet: float = 0.4, within: float = 20.0, user: int | None = None
+    ) -> list[Call]:
         """Wait for the bot's answer: calls after index `since`, then `quiet` seconds of none.
 
-        Returns the new calls. (A wait, not a measurement: no test asserts on durations.)
+        With `user`, no quiet window: a sentinel from that user (see `handled`). Returns the new
+        calls. (A wait, not a measurement: no test asserts on durations.)
         """
+        if user is not None:
+            return await self.handled(user, since, within=within)
         await self.wait_for(
             lambda: len(self.calls) > since, within=within, what="the bot to answer"
         )
@@ -523,6 +576,112 @@ class FakeBotApi:
             if message.get("reply_markup"):
                 return message
         return None
+
+
+def _is_sentinel(call: Call) -> bool:
+    return call.method == "answerInlineQuery" and call.params.get("inline_query_id", "").startswith(
+        "sentinel-"
+    )
+
+
+# Telegram's HTML parse mode: these tags (with these attributes) and four named entities only.
+HTML_TAGS = {
+    "b": set(),
+    "strong": set(),
+    "i": set(),
+    "em": set(),
+    "u": set(),
+    "ins": set(),
+    "s": set(),
+    "strike": set(),
+    "del": set(),
+    "tg-spoiler": set(),
+    "span": {"class"},
+    "a": {"href"},
+    "code": {"class"},
+    "pre": set(),
+    "blockquote": {"expandable"},
+    "tg-emoji": {"emoji-id"},
+}
+HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HTML_TOKEN = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>|<|&(#x[0-9a-fA-F]+|#[0-9]+|\w+);|&"
+)
+
+
+def displayed(text: str) -> str:
+    """What a person sees of an HTML-mode text: tags gone, entities read (raises BotApiError
+    with Telegram's description when Telegram would refuse the text)."""
+    out: list[str] = []
+    open_tags: list[str] = []
+    at = 0
+    for token in _HTML_TOKEN.finditer(text):
+        out.append(text[at : token.start()])
+        at = token.end()
+        offset = len(text[: token.start()].encode("utf-8"))
+        whole = token.group(0)
+        if whole == "<":
+            raise BotApiError(
+                400,
+                f'Bad Request: can\'t parse entities: Unsupported start tag "" at byte offset {offset}',
+            )
+        if whole == "&":
+            raise BotApiError(
+                400,
+                "Bad Request: can't parse entities: Can't find end of the entity starting at "
+                f"byte offset {offset}",
+            )
+        if whole.startswith("&"):
+            name = token.group(4)
+            if name.startswith("#"):
+                out.append(chr(int(name[2:], 16) if name[1] == "x" else int(name[1:])))
+            elif name in HTML_ENTITIES:
+                out.append(HTML_ENTITIES[name])
+            else:
+                raise BotApiError(
+                    400,
+                    f'Bad Request: can\'t parse entities: Unsupported entity "{name}" at byte '
+                    f"offset {offset}",
+                )
+            continue
+        closing, tag, attributes = token.group(1), token.group(2).lower(), token.group(3)
+        if tag not in HTML_TAGS:
+            kind = "end" if closing else "start"
+            raise BotApiError(
+                400,
+                f'Bad Request: can\'t parse entities: Unsupported {kind} tag "{tag}" at byte '
+                f"offset {offset}",
+            )
+        if closing:
+            if not open_tags or open_tags[-1] != tag:
+                raise BotApiError(
+                    400,
+                    f"Bad Request: can't parse entities: Unmatched end tag at byte offset "
+                    f'{offset}, expected "</{open_tags[-1] if open_tags else ""}>", found '
+                    f'"</{tag}>"',
+                )
+            open_tags.pop()
+        else:
+            names = set(re.findall(r"([a-zA-Z-]+)\s*=", attributes))
+            if not names <= HTML_TAGS[tag]:
+                raise BotApiError(
+                    400, f"Bad Request: can't parse entities: unsupported attribute in <{tag}>"
+                )
+            open_tags.append(tag)
+    if open_tags:
+        raise BotApiError(
+            400,
+            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag "
+            f'"{open_tags[-1]}"',
+        )
+    out.append(text[at:])
+    return "".join(out)
+
+
+def check_html(call: Call) -> None:
+    """Refuse a text Telegram would refuse in HTML parse mode, with Telegram's 400."""
+    if call.params.get("parse_mode", "").upper() == "HTML":
+        displayed(call.params.get("text", ""))
 
 
 def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import os
 import secrets
-import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -14,22 +13,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_registry, load_checked_project
-from bot.flows.problems import ProjectInvalid
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT
 from tests.clocked_bot import CLOCK_VARIABLE
 from tests.fake_bot_api import Call, FakeBotApi, buttons
-
-STUB_RECORD_FLOW = """\
-# Test stand-in until the incident journal's record_incident flow exists.
-flow: record_incident
-title: menu.record_incident
-start: stub
-steps:
-  - id: stub
-    say: bot.help
-    next: menu
-"""
 
 
 def fake_token() -> str:
@@ -43,39 +29,9 @@ def fake_token() -> str:
 
 
 def project_env(tmp: Path) -> dict[str, str]:
-    """Extra environment so the bot loads a valid project: the real one when it validates.
-
-    While the incident journal is half-landed (flows whose actions are not registered yet), a
-    copy of the flows with its files set aside and a stand-in `record_incident` flow.
-    """
-    registry = build_registry()
-    try:
-        load_checked_project(Settings(data_dir=tmp / "probe"), registry)
-        return {}
-    except ProjectInvalid:
-        pass
-    flows = tmp / "flows"
-    if not flows.exists():
-        shutil.copytree(PROJECT_ROOT / "flows", flows)
-        (flows / "record_incident.yaml").write_text(STUB_RECORD_FLOW)
-        for _ in range(10):
-            try:
-                load_checked_project(Settings(data_dir=tmp / "probe", flows_dir=flows), registry)
-                break
-            except ProjectInvalid as invalid:
-                broken = {p.path for p in invalid.problems if p.path.parent == flows}
-                broken.discard(flows / "record_incident.yaml")
-                if not broken:
-                    raise
-                for path in broken:
-                    path.unlink()
-    return {"SAFETY_BOT_FLOWS_DIR": str(flows)}
-
-
-def journal_present() -> bool:
-    return "record_incident" in build_registry().command_flows.values() or bool(
-        build_registry().commands
-    )
+    """Extra environment for a bot subprocess: none. The bot runs the real project's flows; a
+    flow that fails validation stops it with a message naming the file, and the test fails."""
+    return {}
 
 
 class BotProcess:
@@ -89,8 +45,11 @@ class BotProcess:
         *args: str,
         env: dict | None = None,
         clock: dt.datetime | None = None,
+        bare: bool = False,
     ) -> None:
         self.clock = clock  # the bot's wall clock starts here (tests/clocked_bot.py), if set
+        # bare: `python -m bot` with no command at all (the API root and data dir by environment)
+        self.bare = bare
         self.api = api
         self.data_dir = data_dir
         self.token = token
@@ -113,15 +72,16 @@ class BotProcess:
         if self.clock is not None:
             module = "tests.clocked_bot"
             env[CLOCK_VARIABLE] = self.clock.isoformat()
+        command = ["run", "--api-root", self.api.root, "--data-dir", str(self.data_dir)]
+        if self.bare:
+            command = []
+            env["TELEGRAM_API_ROOT"] = self.api.root
+            env["SAFETY_BOT_DATA_DIR"] = str(self.data_dir)
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             module,
-            "run",
-            "--api-root",
-            self.api.root,
-            "--data-dir",
-            str(self.data_dir),
+            *command,
             *self.args,
             env=env,
             stdout=log,
@@ -138,7 +98,8 @@ class BotProcess:
                 what="the bot to start",
             )
             assert self.proc.returncode is None, self.stderr()
-            await asyncio.sleep(0.3)  # let polling (or the webhook server) begin
+            # no pause for polling to begin: updates wait in the fake API until fetched, and
+            # webhook posts retry until the server listens (test_telegram_webhook.post)
         return self
 
     def stderr(self) -> str:
@@ -197,14 +158,30 @@ def button_data(message: dict[str, Any], part: str) -> str:
 async def say(api: FakeBotApi, user: int, text: str) -> list[Call]:
     since = len(api.calls)
     await api.send_text(user, text)
-    return await api.settle(since)
+    return await api.settle(since, user=user)
 
 
 async def tap(api: FakeBotApi, user: int, message: dict[str, Any], part: str) -> list[Call]:
     since = len(api.calls)
     await api.press(user, message, button_data(message, part))
-    return await api.settle(since)
+    return await api.settle(since, user=user)
 
 
 def sent_texts(calls: list[Call]) -> list[str]:
     return [c.params["text"] for c in calls if c.method in ("sendMessage", "editMessageText")]
+
+
+def shared_telegram() -> tuple[Any, Any]:
+    """`api` and `bot` fixtures for a test file that shares one bot process (tests/conftest.py):
+    `api, bot = shared_telegram()` at module level overrides the per-test ones."""
+    import pytest
+
+    @pytest.fixture
+    def api(shared_api: FakeBotApi) -> FakeBotApi:
+        return shared_api
+
+    @pytest.fixture
+    def bot(shared_bot: BotProcess) -> BotProcess:
+        return shared_bot
+
+    return api, bot

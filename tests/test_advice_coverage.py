@@ -84,18 +84,6 @@ SENSITIVE_SCREENS = {
     ("telling_people", "tell"),
 }
 
-STUB_JOURNAL = """\
-flow: record_incident
-title: menu.record_incident
-start: stub
-steps:
-  - id: stub
-    say: menu.record_incident
-    options:
-      - label: btn.more
-        next: menu
-"""
-
 
 def phone_like(text: str) -> list[str]:
     runs = [m.group(0).strip() for m in PHONE_LIKE.finditer(text)]
@@ -174,9 +162,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Any]:
     flows = tmp_path_factory.mktemp("flows")
     for path in FLOWS.glob("*.yaml"):
         shutil.copy(path, flows / path.name)
-    if not (flows / f"{JOURNAL_FLOW}.yaml").exists():
-        # The journal issue writes record_incident; until it lands, a one-screen stand-in.
-        (flows / f"{JOURNAL_FLOW}.yaml").write_text(STUB_JOURNAL, encoding="utf-8")
+    assert (flows / f"{JOURNAL_FLOW}.yaml").exists(), "the journal's flow is missing"
     registry = build_registry()
     loaded = load_project(
         flows,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.engine.events import Attachment, Event, Kind
 from tests.chat_client import ChatClient
 from tests.clock import Clock, at_every_instant, yesterday_9pm
@@ -9,9 +11,9 @@ from tests.clock import Clock, at_every_instant, yesterday_9pm
 
 async def test_new_user_gets_welcome_then_menu_by_button(chat: ChatClient) -> None:
     await chat.send("hello")
-    assert "Welcome" in chat.text
-    await chat.click("Go to the menu")
-    assert "What would help?" in chat.text
+    chat.expect("t.welcome")
+    await chat.press("t.go_menu")
+    chat.expect("t.choose")
     assert chat.buttons[:2] == ["Advice", "Survey"]
     assert chat.buttons[-2:] == ["🚨 I'm in danger now", "Back"]
 
@@ -187,3 +189,16 @@ async def test_end_of_flow_returns_to_menu(chat: ChatClient) -> None:
     await chat.click("More")
     assert "More emergency advice." in chat.text
     assert "What would help?" in chat.text
+
+
+async def test_content_id_helpers_fail_on_other_words(chat: ChatClient) -> None:
+    """`expect` and `press` (tests/chat_client.py) match the catalog's words, nothing looser."""
+    await chat.send("/menu")
+    await chat.press("t.advice")
+    chat.expect("t.first")
+    with pytest.raises(AssertionError):
+        chat.expect("t.second")  # not on this screen
+    await chat.press("t.more")
+    chat.expect("t.helpline")  # contacts and names filled from the registry
+    with pytest.raises(AssertionError):
+        await chat.press("t.go_menu")  # the welcome's button, not on this screen

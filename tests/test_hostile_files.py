@@ -69,6 +69,7 @@ def mutate(node: object, rng: random.Random) -> object:
     return node
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

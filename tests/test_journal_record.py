@@ -65,7 +65,7 @@ async def test_guided_record_saves_only_when_confirmed(tmp_path: Path, clock: Cl
         assert happened.utcoffset() == dt.timedelta(0)  # stored as UTC
         assert happened == meant  # 12 March is in GMT: 18:00 UTC
         assert [f.file_name for f in incident.files] == ["car.jpg"]
-        assert incident.recorded_at.tzinfo is not None
+        assert incident.recorded_at == clock.now  # when it was saved, on the test's clock
     finally:
         await app.close()
 

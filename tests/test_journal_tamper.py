@@ -154,26 +154,30 @@ async def test_a_diary_from_before_the_chain_is_chained_once_and_keeps_its_ids_p
 ) -> None:
     # The bot as it was (schema 4): /log stored the Telegram chat and message id in draft_key.
     monkeypatch.setattr(db_module, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= 4])
-    app = await start_app(tmp_path)
+    from bot.store.crypto import Cipher, load_or_create_key
+    from bot.store.incidents import _dumps, revision_context
+    from bot.store.keys import unlock
+
+    cipher = Cipher(load_or_create_key(tmp_path, None, False))
+    db = await db_module.Database.open(tmp_path / "safety-bot.db")
     try:
-        assert await app.db.fetchone("PRAGMA user_version") == (4,)
-        await app.db.conn.execute(
+        await unlock(db, cipher)
+        assert await db.fetchone("PRAGMA user_version") == (4,)
+        await db.conn.execute(
             "INSERT INTO incidents (id, user_ref, number, recorded_at, draft_key) "
             "VALUES (7, 'u1', 1, '2026-11-01T10:00:00+00:00', 'event:m:987654321:55')"
         )
-        from bot.store.incidents import _dumps, revision_context
-
-        body = app.cipher.seal(
+        body = cipher.seal(
             _dumps({"fields": {"description": "old entry"}}), revision_context("u1", 7, 1)
         )
-        await app.db.conn.execute(
+        await db.conn.execute(
             "INSERT INTO incident_revisions (incident_id, user_ref, revision, recorded_at, kind, "
             "body) VALUES (7, 'u1', 1, '2026-11-01T10:00:00+00:00', 'original', ?)",
             (body,),
         )
-        await app.db.conn.commit()
+        await db.conn.commit()
     finally:
-        await app.close()
+        await db.close()
     monkeypatch.undo()
     app = await start_app(tmp_path)
     try:

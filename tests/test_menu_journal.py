@@ -20,20 +20,20 @@ async def app(project_settings: Settings) -> AsyncIterator[App]:
 
 
 async def test_my_incidents_and_export_from_the_menu(app: App) -> None:
-    chat = ChatClient(app.engine)
+    chat = ChatClient(app.engine)  # in content ids: rewording a screen changes no test
     await chat.send("/menu")
-    await chat.click("My diary")
-    await chat.click("My incidents")
-    assert "Your journal is empty." in chat.text
+    await chat.press("menu.diary")
+    await chat.press("menu.my_incidents")
+    chat.expect("journal.list_empty")
     await chat.send("/log He waited by my car again")
     await chat.send("/menu")
-    await chat.click("My diary")
-    await chat.click("My incidents")
-    assert "newest first (1–1 of 1)" in chat.text
-    assert "Open 1" in chat.buttons
+    await chat.press("menu.diary")
+    await chat.press("menu.my_incidents")
+    chat.expect("journal.list_heading", first=1, last=1, total=1)
+    assert chat.words("journal.btn_open", number=1) in chat.buttons
     await chat.send("/menu")
-    await chat.click("My diary")
-    await chat.click("Make a copy for the police")
+    await chat.press("menu.diary")
+    await chat.press("menu.export")
     documents = [r.document for r in chat.replies if r.document]
     assert any(d.file_name.endswith(".pdf") for d in documents)
 

@@ -29,6 +29,8 @@ from bot.store.db import DB_FILE_NAME
 from bot.store.inbox import Inbox
 from bot.store.incidents import IncidentStore, register_sealed, revision_context
 from bot.store.keys import CHECK_PLAINTEXT
+from bot.store.locks import LockRecord, LockStore
+from bot.store.locks import register_sealed as register_sealed_locks
 from bot.store.sealed import SealedTable
 from tests.chat_client import ChatClient
 from tests.conftest import mini_registry
@@ -41,6 +43,7 @@ USERS = [f"test:{i}" for i in range(7)]
 def journal_sealed() -> None:
     register_sealed()
     register_checklists_sealed()  # what `safety-bot rotate-key` gets through build_registry()
+    register_sealed_locks()
 
 
 async def populate(settings: Settings) -> None:
@@ -65,6 +68,9 @@ async def populate(settings: Settings) -> None:
                 ref, {"description": f"he was outside again ({i})"}, now=NOW, file_ids=[photo.id]
             )
             await store.add_revision(ref, saved.id, "note", {"text": f"note {i}"}, now=NOW)
+            if i % 3 == 0:  # a journal lock (PIN) for some
+                pin = await LockRecord.for_pin(f"{4000 + i}")
+                await LockStore(app.db, app.cipher).put(ref, pin)
             await ChecklistStore(app.db, app.cipher).add(
                 ref, "sdash", [Answer(f"question {i}", "Yes")], NOW
             )
@@ -90,11 +96,13 @@ async def snapshot(settings: Settings) -> dict[str, Any]:
         for user in USERS:
             ref = app.conversations.user_ref(user)
             incidents = await store.all(ref)
+            lock = await LockStore(app.db, app.cipher).get(ref)
             checklists = await ChecklistStore(app.db, app.cipher).all(ref)
             seen[user] = {
                 "ref": ref,
                 "checklists": [(c.answered_at, c.answers) for c in checklists],
                 "place": await app.conversations.load_place(ref),
+                "lock": lock.to_json() if lock else None,
                 "incidents": [
                     (
                         inc.number,

@@ -29,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from bot.app import open_app
 from bot.settings import Settings
 from bot.store.inbox import Inbox
@@ -211,6 +213,7 @@ async def _killer(world: World, rng: random.Random) -> None:
     world.killing = False
 
 
+@pytest.mark.slow
 async def test_sigkill_while_users_record_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     rng = random.Random(20261128)
     async with running_api() as api:

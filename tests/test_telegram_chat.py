@@ -3,21 +3,26 @@ to the fake Bot API (tests/fake_bot_api.py), with scripted users."""
 
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
 from pathlib import Path
 
-from tests.fake_bot_api import FakeBotApi, buttons
+import pytest
+
+from tests.fake_bot_api import FakeBotApi, buttons, displayed
 from tests.telegram_harness import (
     BotProcess,
     project_env,
     say,
     sent_texts,
+    shared_telegram,
     tap,
 )
 
-USER = 5550001
-
+# one bot process for the file; each test talks as its own `user` (tests/conftest.py)
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+api, bot = shared_telegram()
 
 COMMANDS = [
     "start",
@@ -32,32 +37,35 @@ COMMANDS = [
 ]
 
 
+CHAT_ROWS = "SELECT chat_ref, COUNT(*) FROM chat_messages GROUP BY chat_ref"
+
+
 def rows(data_dir: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(data_dir / "safety-bot.db") as conn:
         return conn.execute(sql).fetchall()
 
 
-async def test_start_and_triage_by_buttons(api: FakeBotApi, bot: BotProcess) -> None:
+async def test_start_and_triage_by_buttons(user: int, api: FakeBotApi, bot: BotProcess) -> None:
     commands = api.calls_of("setMyCommands")[0].json("commands")
     assert [c["command"] for c in commands] == COMMANDS
 
-    await say(api, USER, "/start")
-    welcome = api.last_with_buttons(USER)
+    await say(api, user, "/start")
+    welcome = api.last_with_buttons(user)
     assert "Are you in danger right now?" in welcome["text"]
     assert all(data.startswith("v1|") for _, data in buttons(welcome))
 
-    calls = await tap(api, USER, welcome, "No, not right now")
+    calls = await tap(api, user, welcome, "No, not right now")
     # the callback query is answered first, then the same message becomes the menu
     assert [c.method for c in calls][:2] == ["answerCallbackQuery", "editMessageText"]
-    menu = api.screen(USER)[-1]
+    menu = api.screen(user)[-1]
     assert menu["message_id"] == welcome["message_id"]
     assert "Advice for my situation" in [label for label, _ in buttons(menu)]
 
-    await tap(api, USER, menu, "Advice for my situation")
-    topics = api.screen(USER)[-1]
+    await tap(api, user, menu, "Advice for my situation")
+    topics = api.screen(user)[-1]
     assert topics["message_id"] == welcome["message_id"]
-    await tap(api, USER, topics, "Unwanted calls")
-    advice = api.screen(USER)[-1]
+    await tap(api, user, topics, "Unwanted calls")
+    advice = api.screen(user)[-1]
     assert advice["message_id"] == welcome["message_id"]
     assert advice["text"] != menu["text"]
     labels = [label for label, _ in buttons(advice)]
@@ -65,43 +73,59 @@ async def test_start_and_triage_by_buttons(api: FakeBotApi, bot: BotProcess) -> 
 
     # walk on until a screen names a phone number: it is a button that sends the contact card
     for _ in range(8):
-        screen = api.screen(USER)[-1]
+        screen = api.screen(user)[-1]
         if any(label.startswith("📞") for label, _ in buttons(screen)):
             break
-        await tap(api, USER, screen, "More")
-    screen = api.screen(USER)[-1]
+        await tap(api, user, screen, "More")
+    screen = api.screen(user)[-1]
     contact_label = next(label for label, _ in buttons(screen) if label.startswith("📞"))
-    calls = await tap(api, USER, screen, contact_label)
+    calls = await tap(api, user, screen, contact_label)
     assert [c.method for c in calls] == ["answerCallbackQuery", "sendContact"]
     number = calls[1].params["phone_number"]
     assert number.isdigit() and number in contact_label.replace(" ", "")
-    assert api.screen(USER)[-1]["contact"]["phone_number"] == number
+    assert api.screen(user)[-1]["contact"]["phone_number"] == number
 
 
-async def test_html_in_what_users_type_is_escaped(api: FakeBotApi, bot: BotProcess) -> None:
-    await say(api, USER, "/start")
-    calls = await say(api, USER, "<b>not bold</b> & <script>")
-    sends = [c for c in calls if c.method == "sendMessage"]
-    assert sends and all(c.params["parse_mode"] == "HTML" for c in sends)
+async def test_html_in_what_users_type_is_escaped(
+    user: int, api: FakeBotApi, bot: BotProcess
+) -> None:
+    """What the person typed comes back in the record's summary: escaped, so Telegram (and the
+    fake Bot API, which refuses malformed HTML as Telegram does) shows it exactly as typed."""
+    typed = "<b>not bold</b> & <script>alert(1)</script> &amp; 5 < 6"
+    await say(api, user, "/start")
+    await say(api, user, "/record")
+    await tap(api, user, api.last_with_buttons(user), "Phone call")
+    await say(api, user, "skip")  # when
+    await say(api, user, typed)  # where
+    await say(api, user, "he shouted at me")  # what happened
+    for _ in range(5):
+        await say(api, user, "skip")
+    calls = await tap(api, user, api.last_with_buttons(user), "Done")
+    summaries = [c for c in calls if "Where:" in c.params.get("text", "")]
+    assert len(summaries) == 1, "the summary was refused (400) and sent again"
+    summary = summaries[0]
+    assert summary.params["parse_mode"] == "HTML"
+    assert f"Where: {html.escape(typed, quote=False)}" in summary.params["text"]
+    assert f"Where: {typed}" in displayed(summary.params["text"])  # what the person sees
     assert "handler_failed" not in bot.stderr()
 
 
 async def test_danger_mid_flow_gets_the_emergency_screen_on_top(
-    api: FakeBotApi, bot: BotProcess
+    user: int, api: FakeBotApi, bot: BotProcess
 ) -> None:
-    await say(api, USER, "/start")
-    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
-    await tap(api, USER, api.screen(USER)[-1], "Advice for my situation")
-    await tap(api, USER, api.screen(USER)[-1], "Unwanted calls")
-    where = api.screen(USER)[-1]["text"]
+    await say(api, user, "/start")
+    await tap(api, user, api.last_with_buttons(user), "No, not right now")
+    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
+    await tap(api, user, api.screen(user)[-1], "Unwanted calls")
+    where = api.screen(user)[-1]["text"]
 
-    calls = await say(api, USER, "hes outside my house!!")
+    calls = await say(api, user, "hes outside my house!!")
     texts = sent_texts(calls)
     # last: the full emergency advice, the 999 card and "Carry on where I was"; above it only
     # the offer to keep the message in the journal (nothing lost), not the old screen again
     assert texts[-1].startswith("Call 999 now.") and where not in texts, texts
     assert all("save that message" in t for t in texts[:-1]), texts
-    emergency = api.screen(USER)[-1]
+    emergency = api.screen(user)[-1]
     for part in ("Call 999 now.", "press 55", "Silent Solution", "emergencySMS", "safe place"):
         assert part in emergency["text"], part
     labels = [label for label, _ in buttons(emergency)]
@@ -110,65 +134,78 @@ async def test_danger_mid_flow_gets_the_emergency_screen_on_top(
     assert not [c for c in calls if c.method == "editMessageText"]  # the old screen untouched
 
     # carrying on shows where they were as a new message: the advice stays above it
-    calls = await tap(api, USER, emergency, "Carry on where I was")
-    assert api.screen(USER)[-1]["text"] == where
-    assert api.screen(USER)[-2]["text"] == emergency["text"]
+    calls = await tap(api, user, emergency, "Carry on where I was")
+    assert api.screen(user)[-1]["text"] == where
+    assert api.screen(user)[-2]["text"] == emergency["text"]
 
 
 async def test_danger_inside_a_date_question_is_not_also_an_error(
-    api: FakeBotApi, bot: BotProcess
+    user: int, api: FakeBotApi, bot: BotProcess
 ) -> None:
-    await say(api, USER, "/record")
-    await tap(api, USER, api.last_with_buttons(USER), "")  # the first kind of incident
-    await tap(api, USER, api.last_with_buttons(USER), "Skip")  # who it was
-    question = api.last_with_buttons(USER)["text"]
+    await say(api, user, "/record")
+    await tap(api, user, api.last_with_buttons(user), "")  # the first kind of incident
+    await tap(api, user, api.last_with_buttons(user), "Skip")  # who it was
+    question = api.last_with_buttons(user)["text"]
     assert "when" in question.lower(), question
 
-    calls = await say(api, USER, "hes outside with a knife")
+    calls = await say(api, user, "hes outside with a knife")
     texts = sent_texts(calls)
     assert len(texts) == 1 and texts[0].startswith("Call 999 now."), texts
     assert not any("couldn't" in t.lower() for t in texts)
-    await tap(api, USER, api.screen(USER)[-1], "Carry on where I was")
-    assert api.screen(USER)[-1]["text"] == question
+    await tap(api, user, api.screen(user)[-1], "Carry on where I was")
+    assert api.screen(user)[-1]["text"] == question
 
 
 async def test_log_with_danger_is_saved_then_the_emergency_screen(
-    api: FakeBotApi, bot: BotProcess
+    user: int, api: FakeBotApi, bot: BotProcess
 ) -> None:
-    calls = await say(api, USER, "/log he has a knife")
+    calls = await say(api, user, "/log he has a knife")
     texts = sent_texts(calls)
     assert any("incident 1" in t.lower() for t in texts[:-1]), texts
     assert texts[-1].startswith("Call 999 now.")
 
 
 async def test_clear_deletes_every_message_and_keeps_the_place(
-    api: FakeBotApi, bot: BotProcess
+    user: int, api: FakeBotApi, bot: BotProcess
 ) -> None:
-    await say(api, USER, "/start")
-    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
-    await say(api, USER, "hello")
-    await say(api, USER, "/help")
-    on_screen = {m["message_id"] for m in api.screen(USER)}
+    await say(api, user, "/start")
+    welcome = dict(api.last_with_buttons(user))  # a copy: the screen as it was
+    await tap(api, user, welcome, "No, not right now")
+    await say(api, user, "hello")
+    await say(api, user, "/help")
+    await tap(api, user, api.last_with_buttons(user), "Advice for my situation")
+    await tap(api, user, api.last_with_buttons(user), "Unwanted calls")
+    where = api.screen(user)[-1]  # an advice screen, not the menu
+    on_screen = {m["message_id"] for m in api.screen(user)}
     assert len(on_screen) >= 5
 
-    calls = await say(api, USER, "/clear")
+    before = dict(rows(bot.data_dir, CHAT_ROWS))
+    calls = await say(api, user, "/clear")
     deleted = {i for c in calls if c.method == "deleteMessages" for i in c.json("message_ids")}
     assert on_screen <= deleted  # every message, both sides, the /clear itself too
-    assert api.screen(USER) == []
+    assert api.screen(user) == []
     assert not [c for c in calls if c.method.startswith("send")]  # nothing new on screen
-    assert rows(bot.data_dir, "SELECT COUNT(*) FROM chat_messages") == [(0,)]
+    # this chat's message ids are forgotten (one chat gone), other users' are untouched
+    after = dict(rows(bot.data_dir, CHAT_ROWS))
+    [gone] = set(before) - set(after)
+    assert after == {ref: n for ref, n in before.items() if ref != gone}
 
-    # the place is kept: the conversation continues
-    calls = await say(api, USER, "/menu")
-    assert "Unwanted calls" in sent_texts(calls)[-1] or api.last_with_buttons(USER)
+    # the place is kept: a button from a screen gone by shows the screen they are on now
+    calls = await tap(api, user, welcome, "I'm not sure")
+    assert sent_texts(calls)[-1] == where["text"]
+    assert buttons(api.screen(user)[-1]) == buttons(where)
 
 
-async def test_group_chat_refused_once_nothing_stored(api: FakeBotApi, bot: BotProcess) -> None:
+async def test_group_chat_refused_once_nothing_stored(
+    user: int, own_api: FakeBotApi, own_bot: BotProcess
+) -> None:
+    api, bot = own_api, own_bot  # this test stops the bot or reads its whole log
     group = api.chat(-100777, "supergroup", "Neighbours")
     since = len(api.calls)
-    await api.push({"message": api.user_message(USER, chat=group, text="/start")})
-    await api.push({"message": api.user_message(USER + 1, chat=group, text="hello bot")})
-    calls = await api.settle(since)
+    await api.push({"message": api.user_message(user, chat=group, text="/start")})
+    await api.push({"message": api.user_message(user + 1, chat=group, text="hello bot")})
+    await api.sentinel(user + 1)
+    calls = await api.handled(user, since)
     refusals = [c for c in calls if c.method == "sendMessage"]
     assert len(refusals) == 1 and "private chat" in refusals[0].params["text"]
     assert refusals[0].chat_id == -100777
@@ -181,7 +218,7 @@ async def test_group_chat_refused_once_nothing_stored(api: FakeBotApi, bot: BotP
         {
             "my_chat_member": {
                 "chat": other,
-                "from": api.user(USER),
+                "from": api.user(user),
                 "date": 1,
                 "old_chat_member": {
                     "status": "left",
@@ -194,7 +231,7 @@ async def test_group_chat_refused_once_nothing_stored(api: FakeBotApi, bot: BotP
             }
         }
     )
-    calls = await api.settle(since)
+    calls = await api.handled(user, since)
     assert [c.method for c in calls] == ["sendMessage", "leaveChat"]
 
     await bot.stop()
@@ -203,41 +240,44 @@ async def test_group_chat_refused_once_nothing_stored(api: FakeBotApi, bot: BotP
 
 
 async def test_killed_and_restarted_mid_flow_user_continues(
-    api: FakeBotApi, bot: BotProcess
+    user: int, own_api: FakeBotApi, own_bot: BotProcess
 ) -> None:
-    await say(api, USER, "/start")
-    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
-    await tap(api, USER, api.screen(USER)[-1], "Advice for my situation")
-    await tap(api, USER, api.screen(USER)[-1], "Unwanted calls")
-    screen = api.screen(USER)[-1]
-    await tap(api, USER, screen, "More")
-    second = api.screen(USER)[-1]
+    api, bot = own_api, own_bot  # this test stops the bot or reads its whole log
+    await say(api, user, "/start")
+    await tap(api, user, api.last_with_buttons(user), "No, not right now")
+    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
+    await tap(api, user, api.screen(user)[-1], "Unwanted calls")
+    screen = api.screen(user)[-1]
+    await tap(api, user, screen, "More")
+    second = api.screen(user)[-1]
 
     await bot.kill()  # SIGKILL: no shutdown, no flush
     restarted = BotProcess(api, bot.data_dir, api.token, env=bot.env)
     await restarted.start()
     try:
-        calls = await tap(api, USER, second, "More")
+        calls = await tap(api, user, second, "More")
         texts = sent_texts(calls)
         assert texts and "earlier screen" not in " ".join(texts)
-        third = api.screen(USER)[-1]
+        third = api.screen(user)[-1]
         assert third["text"] not in (screen["text"], second["text"])
         assert "Back" in [label for label, _ in buttons(third)]
         # Back goes to the screen before the restart: the history survived too
-        await tap(api, USER, third, "Back")
-        assert api.screen(USER)[-1]["text"] == second["text"]
+        await tap(api, user, third, "Back")
+        assert api.screen(user)[-1]["text"] == second["text"]
     finally:
         await restarted.stop()
 
 
-async def test_expired_foreign_and_old_version_buttons(api: FakeBotApi, bot: BotProcess) -> None:
-    await say(api, USER, "/start")
-    welcome = dict(api.last_with_buttons(USER))  # a copy: the screen as it was
-    await tap(api, USER, welcome, "No, not right now")
-    menu_text = api.screen(USER)[-1]["text"]
+async def test_expired_foreign_and_old_version_buttons(
+    user: int, api: FakeBotApi, bot: BotProcess
+) -> None:
+    await say(api, user, "/start")
+    welcome = dict(api.last_with_buttons(user))  # a copy: the screen as it was
+    await tap(api, user, welcome, "No, not right now")
+    menu_text = api.screen(user)[-1]["text"]
 
     # a button from the welcome, after the screen moved on
-    calls = await tap(api, USER, welcome, "I'm not sure")
+    calls = await tap(api, user, welcome, "I'm not sure")
     assert calls[0].method == "answerCallbackQuery"
     texts = sent_texts(calls)
     assert "earlier screen" in texts[0]
@@ -245,8 +285,8 @@ async def test_expired_foreign_and_old_version_buttons(api: FakeBotApi, bot: Bot
 
     for data in ("v0|4f9d45.0", "never-ours", "v1c|no_such_contact", "v1|"):
         since = len(api.calls)
-        await api.press(USER, api.screen(USER)[-1], data)
-        calls = await api.settle(since)
+        await api.press(user, api.screen(user)[-1], data)
+        calls = await api.handled(user, since)
         assert calls[0].method == "answerCallbackQuery"
         assert "older screen" in calls[0].params.get("text", "")
         assert "earlier screen" in sent_texts(calls)[0]
@@ -254,54 +294,59 @@ async def test_expired_foreign_and_old_version_buttons(api: FakeBotApi, bot: Bot
     assert "handler_failed" not in bot.stderr()
 
 
-async def test_double_tap_is_not_an_error(api: FakeBotApi, bot: BotProcess) -> None:
-    await say(api, USER, "/start")
-    welcome = api.last_with_buttons(USER)
-    await tap(api, USER, welcome, "No, not right now")
-    await tap(api, USER, api.screen(USER)[-1], "Advice for my situation")
-    await tap(api, USER, api.screen(USER)[-1], "Unwanted calls")
-    advice = api.screen(USER)[-1]
-    await tap(api, USER, advice, "Menu")
-    calls = await tap(api, USER, advice, "Menu")  # the same tap again, on the same screen
+async def test_double_tap_is_not_an_error(user: int, api: FakeBotApi, bot: BotProcess) -> None:
+    await say(api, user, "/start")
+    welcome = api.last_with_buttons(user)
+    await tap(api, user, welcome, "No, not right now")
+    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
+    await tap(api, user, api.screen(user)[-1], "Unwanted calls")
+    advice = api.screen(user)[-1]
+    await tap(api, user, advice, "Menu")
+    calls = await tap(api, user, advice, "Menu")  # the same tap again, on the same screen
     edits = [c for c in calls if c.method == "editMessageText"]
     assert edits and not [c for c in calls if c.method == "sendMessage"]  # "not modified": fine
-    assert api.screen(USER)[-1]["message_id"] == advice["message_id"]
+    assert api.screen(user)[-1]["message_id"] == advice["message_id"]
     assert "handler_failed" not in bot.stderr()
-    assert "went wrong" not in " ".join(m.get("text", "") for m in api.screen(USER))
+    assert "went wrong" not in " ".join(m.get("text", "") for m in api.screen(user))
 
 
-async def test_photo_is_fetched_and_handed_to_the_engine(api: FakeBotApi, bot: BotProcess) -> None:
-    await say(api, USER, "/start")
-    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
+async def test_photo_is_fetched_and_handed_to_the_engine(
+    user: int, api: FakeBotApi, bot: BotProcess
+) -> None:
+    await say(api, user, "/start")
+    await tap(api, user, api.last_with_buttons(user), "No, not right now")
     since = len(api.calls)
     photo = b"\xff\xd8\xff\xe0 a small jpeg" + bytes(range(256)) * 40
-    await api.send_photo(USER, photo, caption="the car outside")
-    calls = await api.settle(since)
+    await api.send_photo(user, photo, caption="the car outside")
+    calls = await api.handled(user, since)
     methods = [c.method for c in calls]
     assert methods[:2] == ["getFile", "download"]
     assert "sendMessage" in methods  # the engine answered (the journal decides what to keep)
-    assert calls[0].params["file_id"] == api.calls_of("getFile")[0].params["file_id"]
+    assert calls[0].params["file_id"] == api.calls_of("getFile")[-1].params["file_id"]
 
 
-async def test_logs_hold_no_text_no_token_no_user_id(api: FakeBotApi, bot: BotProcess) -> None:
+async def test_logs_hold_no_text_no_token_no_user_id(
+    user: int, own_api: FakeBotApi, own_bot: BotProcess
+) -> None:
+    api, bot = own_api, own_bot  # this test stops the bot or reads its whole log
     secret_words = "Zebrafinch Marmalade 07700900123"
-    await say(api, USER, "/start")
-    await say(api, USER, secret_words)
-    await tap(api, USER, api.last_with_buttons(USER), "Menu")
-    await say(api, USER, "/clear")
+    await say(api, user, "/start")
+    await say(api, user, secret_words)
+    await tap(api, user, api.last_with_buttons(user), "Menu")
+    await say(api, user, "/clear")
     await bot.stop()
     log = bot.stderr()
     entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     updates = [e for e in entries if e["event"] == "update"]
     assert len(updates) >= 4
     hashes = {e["user"] for e in updates}
-    assert len(hashes) == 1 and str(USER) not in next(iter(hashes))
-    for forbidden in ("Zebrafinch", "Marmalade", "07700900123", api.token, str(USER), "Sam"):
+    assert len(hashes) == 1 and str(user) not in next(iter(hashes))
+    for forbidden in ("Zebrafinch", "Marmalade", "07700900123", api.token, str(user), "Sam"):
         assert forbidden not in log
 
 
 async def test_token_missing_or_malformed_is_one_clear_line(
-    api: FakeBotApi, tmp_path: Path
+    user: int, api: FakeBotApi, tmp_path: Path
 ) -> None:
     env = project_env(tmp_path)
     for token, expected in (("", "is not set"), ("12345:short", "does not look like a bot token")):

@@ -26,7 +26,7 @@ async def test_record_with_a_photo_list_export_and_clear(api: FakeBotApi, bot: B
     photo = b"\xff\xd8\xff\xe0 the car outside " + bytes(range(256)) * 64
     since = len(api.calls)
     await api.send_photo(USER, photo)
-    calls = await api.settle(since)
+    calls = await api.handled(USER, since)
     assert [c.method for c in calls][:2] == ["getFile", "download"]
     offer = api.last_with_buttons(USER)
     assert "Incident 1" in " ".join(label for label, _ in buttons(offer))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -14,6 +15,27 @@ from tests.telegram_harness import running_bot
 
 USER = 5550201
 SECRET = "test-secret_made-at-test-time"
+
+
+def inbox_rows(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "safety-bot.db") as conn:
+        return conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+
+
+async def webhook_sentinel(
+    api: FakeBotApi, url: str, user: int, secret: str, update_id: int
+) -> None:
+    """An inline query from `user`, posted to the webhook; returns once it is answered, when
+    every earlier update from that user has been handled (the bot keeps each user's order)."""
+    query_id = f"sentinel-webhook-{update_id}"
+    query = {"id": query_id, "from": api.user(user), "query": "", "offset": ""}
+    assert await post(url, {"update_id": update_id, "inline_query": query}, secret) == 200
+    await api.wait_for(
+        lambda: [
+            c for c in api.calls_of("answerInlineQuery") if c.params["inline_query_id"] == query_id
+        ],
+        what="the sentinel's answer",
+    )
 
 
 def free_port() -> int:
@@ -57,14 +79,17 @@ async def test_webhook_checks_the_secret_on_every_request(api: FakeBotApi, tmp_p
         for secret in (None, "wrong-secret"):
             update = {"update_id": 10, "message": api.user_message(USER, text="/start")}
             assert await post(url, update, secret) == 403
-        await asyncio.sleep(1.0)  # give a wrongly accepted update time to show itself
+        # a sentinel from the same user, with the secret: once it is answered, anything wrongly
+        # accepted before it would have been handled (one user's updates go in order)
+        await webhook_sentinel(api, url, USER, SECRET, 11)
         assert not api.calls_of("sendMessage")
 
         # with it: processed
-        update = {"update_id": 11, "message": api.user_message(USER, text="/start")}
+        update = {"update_id": 12, "message": api.user_message(USER, text="/start")}
         assert await post(url, update, SECRET) == 200
         sent = await api.wait_for(lambda: api.calls_of("sendMessage", USER), what="the welcome")
         assert "Are you in danger right now?" in sent[0].params["text"]
         markup = json.loads(sent[0].params["reply_markup"])
         assert markup["inline_keyboard"][0][0]["callback_data"].startswith("v1|")
     assert SECRET not in bot.stderr() and api.token not in bot.stderr()
+    assert inbox_rows(bot.data_dir) == 0  # stopped with nothing left to handle

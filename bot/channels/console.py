@@ -138,6 +138,8 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
 
     def show(replies: list[Reply]) -> None:
         for reply in replies:
+            if reply.delete_message:  # a PIN was typed: say honestly that it stays on screen
+                reply = replace(reply, text=app.engine.catalog.text("lock.console_cannot_delete"))
             print(RULE, file=out)
             print(render(reply, export_dir), file=out)
         print(RULE, file=out)
@@ -157,7 +159,9 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
                 # the quick exit: wipe this terminal's screen and scrollback (the journal is kept),
                 # then a short "Cleared" screen with the emergency button, Back and Menu
                 print(CLEAR_SCREEN, end="", file=out)
-                show(await app.engine.handle(user_id, Event.from_text("/clear")))
+                show(
+                    await app.engine.handle(user_id, Event.from_text("/clear"))
+                )  # closes the journal
                 continue
             event = Event.from_text(line)
             replies = await app.engine.handle(user_id, event)

@@ -31,6 +31,7 @@ SPECIAL_FILES = {
     "danger_grammar.yaml",  # read by bot.engine.danger, not texts
     "source_checklist.yaml",
     "glossary.yaml",
+    "ask_like.yaml",  # the words people use for each advice screen (bot/ask)
 }
 
 

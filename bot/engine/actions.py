@@ -53,6 +53,9 @@ class Registry:
     actions: dict[str, Action] = field(default_factory=dict)
     commands: dict[str, CommandHandler] = field(default_factory=dict)
     command_flows: dict[str, str] = field(default_factory=dict)
+    # Called first for free text that the current step does not expect (a question, a greeting:
+    # bot.ask); returns True if it handled it.
+    text_router: Callable[[Turn], Awaitable[bool]] | None = None
     # Called for free text that the current step does not expect; returns True if it handled it.
     text_fallback: Callable[[Turn], Awaitable[bool]] | None = None
     # Called for attachments (photos, files...) outside a question that takes them.
@@ -60,6 +63,9 @@ class Registry:
     # Buttons that are not a flow step's, by the prefix of their data (e.g. "j:" for the journal):
     # a feature's own screens (lists, confirmations). The handler reads `turn.event.data`.
     button_handlers: dict[str, CommandHandler] = field(default_factory=dict)
+    # Called first for every event (after the danger check); returns True if it answered it
+    # (e.g. the journal lock taking a PIN, or asking for one before a private screen).
+    before_turn: Callable[[Turn], Awaitable[bool]] | None = None
     services: dict[str, Any] = field(default_factory=dict)
     # Commands every channel answers itself (e.g. /clear), listed by /help with the engine's.
     channel_commands: list[str] = field(default_factory=list)
@@ -67,6 +73,24 @@ class Registry:
     # what they add to the export, and how their data is erased with everything else.
     diary_appendices: list[AppendixMaker] = field(default_factory=list)
     erasers: list[Eraser] = field(default_factory=list)
+    # What shows what the person kept (their records, answered checklists): behind the journal
+    # lock (bot/journal/lock.py) once they set a PIN. Commands by name, buttons by data prefix,
+    # and places in a flow where something saved is on screen (a predicate on the place).
+    private_commands: set[str] = field(default_factory=set)
+    private_buttons: list[str] = field(default_factory=list)
+    private_places: list[Callable[[Any], bool]] = field(default_factory=list)
+
+    def private(
+        self,
+        commands: tuple[str, ...] = (),
+        buttons: tuple[str, ...] = (),
+        place: Callable[[Any], bool] | None = None,
+    ) -> None:
+        """Declare what of a feature shows what the person kept (see `private_commands`)."""
+        self.private_commands.update(commands)
+        self.private_buttons.extend(buttons)
+        if place is not None:
+            self.private_places.append(place)
 
     def action(self, name: str) -> Callable[[Action], Action]:
         def register(fn: Action) -> Action:

@@ -168,6 +168,12 @@ class Turn:
     async def show_current(self) -> None:
         await self.engine._present_current(self)
 
+    async def redo(self, event: Event) -> None:
+        """Handle `event` in this turn as if it had just come (one a feature held back, e.g.
+        behind the journal's PIN, and now lets through)."""
+        self.event = replace(event, key=self.event.key)
+        await self.engine._handle_event(self)  # its danger words were read when it came
+
 
 def _token(flow: str, step: str) -> str:
     """A short, stable code for a screen, so a button from another screen is recognised."""
@@ -177,7 +183,13 @@ def _token(flow: str, step: str) -> str:
 def _pack(replies: list[Reply]) -> list[list[Any]]:
     """Replies as plain data (documents left out: they are made again on request)."""
     return [
-        [r.text, [[b.label, b.data] for b in r.buttons], [c.key for c in r.contacts], r.screen]
+        [
+            r.text,
+            [[b.label, b.data] for b in r.buttons],
+            [c.key for c in r.contacts],
+            r.screen,
+            r.delete_message,
+        ]
         for r in replies
         if r.document is None
     ]
@@ -190,8 +202,9 @@ def _unpack(packed: list[list[Any]], catalog: Catalog) -> list[Reply]:
             buttons=[Button(label, data) for label, data in buttons],
             contacts=[catalog.contacts[k] for k in contacts if k in catalog.contacts],
             screen=screen,
+            delete_message=bool(rest and rest[0]),
         )
-        for text, buttons, contacts, screen in packed
+        for text, buttons, contacts, screen, *rest in packed
     ]
 
 
@@ -376,6 +389,8 @@ class Engine:
             self._emergency_within_reach(turn)
 
     async def _handle_event(self, turn: Turn) -> None:
+        if self.registry.before_turn is not None and await self.registry.before_turn(turn):
+            return
         event = turn.event
         if event.kind == Kind.COMMAND:
             await self._command(turn)
@@ -563,11 +578,19 @@ class Engine:
             turn.say(result.content_key)
             await self._present_current(turn, repeat=True)
             return
-        if self.registry.text_fallback and await self.registry.text_fallback(turn):
+        if await self._typed_free_text(turn):
             return
         if not turn.danger_shown:  # after emergency advice, just show where they were
             turn.say("bot.pick_an_option")
         await self._present_current(turn, repeat=True)
+
+    async def _typed_free_text(self, turn: Turn) -> bool:
+        """Typed text the screen does not expect: a question, a situation or a greeting for the
+        advice router (bot.ask), then something to keep (the journal's offer)."""
+        for handler in (self.registry.text_router, self.registry.text_fallback):
+            if handler is not None and await handler(turn):
+                return True
+        return False
 
     @staticmethod
     def _match_button(typed: str, buttons: list[Button]) -> Button | None:

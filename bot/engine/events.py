@@ -88,3 +88,6 @@ class Reply:
     contacts: list[ContactCard] = field(default_factory=list)
     document: Document | None = None
     screen: bool = False  # a screen the user navigates (channels may edit it in place)
+    # the user's message this event came in held a secret (a PIN): the channel deletes it from
+    # the chat at once if it can (Telegram can; a terminal cannot)
+    delete_message: bool = False

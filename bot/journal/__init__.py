@@ -4,14 +4,50 @@
 /export, /delete_my_data), its `j:` buttons, and the fallbacks that offer to keep unexpected
 text and files. Storage is `bot.store.incidents`; the words are in `content/journal.yaml`; the
 guided record is `flows/record_incident.yaml` and additions `flows/incident_details.yaml`.
+
+What the journal lock (`bot.journal.lock`, /lock) guards is declared with the registry
+(`registry.private`): here, reading the list or an incident, exporting, adding to a saved
+incident, deleting; other features declare theirs (the risk check's answered checklists).
+`guard(registry)`, called after every feature registered, puts all of it behind the lock.
+Recording something new is never behind it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.engine.actions import Registry
+from bot.engine.engine import Place, Turn
 from bot.engine.slots import slot_type
-from bot.journal import handlers
+from bot.journal import handlers, lock
 from bot.store.incidents import register_sealed
+
+if TYPE_CHECKING:
+    from bot.engine.engine import Engine
+
+
+def _on_a_saved_incident(place: Place) -> bool:
+    """Adding to or correcting a saved incident (its answers are on screen)."""
+    if place.flow == handlers.DETAILS:
+        return True
+    return place.flow == handlers.RECORD and "_correcting" in place.slots.get(handlers.RECORD, {})
+
+
+async def erase_everything(turn: Turn) -> None:
+    """Everything one user keeps (a forgotten PIN's planned erasure that came due): as
+    /delete_my_data erases, with every feature's eraser."""
+    store = handlers.store_of(turn)
+    await store.delete_user(turn.user_ref)
+    for erase in turn.engine.registry.erasers:
+        await erase(turn)
+    await turn.engine.store.delete_place(turn.user_ref)
+    await store.scrub()
+    turn.engine.forget(turn.user_ref)
+
+
+P = handlers.PREFIX
+# the list, one incident, a note, a police reference, a correction, delete, file to incident
+PRIVATE_BUTTONS = (f"{P}l:", f"{P}v:", f"{P}n:", f"{P}p:", f"{P}c:", f"{P}d:", f"{P}f:to:")
 
 
 def register(registry: Registry) -> None:
@@ -43,7 +79,23 @@ def register(registry: Registry) -> None:
     registry.button(handlers.PREFIX)(handlers.button_handler)
     registry.text_fallback = handlers.text_fallback
     registry.attachment_handler = handlers.attachment_handler
+    registry.private(
+        commands=("incidents", "export", "delete_my_data"),
+        buttons=PRIVATE_BUTTONS,
+        place=_on_a_saved_incident,
+    )
     register_sealed()
 
 
-__all__ = ["register"]
+def guard(registry: Registry) -> None:
+    """Put what every feature declared private behind the journal lock, and add /lock. Call it
+    after every feature registered: it wraps the handlers registered by then."""
+    lock.register(registry, erase_everything)
+
+
+async def on_open(engine: Engine) -> None:
+    """At start-up: carry out planned erasures (forgotten PINs) that came due while stopped."""
+    await lock.sweep(engine)
+
+
+__all__ = ["guard", "on_open", "register"]

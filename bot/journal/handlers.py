@@ -613,12 +613,41 @@ async def text_fallback(turn: Turn) -> bool:
     step = turn.engine.machines[place.flow].flow.steps.get(place.step or "") if place.flow else None
     if step is not None and step.kind == "question":
         return False  # the engine asks the question again, with examples
+    return offer_to_keep(turn)
+
+
+def offer_to_keep(turn: Turn, also: list[Button] | None = None, note: str = "") -> bool:
+    """Offer to keep the typed message as an incident; `also` (e.g. advice that fits) is offered
+    after "Save it", `note` said under the question. False if there is nothing to keep."""
+    key = _keep_offer(turn)
+    if key is None:
+        return False
+    forwarded = turn.event.forwarded_from or turn.event.forwarded_date
+    text = _text(turn, "journal.offer_forwarded" if forwarded else "journal.offer_text")
+    turn.show_screen(
+        f"{text}\n\n{note}" if note else text,
+        [
+            Button(_text(turn, "journal.btn_offer_save"), f"{PREFIX}o:save:{key}"),
+            *(also or []),
+            Button(_text(turn, "journal.btn_offer_no"), f"{PREFIX}o:no:{key}"),
+        ],
+    )
+    return True
+
+
+def save_instead_button(turn: Turn, label: str) -> Button | None:
+    """A button that keeps the typed message as an incident (offered beside advice)."""
+    key = _keep_offer(turn)
+    return Button(label, f"{PREFIX}o:save:{key}") if key else None
+
+
+def _keep_offer(turn: Turn) -> str | None:
+    """Hold the typed message (sealed with the place) until a button saves or drops it."""
     text = clean_text(turn.event.text)
     if not text:
-        return False
+        return None
     key = secrets.token_hex(4)
-    forwarded = turn.event.forwarded_from or turn.event.forwarded_date
-    place.data["journal_offer"] = {
+    turn.place.data["journal_offer"] = {
         "k": key,
         "t": text,
         "ff": turn.event.forwarded_from,
@@ -626,14 +655,7 @@ async def text_fallback(turn: Turn) -> bool:
         if turn.event.forwarded_date
         else None,
     }
-    turn.show_screen(
-        _text(turn, "journal.offer_forwarded" if forwarded else "journal.offer_text"),
-        [
-            Button(_text(turn, "journal.btn_offer_save"), f"{PREFIX}o:save:{key}"),
-            Button(_text(turn, "journal.btn_offer_no"), f"{PREFIX}o:no:{key}"),
-        ],
-    )
-    return True
+    return key
 
 
 async def _offer_button(turn: Turn, parts: list[str]) -> None:

@@ -49,18 +49,36 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _destination(dest: Path) -> Path:
+def _destination(given: str | Path) -> Path:
+    """Where the copy goes. A folder (one that exists, or a path ending in /) gets a dated file
+    in it, and is created (0700) if missing. A missing path without a file suffix is refused:
+    it could be either, and guessing wrong would write a file named like the folder."""
+    text = str(given)
+    dest = Path(text).expanduser()
+    as_folder = text.endswith(("/", os.sep))
+    if as_folder and not dest.is_dir():
+        if dest.exists():
+            raise BackupError(f"{dest} is a file, not a folder")
+        try:
+            dest.mkdir(parents=True, mode=0o700)
+        except OSError as exc:
+            raise BackupError(f"the folder {dest} could not be created: {exc.strerror}") from None
     if dest.is_dir():
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         return dest / f"safety-bot-{stamp}.db"
+    if not dest.exists() and not dest.suffix:
+        raise BackupError(
+            f"{dest} does not exist. To back up into a new folder, end the path with / "
+            f"({dest}/); to write one file, give it a name such as {dest}.db"
+        )
     return dest
 
 
-def backup_database(settings: Settings, dest: Path, *, force: bool = False) -> BackupResult:
+def backup_database(settings: Settings, dest: str | Path, *, force: bool = False) -> BackupResult:
     db_path = settings.data_dir / DB_FILE_NAME
     if not db_path.exists():
         raise BackupError(f"there is no database to back up at {db_path}")
-    dest = _destination(dest.expanduser())
+    dest = _destination(dest)
     if dest.resolve() == db_path.resolve():
         raise BackupError("the backup path is the live database itself")
     if dest.exists() and not force:
@@ -104,6 +122,11 @@ def backup_database(settings: Settings, dest: Path, *, force: bool = False) -> B
         partial.unlink(missing_ok=True)
         raise
     result = BackupResult(dest, dest.stat().st_size, tables, None)
+    if dest.resolve().is_relative_to(settings.data_dir.resolve()):
+        result.notes.append(
+            f"this copy is inside the data dir ({settings.data_dir}): it sits beside the key and "
+            "is lost with the disk. Move it elsewhere, and next time back up to another disk"
+        )
     _note_key(settings, meta, result)
     _copy_sealed_files(settings, dest, result)
     return result
@@ -124,7 +147,9 @@ def _note_key(settings: Settings, meta: dict[str, object], result: BackupResult)
         )
     check = meta.get("key_check")
     try:
-        cipher = Cipher(load_or_create_key(settings.data_dir, settings.key, True))
+        cipher = Cipher(
+            load_or_create_key(settings.data_dir, settings.key, True, settings.key_origin)
+        )
     except KeyProblem:
         result.notes.append("the key was not found, so the copy could not be checked against it")
         return
@@ -172,7 +197,7 @@ def describe(result: BackupResult, settings: Settings) -> str:
         lines.append(f"Copied {result.files} sealed file(s) to {result.files_dir}.")
     lines.extend(f"Note: {note}" for note in result.notes)
     where = (
-        "SAFETY_BOT_KEY"
+        settings.key_origin
         if settings.key
         else str(settings.data_dir / "secret.key") + " (the key file)"
     )

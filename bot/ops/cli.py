@@ -77,7 +77,7 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
     build_registry()  # feature modules register their sealed files (journal attachments)
     try:
-        result = backup_database(settings, Path(args.path), force=args.force)
+        result = backup_database(settings, args.path, force=args.force)
     except BackupError as exc:
         _err(str(exc))
         return 2
@@ -220,7 +220,11 @@ def add_operator_commands(
         "backup", help="copy the database consistently while the bot runs (not the key)"
     )
     add_common(backup)
-    backup.add_argument("path", help="backup file to write, or a folder to write a dated file in")
+    backup.add_argument(
+        "path",
+        help="backup file to write, or a folder to write a dated file in (ending in /: "
+        "created if missing)",
+    )
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
 
     rotate = subparsers.add_parser(

@@ -22,8 +22,10 @@ from bot.ops.checks import check_data_dir_private, check_token_format
 from bot.settings import Settings
 from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
 from bot.store.db import DB_FILE_NAME
+from bot.store.incidents import FILES_DIR_NAME
 from bot.store.keys import CHECK_PLAINTEXT
 from bot.store.migrations import MIGRATIONS
+from bot.store.sealed import SEALED_FILES
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 PENDING_KEY_SUFFIX = ".new"  # rotate-key keeps the new key in secret.key.new until the switch
@@ -149,14 +151,23 @@ def check_key(settings: Settings, report: Report) -> Cipher | None:
             "be updated; run `safety-bot rotate-key` to finish it",
         )
     if settings.key:
+        origin = settings.key_origin
         try:
-            key = decode_key(settings.key, "SAFETY_BOT_KEY")
+            key = decode_key(settings.key, origin)
         except KeyProblem as exc:
             report.add(FAIL, "key", str(exc))
             return None
-        report.add(OK, "key", "from SAFETY_BOT_KEY (not shown)")
+        report.add(OK, "key", f"from {origin} (not shown)")
+        if settings.key_file is not None and _mode(settings.key_file) & 0o007:
+            report.add(
+                WARN,
+                "key",
+                f"{settings.key_file} can be read by every user of this machine: "
+                f"chmod o-rwx {settings.key_file}",
+            )
         if key_path.exists():
-            report.add(WARN, "key", f"{key_path} is ignored because SAFETY_BOT_KEY is set")
+            name = "SAFETY_BOT_KEY_FILE" if settings.key_file else "SAFETY_BOT_KEY"
+            report.add(WARN, "key", f"{key_path} is ignored because {name} is set")
         return Cipher(key)
     if not key_path.exists():
         if db_exists:
@@ -187,6 +198,71 @@ def check_key(settings: Settings, report: Report) -> Cipher | None:
     if not mode & 0o077:
         report.add(OK, "key", f"{key_path} (mode {mode:04o})")
     return Cipher(key)
+
+
+def production_mode(env: dict[str, str]) -> str | None:
+    """Why this looks like a real deployment (webhook, or SAFETY_BOT_ENV=production), or None."""
+    if env.get("TELEGRAM_WEBHOOK_URL"):
+        return "webhook mode"
+    if env.get("SAFETY_BOT_ENV", "").strip().lower() == "production":
+        return "production (SAFETY_BOT_ENV)"
+    return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def check_key_apart(settings: Settings, env: dict[str, str], report: Report) -> None:
+    """In production the key must not sit beside the data: a copy of the data dir (a backup, a
+    disk taken away) would then carry the key that opens it."""
+    mode = production_mode(env)
+    if mode is None or (settings.key and settings.key_file is None):
+        return  # SAFETY_BOT_KEY lives in the environment, not in the data dir
+    if settings.key_file is not None and not _inside(settings.key_file, settings.data_dir):
+        report.add(OK, "key", f"kept apart from the data dir ({mode})")
+        return
+    where = settings.key_file or settings.data_dir / KEY_FILE_NAME
+    report.add(
+        WARN,
+        "key",
+        f"{mode}: the key ({where}) sits in the data dir beside the database, so whoever copies "
+        "the data dir has both. Keep it apart: SAFETY_BOT_KEY_FILE with a systemd credential "
+        "(LoadCredential) or a Docker secret (deploy/README.md)",
+    )
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_backups_apart(settings: Settings, report: Report) -> None:
+    """Database copies inside the data dir (e.g. `backup` pointed there) sit beside the key and
+    go wherever the data dir goes: a backup belongs on another disk."""
+    data_dir = settings.data_dir
+    if not data_dir.is_dir():
+        return
+    live = {DB_FILE_NAME, DB_FILE_NAME + "-wal", DB_FILE_NAME + "-shm"}
+    # sealed files (journal attachments) are many and never a database: not opened
+    sealed = {spec.directory for spec in SEALED_FILES} | {FILES_DIR_NAME}
+    copies = []
+    for path in sorted(data_dir.rglob("*")):
+        relative = path.relative_to(data_dir)
+        if relative.parts[0] in sealed or str(relative) in live or not path.is_file():
+            continue
+        try:
+            with path.open("rb") as handle:
+                if handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER:
+                    copies.append(str(path.relative_to(data_dir)))
+        except OSError:
+            continue
+    if copies:
+        shown = ", ".join(copies[:5]) + (f" and {len(copies) - 5} more" if len(copies) > 5 else "")
+        report.add(
+            WARN,
+            "backup",
+            f"database copies inside the data dir ({shown}): a backup there sits beside the key "
+            "and is lost with the disk. Write backups elsewhere (safety-bot backup /elsewhere/)",
+        )
 
 
 def open_readonly(db_path: Path) -> sqlite3.Connection:
@@ -352,6 +428,8 @@ def run_doctor(
     check_telegram(env, report)
     check_data_dir(settings, report)
     cipher = check_key(settings, report)
+    check_key_apart(settings, env, report)
+    check_backups_apart(settings, report)
     check_database(settings, report, cipher, quick)
     if not quick:
         check_flows(settings, report, registry)

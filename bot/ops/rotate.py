@@ -356,7 +356,7 @@ def rotate_key(
         raise RotationError(f"there is no database at {db_path}: nothing to rotate")
     key_path = data_dir / KEY_FILE_NAME
     pending_path = data_dir / PENDING_FILE_NAME
-    current = Cipher(load_or_create_key(data_dir, settings.key, True))
+    current = Cipher(load_or_create_key(data_dir, settings.key, True, settings.key_origin))
     conn = _lock(db_path)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -444,7 +444,8 @@ def rotate_key(
 def describe(result: RotationResult, settings: Settings) -> str:
     if result.already_done:
         return (
-            f"The rotation is complete: SAFETY_BOT_KEY holds the new key (id {result.new_id}). "
+            f"The rotation is complete: {settings.key_origin} holds the new key "
+            f"(id {result.new_id}). "
             f"Removed {settings.data_dir / PENDING_FILE_NAME}."
         )
     counts = ", ".join(f"{t} {n}" for t, n in result.resealed.items())
@@ -459,7 +460,8 @@ def describe(result: RotationResult, settings: Settings) -> str:
         )
     else:
         lines.append(
-            f"The new key is in {result.pending_path}. Put its contents into SAFETY_BOT_KEY, "
+            f"The new key is in {result.pending_path}. Put its contents into "
+            f"{settings.key_origin}, "
             "restart the bot, then run `safety-bot rotate-key` once more to delete that file. "
             "Until then the bot refuses to start with the old key."
         )

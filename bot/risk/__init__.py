@@ -130,6 +130,7 @@ def register(registry: Registry) -> None:
     registry.button(PREFIX)(user_presses_a_checklist_button)
     registry.diary_appendices.append(diary_appendix)
     registry.erasers.append(erase_checklists)
+    registry.private(commands=(COMMAND,), buttons=(PREFIX,))  # behind the journal lock
     register_sealed()
 
 

@@ -1,7 +1,8 @@
 """Encryption at rest: AES-256-GCM for every field a user writes and every file they send.
 
-The master key comes from `SAFETY_BOT_KEY` (base64) or a key file created on first run (mode
-0600). Users are stored under a keyed hash of their channel id, so the database file alone does
+The master key comes from `SAFETY_BOT_KEY` (base64), from the file `SAFETY_BOT_KEY_FILE` names
+(kept outside the data dir: systemd `LoadCredential`, Docker secrets), or from a key file created
+in the data dir on first run (mode 0600, fsynced with its folder before first use). Users are stored under a keyed hash of their channel id, so the database file alone does
 not reveal who uses the bot.
 """
 
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -90,25 +92,96 @@ def encode_key(key: bytes) -> str:
     return base64.urlsafe_b64encode(key).decode("ascii").rstrip("=")
 
 
-def load_or_create_key(data_dir: Path, env_value: str | None, database_exists: bool) -> bytes:
-    """The master key: from the environment, else the key file, else a new key file.
+def load_or_create_key(
+    data_dir: Path,
+    env_value: str | None,
+    database_exists: bool,
+    origin: str = "SAFETY_BOT_KEY",
+) -> bytes:
+    """The master key: from the settings (`SAFETY_BOT_KEY`, or the file `SAFETY_BOT_KEY_FILE`
+    names, read into `env_value` by bot.settings), else the key file, else a new key file.
 
     A new key is never created over an existing database: without its key the data is unreadable,
     and a new key would hide that instead of saying it.
     """
     if env_value:
-        return decode_key(env_value, "SAFETY_BOT_KEY")
+        return decode_key(env_value, origin)
     path = data_dir / KEY_FILE_NAME
     if path.exists():
-        return decode_key(path.read_text(encoding="ascii"), str(path))
+        return _read_key_file(path)
     if database_exists:
         raise KeyProblem(
-            f"the database in {data_dir} exists but its key is missing (no SAFETY_BOT_KEY and no "
-            f"{path}). The data cannot be read without it: restore the key from your backup."
+            f"the database in {data_dir} exists but its key is missing (no SAFETY_BOT_KEY, no "
+            f"SAFETY_BOT_KEY_FILE and no {path}). The data cannot be read without it: restore "
+            "the key from your backup."
         )
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return create_key_file(path)
+
+
+def _read_key_file(path: Path) -> bytes:
+    return decode_key(path.read_text(encoding="ascii"), str(path))
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (a new or renamed file's name) survive a power cut."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def create_key_file(path: Path) -> bytes:
+    """A new key in `path` (0600), on disk before it is used; the key in it if another process
+    made it first.
+
+    Two processes starting at once on a new data dir must end with one key. Each writes its own
+    key to a private temporary file and fsyncs it, then hard-links it to the key's name: the link
+    fails if the name exists, so exactly one key wins, and the name never shows a half-written
+    key. The loser reads the winner's key. The folder is fsynced before the key is used, so a
+    power cut cannot leave a database sealed under a key whose file is gone.
+    """
     key = secrets.token_bytes(KEY_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(encode_key(key) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+            won = True
+        except FileExistsError:
+            won = False
+        except OSError:  # a filesystem without hard links (some network or container volumes)
+            won = _create_in_place(path, key)
+    finally:
+        temporary.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+    return key if won else _read_complete_key_file(path)
+
+
+def _create_in_place(path: Path, key: bytes) -> bool:
+    """Without hard links: create the name exclusively and write into it (True if this won)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(encode_key(key) + "\n")
-    return key
+        handle.flush()
+        os.fsync(handle.fileno())
+    return True
+
+
+def _read_complete_key_file(path: Path, attempts: int = 100) -> bytes:
+    """The winner's key. With hard links it is whole as soon as its name exists; without them
+    (`_create_in_place`) the winner may still be writing it, so wait a little for it."""
+    for _ in range(attempts - 1):
+        try:
+            return _read_key_file(path)
+        except KeyProblem:
+            time.sleep(0.02)
+    return _read_key_file(path)

@@ -123,6 +123,10 @@ class Database:
             if version <= current:
                 continue
             async with self.transaction() as conn:
+                # another process starting at once on a new data dir may have applied it while
+                # this one waited for the write lock
+                if await self.user_version() >= version:
+                    continue
                 for statement in statements:
                     await conn.execute(statement)
                 await conn.execute(f"PRAGMA user_version = {int(version)}")

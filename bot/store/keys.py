@@ -28,14 +28,18 @@ async def unlock(db: Database, cipher: Cipher) -> bytes:
     if not rows:
         ref_key = secrets.token_bytes(KEY_BYTES)
         async with db.transaction() as conn:
+            # OR IGNORE: another process starting at once may have recorded its values first;
+            # theirs are then the ones read below (they were sealed under the same key file)
             await conn.execute(
-                "INSERT INTO meta (name, value) VALUES ('key_check', ?), ('ref_key', ?)",
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('key_check', ?), ('ref_key', ?)",
                 (
                     cipher.seal(CHECK_PLAINTEXT, b"meta:key_check"),
                     cipher.seal(ref_key, b"meta:ref_key"),
                 ),
             )
-        return ref_key
+        rows = dict(
+            await db.fetchall("SELECT name, value FROM meta WHERE name IN ('key_check', 'ref_key')")
+        )
     try:
         if cipher.open(rows["key_check"], b"meta:key_check") != CHECK_PLAINTEXT:
             raise KeyProblem("bad check value")

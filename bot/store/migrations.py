@@ -130,6 +130,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
+        10,
+        "journal lock: a PIN per user, sealed with its lockout and planned erasure (bot/store/locks.py)",
+        [
+            """CREATE TABLE journal_locks (
+                user_ref TEXT PRIMARY KEY,     -- the owner's pseudonym
+                body BLOB NOT NULL             -- sealed JSON: scrypt salt and digest, tries, erase
+            )""",
+        ],
+    ),
+    (
         20,
         "answered checklists: the stalking risk questions, sealed (bot/store/checklists.py)",
         [

@@ -34,6 +34,7 @@ from bot.channels.telegram.logs import frames
 from bot.channels.telegram.outbox import edit_text, send_text
 from bot.engine.engine import GLOBAL_CARRY_ON
 from bot.engine.events import Attachment, Event, Kind, Reply
+from bot.journal.lock import lock_now
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -195,6 +196,8 @@ class Channel:
         # the same key: the engine does not handle it twice
         event = replace(event, key=f"m:{message.chat_id}:{message.message_id}")
         replies = await app.engine.handle(USER_PREFIX + str(user.id), event)
+        if any(reply.delete_message for reply in replies):  # it held a PIN: off the screen first
+            await self._delete_their_message(context.bot, message)
         await self.send_replies(context.bot, message.chat_id, replies)
         self._log_update(update, started, event.kind.value)
 
@@ -257,7 +260,16 @@ class Channel:
                     except BadRequest:
                         pass
         await messages.forget(chat_id)
+        user_id = message.from_user.id if message.from_user else message.chat_id
+        lock_now(self.ready[0].engine, USER_PREFIX + str(user_id))  # the journal closes too
         log_event(log, "chat_cleared", messages=len(ids), user=self.user_hash(message.chat_id))
+
+    @staticmethod
+    async def _delete_their_message(bot: Bot, message: Message) -> None:
+        try:
+            await bot.delete_message(message.chat_id, message.message_id)
+        except BadRequest:
+            pass  # already gone (deleted by the person, or a replay after a crash)
 
     async def user_edits_a_message(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE

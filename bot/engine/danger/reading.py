@@ -182,8 +182,9 @@ class Reader:
                 i += 1
         return out
 
-    def parts(self, text: str) -> list[list[str]]:
-        """The message as parts (clauses) of words; empty parts left out."""
+    def parts(self, text: str, correct: bool = True) -> list[list[str]]:
+        """The message as parts (clauses) of words; empty parts left out. `correct=False` leaves
+        typos as typed (bot.ask reads messages this way: its own n-grams absorb typos)."""
         text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
         text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
         for symbol, word in self._symbols.items():
@@ -191,7 +192,7 @@ class Reader:
                 text = text.replace(symbol, f" {word} ")
         parts = []
         for chunk in _PART_BREAK.split(text):
-            words = self.words(chunk)
+            words = self.words(chunk, correct)
             if words:
                 parts.append(words)
         return parts

@@ -1,0 +1,98 @@
+"""Typed questions answered in the conversation: the engine's `text_router` step.
+
+Called for typed text the screen did not expect (not a button's label, not an answer to a
+question, after the danger check). The router (bot/ask/router.py) says what the message is:
+- a greeting -> the menu;
+- a question that one screen answers -> that screen (Back returns to where the user was);
+- not sure -> "This might help" with up to three topics as `a:` buttons, then
+  "Save this in my journal instead";
+- not covered -> said honestly, with the National Stalking Helpline, 101 and the menu;
+- an incident -> the journal's offer first, the advice that fits as the next buttons;
+- a forwarded message, or anything else -> not handled here: the journal's fallback offers to keep it, as before.
+"""
+
+from __future__ import annotations
+
+from bot.ask.router import Kind, Router, Screen
+from bot.engine.engine import Turn
+from bot.engine.events import Button
+from bot.engine.events import Kind as EventKind
+from bot.journal import handlers as journal
+
+PREFIX = "a:"
+# Where typed text stays with the flow: a record or note being written, the emergency advice.
+NOT_HERE = {journal.RECORD, journal.DETAILS, "emergency"}
+
+
+def router_of(turn: Turn) -> Router | None:
+    """The app's router (built at start-up), or None where the content has no ask_like.yaml."""
+    return turn.services.get("ask_router")
+
+
+async def user_types_free_text(turn: Turn) -> bool:
+    """Route typed text to the advice, the menu or the journal; False leaves it to the journal."""
+    router = router_of(turn)
+    if router is None or turn.danger_shown or turn.event.kind != EventKind.TEXT:
+        return False
+    if turn.place.flow in NOT_HERE:
+        return False
+    if turn.event.forwarded_from or turn.event.forwarded_date:
+        return False  # a forwarded message is something to keep, not a question to the bot
+    routing = router.route(turn.event.text)
+    if routing.kind == Kind.GREETING:
+        await turn.go("menu")
+    elif routing.kind == Kind.ADVICE:
+        await _open(turn, routing.screens[0])
+    elif routing.kind == Kind.CHOICES:
+        _offer_choices(turn, routing.screens)
+    elif routing.kind == Kind.NOT_COVERED:
+        _say_not_covered(turn)
+    elif routing.kind == Kind.INCIDENT:
+        note = _text(turn, "ask.incident_also") if routing.screens else ""
+        return journal.offer_to_keep(turn, _advice_buttons(turn, routing.screens), note)
+    else:
+        return False
+    return True
+
+
+async def user_picks_advice(turn: Turn) -> None:
+    """An `a:flow/step` button from "This might help" or an incident's offer."""
+    router = router_of(turn)
+    screen = router.screens.get(turn.event.data[len(PREFIX) :]) if router else None
+    if screen is None:
+        turn.say("bot.stale_button")
+        await turn.show_current()
+        return
+    await _open(turn, screen)
+
+
+async def _open(turn: Turn, screen: Screen) -> None:
+    await turn.go(screen.flow, screen.step)
+
+
+def _offer_choices(turn: Turn, screens: list[Screen]) -> None:
+    buttons = _advice_buttons(turn, screens)
+    instead = journal.save_instead_button(turn, _text(turn, "ask.btn_journal_instead"))
+    if instead is not None:
+        buttons.append(instead)
+    turn.show_screen(_text(turn, "ask.might_help"), buttons)
+
+
+def _say_not_covered(turn: Turn) -> None:
+    catalog = turn.engine.catalog
+    parts = [
+        catalog.render(key)
+        for key in ("ask.not_covered", "ask.not_covered_helpline", "region.police_non_emergency")
+    ]
+    text = "\n".join(p[0] for p in parts) + "\n\n" + _text(turn, "ask.not_covered_menu")
+    reply = turn.show_screen(text, [])  # its last buttons are emergency, Back and Menu
+    reply.contacts = [card for _, cards in parts for card in cards]
+
+
+def _advice_buttons(turn: Turn, screens: list[Screen]) -> list[Button]:
+    flows = turn.engine.project.flows
+    return [Button(_text(turn, flows[s.flow].title), f"{PREFIX}{s.key}") for s in screens]
+
+
+def _text(turn: Turn, key: str) -> str:
+    return turn.engine.catalog.text(key)

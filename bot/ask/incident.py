@@ -1,0 +1,107 @@
+"""Does a typed message describe something that happened (for the journal) or ask for advice?
+
+The issue's rule: a description of an incident in the past tense ("he was outside my work
+yesterday") gets the journal offer first. The cues are reviewable word lists in
+content/ask_like.yaml (`incident:`); this module weighs them:
+
+- `when`: a time anchor ("yesterday", "last night", "monday", a clock time "8.15pm" or "23:10",
+  a date "14/03"): the strongest sign of one event;
+- past tense: a listed irregular verb ("was", "saw", "rang") or a word ending in "ed";
+- `asking`: a question mark, or a question word first ("how", "should", "can"...), or "should i",
+  "do i", "is it"... anywhere: a question is not an incident, whatever its tense;
+- `ongoing`: "keeps", "always", "every": a situation that goes on, which wants advice.
+
+score = 1.0 x time anchors (at most 2) + 0.5 x past verbs (at most 3) - 2.5 x asking - 1 x ongoing.
+The weights and the threshold (INCIDENT_AT) were set on the tune part of the blind corpus
+(figures in docs/ask.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+INCIDENT_AT = 1.0
+
+_CLOCK = re.compile(
+    r"\b\d{1,2}(?:[:.]\d{2})?\s?(?:am|pm)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}/\d{1,2}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)\b|\bhalf (?:past )?\w+\b|\b\d+ past \d+\b"
+)
+_QUESTION_PAIRS = (
+    "should i",
+    "do i",
+    "can i",
+    "could i",
+    "shall i",
+    "will i",
+    "would i",
+    "am i",
+    "is it",
+    "is this",
+    "is that",
+    "what do",
+    "what should",
+    "how do",
+    "how can",
+    "can he",
+    "can she",
+    "can they",
+    "what can",
+    "is there",
+    "do you",
+    "any tips",
+    "any advice",
+    "what can",
+    "what now",
+)
+# Words ending in "ed" that are not (or not only) verbs in the past tense.
+_NOT_PAST = frozenset(
+    "need bed red shed fed wed seed speed feed weed bleed breed freed hundred "
+    "scared worried concerned bored tired stressed obsessed married used supposed "
+    "interested frightened terrified petrified confused annoyed upset".split()
+)
+
+
+class IncidentCues:
+    """Weighs the cues of content/ask_like.yaml `incident:` for one message."""
+
+    __slots__ = ("when", "when_phrases", "past", "asking", "ongoing", "ongoing_phrases")
+
+    def __init__(self, cues: dict[str, list[str]]) -> None:
+        self.when = frozenset(w for w in cues.get("when", []) if " " not in w)
+        self.when_phrases = tuple(w for w in cues.get("when", []) if " " in w)
+        self.past = frozenset(cues.get("past", []))
+        self.asking = frozenset(cues.get("asking", []))
+        self.ongoing = frozenset(w for w in cues.get("ongoing", []) if " " not in w)
+        self.ongoing_phrases = tuple(w for w in cues.get("ongoing", []) if " " in w)
+
+    def is_asking(self, raw: str, words: list[str]) -> bool:
+        if "?" in raw:
+            return True
+        if words and words[0] in self.asking:
+            return True
+        joined = " ".join(words)
+        return any(f" {pair} " in f" {joined} " for pair in _QUESTION_PAIRS)
+
+    def score(self, raw: str, words: list[str]) -> float:
+        lowered = raw.casefold()
+        joined = f" {' '.join(words)} "
+        when = sum(1 for w in words if w in self.when)
+        when += sum(1 for p in self.when_phrases if f" {p} " in joined)
+        when += len(_CLOCK.findall(lowered))
+        past = sum(
+            1
+            for w in words
+            if w in self.past or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST)
+        )
+        ongoing = any(w in self.ongoing for w in words) or any(
+            f" {p} " in joined for p in self.ongoing_phrases
+        )
+        return (
+            1.0 * min(when, 2)
+            + 0.5 * min(past, 3)
+            - 2.5 * self.is_asking(raw, words)
+            - 1.0 * ongoing
+        )
+
+    def is_incident(self, raw: str, words: list[str]) -> bool:
+        return self.score(raw, words) >= INCIDENT_AT

@@ -1,0 +1,130 @@
+"""Scoring the router against a labelled corpus (tests/corpus/ask/), for tuning and the test.
+
+An item is {text, label, also?}. What counts as right, per label:
+- a topic label (calls, cyber, ...): "first" if the one screen answered, or the first button,
+  is in that topic's flow; "among" if it is any of the offered screens;
+- nothing_fits: the "not covered" answer;
+- journal: the journal offer first (an incident); a danger answer also counts, reported apart
+  (some incidents are frightening events happening now, which the danger detector rightly takes);
+- greeting: the menu.
+`also` lists other labels that are acceptable for that item.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.ask.router import Kind, Router
+
+LABEL_FLOWS = {
+    "calls": "unwanted_calls",
+    "known_stalker": "know_who",
+    "physical": "physical_safety",
+    "cyber": "cyber_safety",
+    "evidence": "evidence",
+    "reporting": "reporting",
+    "telling_people": "telling_people",
+    "is_it_stalking": "is_this_stalking",
+    "emergency": "emergency",
+}
+KIND_LABELS = {Kind.NOT_COVERED: "nothing_fits", Kind.GREETING: "greeting"}
+
+
+@dataclass(slots=True)
+class Figures:
+    topic_items: int = 0
+    topic_first: int = 0
+    topic_among: int = 0
+    nothing_items: int = 0
+    nothing_right: int = 0
+    journal_items: int = 0
+    journal_offered: int = 0
+    journal_danger: int = 0
+    greeting_items: int = 0
+    greeting_right: int = 0
+    misses: list[str] = field(default_factory=list)
+    kinds: Counter = field(default_factory=Counter)
+
+    def ratio(self, right: int, items: int) -> float:
+        return right / items if items else 1.0
+
+    @property
+    def first(self) -> float:
+        return self.ratio(self.topic_first, self.topic_items)
+
+    @property
+    def among(self) -> float:
+        return self.ratio(self.topic_among, self.topic_items)
+
+    @property
+    def nothing(self) -> float:
+        return self.ratio(self.nothing_right, self.nothing_items)
+
+    @property
+    def journal(self) -> float:
+        return self.ratio(self.journal_offered + self.journal_danger, self.journal_items)
+
+    @property
+    def greeting(self) -> float:
+        return self.ratio(self.greeting_right, self.greeting_items)
+
+    def lines(self) -> list[str]:
+        return [
+            f"right topic first: {self.topic_first}/{self.topic_items} = {self.first:.1%}",
+            f"right topic among the buttons: {self.topic_among}/{self.topic_items} = "
+            f"{self.among:.1%}",
+            f"nothing fits recognised: {self.nothing_right}/{self.nothing_items} = "
+            f"{self.nothing:.1%}",
+            f"incidents offered to the journal first: {self.journal_offered}"
+            f" + {self.journal_danger} danger answer / {self.journal_items} = {self.journal:.1%}",
+            f"greetings get the menu: {self.greeting_right}/{self.greeting_items} = "
+            f"{self.greeting:.1%}",
+        ]
+
+
+def measure(
+    router: Router,
+    items: Iterable[dict],
+    is_danger: Callable[[str], bool] = lambda text: False,
+) -> Figures:
+    figures = Figures()
+    for item in items:
+        text, label = str(item["text"]), str(item["label"])
+        ok = {label, *item.get("also", [])}
+        danger = is_danger(text)
+        routing = router.route(text)
+        figures.kinds[(label, "danger" if danger else routing.kind.value)] += 1
+        topics = [s.flow for s in routing.screens]
+        if routing.kind in (Kind.ADVICE, Kind.CHOICES):
+            offered = [t for t in topics]
+        elif routing.kind == Kind.INCIDENT:
+            offered = ["!journal", *topics]
+        else:
+            offered = [KIND_LABELS.get(routing.kind, "!journal")]
+        wanted = {LABEL_FLOWS.get(x, x) for x in ok} | ({"!journal"} if "journal" in ok else set())
+        right_first = bool(offered) and offered[0] in wanted
+        if label in LABEL_FLOWS:
+            figures.topic_items += 1
+            among = any(o in wanted for o in offered)
+            if label == "emergency" and danger:
+                right_first = among = True  # the emergency answer came first anyway
+            figures.topic_first += right_first
+            figures.topic_among += among
+        elif label == "nothing_fits":
+            figures.nothing_items += 1
+            figures.nothing_right += right_first
+        elif label == "journal":
+            figures.journal_items += 1
+            if danger:
+                figures.journal_danger += 1
+                right_first = True
+            else:
+                figures.journal_offered += right_first
+        elif label == "greeting":
+            figures.greeting_items += 1
+            figures.greeting_right += right_first
+        if not right_first:
+            figures.misses.append(f"{label:15} -> {routing.kind.value:11} {topics} | {text}")
+    return figures

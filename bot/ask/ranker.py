@@ -1,0 +1,199 @@
+"""Ranking the advice screens for a typed message.
+
+Each screen that may answer (those listed in content/ask_like.yaml) is a group of short texts:
+the sentences of the screen itself and the phrases people use for it. "Not covered" (legal
+orders, housing, money...) is a group too, so a question the advice does not answer can win
+over a loosely similar screen. A message is scored against every text with scikit-learn's
+TF-IDF over character n-grams within words (3 to 5 letters), so "harrasment", "passwrd" and
+"stalkin" still share most of their n-grams with the right words; a group's score is its best
+text's cosine similarity. Words are normalised first by the danger detector's own reader
+(`danger_words`: case, apostrophes, "dont" -> "do not", "u" -> "you"...), so the two read a
+message the same way.
+
+Cost per message: its n-grams looked up, one product with their rows of the dense n-gram x text
+matrix (~480 texts): 0.16 ms CPU at p50, 0.57 ms at p99 (docs/ask.md, bench/bench_ask.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.engine.danger import DangerDetector
+
+NOT_COVERED = "!not_covered"
+NGRAMS = (
+    3,
+    5,
+)  # character n-grams within words  # the group of questions the advice does not answer
+
+# Words so common in questions that they say nothing about the topic. Dropped before n-grams,
+# else "how do i ... " makes every "how do i" phrase look alike.
+STOP_WORDS = frozenset(
+    "a an the i me my mine you your he him his she her they them their it its we our us "
+    "is are am was were be been being do does did doing have has had having "
+    "how what wat when where why who which whats should shud could would will can may might "
+    "must shall to of in on at for from with by about as into if or and but so then than "
+    "this that these those there here just really very any some all not no yes ok "
+    "get got go going want need know think without also even like one only still again "
+    "anything something everything anyone thing things stuff way lot bit".split()
+)
+
+
+Words = Callable[[str], list[str]]  # a normaliser: a message -> its plain lower-case words
+
+
+def plain_words(text: str) -> list[str]:
+    """Lower-case words, for content that has no danger grammar (tests' mini projects)."""
+    return text.casefold().replace("’", "'").replace("'", "").split()
+
+
+def danger_words(detector: DangerDetector) -> Words:
+    """The danger detector's own reading of a message (its grammar's reader: case, apostrophes,
+    contractions and text-speak written out, letters typed apart joined), without its typo
+    correction, which aims at danger words, not advice words. The one normaliser of bot.ask."""
+    grammar = detector.grammar
+    if grammar is None:
+        return plain_words
+    reader = grammar.reader
+
+    def words(text: str) -> list[str]:
+        return [word for part in reader.parts(text, correct=False) for word in part]
+
+    return words
+
+
+def content_words(text: str, words: Words) -> str:
+    """The words that carry the topic, as one string for the vectoriser."""
+    return " ".join(w for w in words(text) if w not in STOP_WORDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """One advice screen that can answer: its flow and step, and its title for a button."""
+
+    flow: str
+    step: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.flow}/{self.step}"
+
+
+class AskLike:
+    """content/ask_like.yaml, read and checked."""
+
+    __slots__ = ("screens", "not_covered", "greetings", "incident", "path")
+
+    def __init__(
+        self,
+        screens: dict[str, list[str]],
+        not_covered: list[str],
+        greetings: list[str],
+        incident: dict[str, list[str]],
+        path: Path | None = None,
+    ) -> None:
+        self.path = path
+        self.screens = screens
+        self.not_covered = not_covered
+        self.greetings = greetings
+        self.incident = incident
+
+    @classmethod
+    def from_file(cls, path: Path) -> AskLike:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        screens = {str(k): [str(p) for p in v or []] for k, v in raw.get("screens", {}).items()}
+        incident = {str(k): [str(p) for p in v or []] for k, v in raw.get("incident", {}).items()}
+        return cls(
+            screens,
+            [str(p) for p in raw.get("not_covered", [])],
+            [str(p) for p in raw.get("greetings", [])],
+            incident,
+            path,
+        )
+
+
+class Ranker:
+    """Scores every answering screen (and "not covered") for a message."""
+
+    def __init__(self, groups: dict[str, Iterable[str]], words: Words) -> None:
+        self._words = words
+        texts: list[str] = []
+        owners: list[int] = []
+        self.groups = list(groups)
+        for index, name in enumerate(self.groups):
+            for text in groups[name]:
+                kept = content_words(text, words)
+                if kept:
+                    texts.append(kept)
+                    owners.append(index)
+        self._texts = texts
+        self._owners = owners
+        # char_wb: n-grams inside word boundaries (padded with a space), so typos share most
+        # n-grams with the right word and word order does not matter
+        self._vectoriser = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, dtype=np.float32
+        )
+        matrix = self._vectoriser.fit_transform(texts)
+        # The per-message side is done here, not by `transform`: sklearn's input checks cost
+        # ~0.5 ms a call, over the budget. Same n-grams, weights and norm (tests/test_ask.py
+        # checks they agree with `transform`); the fitted matrix is kept dense, n-grams x texts.
+        self._columns = self._vectoriser.vocabulary_
+        self._idf = self._vectoriser.idf_.astype(np.float32)
+        self._dense_t = np.ascontiguousarray(matrix.T.toarray())
+        order = np.argsort(np.asarray(owners), kind="stable")
+        self._order = order
+        owners_sorted = np.asarray(owners)[order]
+        self._starts = np.flatnonzero(np.r_[True, owners_sorted[1:] != owners_sorted[:-1]])
+        self._group_of_start = owners_sorted[self._starts]
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """Every group with its best text's cosine similarity (0 to 1), best first."""
+        words = content_words(text, self._words)
+        if not words:
+            return []
+        sims = self._similarities(words)
+        best = np.maximum.reduceat(sims[self._order], self._starts)
+        top = np.argsort(-best, kind="stable")
+        return [(self.groups[self._group_of_start[i]], float(best[i])) for i in top]
+
+    def explain(self, text: str, group: str) -> str:
+        """The text of `group` that matched `text` best (for reviewers)."""
+        words = content_words(text, self._words)
+        sims = self._similarities(words) if words else np.zeros(len(self._texts))
+        index = self.groups.index(group)
+        mine = [i for i, owner in enumerate(self._owners) if owner == index]
+        return self._texts[max(mine, key=lambda i: sims[i])] if mine else ""
+
+    def _similarities(self, words: str) -> np.ndarray:
+        """Cosine similarity of the message with every text (the texts' rows are unit length)."""
+        counts: dict[int, int] = {}
+        columns = self._columns
+        for word in words.split():
+            padded = f" {word} "
+            for n in range(NGRAMS[0], NGRAMS[1] + 1):
+                # as sklearn's char_wb: every n-gram of the padded word; a shorter word once
+                for start in range(max(1, len(padded) - n + 1)):
+                    column = columns.get(padded[start : start + n])
+                    if column is not None:
+                        counts[column] = counts.get(column, 0) + 1
+                if len(padded) <= n:
+                    break
+        if not counts:
+            return np.zeros(self._dense_t.shape[1], dtype=np.float32)
+        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        weights = (1.0 + np.log(tf)) * self._idf[index]  # sublinear tf x idf
+        weights /= np.linalg.norm(weights)
+        return weights @ self._dense_t[index]
+
+    def similarities_by_sklearn(self, text: str) -> np.ndarray:
+        """The same similarities through sklearn's own `transform` (for the test that checks
+        the fast path)."""
+        vector = self._vectoriser.transform([content_words(text, self._words)])
+        return (vector @ self._dense_t).ravel()

@@ -1,0 +1,139 @@
+"""The typed-question ranker: its fast path, its content checks, and a few routings."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.app import App, build_registry, load_checked_project, open_app
+from bot.ask.ranker import content_words
+from bot.ask.router import Kind, Router
+from bot.engine.events import Event
+from bot.flows.loader import Project
+from bot.flows.problems import ProjectInvalid
+from bot.settings import Settings
+from tests.chat_client import ChatClient
+
+ROOT = Path(__file__).resolve().parent.parent
+TUNE = ROOT / "tests" / "corpus" / "ask" / "tune.yaml"
+
+
+@pytest.fixture(scope="module")
+def project() -> Project:
+    return load_checked_project(Settings(data_dir=Path("/nonexistent")), build_registry())
+
+
+@pytest.fixture(scope="module")
+def router(project: Project) -> Router:
+    built = Router.for_project(project, ROOT / "content")
+    assert built is not None
+    return built
+
+
+def test_fast_path_scores_as_sklearn_transform(router: Router) -> None:
+    texts = [str(item["text"]) for item in yaml.safe_load(TUNE.read_text())]
+    texts += ["harrasment??", "passwrd", "", "🆘", "x" * 3000]
+    for text in texts:
+        ours = router.ranker._similarities(content_words(text, router.ranker._words))
+        theirs = router.ranker.similarities_by_sklearn(text)
+        assert np.allclose(ours, theirs, atol=1e-5), text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "first"),
+    [
+        ("what is 101", Kind.ADVICE, "reporting/call_101"),
+        ("wat is 1471", Kind.ADVICE, "unwanted_calls/dial_1471"),
+        ("shud i chnage my paswords", Kind.CHOICES, "cyber_safety/passwords"),  # typos
+        ("Thank you!", Kind.GREETING, None),
+        ("menu", Kind.GREETING, None),
+        ("can i get a restraining order?", Kind.NOT_COVERED, None),
+        ("he was outside my work yesterday", Kind.INCIDENT, None),
+        ("is this stalking or am i overreacting", Kind.ADVICE, "is_this_stalking/four"),
+    ],
+)
+def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> None:
+    routing = router.route(text)
+    assert routing.kind == kind, routing
+    if first:
+        assert routing.screens[0].key == first
+
+
+def test_not_sure_offers_at_most_three_topics_one_screen_each(router: Router) -> None:
+    routing = router.route("he keeps messaging me what do i do")
+    assert routing.kind == Kind.CHOICES
+    flows = [s.flow for s in routing.screens]
+    assert 1 <= len(flows) <= 3 and len(set(flows)) == len(flows)
+
+
+def test_a_screen_that_is_not_there_stops_validate_naming_the_file(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    path = content / "ask_like.yaml"
+    path.write_text(path.read_text().replace("unwanted_calls/tps:", "unwanted_calls/tsp:"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "validate", "--content-dir", str(content)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "tsp:" in text)
+    assert f"ask_like.yaml:{line}" in result.stderr
+    assert "unwanted_calls/tsp is not an advice flow/step" in result.stderr
+
+
+def test_without_ask_like_typed_text_goes_to_the_journal_as_before(
+    project: Project, tmp_path: Path
+) -> None:
+    assert Router.for_project(project, tmp_path) is None
+    with pytest.raises(ProjectInvalid):
+        Router.for_project(project, _content_with(tmp_path, "menu/nowhere"))
+
+
+def _content_with(tmp_path: Path, screen: str) -> Path:
+    (tmp_path / "ask_like.yaml").write_text(f"screens:\n  {screen}:\n    - the main menu\n")
+    return tmp_path
+
+
+@pytest.fixture
+async def app(project_settings: Settings) -> AsyncIterator[App]:
+    app = await open_app(project_settings)
+    yield app
+    await app.close()
+
+
+async def test_back_from_typed_advice_returns_to_the_menu(app: App) -> None:
+    chat = ChatClient(app.engine, "t:ask-back")
+    await chat.send("/menu")
+    await chat.send("what is 1471")
+    assert "dial 1471" in chat.text
+    await chat.click("Back")
+    assert "What would help right now?" in chat.text
+
+
+async def test_a_topic_button_opens_its_screen_and_a_forged_one_is_stale(app: App) -> None:
+    chat = ChatClient(app.engine, "t:ask-pick")
+    await chat.send("/menu")
+    await chat.send("he keeps hacking my instagram")
+    assert chat.buttons[0] == "Staying safe online"
+    await chat.click("Staying safe online")
+    assert "malware" in chat.text
+    await chat.event(Event.button("a:menu/nowhere"))
+    assert "malware" in chat.text  # the screen the user was on, shown again
+
+
+async def test_danger_gets_the_emergency_screen_on_top_not_advice(app: App) -> None:
+    chat = ChatClient(app.engine, "t:ask-danger")
+    await chat.send("/menu")
+    await chat.send("he is outside my house right now how do i stop him")
+    assert chat.replies[-1].text.startswith("Call 999 now.")
+    assert "This might help" not in chat.text
+    assert "does not cover that" not in chat.text

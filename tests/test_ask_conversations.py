@@ -1,0 +1,138 @@
+"""Typed questions get answers (issue 15), as conversations: the console as a subprocess and
+Telegram through the fake Bot API, with the real flows and content."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fake_bot_api import FakeBotApi, buttons
+from tests.telegram_harness import BotProcess, say, sent_texts, tap
+
+USER = 5550015
+SEPARATOR = "─" * 40
+NOT_COVERED = "the advice I have does not cover that"
+
+
+def console(data_dir: Path, lines: list[str]) -> list[str]:
+    """Run the console chat with these lines; the bot's answers, one per line typed."""
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--data-dir", str(data_dir)],
+        input="".join(f"{line}\n" for line in ["2", *lines, "/quit"]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    # the welcome, then one answer per line typed (each ends with the typing hint)
+    answers = [a.strip() for a in result.stdout.split("(type a number")]
+    return answers[2:-1]
+
+
+def test_console_answers_questions_greetings_and_incidents(tmp_path: Path) -> None:
+    what_is_101, ringing, hello, order, outside, saved = console(
+        tmp_path,
+        [
+            "what is 101",
+            "how do I stop him ringing me",
+            "hello",
+            "can I get a restraining order?",
+            "he was outside my work yesterday",
+            "1",  # Save it as an incident
+        ],
+    )
+    assert "you could contact Cheshire Constabulary on 101" in what_is_101
+    assert "Would you like me to save" not in what_is_101
+    assert 'just say "hello"' in ringing  # the first unwanted-calls screen
+    assert "What would help right now?" in hello  # the menu
+    assert NOT_COVERED in order
+    assert "0808 802 0300" in order and "101" in order
+    assert "What would help right now?" not in order  # the menu is a button, not forced
+    assert "  3. Menu" in order
+    assert outside.index("save that message in your journal") < outside.index("1. Save it")
+    assert "2. Staying safe out and at home" in outside  # the advice that fits, second
+    assert "Saved as incident 1" in saved
+
+
+def test_console_not_sure_offers_topics_then_the_journal(tmp_path: Path) -> None:
+    unsure, picked = console(tmp_path, ["he keeps hacking my instagram", "1"])
+    assert "This might help." in unsure
+    assert "1. Staying safe online" in unsure
+    options = [
+        line.strip() for line in unsure.splitlines() if line.strip()[:2].rstrip(".").isdigit()
+    ]
+    # the topics, then "Save this in my journal instead", then emergency, Back and Menu
+    assert options[-4].endswith("Save this in my journal instead")
+    assert "computer checked for malware" in picked
+
+
+async def test_telegram_routes_typed_text(api: FakeBotApi, bot: BotProcess) -> None:
+    await say(api, USER, "/start")
+    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
+
+    texts = sent_texts(await say(api, USER, "what is 101"))
+    assert any("Cheshire Constabulary on 101" in t for t in texts)
+    assert not any("save that message" in t for t in texts)
+
+    texts = sent_texts(await say(api, USER, "how do I stop him ringing me"))
+    assert any('just say "hello"' in t for t in texts)
+
+    texts = sent_texts(await say(api, USER, "hello"))
+    assert any("What would help right now?" in t for t in texts)
+
+    texts = sent_texts(await say(api, USER, "can I get a restraining order?"))
+    assert any(NOT_COVERED in t and "0808 802 0300" in t for t in texts)
+
+    await say(api, USER, "he was outside my work yesterday")
+    offer = api.last_with_buttons(USER)
+    assert "save that message in your journal" in offer["text"]
+    labels = [label for label, _ in buttons(offer)]
+    assert labels[0] == "Save it as an incident"
+    assert labels[1] == "Staying safe out and at home"
+    texts = sent_texts(await tap(api, USER, offer, "Staying safe out and at home"))
+    assert any("different routes" in t for t in texts)
+
+
+async def test_telegram_save_instead_keeps_the_message(
+    api: FakeBotApi, bot: BotProcess, tmp_path: Path
+) -> None:
+    await say(api, USER, "/start")
+    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
+    await say(api, USER, "he keeps hacking my instagram")
+    choice = api.last_with_buttons(USER)
+    labels = [label for label, _ in buttons(choice)]
+    assert labels[0] == "Staying safe online"
+    assert labels.index("Save this in my journal instead") == len(labels) - 4
+    texts = sent_texts(await tap(api, USER, choice, "Save this in my journal instead"))
+    assert any("Saved as incident 1" in t for t in texts)
+    with sqlite3.connect(tmp_path / "data" / "safety-bot.db") as conn:
+        assert conn.execute("SELECT count(*) FROM incidents").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("what is 101", "the screen reporting/call_101"),
+        ("hello", "the menu"),
+        ("can I get a restraining order?", "nothing in the advice fits"),
+        ("he was outside my work yesterday", "an incident: the journal offer first"),
+    ],
+)
+def test_reviewers_see_the_ranking(text: str, answer: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", text, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"answer: {answer}")
+    assert not (tmp_path / "safety-bot.db").exists()  # reads content only
