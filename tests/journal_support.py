@@ -37,16 +37,28 @@ def occurrences(data_dir: Path, needle: bytes) -> list[Path]:
     return [path for path, content in raw_files(data_dir).items() if needle in content]
 
 
+async def skip_to_evidence(chat: ChatClient) -> None:
+    """Skip the questions left (they follow the kind of incident) up to the evidence."""
+    for _ in range(15):
+        if "Do you have photos" in chat.text:
+            return
+        await chat.click("Skip")
+    raise AssertionError(f"never reached the evidence question: {chat.text}")
+
+
 async def record_guided(chat: ChatClient, what: str, where: str = "the bus stop") -> None:
-    """Walk the whole guided record with answers, and save it."""
+    """Walk the whole guided record with answers (every question: kind "Something else"), and
+    save it."""
     await chat.send("/record")
-    await chat.click("Phone call")
+    await chat.click("Something else")
+    await chat.send("my ex-partner")
     await chat.send("yesterday 9pm")
     await chat.send(where)
     await chat.send(what)
     await chat.send("tall, grey hoodie, deep voice")
     await chat.send("silver Vauxhall AB12 CDE")
     await chat.send("07700 900123")
+    await chat.click("Skip")  # the account or email address
     await chat.send("my neighbour Sam")
     await chat.send("I could not sleep")
     await chat.click("Done")

@@ -18,12 +18,12 @@ def turns(out: str) -> list[str]:
 def test_danger_in_a_date_question_then_carry_on(tmp_path: Path) -> None:
     result = run_chat(
         tmp_path,
-        ["No, not right now", "/record", "1", "hes outside with a knife", "1", "/quit"],
+        ["No, not right now", "/record", "1", "skip", "hes outside with a knife", "1", "/quit"],
         "chat",
     )
     assert result.returncode == 0, result.stderr
-    shown = turns(result.stdout)
-    question, danger, carried_on = shown[3], shown[4], shown[5]
+    shown = turns(result.stdout)  # "skip": who it was, then the date question
+    question, danger, carried_on = shown[4], shown[5], shown[6]
     assert "When did it happen?" in question, question
     # the emergency screen, alone and last: its one button is number 1
     assert danger.count("─" * 40) == 2, danger  # one message

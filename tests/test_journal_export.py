@@ -73,7 +73,7 @@ async def test_export_pdf_and_csv_hold_every_incident(tmp_path: Path) -> None:
         assert pdf.file_name.endswith(".pdf") and pdf.content.startswith(b"%PDF")
         text = flat(pdf_text(pdf.content))
         for n in range(1, 13):
-            assert f"Incident {n} " in text
+            assert f"· Incident {n} " in text
         for n in range(2, 13):
             assert f"quick entry {n}: he drove past the house" in text
         assert "Zoë Łukasiewicz shouted 'I'm watching you' at me" in text
@@ -82,15 +82,15 @@ async def test_export_pdf_and_csv_hold_every_incident(tmp_path: Path) -> None:
         assert "car-outside.jpg" in text
         assert hashlib.sha256(photo).hexdigest() in text.replace(" ", "")
         # the correction and the original are both there, each with when it was written
-        assert "Where: Hospital Street car park (was: the bus stop)" in text
-        assert "first record, written" in text and "correction, written" in text
+        assert "Where was “the bus stop”, now “Hospital Street car park”" in text
+        assert "First recorded on" in text and "Corrected on" in text
         assert "When it happened" in text and "When it was recorded" in text
 
         rows = list(csv.reader(io.StringIO(csv_doc.content.decode("utf-8-sig"))))
         header, body = rows[0], rows[1:]
         assert len(body) == 12
         first = dict(zip(header, body[0], strict=True))
-        assert first["number"] == "1"
+        assert (first["entry"], first["incident number"]) == ("1", "1")
         assert first["What happened"] == "Zoë Łukasiewicz shouted 'I'm watching you' at me"
         assert first["Where"] == "Hospital Street car park"
         assert "CC/2026/123456" in first["Police reference"]

@@ -29,6 +29,7 @@ TYPED = [
     "shaking like a leaf after",
     "note about the kumquat incident",
     "police ref WX-99-PLUMTREE",
+    "Rumpelstiltskin Featherstonehaugh",
 ]
 FILE_MARKER = b"RAW-PHOTO-BYTES-gooseberry-4711"
 
@@ -41,12 +42,12 @@ async def test_no_typed_text_or_file_bytes_in_the_database_or_attachment_files(
         chat = ChatClient(app.engine, "tg:501")
         await chat.send("/record")
         await chat.click("Followed or watched")
+        await chat.send(TYPED[8])  # who it was: kept (sealed) and offered again
         await chat.send("yesterday 9pm")
         await chat.send(TYPED[2])
         await chat.send(f"{TYPED[0]} followed me wearing a {TYPED[1]}")
         await chat.send(TYPED[1])
         await chat.send(f"red van {TYPED[3]}")
-        await chat.click("Skip")
         await chat.send(TYPED[4])
         await chat.send(TYPED[5])
         await chat.event(photo_event(FILE_MARKER * 50, "zephyrine.jpg"))
@@ -58,6 +59,8 @@ async def test_no_typed_text_or_file_bytes_in_the_database_or_attachment_files(
         await chat.send(f"/log {TYPED[0]} rang twelve times")
         await chat.send("/record")
         await chat.click("Skip")
+        assert TYPED[8] in chat.buttons  # offered again, not retyped
+        await chat.click("I don't know")
         await chat.click("Skip")
         await chat.send(f"draft only: {TYPED[7]}")  # an unsaved draft, kept in the place
         await app.conversations.close()

@@ -13,7 +13,13 @@ from bot.engine.events import Attachment, Event, Kind
 from bot.store.incidents import KIND_CORRECTION
 from tests.chat_client import ChatClient
 from tests.clock import Clock, at_every_instant, latest_past
-from tests.journal_support import incidents_of, photo_event, record_guided, start_app
+from tests.journal_support import (
+    incidents_of,
+    photo_event,
+    record_guided,
+    skip_to_evidence,
+    start_app,
+)
 
 
 def last_button(chat: ChatClient, label: str) -> str:
@@ -34,13 +40,13 @@ async def test_guided_record_saves_only_when_confirmed(tmp_path: Path, clock: Cl
         await chat.send("/record")
         assert "one question at a time" in chat.text
         await chat.click("Followed or watched")
+        await chat.click("Skip")  # who it was
         await chat.send("12/03 18:00")
         meant = latest_past(clock.now, 3, 12, 18)  # the last 12 March, read day-first
-        assert f"I understood: {meant:%A} 12 March {meant.year}, 18:00" in chat.text
+        assert f"I understood: {meant:%a} 12 Mar {meant.year}, 18:00" in chat.text
         await chat.send("outside the gym")
         await chat.send("He waited by my car and said 'I know where you live'")
-        for _ in range(5):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.event(photo_event(b"\xff\xd8 fake jpeg bytes", "car.jpg"))
         assert "Added to this record: car.jpg" in chat.text
         await chat.click("Done")
@@ -53,7 +59,9 @@ async def test_guided_record_saves_only_when_confirmed(tmp_path: Path, clock: Cl
         assert fields["kind"] == "followed"
         assert fields["place"] == "outside the gym"
         assert fields["description"] == "He waited by my car and said 'I know where you live'"
-        happened = dt.datetime.fromisoformat(fields["occurred_at"])
+        when = fields["occurred_at"]
+        assert (when["p"], when["w"]) == ("exact", "12/03 18:00")  # the person's words kept
+        happened = dt.datetime.fromisoformat(when["s"])
         assert happened.utcoffset() == dt.timedelta(0)  # stored as UTC
         assert happened == meant  # 12 March is in GMT: 18:00 UTC
         assert [f.file_name for f in incident.files] == ["car.jpg"]
@@ -68,6 +76,7 @@ async def test_unreadable_and_future_dates_are_asked_again(tmp_path: Path) -> No
         chat = ChatClient(app.engine)
         await chat.send("/record")
         await chat.click("Phone call")
+        await chat.click("Skip")  # who it was
         await chat.send("blurgh the other thing")
         assert "yesterday 9pm" in chat.text and "3 days ago" in chat.text  # examples
         await chat.send("tomorrow 9pm")
@@ -84,11 +93,11 @@ async def test_change_one_answer_goes_back_to_the_summary(tmp_path: Path) -> Non
         chat = ChatClient(app.engine)
         await chat.send("/record")
         await chat.click("Email")
-        await chat.click("Skip")
+        await chat.click("Skip")  # who it was
+        await chat.click("Skip")  # when
         await chat.send("at work")
         await chat.send("an email from a new address")
-        for _ in range(5):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         await chat.click("Change something")
         await chat.click("Where")
@@ -107,8 +116,7 @@ async def test_double_tap_on_save_makes_one_incident(tmp_path: Path) -> None:
     try:
         chat = ChatClient(app.engine)
         await chat.send("/record")
-        for _ in range(9):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         save = last_button(chat, "Save")
         first, second = await asyncio.gather(
@@ -130,12 +138,12 @@ async def test_old_summary_button_after_save_or_discard_saves_nothing(tmp_path: 
         chat = ChatClient(app.engine)
         ref = app.engine.store.user_ref(chat.user_id)
         await chat.send("/record")
-        await chat.click("Skip")
-        await chat.click("Skip")
+        await chat.click("Skip")  # kind
+        await chat.click("Skip")  # who
+        await chat.click("Skip")  # when
         await chat.send("the park")
         await chat.send("first incident")
-        for _ in range(5):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         old_save = last_button(chat, "Save")
         await chat.click("Save")
@@ -146,8 +154,7 @@ async def test_old_summary_button_after_save_or_discard_saves_nothing(tmp_path: 
 
         # a discarded draft: its old Save button saves nothing either
         await chat.send("/record")
-        for _ in range(9):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         discarded_save = last_button(chat, "Save")
         await chat.click("Discard")
@@ -165,6 +172,7 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
     chat = ChatClient(app.engine, "tg:77")
     await chat.send("/record")
     await chat.click("Turned up at home or work")
+    await chat.click("Skip")  # who it was
     await chat.send("yesterday 9pm")
     await chat.send("my front door")
     await chat.event(photo_event(b"doorbell camera still", "doorbell.jpg"))
@@ -174,8 +182,7 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
     try:
         chat = ChatClient(app.engine, "tg:77")
         await chat.send("He knocked for ten minutes")  # the answer to "What happened?"
-        for _ in range(5):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         assert "Where: my front door" in chat.text and "doorbell.jpg" in chat.text
         await chat.click("Save")
@@ -201,11 +208,11 @@ async def test_quick_log_saves_at_once_with_now_and_keeps_long_text_whole(
         long_text = "He sent another message. " * 800  # 20,000 characters
         await chat.send("/log " + long_text)
         assert "Saved as incident 1" in chat.text
+        assert "When it happened: time not given" in chat.text  # no time in the text: none made up
         assert "Add a note or police reference" in chat.buttons
         [incident] = await incidents_of(app).all(ref)
         assert incident.fields["description"] == long_text.strip()
-        occurred = dt.datetime.fromisoformat(incident.fields["occurred_at"])
-        assert occurred == clock.now
+        assert incident.fields["occurred_at"]["p"] == "not_given"  # never the clock
     finally:
         await app.close()
 
@@ -241,7 +248,8 @@ async def test_unexpected_text_is_offered_and_forwarded_message_keeps_date_and_s
         incident = await incidents_of(app).by_number(ref, 2)
         assert incident.fields["forwarded_from"] == "Jay (@jay_9)"
         assert dt.datetime.fromisoformat(incident.fields["forwarded_date"]) == sent
-        assert dt.datetime.fromisoformat(incident.fields["occurred_at"]) == sent
+        when = incident.fields["occurred_at"]
+        assert when["p"] == "exact" and dt.datetime.fromisoformat(when["s"]) == sent
     finally:
         await app.close()
 
@@ -278,8 +286,7 @@ async def test_files_outside_a_record_are_offered_for_a_new_or_recent_incident(
         ]
         await chat.event(photo_event(b"a third", "third.jpg"))
         await chat.click("A new incident")
-        for _ in range(9):
-            await chat.click("Skip")
+        await skip_to_evidence(chat)
         await chat.click("Done")
         assert "third.jpg" in chat.text
         await chat.click("Save")
@@ -335,7 +342,9 @@ async def test_notes_police_reference_and_corrections_are_new_revisions(tmp_path
         await chat.send("/incidents 1")
         view = chat.text
         assert "CC-2026-0412 (PC Patel)" in view
-        assert "Where: Nantwich station (was: Crewe station)" in view
+        assert (
+            "Corrected on" in view and "Where was “Crewe station”, now “Nantwich station”" in view
+        )
     finally:
         await app.close()
 

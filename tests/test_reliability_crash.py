@@ -133,12 +133,14 @@ def _guided_steps(tag: str, photo: bytes) -> list[tuple[str, object, str]]:
     """(kind, what, the text the next screen must show)."""
     return [
         ("text", "/record", "What kind of incident"),
-        ("press", "Phone call", "When did it happen"),
+        ("press", "Something else", "Do you know who it is"),  # every question is asked
+        ("text", f"who {tag}", "When did it happen"),
         ("text", "yesterday 9pm", "Where did it happen"),
         ("text", f"where {tag}", "What happened?"),
         ("text", f"what {tag}", "How did the person look"),
         ("text", f"person {tag}", "Was there a vehicle"),
         ("text", "skip", "Which number called"),
+        ("text", "skip", "Which account"),
         ("text", "skip", "Did anyone else"),
         ("text", "skip", "How did it make you feel"),
         ("text", "skip", "Do you have photos"),
@@ -269,7 +271,7 @@ async def test_sigkill_while_users_record_loses_and_duplicates_nothing(tmp_path:
                     continue
                 if number in log.guided:
                     fields = incident.fields
-                    assert fields["kind"] == "call"
+                    assert fields["kind"] == "other"  # "Something else": every question asked
                     assert fields["place"] == f"where {tag}"
                     assert fields["person"] == f"person {tag}"
                     assert fields.get("occurred_at")
@@ -327,7 +329,8 @@ async def test_an_event_delivered_twice_is_handled_once(tmp_path: Path) -> None:
         assert [r.text for r in again] == [r.text for r in first]  # the kept answer, again
         await engine.handle(user, Event.from_text("/record", key="m:42:8"))
         await engine.handle(user, Event.from_text("skip", key="m:42:9"))  # the kind
-        await engine.handle(user, Event.from_text("skip", key="m:42:10"))  # when
+        await engine.handle(user, Event.from_text("skip", key="m:42:10"))  # who
+        await engine.handle(user, Event.from_text("skip", key="m:42:20"))  # when
         where = await engine.handle(user, Event.from_text("the station", key="m:42:11"))
         replayed = await engine.handle(user, Event.from_text("the station", key="m:42:11"))
         assert "What happened?" in where[-1].text

@@ -48,10 +48,11 @@ async def test_forged_ids_sql_and_path_tricks_touch_nothing_of_anyone(tmp_path: 
 
         # Alice: a guided record with SQL in every answer, a quick log, a note, a police ref
         await alice.send("/record")
-        await alice.click("Phone call")
+        await alice.click("Something else")  # every question is asked
+        await alice.send(SQL[2])  # who it was
         await alice.send("yesterday 9pm")
-        # where, what, person, vehicle; the phone number; witnesses, effect
-        for answer in [*SQL[:4], "skip", SQL[4], SQL[0]]:
+        # where, what, person, vehicle; the phone number; the account; witnesses, effect
+        for answer in [*SQL[:4], "skip", SQL[1], SQL[4], SQL[0]]:
             await alice.send(answer)
         assert "Do you have photos" in alice.text
         for name in PATHS:

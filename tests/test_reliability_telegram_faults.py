@@ -35,16 +35,15 @@ SCRIPT: list[tuple[str, Any]] = [
     ("text", "/start"),
     ("press", "No"),
     ("text", "/menu"),
-    ("text", "/log he sent 20 messages tonight"),
+    ("text", "/log he sent 20 messages this morning"),
     ("text", "/emergency"),
     ("text", "/record"),
     ("press", "Phone call"),
-    ("text", "skip"),
+    ("text", "skip"),  # who it was
+    ("text", "skip"),  # when
     ("text", "outside my work"),
     ("text", "he shouted at me"),
-    ("text", "skip"),
-    ("text", "skip"),
-    ("text", "skip"),
+    ("text", "skip"),  # the number (a call: no appearance or vehicle asked)
     ("text", "skip"),
     ("text", "skip"),
     ("photo", PHOTO),
@@ -167,7 +166,7 @@ async def test_every_reply_arrives_in_order_when_a_quarter_of_calls_fail(tmp_pat
     faults = Faults(share=0.25, seed=6, retry_after=1)
     faulty = await run(tmp_path / "faulty", faults, clean["counts"])
 
-    # the bot ran on the clock the test set: /log says it was saved on that day
+    # the bot ran on the clock the test set: /log read "this morning" as that day
     day = f"{START:%a} {START.day} {START:%b %Y}"
     for user, chat in clean["chats"].items():
         assert any(day in text for _, text, _ in chat), f"chat {user}: no {day!r}"

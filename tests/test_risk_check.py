@@ -144,7 +144,7 @@ async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path:
     await chat.send("/checklists")
     # newest first, both kept; dates in UK time (BST in July)
     assert [b for b in chat.buttons if b.startswith("Answers of")] == [
-        "Answers of Thu 02 Jul 2026, 09:05",
+        "Answers of Thu 2 Jul 2026, 09:05",
         "Answers of Thu 12 Mar 2026, 20:30",
     ]
     await chat.click("Answers of Thu 12 Mar 2026, 20:30")
@@ -159,7 +159,7 @@ async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path:
     pdf = next(c for n, c in documents.items() if n.endswith(".pdf"))
     text = flat(pdf_text(pdf))
     assert "Answers to the stalking risk questions (S-DASH), Thu 12 Mar 2026, 20:30" in text
-    assert "Answers to the stalking risk questions (S-DASH), Thu 02 Jul 2026, 09:05" in text
+    assert "Answers to the stalking risk questions (S-DASH), Thu 2 Jul 2026, 09:05" in text
     assert "They are not a police risk assessment" in text
     assert text.count("Are you very frightened?") == 2
 
@@ -169,7 +169,7 @@ async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path:
     assert rows[0] == ["answered (UK time)", "question", "answer"]
     march = [r for r in rows[1:] if r[0] == "Thu 12 Mar 2026, 20:30"]
     assert [r[2] for r in march] == [{"Skip": "Skipped"}.get(a, a) for a in first]
-    july = [r for r in rows[1:] if r[0] == "Thu 02 Jul 2026, 09:05"]
+    july = [r for r in rows[1:] if r[0] == "Thu 2 Jul 2026, 09:05"]
     assert [r[2] for r in july] == second
     assert march[0][1] == "1 of 11. Are you very frightened?"
 

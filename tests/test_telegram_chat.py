@@ -96,10 +96,11 @@ async def test_html_in_what_users_type_is_escaped(
     await say(api, user, "/start")
     await say(api, user, "/record")
     await tap(api, user, api.last_with_buttons(user), "Phone call")
+    await say(api, user, "skip")  # who it was
     await say(api, user, "skip")  # when
     await say(api, user, typed)  # where
     await say(api, user, "he shouted at me")  # what happened
-    for _ in range(5):
+    for _ in range(3):  # a call: the number, witnesses, how it made them feel
         await say(api, user, "skip")
     calls = await tap(api, user, api.last_with_buttons(user), "Done")
     summaries = [c for c in calls if "Where:" in c.params.get("text", "")]
@@ -145,6 +146,7 @@ async def test_danger_inside_a_date_question_is_not_also_an_error(
 ) -> None:
     await say(api, user, "/record")
     await tap(api, user, api.last_with_buttons(user), "")  # the first kind of incident
+    await tap(api, user, api.last_with_buttons(user), "Skip")  # who it was
     question = api.last_with_buttons(user)["text"]
     assert "when" in question.lower(), question
 

@@ -112,6 +112,7 @@ class Turn:
         self.keep_answer = False
         self.feature_screen: Reply | None = None  # the last screen a feature showed (show_screen)
         self.feature_screen_kept = False  # ... and whether it is in the history
+        self.presenting_feature = False  # a feature's screen is being shown again (no loop)
 
     @property
     def services(self) -> dict[str, Any]:
@@ -751,12 +752,33 @@ class Engine:
             del history[:-MAX_HISTORY]
 
     async def _present_current(self, turn: Turn, repeat: bool = False) -> None:
+        if await self._present_feature_screen(turn):
+            return
         step = self._current_step(turn)
         if step is None or not step.interactive:
             await self._enter(turn, "menu")
             return
         self._remember(turn)  # a no-op unless a feature's screen was last in the history
         self._show(turn, step)
+
+    async def _present_feature_screen(self, turn: Turn) -> bool:
+        """If the user's last screen was a feature's (a journal list, an incident), show that
+        one again, made afresh, not the flow screen under it: after a restart, "1" must mean
+        what the person sees, not a button of an older screen."""
+        history = turn.place.history
+        if turn.presenting_feature or not history or history[-1][0] != FEATURE_SCREEN:
+            return False
+        if turn.place.data.get(OFF_HISTORY):
+            return False
+        data = history[-1][1]
+        handler = self.registry.button_handler_for(data)
+        if handler is None:
+            return False
+        turn.presenting_feature = True  # a feature that shows "where you were" lands here once
+        history.pop()  # the handler shows it again and keeps it again
+        turn.event = Event.button(data)
+        await handler(turn)
+        return True
 
     # ---------------------------------------------------------------- rendering
 

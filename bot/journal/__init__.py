@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.engine.actions import Registry
 from bot.engine.engine import Place, Turn
+from bot.engine.slots import slot_type
 from bot.journal import handlers, lock
 from bot.store.incidents import register_sealed
 
@@ -53,7 +54,11 @@ def register(registry: Registry) -> None:
     """Add everything the journal offers to the registry."""
     actions = {
         "journal_begin": handlers.journal_begin,
+        "journal_resume": handlers.journal_resume,
+        "journal_start_again": handlers.journal_start_again,
         "journal_continue": handlers.journal_continue,
+        "journal_who": handlers.journal_who,
+        "journal_when_understood": handlers.journal_when_understood,
         "journal_change": handlers.journal_change,
         "journal_summary": handlers.journal_summary,
         "save_incident": handlers.save_incident,
@@ -63,6 +68,7 @@ def register(registry: Registry) -> None:
         "journal_save_police": handlers.journal_save_police,
         "journal_start_correction": handlers.journal_start_correction,
     }
+    slot_type("when")(handlers.parse_when_answer)
     for name, action in actions.items():
         registry.action(name)(action)
     registry.command_opens_flow("record", handlers.RECORD)

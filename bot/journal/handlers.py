@@ -22,6 +22,7 @@ returned, which is after its transaction committed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import secrets
@@ -30,18 +31,23 @@ from typing import Any
 from bot import metrics
 from bot.engine.actions import ActionFailed
 from bot.engine.engine import Turn
-from bot.engine.events import Button, Document, Kind
-from bot.engine.slots import clean_text
-from bot.journal.export import diary_csv, diary_pdf, table_csv
+from bot.engine.events import Button, Document, Event, Kind
+from bot.engine.slots import Answer, Invalid, clean_text
+from bot.journal.export import build_export, diary_order, table_csv
+from bot.journal.limits import JournalLimits
 from bot.journal.render import (
     FIELD_ROWS,
     FIELD_TO_SLOT,
     SLOT_TO_FIELD,
     field_text,
     incident_rows,
+    phone_text,
     revision_lines,
-    when_text,
+    size_text,
+    when_reading,
+    when_with_words,
 )
+from bot.journal.when import ASK_AM_PM, EXACT, When, read_when
 from bot.store.incidents import (
     KIND_CORRECTION,
     KIND_NOTE,
@@ -77,6 +83,27 @@ def store_of(turn: Turn) -> IncidentStore:
         store = IncidentStore(services["db"], services["cipher"], services["settings"].data_dir)
         services["incidents"] = store
     return store
+
+
+def limits_of(turn: Turn) -> JournalLimits:
+    """The operator's limits (from the environment once, unless a test put its own)."""
+    limits = turn.services.get("journal_limits")
+    if limits is None:
+        limits = turn.services["journal_limits"] = JournalLimits.from_env()
+    return limits
+
+
+# Exports built at once in this process: each is one CPU-bound thread; more would only slow
+# everyone (2 cores) and hold more diaries in memory.
+EXPORT_BUILDERS = 2
+_builders: asyncio.Semaphore | None = None
+
+
+def _export_slots() -> asyncio.Semaphore:
+    global _builders
+    if _builders is None:
+        _builders = asyncio.Semaphore(EXPORT_BUILDERS)
+    return _builders
 
 
 def _text(turn: Turn, key: str, **values: str) -> str:
@@ -128,27 +155,195 @@ def _int(text: str) -> int | None:
     return value if -(2**63) <= value < 2**63 else None
 
 
-async def _say_saved_quickly(turn: Turn, number: int, incident_id: int) -> None:
+async def _say_saved_quickly(
+    turn: Turn, number: int, incident_id: int, when: dict[str, Any]
+) -> None:
+    reading = when_with_words(turn.engine.catalog, when)
     turn.show_screen(
-        _text(turn, "journal.logged", number=str(number), time=when_text(turn.now)),
-        [Button(_text(turn, "journal.btn_add_details"), f"{PREFIX}v:{incident_id}")],
+        _text(turn, "journal.logged", number=str(number), when=reading),
+        [
+            Button(_text(turn, "journal.btn_change_when"), f"{PREFIX}w:{incident_id}"),
+            Button(_text(turn, "journal.btn_add_details"), f"{PREFIX}v:{incident_id}"),
+        ],
     )
+
+
+FUTURE_SLACK = dt.timedelta(minutes=5)
+
+
+def parse_when_answer(event: Event, now: dt.datetime) -> Answer | Invalid:
+    """The `when` question type: the person's words kept whole, with what was understood.
+
+    The whole answer is read first; failing that, a time phrase inside it ("last night about 10
+    when I got home"). Said back by `journal_when_understood`, which has the content's words.
+    """
+    text = clean_text(event.text)
+    if event.kind != Kind.TEXT or not text:
+        return Invalid("check.datetime")
+    when = read_when(text, now) or read_when(text, now, within=True)
+    if when is None:
+        return Invalid("check.datetime")
+    if when.ask == ASK_AM_PM:
+        return Invalid("journal.when_am_pm")
+    if when.start is not None and when.start > now + FUTURE_SLACK:
+        return Invalid("check.datetime_future")
+    kept = When(when.precision, text[:300], when.start, when.end, when.part)
+    return Answer(kept.to_dict(), text)
 
 
 # ---------------------------------------------------------------------- flow actions
 
 
+DRAFT_COPY = "journal_draft"  # place.data: the unfinished new record, kept aside
+SWEPT_AT = "journal_swept_at"  # services: when this process last swept old draft files
+SWEEP_EVERY = dt.timedelta(hours=1)
+
+
+def _answers(slots: dict[str, Any]) -> int:
+    return sum(1 for name in slots if not name.startswith("_"))
+
+
+def _keep_draft(turn: Turn) -> None:
+    """Keep a copy of an unfinished new record, so that starting a record again offers it."""
+    slots = turn.place.slots.get(RECORD, {})
+    if "_draft" in slots and "_correcting" not in slots:
+        kept = {k: v for k, v in slots.items() if k not in ("_summary", "_heading", "change")}
+        turn.place.data[DRAFT_COPY] = kept
+
+
+async def _sweep_old_draft_files(turn: Turn) -> None:
+    """At most once an hour: files of drafts left unfinished for longer than the limit go."""
+    last = turn.services.get(SWEPT_AT)
+    if last is not None and turn.now - last < SWEEP_EVERY:
+        return
+    turn.services[SWEPT_AT] = turn.now
+    age = dt.timedelta(hours=limits_of(turn).draft_files_max_age_hours)
+    try:
+        await store_of(turn).sweep_waiting_files(turn.now - age)
+    except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+        log.error("sweeping draft files failed: %s", type(exc).__name__)
+
+
 async def journal_begin(turn: Turn) -> None:
-    """A fresh draft: clear what an earlier one left, and give it its key."""
+    """A fresh draft, or, when one was left unfinished, the offer to carry on with it."""
+    await _sweep_old_draft_files(turn)
+    kept = turn.place.data.get(DRAFT_COPY)
+    if kept and (_answers(kept) or kept.get("evidence")):
+        info = _count(turn, "journal.draft_info", _answers(kept))
+        turn.place.slots[RECORD] = {"_draft_info": {"v": None, "d": info}}
+        raise ActionFailed("journal.resume_lead")  # the flow's on_error: resume_offer
+    _fresh_draft(turn)
+
+
+def _fresh_draft(turn: Turn) -> None:
     turn.place.slots[RECORD] = {}
     turn.place.data.pop("journal_editing", None)
+    turn.place.data.pop(DRAFT_COPY, None)
     _slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
 
 
+async def journal_resume(turn: Turn) -> None:
+    """Carry on with the unfinished record: its answers and files, then its summary."""
+    kept = turn.place.data.get(DRAFT_COPY) or {}
+    turn.place.slots[RECORD] = {k: dict(v) for k, v in kept.items()}
+    turn.place.data.pop("journal_editing", None)
+    if "_draft" not in turn.place.slots[RECORD]:
+        _slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
+
+
+async def journal_start_again(turn: Turn) -> None:
+    """Start again: the unfinished record's files are deleted now, rows and sealed files."""
+    kept = turn.place.data.get(DRAFT_COPY) or {}
+    files = [int(i) for i in (kept.get("evidence", {}).get("v") or [])]
+    if files:
+        await store_of(turn).discard_waiting_files(turn.user_ref, files)
+    _fresh_draft(turn)
+    turn.say("journal.started_again")
+
+
+# Questions that fit only some kinds of incident (asked for every kind when none was given).
+SEEN = {"followed", "turned_up", "damage", "other"}
+ASKED_FOR: dict[str, set[str]] = {
+    "ask_person": SEEN,
+    "ask_vehicle": SEEN,
+    "ask_number": {"call", "message", "other"},
+    "ask_account": {"social_media", "email", "message", "other"},
+}
+KNOWN_PEOPLE = "journal_people"  # place.data: who the person named before, newest first
+MAX_KNOWN_PEOPLE = 6
+
+
 async def journal_continue(turn: Turn) -> None:
-    """After an answer: back to the summary if the user was changing one answer, else go on."""
+    """After an answer: back to the summary if the user was changing one answer, else on to
+    the next question that fits the kind of incident."""
+    _keep_number_as_typed(turn)
+    _keep_draft(turn)
     if turn.place.data.pop("journal_editing", None):
         await turn.go(RECORD, "summary", fresh=False)
+        return
+    step = turn.engine.machines[RECORD].flow.steps.get(turn.place.step or "")
+    following = step.next.step if step is not None and step.next is not None else None
+    kind = _value(turn, RECORD, "kind")
+    if kind and following in ASKED_FOR and kind not in ASKED_FOR[following]:
+        _record_slots(turn).pop(following.removeprefix("ask_"), None)
+        await turn.go(RECORD, "after_" + following.removeprefix("ask_"), fresh=False)
+
+
+def _keep_number_as_typed(turn: Turn) -> None:
+    """The number as typed, with its normalised (E.164) form beside it."""
+    entry = _record_slots(turn).get("number")
+    if entry is None or isinstance(entry["v"], dict):
+        return
+    value = {"typed": entry["d"], "e164": entry["v"]}
+    entry["v"] = value
+    entry["d"] = phone_text(value)
+
+
+async def journal_who(turn: Turn) -> None:
+    """ "Do you know who it is?": people named before are offered, so nobody retypes them."""
+    known = turn.place.data.get(KNOWN_PEOPLE) or []
+    if not known:
+        return  # on to the question
+    buttons = [Button(name, f"{PREFIX}k:{i}") for i, name in enumerate(known)]
+    buttons.append(Button(_text(turn, "journal.btn_who_someone_else"), f"{PREFIX}k:new"))
+    buttons.append(Button(_text(turn, "journal.btn_who_dont_know"), f"{PREFIX}k:skip"))
+    turn.show_screen(_text(turn, "journal.ask_who_again"), buttons)
+    turn.place.step = "ask_who"  # typed text still answers the question
+
+
+async def _who_button(turn: Turn, choice: str) -> None:
+    known = turn.place.data.get(KNOWN_PEOPLE) or []
+    if turn.place.flow != RECORD or turn.place.step != "ask_who":
+        turn.say("journal.stale")
+        await turn.show_current()
+        return
+    if choice == "new":
+        await turn.go(RECORD, "ask_who", fresh=False)
+        return
+    if choice.isdigit() and int(choice) < len(known):
+        name = known[int(choice)]
+        _slot(turn, RECORD, "who", name, name)
+    else:
+        _record_slots(turn).pop("who", None)
+    await turn.go(RECORD, "after_who", fresh=False)
+
+
+def _remember_who(turn: Turn, fields: dict[str, Any]) -> None:
+    who = str(fields.get("who") or "").strip()
+    if not who:
+        return
+    known = [k for k in turn.place.data.get(KNOWN_PEOPLE) or [] if k.casefold() != who.casefold()]
+    turn.place.data[KNOWN_PEOPLE] = [who, *known][:MAX_KNOWN_PEOPLE]
+
+
+async def journal_when_understood(turn: Turn) -> None:
+    """After "When did it happen?": say what was understood, beside the person's words."""
+    entry = _record_slots(turn).get("when")
+    if entry is not None:
+        reading = when_reading(turn.engine.catalog, entry["v"])
+        turn.say("journal.when_understood", reading=reading)
+        entry["d"] = when_with_words(turn.engine.catalog, entry["v"])
+    await journal_continue(turn)
 
 
 async def journal_change(turn: Turn) -> None:
@@ -157,6 +352,9 @@ async def journal_change(turn: Turn) -> None:
     if field == "evidence":
         await turn.go(RECORD, "ask_evidence", fresh=False)
         return
+    if field == "contact":  # one choice for both: the one that fits the kind
+        kind = _value(turn, RECORD, "kind")
+        field = "account" if kind in ("social_media", "email") else "number"
     if field in SLOT_TO_FIELD:
         turn.place.data["journal_editing"] = True
         await turn.go(RECORD, f"ask_{field}", fresh=False)
@@ -220,6 +418,10 @@ async def save_incident(turn: Turn) -> None:
             turn.say("journal.correction_saved", _number=str(number))
         else:
             fields["source"] = "guided"
+            limit = limits_of(turn).incidents
+            if await store.count(turn.user_ref) >= limit:
+                turn.say("journal.limit_incidents", limit=str(limit))
+                raise ActionFailed("journal.save_failed_choice")
             saved = await store.create(
                 turn.user_ref,
                 fields,
@@ -235,15 +437,20 @@ async def save_incident(turn: Turn) -> None:
         raise ActionFailed("journal.save_failed") from None
     # Committed: the draft is spent, so an old Save button cannot save it twice.
     turn.place.slots[RECORD] = {"_number": {"v": number, "d": str(number)}}
+    turn.place.data.pop(DRAFT_COPY, None)
+    _remember_who(turn, fields)
     turn.place.data["journal_target"] = incident_id
 
 
 async def journal_discard(turn: Turn) -> None:
+    """Discard: the draft's files are deleted now (rows and sealed files), so "Nothing from
+    that record was kept" is true."""
     files = _evidence_ids(turn)
     if files:
         await store_of(turn).discard_waiting_files(turn.user_ref, files)
     turn.place.slots[RECORD] = {}
     turn.place.data.pop("journal_editing", None)
+    turn.place.data.pop(DRAFT_COPY, None)
 
 
 async def _target(turn: Turn) -> Incident | None:
@@ -320,7 +527,9 @@ async def journal_start_correction(turn: Turn) -> None:
         if slot is None:
             continue
         if name == "caller_number":
-            display = str(value)
+            display = phone_text(value)
+        elif name == "occurred_at":
+            display = when_with_words(catalog, value)
         else:
             display = field_text(catalog, name, value)
         slots[slot] = {"v": value, "d": display}
@@ -347,7 +556,7 @@ async def journal_details_begin(turn: Turn) -> None:
 
 
 async def log_command(turn: Turn) -> None:
-    """`/log <text>`: save at once, with the current time and the text as what happened."""
+    """`/log <text>`: save at once; when it happened is read from the text, or "not given"."""
     text = clean_text(turn.event.args)
     if not text:
         turn.say("journal.log_usage")
@@ -358,8 +567,15 @@ async def log_command(turn: Turn) -> None:
 async def _quick_save(
     turn: Turn, text: str, forwarded_from: str | None, forwarded_date: str | None
 ) -> None:
+    """Save one message as an incident. When: the channel's date of a forwarded message (exact),
+    else a time phrase in the text, else "not given"; never the time of saving, which is kept
+    apart as when it was recorded."""
+    limit = limits_of(turn).incidents
+    if await store_of(turn).count(turn.user_ref) >= limit:
+        turn.say("journal.limit_incidents", limit=str(limit))
+        return
     fields: dict[str, Any] = {"description": text, "source": "quick"}
-    fields["occurred_at"] = forwarded_date or turn.now.astimezone(dt.UTC).isoformat()
+    fields["occurred_at"] = _quick_when(turn, text, forwarded_date).to_dict()
     if forwarded_from or forwarded_date:
         fields["forwarded_from"] = forwarded_from
         fields["forwarded_date"] = forwarded_date
@@ -372,8 +588,18 @@ async def _quick_save(
         log.error("quick save failed: %s", type(exc).__name__)
         turn.say("journal.save_failed")
         return
-    await _say_saved_quickly(turn, saved.number, saved.id)
+    await _say_saved_quickly(turn, saved.number, saved.id, fields["occurred_at"])
     turn.keep_answer = True  # delivered again, the same "Saved as incident N" is said again
+
+
+def _quick_when(turn: Turn, text: str, forwarded_date: str | None) -> When:
+    if forwarded_date:
+        moment = dt.datetime.fromisoformat(forwarded_date).astimezone(dt.UTC)
+        return When(EXACT, "", moment)
+    found = read_when(text, turn.now, within=True)
+    if found is None or found.start is None or found.start > turn.now + FUTURE_SLACK:
+        return When("not_given", "")
+    return found
 
 
 async def text_fallback(turn: Turn) -> bool:
@@ -460,6 +686,13 @@ async def attachment_handler(turn: Turn) -> bool:
         turn.say("journal.file_too_big" if too_big else "journal.file_not_fetched", limit=limit_mb)
         await turn.show_current()
         return True
+    await _sweep_old_draft_files(turn)
+    limits = limits_of(turn)
+    files, used = await store_of(turn).file_usage(turn.user_ref)
+    if files >= limits.files or used + len(attachment.content) > limits.file_bytes:
+        turn.say("journal.limit_files", files=str(files), size=size_text(used))
+        await turn.show_current()
+        return True
     forwarded_from = attachment.forwarded_from or turn.event.forwarded_from
     forwarded_date = attachment.forwarded_date or turn.event.forwarded_date
     try:
@@ -483,6 +716,7 @@ async def attachment_handler(turn: Turn) -> bool:
     if place.flow == RECORD and place.step not in DRAFT_STEPS_EXCLUDED:
         ids = [*_evidence_ids(turn), stored.id]
         _slot(turn, RECORD, "evidence", ids, str(len(ids)))
+        _keep_draft(turn)
         turn.say("journal.file_added_to_draft", name=stored.file_name)
         await turn.show_current()
         return True
@@ -490,14 +724,13 @@ async def attachment_handler(turn: Turn) -> bool:
     kind = _text(turn, kind_key) if turn.engine.catalog.has(kind_key) else attachment.kind
     buttons = [Button(_text(turn, "journal.btn_file_new"), f"{PREFIX}f:new:{stored.id}")]
     for incident in await store_of(turn).page(turn.user_ref, 0, RECENT_FOR_FILES):
-        when = incident.fields.get("occurred_at") or incident.recorded_at
         buttons.append(
             Button(
                 _text(
                     turn,
                     "journal.btn_file_to",
                     number=str(incident.number),
-                    date=when_text(when).rsplit(",", 1)[0],
+                    date=when_reading(turn.engine.catalog, incident.fields.get("occurred_at")),
                 ),
                 f"{PREFIX}f:to:{stored.id}:{incident.id}",
             )
@@ -566,7 +799,9 @@ async def _show_list(turn: Turn, page: int) -> None:
     page = max(0, min(page, (total - 1) // PAGE_SIZE))
     incidents = await store.page(turn.user_ref, page * PAGE_SIZE, PAGE_SIZE)
     catalog = turn.engine.catalog
-    lines = [
+    integrity = await store.verify(turn.user_ref)
+    lines = [] if integrity.intact else [_text(turn, "journal.integrity_warning")]
+    lines += [
         _text(
             turn,
             "journal.list_heading",
@@ -578,7 +813,7 @@ async def _show_list(turn: Turn, page: int) -> None:
     buttons = []
     for incident in incidents:
         fields = incident.fields
-        when = when_text(fields.get("occurred_at")) or when_text(incident.recorded_at)
+        when = when_reading(catalog, fields.get("occurred_at"))
         kind = field_text(catalog, "kind", fields.get("kind"))
         lines.append(f"{incident.number}. {when}" + (f" · {kind}" if kind else ""))
         buttons.append(
@@ -597,6 +832,8 @@ async def _show_list(turn: Turn, page: int) -> None:
 def _show_incident(turn: Turn, incident: Incident) -> None:
     catalog = turn.engine.catalog
     lines = [f"{catalog.text('journal.field_number_label')} {incident.number}"]
+    if incident.problems:
+        lines.insert(0, catalog.text("journal.integrity_warning"))
     for label, text in incident_rows(catalog, incident, full_hash=False):
         lines.append(f"{label}: {_short(text)}")
     revisions = revision_lines(catalog, incident)
@@ -632,32 +869,50 @@ async def _incident_button(turn: Turn, parts: list[str]) -> None:
     elif action == "c":
         turn.place.data["journal_target"] = incident.id
         await journal_start_correction(turn)
+    elif action == "w":  # "Change when" after a quick save: a correction of that one answer
+        turn.place.data["journal_target"] = incident.id
+        await journal_start_correction(turn)
+        turn.place.data["journal_editing"] = True
+        await turn.go(RECORD, "ask_when", fresh=False)
 
 
 # ---------------------------------------------------------------------- export
 
 
 async def export_command(turn: Turn) -> None:
-    incidents = await store_of(turn).all(turn.user_ref)
+    """`/export`: the diary as PDF and CSV, built in a worker thread so that nobody else waits.
+
+    The person's own conversation waits (their lock is held), which is what they expect; one
+    export builds at most `export_incidents` incidents, and at most EXPORT_BUILDERS build at once.
+    Pages other features add (e.g. the risk questions) follow the incidents.
+    """
+    store = store_of(turn)
+    incidents = await store.all(turn.user_ref)
     appendices = [
         a for a in [await make(turn) for make in turn.engine.registry.diary_appendices] if a
     ]
     if not incidents and not appendices:
         turn.show_screen(_text(turn, "journal.export_empty"), [])
         return
+    integrity = await store.verify(turn.user_ref)
     catalog = turn.engine.catalog
-    stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
+    cap = limits_of(turn).export_incidents
+    ordered = diary_order(incidents)
+    if len(ordered) > cap:
+        turn.say("journal.export_capped", shown=str(cap), total=str(len(ordered)))
+        ordered = ordered[:cap]
     pages = [page for appendix in appendices for page in appendix.pages]
-    pdf = diary_pdf(catalog, incidents, turn.now, pages)
-    csv_bytes = diary_csv(catalog, incidents)
+    async with _export_slots():
+        export = await asyncio.to_thread(build_export, catalog, ordered, turn.now, integrity, pages)
     metrics.EXPORTS_BUILT.inc()
-    counted = _count(turn, "journal.incidents_count", len(incidents))
+    stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
+    counted = _count(turn, "journal.incidents_count", len(ordered))
     turn.send_document(
-        Document(f"incident-diary-{stamp}.pdf", pdf, "application/pdf"),
+        Document(f"incident-diary-{stamp}.pdf", export.pdf, "application/pdf"),
         _text(turn, "journal.export_pdf", incidents=counted),
     )
     turn.send_document(
-        Document(f"incident-diary-{stamp}.csv", csv_bytes, "text/csv"),
+        Document(f"incident-diary-{stamp}.csv", export.csv, "text/csv"),
         _text(turn, "journal.export_csv"),
     )
     for appendix in appendices:
@@ -713,7 +968,8 @@ async def _delete_button(turn: Turn, parts: list[str]) -> None:
 
 
 async def button_handler(turn: Turn) -> None:
-    """Every `j:` button: `o` offer, `f` file, `l` list page, `v/n/p/c` incident, `d` delete."""
+    """Every `j:` button: `o` offer, `f` file, `l` list page, `v/n/p/c/w` incident, `k` who,
+    `d` delete."""
     parts = turn.event.data[len(PREFIX) :].split(":")
     kind = parts[0]
     if kind == "o":
@@ -722,7 +978,9 @@ async def button_handler(turn: Turn) -> None:
         await _file_button(turn, parts)
     elif kind == "l" and len(parts) == 2 and _int(parts[1]) is not None:
         await _show_list(turn, int(parts[1]))
-    elif kind in ("v", "n", "p", "c"):
+    elif kind == "k" and len(parts) == 2:
+        await _who_button(turn, parts[1])
+    elif kind in ("v", "n", "p", "c", "w"):
         await _incident_button(turn, parts)
     elif kind == "d":
         await _delete_button(turn, parts)

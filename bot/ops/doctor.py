@@ -329,6 +329,7 @@ def check_database(
         _check_key_opens(conn, report, cipher)
         if not quick:
             _check_inbox(conn, report)
+            _check_journal_chains(conn, report, cipher)
     except sqlite3.Error as exc:
         report.add(FAIL, "database", f"{db_path}: {exc}")
     finally:
@@ -359,6 +360,16 @@ def _check_inbox(conn: sqlite3.Connection, report: Report) -> None:
             f"{waiting} update(s) accepted but not handled when the bot last stopped: the next "
             "start handles them",
         )
+
+
+def _check_journal_chains(conn: sqlite3.Connection, report: Report, cipher: Cipher | None) -> None:
+    """Every user's diary against its keyed hash chain (bot/store/incidents.py)."""
+    from bot.store.incidents import doctor_chain_report
+
+    if cipher is None:
+        return
+    for status, message in doctor_chain_report(conn, cipher):
+        report.add({"ok": OK, "warn": WARN}.get(status, FAIL), "journal", message)
 
 
 def _check_key_opens(conn: sqlite3.Connection, report: Report, cipher: Cipher | None) -> None:

@@ -20,6 +20,19 @@ AES-GCM under a context that binds it to its owner and id (so a file moved or sw
 not open), and removing a user's folder removes them. The database row is committed only after the
 file is safely on disk, so a committed row never points at a missing file.
 
+Tamper evidence (migration 5): every revision is an entry in a keyed hash chain per user. Its
+MAC (HMAC-SHA256 under a key derived from the pseudonym key) covers the user, the entry's place
+in the chain (`seq`), the incident's id, number and recorded time, the revision's number, time
+and kind, the SHA-256 of its sealed body, and the previous entry's MAC; the chain's head (newest
+seq and MAC) is sealed in `journal_chains`. So a field edited in the file, rows swapped, a time
+moved back, or an entry deleted (in the middle or the newest) shows up in `verify`, which
+loading, /export and `safety-bot doctor` all use. What it cannot see: the whole database
+replaced by an older copy of itself, and rows written before the chain was built (migration 5
+chains what it finds, once, and marks the chains as built).
+
+`draft_key` never holds a channel's ids: an event key ("m:<chat id>:<message id>") is stored as
+"h:" + a keyed hash of it (migration 6 rewrites older rows).
+
 Every method takes the owner's `user_ref` and checks it on every id: a forged or foreign id is
 `NotFound`, exactly like an id that does not exist. Nothing here imports the engine.
 """
@@ -29,18 +42,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import secrets
 import shutil
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot import metrics
-from bot.store.crypto import Cipher
+from bot.store.crypto import Cipher, KeyProblem
 from bot.store.db import Database
+from bot.store.keys import unlock
 
 FILES_DIR_NAME = "attachments"
 MAX_FILE_BYTES = 20 * 1024 * 1024  # the Telegram Bot API lets bots download up to 20 MB
@@ -54,18 +70,160 @@ REVISION_KINDS = (KIND_ORIGINAL, KIND_CORRECTION, KIND_NOTE, KIND_POLICE)
 # The fields of an incident, in the order a diary shows them.
 FIELDS = (
     "kind",
+    "who",
     "occurred_at",
     "place",
     "description",
     "person",
     "vehicle",
     "caller_number",
+    "account",
     "witnesses",
     "effect",
     "forwarded_from",
     "forwarded_date",
     "source",
 )
+
+
+CHAIN_BUILT = "*"  # the journal_chains row that says the chains were built (migration 5)
+
+
+def chain_key(ref_key: bytes) -> bytes:
+    return hmac.new(ref_key, b"safety-bot journal chain v1", hashlib.sha256).digest()
+
+
+def head_context(user_ref: str) -> bytes:
+    return f"journal-chain:{user_ref}".encode()
+
+
+def entry_mac(
+    key: bytes,
+    user_ref: str,
+    seq: int,
+    incident_id: int,
+    number: int,
+    incident_recorded: str,
+    revision: int,
+    recorded: str,
+    kind: str,
+    body: bytes,
+    prev: str,
+) -> str:
+    """The MAC of one chain entry: every stored field of the revision and its incident."""
+    fields = [
+        user_ref,
+        int(seq),
+        int(incident_id),
+        int(number),
+        incident_recorded,
+        int(revision),
+        recorded,
+        kind,
+        hashlib.sha256(bytes(body)).hexdigest(),
+        prev,
+    ]
+    message = json.dumps(fields, separators=(",", ":")).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def fingerprint_text(mac: str) -> str:
+    short = mac[:32].upper()
+    return " ".join(short[i : i + 4] for i in range(0, len(short), 4))
+
+
+# The rows `check_chain` reads, in seq order (the same query from aiosqlite and from sqlite3).
+CHAIN_ROWS_SQL = (
+    "SELECT r.seq, r.prev, r.mac, r.incident_id, i.number, i.recorded_at, r.revision, "
+    "r.recorded_at, r.kind, r.body FROM incident_revisions r LEFT JOIN incidents i "
+    "ON i.id = r.incident_id AND i.user_ref = r.user_ref WHERE r.user_ref = ? "
+    "ORDER BY r.seq IS NULL, r.seq, r.incident_id, r.revision"
+)
+ORPHAN_INCIDENTS_SQL = (
+    "SELECT number FROM incidents i WHERE user_ref = ? AND NOT EXISTS "
+    "(SELECT 1 FROM incident_revisions r WHERE r.incident_id = i.id AND r.revision = 1)"
+)
+
+
+def check_chain(
+    key: bytes,
+    cipher: Cipher,
+    user_ref: str,
+    rows: Sequence[Sequence[Any]],
+    head: bytes | None,
+    orphans: Sequence[Sequence[Any]] = (),
+) -> tuple[str, list[str]]:
+    """(fingerprint, problems) of one user's chain. Problems name entries, never contents."""
+    problems: list[str] = []
+    prev = ""
+    expected_seq = 1
+    seen_revisions: dict[int, int] = {}
+    for row in rows:
+        seq, stored_prev, mac, incident_id, number, inc_recorded, revision, recorded, kind, body = (
+            row
+        )
+        label = f"entry {seq if seq is not None else '?'}"
+        if number is not None:
+            label += f" (incident {number}, revision {revision})"
+        if mac is None or seq is None:
+            problems.append(f"{label} is outside the chain (added behind the bot's back)")
+            continue
+        if int(seq) != expected_seq:
+            if int(seq) > expected_seq:
+                missing = int(seq) - expected_seq
+                problems.append(
+                    f"{missing} entr{'y' if missing == 1 else 'ies'} before {label} "
+                    "are missing (deleted)"
+                )
+            else:
+                problems.append(f"{label} appears twice")
+        expected_seq = int(seq) + 1
+        if number is None:
+            problems.append(f"{label}: its incident was deleted")
+            prev = mac
+            continue
+        if stored_prev != prev and not problems:
+            problems.append(f"{label} is out of order")
+        want = entry_mac(
+            key,
+            user_ref,
+            int(seq),
+            int(incident_id),
+            int(number),
+            str(inc_recorded),
+            int(revision),
+            str(recorded),
+            str(kind),
+            bytes(body),
+            str(stored_prev or ""),
+        )
+        if not hmac.compare_digest(want, str(mac)):
+            problems.append(f"{label} was changed (a time, number, kind, order or content)")
+        last = seen_revisions.get(int(incident_id), 0)
+        if int(revision) != last + 1:
+            problems.append(f"{label}: revisions of incident {number} are not in order")
+        seen_revisions[int(incident_id)] = int(revision)
+        prev = str(mac)
+    for (number,) in orphans:
+        problems.append(f"incident {number} has no first record (deleted)")
+    head_seq, head_mac = 0, ""
+    if head is not None:
+        try:
+            opened = json.loads(cipher.open(bytes(head), head_context(user_ref)))
+            head_seq, head_mac = int(opened["seq"]), str(opened["mac"])
+        except Exception:  # noqa: BLE001 - a forged or moved head
+            problems.append("the chain's head was changed")
+    elif rows:
+        problems.append("the chain's head is missing")
+    if head is not None and (head_seq != expected_seq - 1 or head_mac != prev):
+        if head_seq > expected_seq - 1:
+            problems.append(
+                f"the newest {head_seq - expected_seq + 1} entr"
+                f"{'y was' if head_seq - expected_seq + 1 == 1 else 'ies were'} deleted"
+            )
+        elif not problems:
+            problems.append("the chain's head does not match its newest entry")
+    return fingerprint_text(head_mac or prev or "0" * 32), problems
 
 
 class NotFound(Exception):
@@ -129,6 +287,7 @@ class Incident:
     recorded_at: dt.datetime
     revisions: list[Revision] = field(default_factory=list)
     files: list[StoredFile] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # changes made outside the bot
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -155,6 +314,18 @@ class Incident:
     @property
     def corrections(self) -> list[Revision]:
         return [r for r in self.revisions if r.kind == KIND_CORRECTION]
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    """What the keyed hash chain says about one user's diary (see `verify`)."""
+
+    fingerprint: str  # the chain's head, grouped for reading: equal for equal diaries
+    problems: tuple[str, ...] = ()
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
 
 
 @dataclass(frozen=True)
@@ -196,10 +367,200 @@ class IncidentStore:
         self.db = db
         self.cipher = cipher
         self.files_dir = data_dir / FILES_DIR_NAME
+        self._ref_key: bytes | None = None
+        self._ready_lock = asyncio.Lock()
+        # Each user's chain head as last committed by this process: saves one read per save.
+        # Only this process writes the journal; `verify` always reads the file.
+        self._heads: dict[str, tuple[int, str]] = {}
+
+    # ------------------------------------------------------------------ keys, chain, upgrade
+
+    async def _keys(self) -> tuple[bytes, bytes]:
+        """(pseudonym key, chain key); on first use, build the chains of older rows (once)."""
+        if self._ref_key is None:
+            async with self._ready_lock:
+                if self._ref_key is None:
+                    ref_key = await unlock(self.db, self.cipher)
+                    await self._upgrade(ref_key)
+                    self._ref_key = ref_key
+        return self._ref_key, chain_key(self._ref_key)
+
+    def draft_ref(self, ref_key: bytes, draft_key: str) -> str:
+        """A draft or event key as stored: a keyed hash, so no chat or message id is kept."""
+        digest = hmac.new(ref_key, b"draft:" + draft_key.encode(), hashlib.sha256).hexdigest()
+        return "h:" + digest[:40]
+
+    async def _upgrade(self, ref_key: bytes) -> None:
+        """Migrations 5 and 6 need the keys: chain older revisions, hash older draft keys."""
+        key = chain_key(ref_key)
+        async with self.db.transaction() as conn:
+            built = list(
+                await conn.execute_fetchall(
+                    "SELECT 1 FROM journal_chains WHERE user_ref = ?", (CHAIN_BUILT,)
+                )
+            )
+            if not built:
+                await self._chain_older_rows(conn, key)
+                await conn.execute(
+                    "INSERT INTO journal_chains (user_ref, head) VALUES (?, ?)",
+                    (CHAIN_BUILT, self.cipher.seal(b"built", head_context(CHAIN_BUILT))),
+                )
+            old_keys = list(
+                await conn.execute_fetchall(
+                    "SELECT id, draft_key FROM incidents WHERE draft_key LIKE 'event:%'"
+                )
+            )
+            for incident_id, draft_key in old_keys:
+                await conn.execute(
+                    "UPDATE incidents SET draft_key = ? WHERE id = ?",
+                    (self.draft_ref(ref_key, str(draft_key)[len("event:") :]), incident_id),
+                )
+
+    async def _chain_older_rows(self, conn: Any, key: bytes) -> None:
+        rows = list(
+            await conn.execute_fetchall(
+                "SELECT r.id, r.user_ref, r.incident_id, i.number, i.recorded_at, r.revision, "
+                "r.recorded_at, r.kind, r.body FROM incident_revisions r JOIN incidents i "
+                "ON i.id = r.incident_id WHERE r.mac IS NULL "
+                "ORDER BY r.user_ref, i.number, r.revision"
+            )
+        )
+        heads: dict[str, tuple[int, str]] = {}
+        for row_id, user, incident_id, number, inc_recorded, revision, recorded, kind, body in rows:
+            seq, prev = heads.get(user, (0, ""))
+            seq += 1
+            mac = entry_mac(
+                key,
+                user,
+                seq,
+                incident_id,
+                number,
+                inc_recorded,
+                revision,
+                recorded,
+                kind,
+                body,
+                prev,
+            )
+            await conn.execute(
+                "UPDATE incident_revisions SET seq = ?, prev = ?, mac = ? WHERE id = ?",
+                (seq, prev, mac, row_id),
+            )
+            heads[user] = (seq, mac)
+        for user, (seq, mac) in heads.items():
+            await self._write_head(conn, user, seq, mac)
+
+    async def _write_head(self, conn: Any, user_ref: str, seq: int, mac: str) -> None:
+        sealed = self.cipher.seal(_dumps({"seq": seq, "mac": mac}), head_context(user_ref))
+        await conn.execute(
+            "INSERT INTO journal_chains (user_ref, head) VALUES (?, ?) "
+            "ON CONFLICT (user_ref) DO UPDATE SET head = excluded.head",
+            (user_ref, sealed),
+        )
+
+    async def _append(
+        self,
+        conn: Any,
+        key: bytes,
+        user_ref: str,
+        incident_id: int,
+        number: int,
+        incident_recorded: str,
+        revision: int,
+        recorded: str,
+        kind: str,
+        body: bytes,
+    ) -> tuple[int, str]:
+        """Insert a revision as the next entry of the user's chain (inside the transaction);
+        returns the new head, for the caller to remember once the transaction committed."""
+        cached = self._heads.get(user_ref)
+        rows = (
+            []
+            if cached
+            else list(
+                await conn.execute_fetchall(
+                    "SELECT head FROM journal_chains WHERE user_ref = ?", (user_ref,)
+                )
+            )
+        )
+        seq, prev = cached or (0, "")
+        if rows:
+            try:
+                opened = json.loads(self.cipher.open(bytes(rows[0][0]), head_context(user_ref)))
+                seq, prev = int(opened["seq"]), str(opened["mac"])
+            except Exception:  # noqa: BLE001 - a forged head: carry on from the rows; verify says so
+                found = list(
+                    await conn.execute_fetchall(
+                        "SELECT seq, mac FROM incident_revisions WHERE user_ref = ? "
+                        "AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                        (user_ref,),
+                    )
+                )
+                seq, prev = (int(found[0][0]), str(found[0][1])) if found else (0, "")
+        seq += 1
+        mac = entry_mac(
+            key,
+            user_ref,
+            seq,
+            incident_id,
+            number,
+            incident_recorded,
+            revision,
+            recorded,
+            kind,
+            body,
+            prev,
+        )
+        await conn.execute(
+            "INSERT INTO incident_revisions "
+            "(incident_id, user_ref, revision, recorded_at, kind, body, seq, prev, mac) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (incident_id, user_ref, revision, recorded, kind, body, seq, prev, mac),
+        )
+        await self._write_head(conn, user_ref, seq, mac)
+        return seq, mac
+
+    async def verify(self, user_ref: str) -> Integrity:
+        """Check the user's whole chain against the file: what changed behind the bot's back."""
+        _, key = await self._keys()
+        rows = await self.db.fetchall(CHAIN_ROWS_SQL, (user_ref,))
+        head = await self.db.fetchone(
+            "SELECT head FROM journal_chains WHERE user_ref = ?", (user_ref,)
+        )
+        orphans = await self.db.fetchall(ORPHAN_INCIDENTS_SQL, (user_ref,))
+        fingerprint, problems = check_chain(
+            key, self.cipher, user_ref, rows, bytes(head[0]) if head else None, orphans
+        )
+        return Integrity(fingerprint, tuple(problems))
 
     # ------------------------------------------------------------------ writing
 
-    async def create(
+    async def create(self, user_ref: str, fields: Mapping[str, Any], **options: Any) -> Saved:
+        """Record a new incident (revision 1) and link waiting files; returns once committed.
+
+        With a `draft_key`, saving the same draft twice returns the first incident unchanged.
+        """
+        return await self._with_fresh_head(user_ref, self._create, user_ref, fields, **options)
+
+    async def add_revision(
+        self, user_ref: str, incident_id: int, kind: str, body: Mapping[str, Any], **options: Any
+    ) -> int:
+        """Append a correction, note or police reference; returns its revision number."""
+        return await self._with_fresh_head(
+            user_ref, self._add_revision, user_ref, incident_id, kind, body, **options
+        )
+
+    async def _with_fresh_head(self, user_ref: str, write: Any, *args: Any, **options: Any) -> Any:
+        # Another IncidentStore on the same file may have moved the head this one remembers:
+        # the unique (user_ref, seq) index refuses the write; read the head and write again.
+        try:
+            return await write(*args, **options)
+        except sqlite3.IntegrityError:
+            if self._heads.pop(user_ref, None) is None:
+                raise
+            return await write(*args, **options)
+
+    async def _create(
         self,
         user_ref: str,
         fields: Mapping[str, Any],
@@ -212,6 +573,9 @@ class IncidentStore:
 
         With a `draft_key`, saving the same draft twice returns the first incident unchanged.
         """
+        ref_key, key = await self._keys()
+        if draft_key is not None:
+            draft_key = self.draft_ref(ref_key, draft_key)
         incident_id = _random_id()
         recorded = _now_iso(now)
         body = self.cipher.seal(
@@ -234,18 +598,17 @@ class IncidentStore:
                 )
                 found = list(existing)[0]
                 return Saved(int(found[0]), int(found[1]), created=False)
-            await conn.execute(
-                "INSERT INTO incident_revisions "
-                "(incident_id, user_ref, revision, recorded_at, kind, body) "
-                "VALUES (?, ?, 1, ?, ?, ?)",
-                (incident_id, user_ref, recorded, KIND_ORIGINAL, body),
+            number = int(rows[0][0])
+            head = await self._append(
+                conn, key, user_ref, incident_id, number, recorded, 1, recorded, KIND_ORIGINAL, body
             )
             if file_ids:
                 await self._link(conn, user_ref, incident_id, file_ids)
+        self._heads[user_ref] = head
         metrics.INCIDENTS_SAVED.inc()
         return Saved(incident_id, int(rows[0][0]), created=True)
 
-    async def add_revision(
+    async def _add_revision(
         self,
         user_ref: str,
         incident_id: int,
@@ -261,11 +624,13 @@ class IncidentStore:
         if kind == KIND_CORRECTION:
             body = {"fields": {k: v for k, v in body.get("fields", {}).items() if k in FIELDS}}
         recorded = _now_iso(now)
+        _, key = await self._keys()
         async with self.db.transaction() as conn:
             rows = list(
                 await conn.execute_fetchall(
                     "SELECT (SELECT COALESCE(MAX(revision), 0) FROM incident_revisions "
-                    "WHERE incident_id = i.id) FROM incidents i WHERE i.id = ? AND i.user_ref = ?",
+                    "WHERE incident_id = i.id), i.number, i.recorded_at "
+                    "FROM incidents i WHERE i.id = ? AND i.user_ref = ?",
                     (incident_id, user_ref),
                 )
             )
@@ -275,14 +640,21 @@ class IncidentStore:
             sealed = self.cipher.seal(
                 _dumps(body), revision_context(user_ref, incident_id, revision)
             )
-            await conn.execute(
-                "INSERT INTO incident_revisions "
-                "(incident_id, user_ref, revision, recorded_at, kind, body) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (incident_id, user_ref, revision, recorded, kind, sealed),
+            head = await self._append(
+                conn,
+                key,
+                user_ref,
+                incident_id,
+                int(rows[0][1]),
+                str(rows[0][2]),
+                revision,
+                recorded,
+                kind,
+                sealed,
             )
             if file_ids:
                 await self._link(conn, user_ref, incident_id, file_ids)
+        self._heads[user_ref] = head
         return revision
 
     async def _link(
@@ -379,6 +751,29 @@ class IncidentStore:
             (self.files_dir / file_relpath(user_ref, int(file_id))).unlink(missing_ok=True)
         return len(rows)
 
+    async def sweep_waiting_files(self, older_than: dt.datetime) -> int:
+        """Delete files still waiting for an incident since before `older_than` (drafts that
+        were never finished), rows and sealed files; returns how many."""
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "DELETE FROM incident_files WHERE incident_id IS NULL AND added_at < ? "
+                    "RETURNING id, user_ref",
+                    (_now_iso(older_than),),
+                )
+            )
+        for file_id, user in rows:
+            (self.files_dir / file_relpath(str(user), int(file_id))).unlink(missing_ok=True)
+        return len(rows)
+
+    async def file_usage(self, user_ref: str) -> tuple[int, int]:
+        """(how many files, how many bytes) the user keeps, waiting or linked."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM incident_files WHERE user_ref = ?",
+            (user_ref,),
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     async def delete_user(self, user_ref: str) -> int:
         """Erase every incident, revision and file of a user; returns how many incidents.
 
@@ -388,11 +783,13 @@ class IncidentStore:
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM incident_files WHERE user_ref = ?", (user_ref,))
             await conn.execute("DELETE FROM incident_revisions WHERE user_ref = ?", (user_ref,))
+            await conn.execute("DELETE FROM journal_chains WHERE user_ref = ?", (user_ref,))
             rows = list(
                 await conn.execute_fetchall(
                     "DELETE FROM incidents WHERE user_ref = ? RETURNING id", (user_ref,)
                 )
             )
+        self._heads.pop(user_ref, None)
         folder = self.files_dir / user_ref
         if folder.is_dir():
             await asyncio.to_thread(shutil.rmtree, folder, True)
@@ -480,6 +877,7 @@ class IncidentStore:
         )
 
     async def _load(self, user_ref: str, where: str, params: tuple[Any, ...]) -> list[Incident]:
+        _, key = await self._keys()
         heads = await self.db.fetchall(
             f"SELECT i.id, i.number, i.recorded_at FROM incidents i "
             f"WHERE i.user_ref = ? {where} ORDER BY i.number",
@@ -498,19 +896,53 @@ class IncidentStore:
             marks = ",".join("?" * len(ids))
             scope, scope_params = f"AND incident_id IN ({marks})", tuple(ids)
         revisions = await self.db.fetchall(
-            f"SELECT incident_id, revision, recorded_at, kind, body FROM incident_revisions "
-            f"WHERE user_ref = ? {scope} ORDER BY incident_id, revision",
+            f"SELECT incident_id, revision, recorded_at, kind, body, seq, prev, mac "
+            f"FROM incident_revisions WHERE user_ref = ? {scope} ORDER BY incident_id, revision",
             (user_ref, *scope_params),
         )
-        for incident_id, revision, recorded_at, kind, sealed in revisions:
-            body = json.loads(
-                self.cipher.open(
-                    sealed, revision_context(user_ref, int(incident_id), int(revision))
+        heads_by_id = {int(r[0]): (int(r[1]), str(r[2])) for r in heads}
+        for incident_id, revision, recorded_at, kind, sealed, seq, prev, mac in revisions:
+            if int(incident_id) not in incidents:
+                continue
+            incident = incidents[int(incident_id)]
+            # Each entry checked on its own as it loads; the links between entries and the
+            # head are checked by `verify` (the list, /export, doctor).
+            number, inc_recorded = heads_by_id[int(incident_id)]
+            if mac is None or seq is None:
+                incident.problems.append(f"revision {revision} is outside the chain")
+            elif not hmac.compare_digest(
+                str(mac),
+                entry_mac(
+                    key,
+                    user_ref,
+                    int(seq),
+                    int(incident_id),
+                    number,
+                    inc_recorded,
+                    int(revision),
+                    str(recorded_at),
+                    str(kind),
+                    bytes(sealed),
+                    str(prev or ""),
+                ),
+            ):
+                incident.problems.append(f"revision {revision} was changed outside the bot")
+            try:
+                body = json.loads(
+                    self.cipher.open(
+                        sealed, revision_context(user_ref, int(incident_id), int(revision))
+                    )
                 )
-            )
-            incidents[int(incident_id)].revisions.append(
+            except KeyProblem:  # copied from another row: it does not open here
+                incident.problems.append(f"revision {revision} does not belong here")
+                continue
+            incident.revisions.append(
                 Revision(int(revision), kind, dt.datetime.fromisoformat(recorded_at), body)
             )
+        for incident in incidents.values():
+            numbers = [r.revision for r in incident.revisions]
+            if numbers != list(range(1, len(numbers) + 1)):
+                incident.problems.append("a revision is missing or out of order")
         files = await self.db.fetchall(
             f"SELECT id, incident_id, added_at, size, meta FROM incident_files "
             f"WHERE user_ref = ? AND incident_id IS NOT NULL {scope} ORDER BY added_at, id",
@@ -521,6 +953,50 @@ class IncidentStore:
             if stored.incident_id in incidents:
                 incidents[stored.incident_id].files.append(stored)
         return list(incidents.values())
+
+
+def doctor_chain_report(conn: sqlite3.Connection, cipher: Cipher) -> list[tuple[str, str]]:
+    """For `safety-bot doctor` (read-only, sync): ("ok" | "warn" | "fail", message) lines.
+
+    Users are counted, never named: a problem names its entry and incident numbers only.
+    """
+    try:
+        built = conn.execute(
+            "SELECT 1 FROM journal_chains WHERE user_ref = ?", (CHAIN_BUILT,)
+        ).fetchone()
+        row = conn.execute("SELECT value FROM meta WHERE name = 'ref_key'").fetchone()
+    except sqlite3.Error:
+        return []  # not migrated yet: nothing to check
+    if row is None:
+        return []
+    users = [r[0] for r in conn.execute("SELECT DISTINCT user_ref FROM incident_revisions")]
+    if not built:
+        if users:
+            return [("warn", "the diaries' hash chains are built at the next start-up")]
+        return [("ok", "no diaries yet")]
+    try:
+        key = chain_key(cipher.open(bytes(row[0]), b"meta:ref_key"))
+    except Exception:  # noqa: BLE001 - the key check above already says so
+        return []
+    damaged: list[str] = []
+    for index, user in enumerate(users, start=1):
+        rows = conn.execute(CHAIN_ROWS_SQL, (user,)).fetchall()
+        head = conn.execute(
+            "SELECT head FROM journal_chains WHERE user_ref = ?", (user,)
+        ).fetchone()
+        orphans = conn.execute(ORPHAN_INCIDENTS_SQL, (user,)).fetchall()
+        _, problems = check_chain(
+            key, cipher, user, rows, bytes(head[0]) if head else None, orphans
+        )
+        damaged.extend(f"diary {index}: {problem}" for problem in problems)
+    if damaged:
+        shown = "; ".join(damaged[:10]) + (
+            f"; … {len(damaged) - 10} more" if len(damaged) > 10 else ""
+        )
+        return [("fail", f"changed outside the bot: {shown}")]
+    return [
+        ("ok", f"{len(users)} diar{'y' if len(users) == 1 else 'ies'}: every hash chain intact")
+    ]
 
 
 def register_sealed() -> None:
@@ -554,6 +1030,15 @@ def register_sealed() -> None:
                 ("user_ref", "id"),
                 ("meta",),
                 lambda row, column: file_meta_context(row["user_ref"], int(row["id"])),
+            )
+        )
+    if not any(t.table == "journal_chains" for t in SEALED_TABLES):
+        register_sealed_table(
+            SealedTable(
+                "journal_chains",
+                ("user_ref",),
+                ("head",),
+                lambda row, column: head_context(row["user_ref"]),
             )
         )
     if not any(f.directory == FILES_DIR_NAME for f in SEALED_FILES):

@@ -90,6 +90,46 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
+        5,
+        "journal: a keyed hash chain over every revision, per user (bot/store/incidents.py)",
+        [
+            # The user's entry order, the previous entry's MAC and this entry's MAC (hex text:
+            # not sealed, so key rotation leaves them as they are; their key is the pseudonym key,
+            # which rotation keeps). Filled for existing rows once, by the store, with the keys.
+            "ALTER TABLE incident_revisions ADD COLUMN seq INTEGER",
+            "ALTER TABLE incident_revisions ADD COLUMN prev TEXT",
+            "ALTER TABLE incident_revisions ADD COLUMN mac TEXT",
+            "CREATE UNIQUE INDEX incident_revisions_seq ON incident_revisions (user_ref, seq)",
+            """CREATE TABLE journal_chains (
+                user_ref TEXT PRIMARY KEY,     -- '*' marks the chains as built
+                head BLOB NOT NULL             -- sealed JSON: the newest entry's seq and MAC
+            )""",
+            # Still append-only, except that chain columns left empty may be filled once.
+            "DROP TRIGGER incident_revisions_append_only",
+            """CREATE TRIGGER incident_revisions_append_only BEFORE UPDATE ON incident_revisions
+            WHEN OLD.mac IS NOT NULL OR NEW.id != OLD.id OR NEW.incident_id != OLD.incident_id
+                OR NEW.user_ref != OLD.user_ref OR NEW.revision != OLD.revision
+                OR NEW.recorded_at != OLD.recorded_at OR NEW.kind != OLD.kind
+                OR NEW.body != OLD.body
+            BEGIN SELECT RAISE(ABORT, 'incident revisions are append-only'); END""",
+        ],
+    ),
+    (
+        6,
+        "journal: draft keys naming Telegram chats are replaced by keyed hashes (bot/store/incidents.py)",
+        [
+            # The store rewrites 'event:...' keys to 'h:<HMAC>' once, with the pseudonym key;
+            # nothing else of an incident may change.
+            "DROP TRIGGER incidents_append_only",
+            """CREATE TRIGGER incidents_append_only BEFORE UPDATE ON incidents
+            WHEN NEW.id != OLD.id OR NEW.user_ref != OLD.user_ref OR NEW.number != OLD.number
+                OR NEW.recorded_at != OLD.recorded_at
+                OR NOT (COALESCE(OLD.draft_key, '') LIKE 'event:%'
+                    AND COALESCE(NEW.draft_key, '') LIKE 'h:%')
+            BEGIN SELECT RAISE(ABORT, 'incidents are append-only'); END""",
+        ],
+    ),
+    (
         10,
         "journal lock: a PIN per user, sealed with its lockout and planned erasure (bot/store/locks.py)",
         [
