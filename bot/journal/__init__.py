@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.engine.actions import Registry
-from bot.engine.engine import Place, Turn
+from bot.engine.engine import Place
 from bot.engine.slots import slot_type
 from bot.journal import handlers, lock
 from bot.store.incidents import register_sealed
@@ -33,16 +33,7 @@ def _on_a_saved_incident(place: Place) -> bool:
     return place.flow == handlers.RECORD and "_correcting" in place.slots.get(handlers.RECORD, {})
 
 
-async def erase_everything(turn: Turn) -> None:
-    """Everything one user keeps (a forgotten PIN's planned erasure that came due): as
-    /delete_my_data erases, with every feature's eraser."""
-    store = handlers.store_of(turn)
-    await store.delete_user(turn.user_ref)
-    for erase in turn.engine.registry.erasers:
-        await erase(turn)
-    await turn.engine.store.delete_place(turn.user_ref)
-    await store.scrub()
-    turn.engine.forget(turn.user_ref)
+erase_everything = handlers.erase_everything  # the forgotten-PIN erasure uses it
 
 
 P = handlers.PREFIX

@@ -952,6 +952,15 @@ async def _delete_button(turn: Turn, parts: list[str]) -> None:
         turn.say("journal.delete_expired")
         await turn.show_current()
         return
+    await erase_everything(turn)
+    turn.drop_place = True
+    turn.replies.clear()
+    turn.say("journal.deleted")
+
+
+async def erase_everything(turn: Turn) -> None:
+    """Everything one user keeps: the journal, every feature's data (its erasers), the place.
+    Used by /delete_my_data and by a forgotten PIN's planned erasure when it comes due."""
     store = store_of(turn)
     await store.delete_user(turn.user_ref)
     for erase in turn.engine.registry.erasers:
@@ -959,9 +968,6 @@ async def _delete_button(turn: Turn, parts: list[str]) -> None:
     await turn.engine.store.delete_place(turn.user_ref)
     await store.scrub()
     turn.engine.forget(turn.user_ref)
-    turn.drop_place = True
-    turn.replies.clear()
-    turn.say("journal.deleted")
 
 
 # ---------------------------------------------------------------------- buttons
