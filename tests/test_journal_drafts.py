@@ -101,6 +101,22 @@ async def test_discarding_deletes_the_drafts_files_at_once(tmp_path: Path) -> No
         await app.close()
 
 
+async def test_cancelling_deletes_the_drafts_files_at_once(tmp_path: Path) -> None:
+    app = await start_app(tmp_path)
+    app.engine.clock = Clock()
+    try:
+        chat = ChatClient(app.engine)
+        await start_a_record_with_a_photo(chat)
+        assert len(sealed_files(tmp_path)) == 1 and await waiting_rows(app) == 1
+        await chat.send("/cancel")
+        assert "Nothing from that was saved" in chat.text
+        assert sealed_files(tmp_path) == [] and await waiting_rows(app) == 0
+        await chat.send("/record")  # and no half-made draft is offered back
+        assert "Carry on with it" not in chat.buttons
+    finally:
+        await app.close()
+
+
 async def test_an_interrupted_drafts_files_are_swept_after_a_day(tmp_path: Path) -> None:
     app = await start_app(tmp_path)
     clock = Clock()

@@ -67,6 +67,9 @@ class Registry:
     # (e.g. the journal lock taking a PIN, or asking for one before a private screen).
     before_turn: Callable[[Turn], Awaitable[bool]] | None = None
     services: dict[str, Any] = field(default_factory=dict)
+    # Called by /cancel before the answers are dropped: a feature lets go of what the abandoned
+    # step held (the journal deletes a draft's waiting files), so "nothing was saved" is true.
+    on_cancel: list[Action] = field(default_factory=list)
     # Commands every channel answers itself (e.g. /clear), listed by /help with the engine's.
     channel_commands: list[str] = field(default_factory=list)
     # Declared by features that keep the person's data beside the journal (e.g. the risk check):

@@ -473,6 +473,8 @@ class Engine:
         elif name == "back":
             await self._back(turn)
         elif name == "cancel":
+            for let_go in self.registry.on_cancel:
+                await let_go(turn)
             place.slots.clear()
             place.history.clear()
             turn.say("bot.cancelled")

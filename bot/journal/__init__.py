@@ -70,6 +70,7 @@ def register(registry: Registry) -> None:
     registry.button(handlers.PREFIX)(handlers.button_handler)
     registry.text_fallback = handlers.text_fallback
     registry.attachment_handler = handlers.attachment_handler
+    registry.on_cancel.append(handlers.journal_discard)  # /cancel: a draft's files go at once
     registry.private(
         commands=("incidents", "export", "delete_my_data"),
         buttons=PRIVATE_BUTTONS,
