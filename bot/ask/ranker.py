@@ -33,7 +33,7 @@ from bot.engine.danger import DangerDetector
 
 NOT_COVERED = "!not_covered"  # prefix of the groups of topics the advice does not cover
 NGRAMS = (3, 5)  # character n-grams within words
-WORD_WEIGHT = 0.35  # share of the word (and word pair) cosine in a text's score; set on the corpus
+WORD_WEIGHT = 0.2  # share of the word (and word pair) cosine in a text's score; set on the corpus
 
 # Words so common in questions that they say nothing about the topic. Dropped before n-grams,
 # else "how do i ... " makes every "how do i" phrase look alike.

@@ -39,10 +39,10 @@ ASK_LIKE_FILE = "ask_like.yaml"
 class Thresholds:
     """Where the router's answers change; set on the corpora (docs/ask.md)."""
 
-    nothing_below: float = 0.25  # best screen's similarity below this: nothing in the advice fits
+    nothing_below: float = 0.15  # best screen's similarity below this: nothing in the advice fits
     not_covered_margin: float = 0.0  # a not-covered topic this near the best screen wins
-    sure_at: float = 0.65  # the best screen is the answer if it scores at least this...
-    sure_margin: float = 0.15  # ... and this much more than the best screen of any other topic
+    sure_at: float = 0.5  # the best screen is the answer if it scores at least this...
+    sure_margin: float = 0.2  # ... and this much more than the best screen of any other topic
     incident_advice_at: float = 0.25  # advice offered second under an incident's offer from this
 
 
