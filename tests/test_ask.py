@@ -137,3 +137,17 @@ async def test_danger_gets_the_emergency_screen_on_top_not_advice(app: App) -> N
     assert chat.replies[-1].text.startswith("Call 999 now.")
     assert "This might help" not in chat.text
     assert "does not cover that" not in chat.text
+
+
+def test_the_review_pack_shows_reviewers_the_phrase_lists(project: Project, tmp_path: Path) -> None:
+    from bot.ops.review_pack.site import build_pack
+
+    build_pack(project, build_registry(), ROOT / "content", tmp_path / "pack")
+    index = (tmp_path / "pack" / "index.html").read_text(encoding="utf-8")
+    assert 'href="ask-like.html"' in index
+    page = (tmp_path / "pack" / "ask-like.html").read_text(encoding="utf-8")
+    raw = yaml.safe_load((ROOT / "content" / "ask_like.yaml").read_text(encoding="utf-8"))
+    assert "<code>unwanted_calls/dial_1471</code>" in page
+    assert all(phrase in page for phrase in raw["screens"]["unwanted_calls/dial_1471"])
+    assert all(topic.replace("_", " ") in page for topic in raw["not_covered"])
+    assert "restraining order" in page
