@@ -16,10 +16,9 @@ SHOWN = 8
 
 def print_ranking(project: Project, router: Router, text: str, danger: bool) -> None:
     routing = router.route(text)
-    catalog = project.catalog
     if danger:
         print("danger: the emergency advice comes first (then the rest as below)")
-    titles = [f"{s.key} ({catalog.text(project.flows[s.flow].title)})" for s in routing.screens]
+    titles = [f"{s.key} ({router.title(project, s)})" for s in routing.screens]
     answer = {
         Kind.GREETING: "the menu (a greeting, thanks or 'menu')",
         Kind.ADVICE: f"the screen {titles[0] if titles else ''}",

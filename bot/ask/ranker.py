@@ -21,13 +21,13 @@ matrix; figures in docs/ask.md (bench/bench_ask.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 
 from bot.engine.danger import DangerDetector
 
@@ -149,25 +149,39 @@ class _Space:
 
     The per-message side is done here, not by `transform`: sklearn's input checks cost ~0.5 ms a
     call, over the budget. Same grams, weights and norm (tests/test_ask.py checks they agree with
-    `transform`); the fitted matrix is kept dense, grams x texts."""
+    `transform`); the fitted matrix is kept dense, grams x texts. For char n-grams, the columns
+    of every word of the content are worked out once at start-up (a message's own words are
+    never kept: an unknown word, a typo, is cut into n-grams each time)."""
 
-    __slots__ = ("vectoriser", "analyse", "columns", "idf", "dense_t")
+    __slots__ = ("vectoriser", "analyse", "columns", "idf", "dense_t", "known")
 
-    def __init__(self, texts: list[str], analyse: Callable[[str], list[str]]) -> None:
+    def __init__(
+        self, texts: list[str], analyse: Callable[[str], list[str]], per_word: bool = False
+    ) -> None:
         self.analyse = analyse
         self.vectoriser = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, dtype=np.float32)
         matrix = self.vectoriser.fit_transform(texts)
         self.columns: dict[str, int] = self.vectoriser.vocabulary_
         self.idf = self.vectoriser.idf_.astype(np.float32)
         self.dense_t = np.ascontiguousarray(matrix.T.toarray())
+        self.known: dict[str, list[int]] = {}
+        if per_word:
+            for word in {w for text in texts for w in text.split()}:
+                self.known[word] = self._columns_of(word)
+
+    def _columns_of(self, kept: str) -> list[int]:
+        columns = self.columns
+        return [c for c in map(columns.get, self.analyse(kept)) if c is not None]
 
     def similarities(self, kept: str) -> np.ndarray:
         """Cosine similarity of the message with every text (the texts' rows are unit length)."""
         counts: dict[int, int] = {}
-        columns = self.columns
-        for gram in self.analyse(kept):
-            column = columns.get(gram)
-            if column is not None:
+        if self.known:
+            found = [self.known.get(w) or self._columns_of(w) for w in kept.split()]
+        else:
+            found = [self._columns_of(kept)]
+        for columns in found:
+            for column in columns:
                 counts[column] = counts.get(column, 0) + 1
         if not counts:
             return np.zeros(self.dense_t.shape[1], dtype=np.float32)
@@ -184,7 +198,7 @@ class _Space:
 class Ranker:
     """Scores every answering screen and every not-covered topic for a message."""
 
-    def __init__(self, groups: dict[str, Iterable[str]], words: Words) -> None:
+    def __init__(self, groups: Mapping[str, Iterable[str]], words: Words) -> None:
         self._words = words
         texts: list[str] = []
         owners: list[int] = []
@@ -197,7 +211,7 @@ class Ranker:
                     owners.append(index)
         self._texts = texts
         self._owners = owners
-        self._chars = _Space(texts, char_grams)
+        self._chars = _Space(texts, char_grams, per_word=True)
         self._words_space = _Space(texts, word_grams)
         order = np.argsort(np.asarray(owners), kind="stable")
         self._order = order
@@ -205,9 +219,11 @@ class Ranker:
         self._starts = np.flatnonzero(np.r_[True, owners_sorted[1:] != owners_sorted[:-1]])
         self._group_of_start = owners_sorted[self._starts]
 
-    def rank(self, text: str) -> list[tuple[str, float]]:
-        """Every group with its best text's similarity (0 to 1), best first."""
-        kept = content_words(text, self._words)
+    def rank(self, text: str, read: list[str] | None = None) -> list[tuple[str, float]]:
+        """Every group with its best text's similarity (0 to 1), best first. `read`: the
+        message's words if already normalised (saves reading it twice)."""
+        words = read if read is not None else self._words(text)
+        kept = " ".join(w for w in words if w not in STOP_WORDS)
         if not kept:
             return []
         sims = self._similarities(kept)

@@ -21,6 +21,7 @@ The thresholds were set by measurement: a grid search, cross-validated on the se
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,9 +113,11 @@ class Router:
         goes to the journal's offer, as before). `words`: the danger detector's normaliser
         (`danger_words`), read from the same content if not given."""
         path = content_dir / ASK_LIKE_FILE
-        if words is None and path.exists():
+        if not path.exists():
+            return None
+        if words is None:
             words = danger_words(DangerDetector.from_content(content_dir))
-        return cls(project, AskLike.from_file(path), words) if path.exists() else None
+        return cls(project, AskLike.from_file(path), words)
 
     def route(self, text: str) -> Routing:
         return self.decide(self.read(text))
@@ -129,7 +132,7 @@ class Router:
             empty=False,
             incident=self.cues.is_incident(text, words),
             asking=self.cues.is_asking(text, words),
-            ranking=self.ranker.rank(text),
+            ranking=self.ranker.rank(text, words),
         )
 
     def decide(self, reading: Reading, thresholds: Thresholds | None = None) -> Routing:
@@ -154,6 +157,11 @@ class Router:
         if best >= limits.sure_at and best - runner_up >= limits.sure_margin:
             return Routing(Kind.ADVICE, [topics[0][0]], ranking)
         return Routing(Kind.CHOICES, [s for s, _ in topics[:MAX_CHOICES]], ranking)
+
+    def title(self, project: Project, screen: Screen) -> str:
+        """The button label of a screen's topic: its flow's title (the flow id if untitled)."""
+        title = project.flows[screen.flow].title
+        return project.catalog.text(title) if title else screen.flow
 
     def best_per_topic(
         self, ranking: list[tuple[str, float]], floor: float
@@ -181,7 +189,7 @@ def _problem(path: Path | None, key: str, message: str) -> Problem:
     return Problem(path or Path(ASK_LIKE_FILE), line, f"{key} {message}")
 
 
-def _sentences(catalog: Catalog, keys: list[str]) -> list[str]:
+def _sentences(catalog: Catalog, keys: Sequence[str]) -> list[str]:
     """A screen's own words, sentence by sentence (a short query matches a sentence best)."""
     out: list[str] = []
     for key in keys:
