@@ -14,7 +14,7 @@ import yaml
 
 from bot.app import App, build_registry, load_checked_project, open_app
 from bot.ask.ranker import content_words
-from bot.ask.router import Kind, Router
+from bot.ask.router import Kind, Reading, Router, Thresholds
 from bot.engine.events import Event
 from bot.flows.loader import Project
 from bot.flows.problems import ProjectInvalid
@@ -57,6 +57,10 @@ def test_fast_path_scores_as_sklearn_transform(router: Router) -> None:
         ("can i get a restraining order?", Kind.NOT_COVERED, None),
         ("he was outside my work yesterday", Kind.INCIDENT, None),
         ("is this stalking or am i overreacting", Kind.ADVICE, "is_this_stalking/four"),
+        ("do i need a solicitor for the court case", Kind.NOT_COVERED, None),
+        ("can the council rehouse me", Kind.NOT_COVERED, None),
+        ("where can i get therapy", Kind.NOT_COVERED, None),
+        ("whats on telly tonight", Kind.NOT_COVERED, None),  # a question, not an incident
     ],
 )
 def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> None:
@@ -64,6 +68,26 @@ def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> Non
     assert routing.kind == kind, routing
     if first:
         assert routing.screens[0].key == first
+
+
+def test_a_not_covered_topic_wins_within_the_margin_of_the_best_screen(router: Router) -> None:
+    ranking = [("cyber_safety/malware", 0.50), ("!not_covered/housing", 0.45)]
+    read = Reading(empty=False, asking=True, ranking=ranking)
+    unsure = Thresholds(sure_at=0.9)
+    assert router.decide(read, unsure).kind == Kind.CHOICES
+    assert router.decide(read, Thresholds(sure_at=0.5, sure_margin=0.2)).kind == Kind.ADVICE
+    assert router.decide(read, Thresholds(not_covered_margin=0.1)).kind == Kind.NOT_COVERED
+
+
+def test_the_ranking_names_the_topic_that_is_not_covered(router: Router) -> None:
+    routing = router.route("can i get legal aid")
+    assert routing.kind == Kind.NOT_COVERED
+    assert routing.ranking[0][0] == "!not_covered/lawyers_and_money"
+
+
+def test_nothing_above_the_floor_is_not_covered_if_asked_else_the_journal(router: Router) -> None:
+    assert router.decide(Reading(empty=False, asking=True, ranking=[])).kind == Kind.NOT_COVERED
+    assert router.decide(Reading(empty=False, asking=False, ranking=[])).kind == Kind.JOURNAL
 
 
 def test_not_sure_offers_at_most_three_topics_one_screen_each(router: Router) -> None:
