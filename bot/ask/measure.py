@@ -157,6 +157,7 @@ def _count(figures: Figures, read: Read, routing: Routing) -> None:
 GRID = {
     "nothing_below": (0.15, 0.2, 0.25, 0.3),
     "not_covered_margin": (-0.05, 0.0, 0.05, 0.1),
+    "not_covered_from": (0.2, 0.3, 0.4),
     "sure_at": (0.5, 0.6, 0.7, 0.8),
     "sure_margin": (0.05, 0.1, 0.15, 0.2, 0.3),
 }

@@ -6,13 +6,13 @@ In this order (issue 15):
 2. an incident described (bot/ask/incident.py) -> the journal offer first, the best advice second;
 3. a question or a situation: the ranker (bot/ask/ranker.py) scores every answering screen and
    every topic the advice does not cover (`not_covered:` in content/ask_like.yaml):
-   - a not-covered topic within NOT_COVERED_MARGIN of the best screen, or no screen from
-     NOTHING_BELOW while the message asks something -> say honestly that the advice does not
-     cover it (helpline, 101, menu);
-   - one screen clearly best (at least SURE_AT, and SURE_MARGIN above the next topic) -> it;
+   - a not-covered topic (from `not_covered_from`) within `not_covered_margin` of the best
+     screen, or no screen from `nothing_below` while the message asks something -> say honestly
+     that the advice does not cover it (helpline, 101, menu);
+   - one screen clearly best (at least `sure_at`, and `sure_margin` above the next topic) -> it;
    - else up to three topics' best screens as buttons ("This might help"), and "Save this in my
      journal instead" last;
-4. anything else (nothing from NOTHING_BELOW, not a question) -> the journal offer, as before.
+4. anything else (nothing from `nothing_below`, not a question) -> the journal offer, as before.
 
 The thresholds were set by measurement: a grid search, cross-validated on the seen corpora
 (bot/ask/measure.py, figures in docs/ask.md).
@@ -41,7 +41,8 @@ class Thresholds:
     """Where the router's answers change; set on the corpora (docs/ask.md)."""
 
     nothing_below: float = 0.15  # best screen's similarity below this: nothing in the advice fits
-    not_covered_margin: float = 0.0  # a not-covered topic this near the best screen wins
+    not_covered_margin: float = 0.05  # a not-covered topic this near the best screen wins...
+    not_covered_from: float = 0.3  # ... if it scores at least this (a faint likeness is no sign)
     sure_at: float = 0.5  # the best screen is the answer if it scores at least this...
     sure_margin: float = 0.2  # ... and this much more than the best screen of any other topic
     incident_advice_at: float = 0.25  # advice offered second under an incident's offer from this
@@ -149,7 +150,10 @@ class Router:
         topics = self.best_per_topic(ranking, limits.nothing_below)
         best = topics[0][1] if topics else 0.0
         not_covered = next((s for g, s in ranking if g.startswith(NOT_COVERED)), 0.0)
-        if not_covered > 0 and not_covered >= best - limits.not_covered_margin:
+        if (
+            not_covered >= limits.not_covered_from
+            and not_covered >= best - limits.not_covered_margin
+        ):
             return Routing(Kind.NOT_COVERED, [], ranking)
         if not topics:
             return Routing(Kind.NOT_COVERED if reading.asking else Kind.JOURNAL, [], ranking)
