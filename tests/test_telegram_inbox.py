@@ -200,3 +200,35 @@ async def test_many_webhook_requests_at_once_are_all_kept_and_answered(tmp_path:
         finally:
             assert await bot.stop() == 0
     assert await _inbox_rows(data) == []
+
+
+async def test_an_update_being_committed_is_found_by_get(tmp_path: Path) -> None:
+    """A parked update is read back with `get`; its add may already be off the queue and in a
+    commit that waits for the database (another store's transaction is open). `get` must wait
+    for that commit: answering "not here" dropped the person's message unanswered, and /clear
+    then left it on screen (test_clear_deletes_a_long_chat_in_batches_of_100, 1 run in 2)."""
+    app = await open_app(Settings(data_dir=tmp_path / "data"))
+    try:
+        inbox = Inbox(app.db, app.cipher)
+        other_store_is_writing = asyncio.Event()
+        finish_writing = asyncio.Event()
+
+        async def another_stores_commit() -> None:
+            async with app.db.transaction():
+                other_store_is_writing.set()
+                await finish_writing.wait()
+
+        other = asyncio.create_task(another_stores_commit())
+        await other_store_is_writing.wait()
+        kept = inbox.add_nowait(7, b'{"update_id": 7}')
+        for _ in range(5):  # the inbox's writer takes the add off its queue, then waits
+            await asyncio.sleep(0)
+        assert inbox.holds(7) and not kept.done()
+        reading = asyncio.create_task(inbox.get(7))
+        await asyncio.sleep(0.05)
+        finish_writing.set()
+        assert await reading == b'{"update_id": 7}'
+        await other
+        await inbox.close()
+    finally:
+        await app.close()

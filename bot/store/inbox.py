@@ -50,6 +50,9 @@ class Inbox:
         self._adds: dict[int, tuple[bytes, list[asyncio.Future[None]]]] = {}
         self._removals: set[int] = set()
         self._held: set[int] = set()  # ids committed (or on their way) and not yet removed
+        # adds taken off `_adds` into the commit under way: until it ends, a read of the
+        # database does not find them, and `get` must wait for them here instead
+        self._committing: dict[int, list[asyncio.Future[None]]] = {}
         self._writer = BackgroundWriter(
             self._write_pending, lambda: bool(self._adds or self._removals), "inbox"
         )
@@ -96,6 +99,8 @@ class Inbox:
         update_id = int(update_id)
         if update_id in self._adds:
             await self.flush_adds()
+        elif self._committing.get(update_id):
+            await asyncio.wait(self._committing[update_id])  # not gather: see flush_adds
         row = await self.db.fetchone("SELECT body FROM inbox WHERE update_id = ?", (update_id,))
         return self.cipher.open(row[0], inbox_context(update_id)) if row else None
 
@@ -154,6 +159,7 @@ class Inbox:
             adds = [(update_id, *self._adds.pop(update_id)) for update_id in ids]
             removals, self._removals = self._removals, set()
             now = int(time.time())
+            self._committing = {update_id: waiters for update_id, _, waiters in adds}
             try:
                 async with self.db.transaction() as conn:
                     if adds:
@@ -170,6 +176,8 @@ class Inbox:
                 # removals not committed are not retried: the row is replayed once, harmlessly
                 settle((w for _, _, waiters in adds for w in waiters), exc)
                 raise
+            finally:
+                self._committing = {}
             settle(w for _, _, waiters in adds for w in waiters)
 
     async def close(self) -> None:
