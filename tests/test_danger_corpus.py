@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT / "tests" / "corpus"
 SEEN = ["danger/tune", "danger/holdout"]
 BLIND = "danger2/holdout"
+THIRD_TUNE = "danger3/tune"  # the tune half of a third blind corpus (README); its other half is
+# kept by the lead and measured once at the end
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
 
 
 @pytest.mark.parametrize(
-    ("part", "danger", "calm"), [(p, 150, 100) for p in SEEN] + [(BLIND, 300, 200)]
+    ("part", "danger", "calm"), [(p, 150, 100) for p in SEEN] + [(BLIND, 300, 200), (THIRD_TUNE, 200, 140)]
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -102,3 +104,15 @@ def test_the_blind_corpus_shares_only_common_short_messages_with_the_examples() 
     examples = {i["text"].casefold() for i in load("../../content/danger_examples")}
     shared = examples & {i["text"].casefold() for i in load(BLIND)}
     assert len(shared) == 17 and max(len(t.split()) for t in shared) <= 10, sorted(shared)
+
+
+# First read, before round 3 tuned on it: 200/208 (96.2%), 24/143 (16.8%). Round 3 tuned on it
+# (grammar words, guards, examples); these are the figures after, asserted as floors.
+THIRD_TUNE_RECALL = 200 / 208
+THIRD_TUNE_FALSE_ALARMS = 24 / 143
+
+
+def test_third_corpus_tune_half_prints_its_figures(detector: DangerDetector) -> None:
+    recall, alarm_rate, missed, alarms = measure(detector, THIRD_TUNE)
+    assert recall >= THIRD_TUNE_RECALL, missed
+    assert alarm_rate <= THIRD_TUNE_FALSE_ALARMS, alarms
