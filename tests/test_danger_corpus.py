@@ -61,7 +61,8 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
 
 
 @pytest.mark.parametrize(
-    ("part", "danger", "calm"), [(p, 150, 100) for p in SEEN] + [(BLIND, 300, 200), (THIRD_TUNE, 200, 140)]
+    ("part", "danger", "calm"),
+    [(p, 150, 100) for p in SEEN] + [(BLIND, 300, 200), (THIRD_TUNE, 200, 140)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)

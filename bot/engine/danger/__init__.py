@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bot.engine.danger.classifier import Classifier
 from bot.engine.danger.grammar import Finding, Grammar, GrammarError, Reading
+from bot.engine.danger.guards import held_back as _held_back
 
 __all__ = ["DangerDetector", "Explanation", "GrammarError"]
 
@@ -167,19 +168,3 @@ class DangerDetector:
             _held_back(reading, findings),
             model.alarms(reading.parts),
         )
-
-
-def _held_back(reading: Reading, findings: list[Finding]) -> str:
-    """Why the classifier may not raise the alarm alone ("" when it may). Chosen by cross-
-    validation (docs/danger.md): neither costs a danger message of the seen examples.
-
-    - a past time ("last year", "on Tuesday") and no "now" anywhere: a bag of n-grams cannot tell
-      a record of the past from the present;
-    - the grammar's question guard stopped a rule ("should I call 999 or 101?"): a question about
-      danger is not danger (requests such as "can someone call the police" pass that guard).
-    """
-    if reading.past_time_anywhere and not reading.now_anywhere:
-        return "a past time and no 'now'"
-    if any(f.blocked_by == "question" for f in findings):
-        return "the question guard stopped a rule"
-    return ""

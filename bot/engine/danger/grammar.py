@@ -7,9 +7,9 @@ format); this module only reads it and matches. Matching one part of a message:
    there, with where each entry ends (entries may be several words: "on his way").
 2. Rules: a rule is a list of classes that must follow each other in the part with at most `gap`
    words between two of them. Every way a rule matches is tried until one passes the guards.
-3. Guards (see `Grammar.guard`): negation, past, future words just before or inside the match but
-   not part of it; a past time with no "now" in the part or the message; a question opener at
-   the start of the part; a hypothetical word before the match.
+3. Guards (guards.py): a record opener, a question opener, a hypothetical word, an idiom, an
+   all-clear, negation / past / future words near the match, an online place after it, a past
+   time with no "now".
 
 A rule's entries are exact words after reading (reading.py does spelling, typos and text-speak),
 so the cost is a few dictionary look-ups per word plus short searches over the tags: well under
@@ -25,16 +25,12 @@ from typing import Any
 
 import yaml
 
+from bot.engine.danger import guards
 from bot.engine.danger import lexicon as lexicon_module
+from bot.engine.danger.guards import GUARD_NAMES, HYPOTHETICAL, OPENER
 from bot.engine.danger.reading import Reader
 
 AGENT = "agent"  # a rule element: any word that can be a person ("Dave", "the neighbour")
-GUARD_NAMES = ("negation", "past", "future", "past_time", "now", "right_now", "online")
-AFTER = 3  # words after a match that an `online` word is looked for in
-OPENER = "question_openers"
-REQUEST = "requests"
-HYPOTHETICAL = "hypothetical"
-BEFORE = 4  # words before a match that negation / past / future words are looked for in
 MAX_TRIES = 64  # ways one rule may match one part before it is given up (guards a slow case)
 
 Tags = list[dict[str, list[int]]]
@@ -335,96 +331,7 @@ class Grammar:
 
     # ------------------------------------------------------------------ guards
 
-    def guard(self, reading: Reading, finding: Finding) -> None:
+    @staticmethod
+    def guard(reading: Reading, finding: Finding) -> None:
         """Set `finding.blocked_by` to the first guard that stops it, and the words why."""
-        scope = _Scope(reading, finding)
-        for check in (
-            self._question,
-            self._hypothetical,
-            self._near_words,
-            self._online,
-            self._past_time,
-        ):
-            stopped = check(scope)
-            if stopped is not None:
-                finding.blocked_by, finding.because = stopped
-                return
-
-    @staticmethod
-    def _question(s: _Scope) -> tuple[str, str] | None:
-        """The part opens as a question ("should I call 999...?"), not as a request."""
-        opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
-        if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
-            return None
-        return "question", " ".join(s.words[: max(opener)])
-
-    @staticmethod
-    def _hypothetical(s: _Scope) -> tuple[str, str] | None:
-        """A hypothetical word anywhere before the match ("in case he comes round")."""
-        if HYPOTHETICAL in s.rule.ignore:
-            return None
-        for i in range(s.start):
-            for stop in s.tags[i].get(f"guard:{HYPOTHETICAL}", ()):
-                return "hypothetical", " ".join(s.words[i:stop])
-        return None
-
-    @staticmethod
-    def _near_words(s: _Scope) -> tuple[str, str] | None:
-        """Negation, past and future words just before or inside the match, not its own."""
-        right_now = "guard:right_now" in s.present
-        for name in ("negation", "past", "future"):
-            if name in s.rule.ignore or (name == "past" and right_now):
-                continue
-            for i in range(max(0, s.start - BEFORE), s.end):
-                for stop in s.tags[i].get(f"guard:{name}", ()):
-                    if s.consumed.intersection(range(i, stop)):
-                        continue
-                    if stop in s.consumed and s.tags[stop].get("guard:negation"):
-                        continue  # "will" of the rule's own "will not let me leave"
-                    return name, " ".join(s.words[i:stop])
-        return None
-
-    @staticmethod
-    def _online(s: _Scope) -> tuple[str, str] | None:
-        """An online place just after the match ("following me on instagram")."""
-        if "online" in s.rule.ignore:
-            return None
-        for i in range(s.end, min(len(s.words), s.end + AFTER)):
-            for stop in s.tags[i].get("guard:online", ()):
-                return "online", " ".join(s.words[i:stop])
-        return None
-
-    @staticmethod
-    def _past_time(s: _Scope) -> tuple[str, str] | None:
-        """A past (or later) time in the part with no "now" there, or in a message with no "now"."""
-        if "past_time" in s.rule.ignore:
-            return None
-        where = _first(s.tags, "guard:past_time")
-        if where is not None and "guard:now" not in s.present:
-            return "past_time", " ".join(s.words[slice(*where)])
-        if s.reading.past_time_anywhere and not s.reading.now_anywhere:
-            return "past_time", "a past time elsewhere in the message, and no 'now'"
-        return None
-
-
-class _Scope:
-    """What the guards look at for one finding."""
-
-    __slots__ = ("reading", "rule", "tags", "words", "present", "consumed", "start", "end")
-
-    def __init__(self, reading: Reading, finding: Finding) -> None:
-        self.reading = reading
-        self.rule = finding.rule
-        self.tags = reading.tags[finding.part]
-        self.words = reading.parts[finding.part]
-        self.present = reading.present[finding.part]
-        self.consumed = {i for s, e in finding.spans for i in range(s, e)}
-        self.start, self.end = finding.spans[0][0], finding.spans[-1][1]
-
-
-def _first(tags: Tags, label: str) -> tuple[int, int] | None:
-    for i, t in enumerate(tags):
-        ends = t.get(label)
-        if ends:
-            return i, max(ends)
-    return None
+        guards.apply(reading, finding)
