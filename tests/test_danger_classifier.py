@@ -38,7 +38,7 @@ def rules_only() -> DangerDetector:
     "text",
     [
         "he's wrecking the house",
-        "my ex is peering through the letterbox",
+        "he's ransacking the kitchen",
         "can you get someone to my house now",
         "theres a man in a balaclava at my back gate",
     ],
@@ -123,7 +123,7 @@ def test_training_again_gives_the_shipped_weights(tmp_path: Path) -> None:
 def test_examples_are_reviewable_and_labelled() -> None:
     items = yaml.safe_load((CONTENT / "danger_examples.yaml").read_text(encoding="utf-8"))
     assert {i["label"] for i in items} == {"danger", "calm"}
-    assert all(set(i) == {"text", "label", "kind"} and i["text"].strip() for i in items)
+    assert all(set(i) - {"from"} == {"text", "label", "kind"} and i["text"].strip() for i in items)
     with pytest.raises(ValueError, match=r"danger_examples.yaml\[1\]"):
         classifier_module.load_examples([{"text": "a", "label": "calm"}, {"text": "b"}])
 

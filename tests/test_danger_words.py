@@ -152,11 +152,12 @@ def test_help_on_its_own_is_danger_but_help_with_a_task_is_not(
         assert not rules.is_danger(text), rules.explain(text)
     for text in ["thanks for the help earlier", "how can this bot help", "/help"]:
         assert not detector.is_danger(text), detector.explain(text)
-    # known false alarms of the classifier alone ("she", "help me" weigh toward danger): shown
-    # here so that a change to them is seen (docs/danger.md lists the kinds)
-    for text in ["she helps me with the shopping", "help me understand the law"]:
-        explanation = detector.explain(text)
-        assert explanation.by_classifier and not explanation.by_rules, explanation
+    # a known false alarm of the classifier alone ("she", "help me" weigh toward danger): shown
+    # here so that a change to it is seen (docs/danger.md lists the kinds); round 3's examples
+    # taught it "help me understand the law"
+    explanation = detector.explain("she helps me with the shopping")
+    assert explanation.by_classifier and not explanation.by_rules, explanation
+    assert not detector.is_danger("help me understand the law")
 
 
 def test_explain_prints_the_reading_the_rule_and_the_verdict(detector: DangerDetector) -> None:

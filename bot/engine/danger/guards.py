@@ -8,10 +8,12 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
   "now" word anywhere: it is a record of the past, not a call for help;
 - question: the part opens as a question ("should I call 999...?"), not as a request;
 - hypothetical: a hypothetical word before the match ("in case he comes round");
-- idiom: the part has an idiom, a joke mark or a harmless scene ("this traffic is killing me",
-  "lol", "a true crime podcast"): the danger words are not meant;
-- all_clear: the part says the person is safe or it is over ("i'm safe now", "he's gone"),
-  not just after a negation ("i don't think he has gone");
+- idiom: the part has an idiom or a harmless scene ("this traffic is killing me", "a true crime
+  podcast"): the danger words are not meant;
+- all_clear: the part says, at or after the match, that the person is safe or it is over ("the
+  police are here and i'm safe", "he's gone"), not just after a negation ("i don't think he has
+  gone") nor before words such as "to" ("he's gone to get a knife");
+- mistaken: anywhere in the message, a fright that was mistaken ("it wasn't him");
 - negation / past / future words just before or inside the match, not the rule's own;
 - online: an online place just after the match ("following me on instagram");
 - past_time: a past (or later) time in the part with no "now" there, or in a neighbouring part
@@ -20,7 +22,7 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 
 `held_back` is the same judgement for the classifier, which has no match to look around: it may
 not alarm alone on a message that is a record, names a past time and no "now", has a question
-that stopped a rule, an idiom, or an all-clear.
+that stopped a rule, an idiom, a joke mark ("lol"), or an all-clear.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ GUARD_NAMES = (
     "idiom",
     "all_clear",
     "record",
+    "mistaken",
 )
 OPENER = "question_openers"
 REQUEST = "requests"
@@ -118,13 +121,27 @@ def all_clear(s: Scope) -> Stop:
     """The part says the person is safe or that it is over, and does not negate it."""
     if "all_clear" in s.rule.ignore or "guard:all_clear" not in s.present:
         return None
-    where = _all_clear_in(s.tags)
+    where = _all_clear_in(s.tags, s.start)
     return ("all_clear", " ".join(s.words[slice(*where)])) if where else None
 
 
+def mistaken(s: Scope) -> Stop:
+    """Anywhere in the message: it was a mistaken fright ("it wasn't him", "just the wind")."""
+    if "mistaken" in s.rule.ignore:
+        return None
+    for p, tags in enumerate(s.reading.tags):
+        where = _first(tags, "guard:mistaken") if "guard:mistaken" in s.reading.present[p] else None
+        if where:
+            return "mistaken", " ".join(s.reading.parts[p][slice(*where)])
+    return None
+
+
 def near_words(s: Scope) -> Stop:
-    """Negation, past and future words just before or inside the match, not its own."""
-    right_now = "guard:right_now" in s.present
+    """Negation, past and future words just before or inside the match, not its own. A
+    "still" or "just" near the match lets a past word describe now ("he had his hands round my
+    neck just now"); one far from it does not ("I was strangled in 2021 and I still get...")."""
+    low, high = max(0, s.start - BEFORE), min(len(s.tags), s.end + AFTER)
+    right_now = any("guard:right_now" in s.tags[i] for i in range(low, high))
     for name in ("negation", "past", "future"):
         if name in s.rule.ignore or (name == "past" and right_now):
             continue
@@ -168,6 +185,7 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     hypothetical,
     idiom,
     all_clear,
+    mistaken,
     near_words,
     online,
     past_time,
@@ -185,8 +203,10 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
     if opener:
         return f"a record to keep ({opener!r}) and no 'now'"
     for tags, present in zip(reading.tags, reading.present, strict=True):
-        if "guard:idiom" in present:
+        if "guard:idiom" in present or "guard:joke" in present:
             return "an idiom or a joke"
+        if "guard:mistaken" in present:
+            return "a mistaken fright"
         if "guard:all_clear" in present and _all_clear_in(tags):
             return "the person says they are safe or it is over"
     return ""
@@ -205,11 +225,17 @@ def record_opener(reading: Reading) -> str:
     return ""
 
 
-def _all_clear_in(tags: Tags) -> tuple[int, int] | None:
-    for i, t in enumerate(tags):
-        ends = t.get("guard:all_clear")
-        if ends and not any("guard:negation" in tags[j] for j in range(max(0, i - NEGATED), i)):
-            return i, max(ends)
+def _all_clear_in(tags: Tags, after: int = 0) -> tuple[int, int] | None:
+    """An all-clear at or after `after` (the match's start: "i'm fine, i'm fine, he's only at the
+    gate" is not one), not just after a negation nor just before a word of `all_clear_then`."""
+    for i in range(after, len(tags)):
+        ends = tags[i].get("guard:all_clear")
+        if not ends or any("guard:negation" in tags[j] for j in range(max(0, i - NEGATED), i)):
+            continue
+        end = max(ends)
+        if end < len(tags) and "guard:all_clear_then" in tags[end]:
+            continue
+        return i, end
     return None
 
 
