@@ -153,10 +153,12 @@ class Classifier:
         return words + [fw for fw in found if not fw[0].startswith("w:")][: top - len(words)]
 
 
-def train(texts_as_read: Iterable[Sequence[Sequence[str]]], labels: Sequence[bool]) -> tuple:
+def train(
+    texts_as_read: Iterable[Sequence[Sequence[str]]], labels: Sequence[bool]
+) -> tuple[dict[str, float], float]:
     """Fit the model (scikit-learn, build time only); returns (weights, bias)."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.feature_extraction import DictVectorizer  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
     rows = [dict.fromkeys(features(parts), 1) for parts in texts_as_read]
     counts: dict[str, int] = {}

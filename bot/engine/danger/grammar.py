@@ -101,34 +101,13 @@ class Grammar:
         rewrites = {str(k): str(v) for k, v in (data.get("rewrites") or {}).items()}
         plain = Reader(spellings, rewrites)  # reads the grammar's own entries (no typo fixing)
         classes = data.get("classes") or {}
-        guards = data.get("guards") or {}
         self.rules = [self._rule(raw, i, classes) for i, raw in enumerate(data.get("rules") or [])]
-
-        # entries: (label, words) with "~" words kept for their forms
-        raw_entries: list[tuple[str, str]] = []
-        for name, members in classes.items():
-            raw_entries += [(str(name), m) for m in _as_list(members, f"classes.{name}")]
-        for name, members in guards.items():
-            raw_entries += [(f"guard:{name}", m) for m in _as_list(members, f"guards.{name}")]
-        for rule in self.rules:
-            raw_entries += [(f"={e}", e) for e in rule.match if e not in classes and e != AGENT]
-
-        self.tilde_words: list[tuple[str, str]] = []
-        split: list[tuple[str, list[str]]] = []
-        for label, text in raw_entries:
-            words = []
-            for word in text.split():
-                lemma, tilde, suffix = word.partition("~")
-                if tilde:
-                    self.tilde_words.append((lemma.casefold(), suffix))
-                words.append(word.casefold() if tilde else word)
-            split.append((label, words))
+        split, self.tilde_words = _split(_entries(classes, data.get("guards") or {}, self.rules))
         self.vocabulary = sorted(
             {w for _, words in split for w in words if "~" not in w}
             | {w for v in spellings.values() for w in v.split()}
             | {w for k in rewrites for w in k.split()}
         )
-
         lex = lexicon_module.load() if lexicon is None else dict(lexicon)
         forms: dict[str, list[str]] = dict(lex.get("forms") or {})
         self.stale = lexicon is None and lex.get("digest") != lexicon_module.digest(
@@ -138,39 +117,8 @@ class Grammar:
             # the grammar changed since lexicon.json was made: make the missing forms now (slow)
             for lemma, suffix in self.tilde_words:
                 forms.setdefault(f"{lemma}~{suffix}", lexicon_module.inflect(lemma, suffix))
-
-        # first word -> entry length -> words -> labels (one dict look-up per length)
-        self.index: dict[str, dict[int, dict[tuple[str, ...], list[str]]]] = {}
-        self.members: dict[str, set[tuple[str, ...]]] = {}
-        all_words: set[str] = set()
-        for label, words in split:
-            options: list[list[str]] = [[]]
-            for word in words:
-                lemma, tilde, suffix = word.partition("~")
-                choices = forms.get(f"{lemma}~{suffix}", [lemma]) if tilde else [word]
-                options = [o + [c] for o in options for c in choices]
-            for option in options:
-                seq = tuple(plain.words(" ".join(option), correct=False))
-                if not seq:
-                    continue
-                self.members.setdefault(label, set()).add(seq)
-                all_words.update(seq)
-        for label, seqs in self.members.items():
-            for seq in seqs:
-                by_len = self.index.setdefault(seq[0], {}).setdefault(len(seq), {})
-                by_len.setdefault(seq, []).append(label)
-        self.guard_labels = frozenset(m for m in self.members if m.startswith("guard:"))
-        # the same index split for speed: one-word entries by word, longer ones by their first
-        # two words (most word pairs start no entry: one look-up)
-        self._single: dict[str, tuple[str, ...]] = {}
-        multi: dict[tuple[str, str], dict[int, dict[tuple[str, ...], list[str]]]] = {}
-        for first, by_len in self.index.items():
-            if 1 in by_len:
-                self._single[first] = tuple(by_len[1][(first,)])
-            for size, entries in by_len.items():
-                for seq, labels in entries.items() if size > 1 else ():
-                    multi.setdefault(seq[:2], {}).setdefault(size, {})[seq] = labels
-        self._multi = {pair: tuple(sorted(by.items())) for pair, by in multi.items()}
+        self.members = _members(split, forms, plain)
+        self._index_entries()
         # each rule with the tag labels of its elements, and those it needs present in a part
         self._compiled: list[tuple[Rule, tuple[str, ...], frozenset[str]]] = []
         for rule in self.rules:
@@ -180,6 +128,7 @@ class Grammar:
         self.not_agent |= {s[0] for s in self.members.get("is", ()) if len(s) == 1}
 
         real = lex.get("real_words") or []
+        all_words = {w for seqs in self.members.values() for seq in seqs for w in seq}
         self.reader = Reader(
             spellings,
             rewrites,
@@ -188,6 +137,26 @@ class Grammar:
             real_words=real,
             frequency=lex.get("frequency") or {},
         )
+
+    def _index_entries(self) -> None:
+        """first word -> entry length -> words -> labels (one dict look-up per length), and the
+        same split for speed: one-word entries by word, longer ones by their first two words
+        (most word pairs start no entry: one look-up)."""
+        self.index: dict[str, dict[int, dict[tuple[str, ...], list[str]]]] = {}
+        for label, seqs in self.members.items():
+            for seq in seqs:
+                same_size = self.index.setdefault(seq[0], {}).setdefault(len(seq), {})
+                same_size.setdefault(seq, []).append(label)
+        self.guard_labels = frozenset(m for m in self.members if m.startswith("guard:"))
+        self._single: dict[str, tuple[str, ...]] = {}
+        multi: dict[tuple[str, ...], dict[int, dict[tuple[str, ...], list[str]]]] = {}
+        for first, by_len in self.index.items():
+            if 1 in by_len:
+                self._single[first] = tuple(by_len[1][(first,)])
+            for size, entries in by_len.items():
+                for seq, labels in entries.items() if size > 1 else ():
+                    multi.setdefault(seq[:2], {}).setdefault(size, {})[seq] = labels
+        self._multi = {pair: tuple(sorted(by.items())) for pair, by in multi.items()}
 
     @classmethod
     def from_file(cls, path: Path, lexicon: Mapping[str, Any] | None = None) -> Grammar:
@@ -275,7 +244,9 @@ class Grammar:
         n = len(tags)
         gap = rule.gap
 
-        def extend(k: int, pos: int, spans: tuple) -> Iterator[tuple]:
+        Spans = tuple[tuple[int, int], ...]
+
+        def extend(k: int, pos: int, spans: Spans) -> Iterator[Spans]:
             label = labels[k]
             for start in range(pos, min(n, pos + gap + 1)):
                 for end in tags[start].get(label, ()):
@@ -335,3 +306,52 @@ class Grammar:
     def guard(reading: Reading, finding: Finding) -> None:
         """Set `finding.blocked_by` to the first guard that stops it, and the words why."""
         guards.apply(reading, finding)
+
+
+def _entries(
+    classes: Mapping[str, Any], guard_lists: Mapping[str, Any], rules: list[Rule]
+) -> list[tuple[str, str]]:
+    """Every entry as (label, text): class members, guard words, and a rule's own words."""
+    raw: list[tuple[str, str]] = []
+    for name, members in classes.items():
+        raw += [(str(name), m) for m in _as_list(members, f"classes.{name}")]
+    for name, members in guard_lists.items():
+        raw += [(f"guard:{name}", m) for m in _as_list(members, f"guards.{name}")]
+    for rule in rules:
+        raw += [(f"={e}", e) for e in rule.match if e not in classes and e != AGENT]
+    return raw
+
+
+def _split(
+    raw: list[tuple[str, str]],
+) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str]]]:
+    """Entries cut into words ("~" words kept for their forms), and the "~" words themselves."""
+    tilde_words: list[tuple[str, str]] = []
+    split: list[tuple[str, list[str]]] = []
+    for label, text in raw:
+        words = []
+        for word in text.split():
+            lemma, tilde, suffix = word.partition("~")
+            if tilde:
+                tilde_words.append((lemma.casefold(), suffix))
+            words.append(word.casefold() if tilde else word)
+        split.append((label, words))
+    return split, tilde_words
+
+
+def _members(
+    split: list[tuple[str, list[str]]], forms: Mapping[str, list[str]], plain: Reader
+) -> dict[str, set[tuple[str, ...]]]:
+    """Each label's entries as read, every form of a "~" word spelled out."""
+    members: dict[str, set[tuple[str, ...]]] = {}
+    for label, words in split:
+        options: list[list[str]] = [[]]
+        for word in words:
+            lemma, tilde, suffix = word.partition("~")
+            choices = forms.get(f"{lemma}~{suffix}", [lemma]) if tilde else [word]
+            options = [o + [c] for o in options for c in choices]
+        for option in options:
+            seq = tuple(plain.words(" ".join(option), correct=False))
+            if seq:
+                members.setdefault(label, set()).add(seq)
+    return members
