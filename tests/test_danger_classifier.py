@@ -82,7 +82,8 @@ def test_explain_prints_the_score_and_the_ngrams_that_weighed(detector: DangerDe
 
 def test_features_are_words_pairs_and_letter_slices() -> None:
     found = features([["he", "is", "here"]])
-    assert {"w:he", "w:he is", "w:is here", "c: he ", "c:her", "c:ere "} <= found
+    assert {"w:he", "w:he is", "w:is here", "c: he ", "c:her", "c:ere "} <= found.keys()
+    assert found["c:he"] == 2 and found["w:he"] == 1  # a slice counts once per word that has it
     assert "w:he here" not in found  # pairs only of neighbours, and never across parts
     assert "w:is here" not in features([["he", "is"], ["here"]])
 

@@ -22,7 +22,7 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 
 `held_back` is the same judgement for the classifier, which has no match to look around: it may
 not alarm alone on a message that is a record, names a past time and no "now", has a question
-that stopped a rule, an idiom, a joke mark ("lol"), or an all-clear.
+that stopped a rule, opens as a question with no "now", an idiom, a joke mark ("lol"), or an all-clear.
 """
 
 from __future__ import annotations
@@ -199,6 +199,8 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
         return "a past time and no 'now'"
     if any(f.blocked_by == "question" for f in findings):
         return "the question guard stopped a rule"
+    if not reading.now_anywhere and _opens_as_question(reading):
+        return "a question, and no 'now'"
     opener = record_opener(reading)
     if opener:
         return f"a record to keep ({opener!r}) and no 'now'"
@@ -210,6 +212,12 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
         if "guard:all_clear" in present and _all_clear_in(tags):
             return "the person says they are safe or it is over"
     return ""
+
+
+def _opens_as_question(reading: Reading) -> bool:
+    """The message opens with a question opener that is not a request ("how can this bot help")."""
+    first = reading.tags[0][0] if reading.tags and reading.tags[0] else {}
+    return f"guard:{OPENER}" in first and f"guard:{REQUEST}" not in first
 
 
 def record_opener(reading: Reading) -> str:
