@@ -8,12 +8,12 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
   "now" word anywhere: it is a record of the past, not a call for help;
 - question: the part opens as a question ("should I call 999...?"), not as a request;
 - hypothetical: a hypothetical word before the match ("in case he comes round");
-- idiom: the part has an idiom or a harmless scene ("this traffic is killing me", "a true crime
-  podcast"): the danger words are not meant;
+- idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
+  crime podcast about..."): the danger words are not meant;
 - all_clear: the part says, at or after the match, that the person is safe or it is over ("the
   police are here and i'm safe", "he's gone"), not just after a negation ("i don't think he has
   gone") nor before words such as "to" ("he's gone to get a knife");
-- mistaken: anywhere in the message, a fright that was mistaken ("it wasn't him");
+- mistaken: in the match's part or a later one, a fright that was mistaken ("it wasn't him");
 - negation / past / future words just before or inside the match, not the rule's own;
 - online: an online place just after the match ("following me on instagram");
 - past_time: a past (or later) time in the part with no "now" there, or in a neighbouring part
@@ -51,6 +51,7 @@ REQUEST = "requests"
 HYPOTHETICAL = "hypothetical"
 AFTER = 3  # words after a match that an `online` word is looked for in
 BEFORE = 4  # words before a match that negation / past / future words are looked for in
+IDIOM_BEFORE = 6  # words before a match that an idiom is looked for in
 NEGATED = 3  # words before an all-clear that a negation undoes it in ("not sure he has gone")
 RECORD_START = 3  # a record opener must start within the first words of the message
 
@@ -110,11 +111,16 @@ def hypothetical(s: Scope) -> Stop:
 
 
 def idiom(s: Scope) -> Stop:
-    """An idiom, a joke mark or a harmless scene anywhere in the part."""
+    """An idiom or a harmless scene from IDIOM_BEFORE words before the match to the end of the
+    part ("listening to a true crime podcast about a man who broke in", "he set fire to my car
+    years ago and it still gives me nightmares"), not further before ("he is watching a film in
+    my living room and will not let me leave" is danger)."""
     if "idiom" in s.rule.ignore or "guard:idiom" not in s.present:
         return None
-    where = _first(s.tags, "guard:idiom")
-    return ("idiom", " ".join(s.words[slice(*where)])) if where else None
+    for i in range(max(0, s.start - IDIOM_BEFORE), len(s.tags)):
+        for stop in s.tags[i].get("guard:idiom", ()):
+            return "idiom", " ".join(s.words[i:stop])
+    return None
 
 
 def all_clear(s: Scope) -> Stop:
@@ -126,10 +132,12 @@ def all_clear(s: Scope) -> Stop:
 
 
 def mistaken(s: Scope) -> Stop:
-    """Anywhere in the message: it was a mistaken fright ("it wasn't him", "just the wind")."""
+    """In the match's part or a later one, the fright was mistaken ("i thought i saw him
+    outside, but it wasn't him"); not in an earlier one ("it wasn't him last time, but...")."""
     if "mistaken" in s.rule.ignore:
         return None
-    for p, tags in enumerate(s.reading.tags):
+    for p in range(s.part, len(s.reading.tags)):
+        tags = s.reading.tags[p]
         where = _first(tags, "guard:mistaken") if "guard:mistaken" in s.reading.present[p] else None
         if where:
             return "mistaken", " ".join(s.reading.parts[p][slice(*where)])
