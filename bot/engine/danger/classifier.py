@@ -4,8 +4,8 @@ Why: the grammar alone, tuned on half of a blind corpus, caught 85.4% of the oth
 messages; people word danger in more ways than rules written from examples foresee. A linear model
 over word and character n-grams, trained on labelled examples a reviewer can read and change
 (content/danger_examples.yaml), catches wordings close to known ones that no rule names
-("wrecking", "peering through the letterbox"). Measured on the 888 seen messages (5-fold
-cross-validation and an honest train-on-one-half / test-on-the-other run), docs/danger.md.
+("wrecking", "a man in a balaclava at my back gate"). Estimated by `safety-bot danger cv` (5-fold,
+halves, and each later corpus judged by a model trained without it), docs/danger.md.
 
 How it stays cheap and explainable:
 - It reads the message as the grammar reads it (spellings, contractions, typos put right), so
