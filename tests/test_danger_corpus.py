@@ -16,6 +16,12 @@ half of corpus 3, kept by the lead and measured once (never here).
   21.2% (60/283); round 3 tuned on it.
 - tests/corpus/danger3/tune.yaml (351): the tune half of a third corpus. First read, before round
   3 changed anything: 96.2% (200/208) / 16.8% (24/143); round 3 tuned on it.
+- tests/corpus/danger3/holdout.yaml (359): the held-aside half, kept outside the repository while
+  round 3 tuned and measured ONCE by the lead when round 3 was final (commit "docs/danger.md:
+  round 3 on the ask corpora"): recall 95.3% (205/215), false alarms 7.6% (11/144). The false
+  alarm target is met; the recall target is MISSED. The detector before round 3 read it at 93.5%
+  (201/215) / 18.1% (26/144) in the same sitting. It is here now so that nobody regresses it;
+  it is seen from now on, and the next round needs a new blind corpus.
 """
 
 from __future__ import annotations
@@ -89,8 +95,24 @@ def test_seen_parts_print_their_figures_and_do_not_regress(
 
 def test_only_the_tune_half_of_corpus_3_is_in_the_examples() -> None:
     """The examples name their corpus (`from`); of corpus 3 only its tune half is trained on,
-    and all of it (its held-aside half is not in this repository)."""
+    and all of it (its held-aside half, measured once, is never trained on)."""
     examples = load("../../content/danger_examples")
     third = {i["text"] for i in examples if i.get("from") == "corpus3-tune"}
     assert third == {i["text"] for i in load("danger3/tune")}
     assert {i.get("from") for i in examples} == {None, "corpus2", "corpus3-tune", "developer"}
+
+
+BLIND = "danger3/holdout"
+BLIND_MEASURED = (205 / 215, 11 / 144)  # measured once, see the module docstring
+
+
+def test_the_held_aside_half_of_corpus_3_holds_what_was_measured(detector: DangerDetector) -> None:
+    recall, alarm_rate, missed, alarms = measure(detector, BLIND)
+    assert recall >= BLIND_MEASURED[0], missed
+    assert alarm_rate <= BLIND_MEASURED[1], alarms
+
+
+@pytest.mark.xfail(strict=True, reason="recall 95.3% on the blind half, under the 97% target")
+def test_the_held_aside_half_of_corpus_3_meets_the_targets(detector: DangerDetector) -> None:
+    recall, alarm_rate, _, _ = measure(detector, BLIND)
+    assert recall >= 0.97 and alarm_rate <= 0.10
