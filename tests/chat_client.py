@@ -79,7 +79,7 @@ class ChatClient:
         label = self.words(key, **slots)
         for reply in reversed(self.replies):
             for button in reply.buttons:
-                if button.label == label or button.label.lstrip("🚨 ") == label:
+                if label_is(button.label, label):
                     return await self._handle(Event.button(button.data))
             if reply.buttons:
                 break
@@ -89,6 +89,12 @@ class ChatClient:
         """Assert that the last replies said the text `key`; slots not named match anything."""
         pattern = said_pattern(self.catalog, key, {k: str(v) for k, v in slots.items()})
         assert re.search(pattern, self.text), f"{key} not said; the bot said: {self.text!r}"
+
+
+def label_is(shown: str, label: str) -> bool:
+    """Whether a button shown as `shown` is the one whose words are `label` (the channel or the
+    engine may put an icon before the words, as on the emergency button)."""
+    return shown == label or shown.lstrip("🚨📞 ") == label
 
 
 def said_pattern(catalog: Catalog, key: str, slots: dict[str, str]) -> str:
