@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import os
 import re
 import secrets
@@ -16,9 +15,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.content.catalog import Catalog, load_catalog
-from bot.settings import PROJECT_ROOT, Settings
-from tests.chat_client import label_is, said_pattern
+from bot.settings import PROJECT_ROOT
+from tests.chat_client import label_is, project_catalog, project_words, said_pattern
 from tests.clocked_bot import CLOCK_VARIABLE
 from tests.fake_bot_api import Call, FakeBotApi, buttons, displayed
 
@@ -188,19 +186,8 @@ async def tap(api: FakeBotApi, user: int, message: dict[str, Any], part: str) ->
 # `expect(text, "journal.logged", number=1)`) survives a rewording or a moved button.
 
 
-@functools.cache
-def catalog() -> Catalog:
-    """The real project's catalog, as the bot subprocess loads it (once per test process)."""
-    settings = Settings(data_dir=PROJECT_ROOT / "unused")  # only its content and region
-    problems: list = []
-    loaded = load_catalog(settings.content_dir, settings.region, problems)
-    assert not problems, problems
-    return loaded
-
-
-def words(key: str, **slots: object) -> str:
-    """The catalog's text for `key`, its slots filled with `slots`."""
-    return catalog().text(key, {k: str(v) for k, v in slots.items()})
+catalog = project_catalog  # the real project's catalog, loaded once per test process
+words = project_words  # its text for a key, slots filled
 
 
 def data_of(message: dict[str, Any], key: str, **slots: object) -> str:
