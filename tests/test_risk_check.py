@@ -243,17 +243,18 @@ def test_the_validator_refuses_a_risk_question_in_the_bots_own_words(tmp_path: P
 async def test_the_check_through_telegram(api, bot) -> None:  # noqa: ANN001
     """Through python-telegram-bot and the fake Bot API: from the menu to the saved answers,
     and the export's risk-questions CSV as a document."""
-    from tests.telegram_harness import say, sent_texts, tap
+    from tests.telegram_harness import press, said, say, sent_texts, words
 
     user = 5550914
     await say(api, user, "/menu")
-    await tap(api, user, api.last_with_buttons(user), "Am I at risk?")
-    await tap(api, user, api.last_with_buttons(user), "Start the questions")
+    await press(api, user, api.last_with_buttons(user), "menu.risk_check")
+    await press(api, user, api.last_with_buttons(user), "risk.btn_start")
     for n in range(1, QUESTIONS + 1):
         screen = api.last_with_buttons(user)
         assert f"{n} of 11." in screen["text"]
-        texts = sent_texts(await tap(api, user, screen, "Yes" if n == 1 else "No"))
-    assert any("You said you are very frightened." in t for t in texts)
+        answer = ANSWERS["Yes" if n == 1 else "No"]
+        texts = sent_texts(await press(api, user, screen, answer))
+    assert any(said(t, "risk.frightened") for t in texts)
     calls = await say(api, user, "/export")
     names = [c.params["document"] for c in calls if c.method == "sendDocument"]
     assert any(n.startswith("risk-questions-") and n.endswith(".csv") for n in names)
@@ -262,4 +263,4 @@ async def test_the_check_through_telegram(api, bot) -> None:  # noqa: ANN001
         for c in calls
         if c.method == "sendDocument" and c.params["document"].startswith("risk-questions-")
     ).decode("utf-8-sig")
-    assert "1 of 11. Are you very frightened?,Yes" in risk_csv
+    assert f"{words('risk.q_frightened')},{words('risk.answer_yes')}" in risk_csv
