@@ -90,8 +90,9 @@ def _say_not_covered(turn: Turn) -> None:
 
 
 def _advice_buttons(turn: Turn, screens: list[Screen]) -> list[Button]:
-    flows = turn.engine.project.flows
-    return [Button(_text(turn, flows[s.flow].title), f"{PREFIX}{s.key}") for s in screens]
+    router, project = router_of(turn), turn.engine.project
+    assert router is not None  # only called once the router has answered
+    return [Button(router.title(project, s), f"{PREFIX}{s.key}") for s in screens]
 
 
 def _text(turn: Turn, key: str) -> str:
