@@ -82,11 +82,15 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 
 # What the router scored on the seen parts when this was written (floors, so that a change to
 # the phrases or the ranker cannot make it worse unnoticed): first, among, nothing, journal.
+# The last figure counts journal items answered with the journal offer OR the emergency advice.
+# Danger round 3 (issue 11) reads "hes rang 6 times in a row, i didnt answer" and "again today.
+# same blue van outside the office at lunch" as calm (records, not danger now), so one fewer
+# journal item in ask/holdout (and in the cross-validated total) is caught by a danger answer.
 FLOORS = {
     "ask/tune": (94, 107, 25, 44),
-    "ask/holdout": (95, 104, 25, 45),
+    "ask/holdout": (95, 104, 25, 44),
     "ask2/tune": (123, 130, 31, 36),
-    "cross-validated": (312, 341, 81, 125),
+    "cross-validated": (312, 341, 81, 124),
 }
 
 
