@@ -6,15 +6,18 @@ half of a second blind corpus). Their figures are inflated: the ask_like phrases
 after reading their misses. The cross-validated figure is honest for the thresholds only (chosen
 on four fifths, scored on the fifth left out), not for the phrases.
 
-The issue's targets are a claim about a part nobody tuned on: the held-aside half of ask2 is kept
-by the lead (outside this repository) and measured once, with
-`ASK_BLIND_HOLDOUT=<its yaml> pytest tests/test_ask_corpus.py -s`. Without that file the target
-test cannot run and says so. Figures are recorded in docs/ask.md.
+The issue's targets are a claim about a part nobody tuned on: the held-aside half of ask2
+(tests/corpus/ask2/holdout.yaml, 212 items) was kept by the lead outside this repository while
+round 2 tuned, and measured once when round 2 was final: right topic first 75.8% (100/132),
+among the buttons 91.7% (121/132), nothing fits 78.1% (25/32), incidents to the journal first
+86.5% (23 + 9 danger answers of 37) with the danger detector of that moment, 91.9% (22 + 12) with
+danger round 3 merged; greetings 10/11. The router before round 2 read it at 68.9% / 84.1% /
+65.6% / 86.5% in the same sitting. The targets (80 / 95 / 80 / 95%) are MISSED; the test below
+says so and flips when they are met. The file is seen data from now on.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -32,7 +35,6 @@ SEEN = {
     "ask/holdout": ROOT / "tests" / "corpus" / "ask" / "holdout.yaml",
     "ask2/tune": ROOT / "tests" / "corpus" / "ask2" / "tune.yaml",
 }
-BLIND = os.environ.get("ASK_BLIND_HOLDOUT")
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +84,15 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 
 # What the router scored on the seen parts when this was written (floors, so that a change to
 # the phrases or the ranker cannot make it worse unnoticed): first, among, nothing, journal.
+# The last figure counts journal items answered with the journal offer OR the emergency advice.
+# Danger round 3 (issue 11) reads "hes rang 6 times in a row, i didnt answer" and "again today.
+# same blue van outside the office at lunch" as calm (records, not danger now), so one fewer
+# journal item in ask/holdout (and in the cross-validated total) is caught by a danger answer.
 FLOORS = {
     "ask/tune": (94, 107, 25, 44),
-    "ask/holdout": (95, 104, 25, 45),
+    "ask/holdout": (95, 104, 25, 44),
     "ask2/tune": (123, 130, 31, 36),
-    "cross-validated": (312, 341, 81, 125),
+    "cross-validated": (312, 341, 81, 124),
 }
 
 
@@ -97,13 +103,28 @@ def test_seen_parts_hold_what_was_measured(figures: dict[str, Figures], name: st
     assert all(g >= floor for g, floor in zip(got, FLOORS[name], strict=True)), got
 
 
-def test_blind_holdout_meets_the_targets(router: Router) -> None:
-    if not BLIND:
-        pytest.skip("the blind ask2 holdout is kept by the lead: set ASK_BLIND_HOLDOUT to measure")
+HOLDOUT = ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"
+# Measured once, when round 2 was final (first, among, nothing fits, journal offered + danger)
+HOLDOUT_MEASURED = (100, 121, 25, 22 + 12)
+
+
+@pytest.fixture(scope="module")
+def holdout(router: Router) -> Figures:
     danger = DangerDetector.from_content(ROOT / "content")
-    items = yaml.safe_load(Path(BLIND).read_text(encoding="utf-8"))
-    holdout = score(router, read_all(router, items, danger.is_danger))
-    show(f"BLIND holdout ({len(items)} items)", holdout)
+    items = yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))
+    figures = score(router, read_all(router, items, danger.is_danger))
+    show(f"ask2 held-aside half ({len(items)} items)", figures)
+    return figures
+
+
+def test_the_held_aside_half_holds_what_was_measured(holdout: Figures) -> None:
+    f = holdout
+    got = (f.topic_first, f.topic_among, f.nothing_right, f.journal_offered + f.journal_danger)
+    assert all(g >= floor for g, floor in zip(got, HOLDOUT_MEASURED, strict=True)), got
+
+
+@pytest.mark.xfail(strict=True, reason="blind: 75.8% first, 91.7% among, 78.1% nothing fits")
+def test_the_held_aside_half_meets_the_targets(holdout: Figures) -> None:
     assert holdout.first >= 0.80
     assert holdout.among >= 0.95
     assert holdout.nothing >= 0.80
