@@ -8,10 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from bot.engine.engine import Turn
+    from bot.engine.turn import Turn
+
+T = TypeVar("T")
+
+
+class ServiceKey(Generic[T]):
+    """A typed name for a service a feature needs (its store, a channel's scheduler).
+
+    The feature declares the key (`CHECKLISTS = ServiceKey[ChecklistStore]("checklists")`);
+    bot/app.py (or a channel) provides the value (`registry.provide(CHECKLISTS, store)`); the
+    feature reads it as `turn.service(CHECKLISTS)`, typed.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ServiceKey({self.name!r})"
+
+
+class ServiceMissing(LookupError):
+    """A feature asked for a service nobody provided (a wiring mistake in bot/app.py)."""
 
 
 class ActionFailed(Exception):
@@ -76,6 +99,8 @@ class Registry:
     # what they add to the export, and how their data is erased with everything else.
     diary_appendices: list[AppendixMaker] = field(default_factory=list)
     erasers: list[Eraser] = field(default_factory=list)
+    # Run by `Turn.erase_user` after the place is deleted (e.g. a scrub of the freed pages).
+    after_erase: list[Eraser] = field(default_factory=list)
     # What shows what the person kept (their records, answered checklists): behind the journal
     # lock (bot/journal/lock.py) once they set a PIN. Commands by name, buttons by data prefix,
     # and places in a flow where something saved is on screen (a predicate on the place).
@@ -94,6 +119,19 @@ class Registry:
         self.private_buttons.extend(buttons)
         if place is not None:
             self.private_places.append(place)
+
+    def provide(self, key: ServiceKey[T], value: T) -> None:
+        """Wire a service (bot/app.py, a channel) for features to read with `turn.service`."""
+        self.services[key.name] = value
+
+    def service(self, key: ServiceKey[T]) -> T:
+        value = self.services.get(key.name)
+        if value is None:
+            raise ServiceMissing(f"no service {key.name!r}: bot/app.py provides it")
+        return value  # type: ignore[no-any-return]  # provide() put a T under this name
+
+    def service_or_none(self, key: ServiceKey[T]) -> T | None:
+        return self.services.get(key.name)
 
     def action(self, name: str) -> Callable[[Action], Action]:
         def register(fn: Action) -> Action:

@@ -13,17 +13,19 @@ import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from bot import metrics
 from bot.content.catalog import Catalog, ContactCard
 from bot.engine.actions import ActionFailed, Registry
 from bot.engine.danger import DangerDetector
-from bot.engine.events import MAX_TEXT, Button, Document, Event, Kind, Reply
+from bot.engine.events import MAX_TEXT, Button, Event, Kind, Reply
 from bot.engine.machines import EXIT, CompiledFlow, parse_exit
+from bot.engine.place import PLACE_VERSION, SHOWN_BUTTONS, ConversationStore, Place, Slot
 from bot.engine.slots import SLOT_TYPES, Answer, Invalid, clean_text
+from bot.engine.turn import Turn
 from bot.flows.loader import Project
 from bot.flows.model import Step
 
@@ -38,8 +40,7 @@ BUILTIN_COMMANDS = ("start", "menu", "back", "cancel", "help", "emergency")
 SKIP_WORDS = {"skip", "pass", "next", "dont know", "don't know", "not sure"}
 MAX_HISTORY = 30
 MAX_HOPS = 40  # steps entered in one turn without waiting for the user (guards a loop)
-PLACE_VERSION = 1
-SHOWN_BUTTONS = "_shown_buttons"  # place.data: a feature's buttons shown last, as [label, data]
+
 HANDLED_KEYS = "_keys"  # place.data: the keys of the user's last events, saved with the place
 MAX_HANDLED_KEYS = 8
 KEPT_ANSWER = "_answer"  # place.data: the answer to the last event a feature asked to keep
@@ -48,131 +49,6 @@ KEPT_ANSWER = "_answer"  # place.data: the answer to the last event a feature as
 OFF_HISTORY = "_off_history"
 # the flow part of a history entry that is a feature's screen: [FEATURE_SCREEN, its button data]
 FEATURE_SCREEN = "!"
-
-
-class ConversationStore(Protocol):
-    """Where places live between events (bot.store.conversations implements it)."""
-
-    def user_ref(self, user_id: str) -> str: ...
-
-    async def load_place(self, user_ref: str) -> dict[str, Any] | None: ...
-
-    async def save_place(self, user_ref: str, place: dict[str, Any]) -> None: ...
-
-    async def delete_place(self, user_ref: str) -> None: ...
-
-
-@dataclass(eq=False)
-class Place:
-    """Where one user is. Plain data: it is what the store keeps (encrypted)."""
-
-    flow: str | None = None
-    step: str | None = None
-    slots: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    history: list[list[str]] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "v": PLACE_VERSION,
-            "flow": self.flow,
-            "step": self.step,
-            "slots": self.slots,
-            "history": self.history,
-            "data": self.data,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> Place:
-        return cls(
-            flow=raw.get("flow"),
-            step=raw.get("step"),
-            slots=raw.get("slots") or {},
-            history=raw.get("history") or [],
-            data=raw.get("data") or {},
-        )
-
-
-class Turn:
-    """One event being handled: what actions and commands see and use."""
-
-    def __init__(self, engine: Engine, user_ref: str, place: Place, event: Event) -> None:
-        self.engine = engine
-        self.user_ref = user_ref
-        self.place = place
-        self.event = event
-        self.replies: list[Reply] = []
-        self.now = engine.clock()
-        # the person's words said they are in danger: the turn ends with the emergency screen,
-        # and nothing is shown below it (not the old screen, not "I couldn't read that")
-        self.danger_shown = False
-        self.drop_place = False  # set once the user's data was erased: do not save the place again
-        # set by a feature whose answer is not the screen (e.g. "Saved as incident 4"): if the
-        # channel delivers this event again, the same answer is given again
-        self.keep_answer = False
-        self.feature_screen: Reply | None = None  # the last screen a feature showed (show_screen)
-        self.feature_screen_kept = False  # ... and whether it is in the history
-        self.presenting_feature = False  # a feature's screen is being shown again (no loop)
-
-    @property
-    def services(self) -> dict[str, Any]:
-        return self.engine.registry.services
-
-    @property
-    def slots(self) -> dict[str, Any]:
-        """The current flow's answers, by slot name."""
-        current = self.place.slots.get(self.place.flow or "", {})
-        return {name: entry["v"] for name, entry in current.items()}
-
-    def shown(self, name: str) -> str:
-        entry = self.place.slots.get(self.place.flow or "", {}).get(name)
-        return entry["d"] if entry else ""
-
-    def set_slot(self, name: str, value: Any, display: str) -> None:
-        self.place.slots.setdefault(self.place.flow or "", {})[name] = {"v": value, "d": display}
-
-    def say(self, key: str, **values: str) -> Reply:
-        """Add a text from content (with `{slot:...}` filled from `values`)."""
-        text, cards = self.engine.catalog.render(key, values)
-        reply = Reply(text=text, contacts=cards)
-        self.replies.append(reply)
-        return reply
-
-    def say_text(self, text: str, buttons: list[Button] | None = None) -> Reply:
-        """Add a text built in code (e.g. a summary of the user's own answers)."""
-        reply = Reply(text=text, buttons=buttons or [])
-        self.replies.append(reply)
-        return reply
-
-    def show_screen(self, text: str, buttons: list[Button], again: str = "") -> Reply:
-        """Show a screen a feature made in code (a list, an offer): its buttons, then emergency,
-        Back and Menu, last, as on every flow screen.
-
-        `again` is the data of the feature's own button that shows this screen again, and only
-        shows it (it changes nothing): the screen joins the history, so Back from a later screen
-        returns to it. Without `again` the screen is passing (an offer, a confirmation): it does
-        not join the history, and Back from it returns to the screen the user was on before.
-        """
-        return self.engine._feature_screen(self, text, buttons, again)
-
-    def send_document(self, document: Document, caption: str = "") -> None:
-        """Send a file (an export). A turn that sends one is not remembered by its event key:
-        delivered again after a crash, it runs again and makes the file again, so a feature
-        that sends a document must only read."""
-        self.replies.append(Reply(text=caption, document=document))
-
-    async def go(self, flow: str, step: str | None = None, fresh: bool = True) -> None:
-        """Move to a flow (at its start, or `step`) and present it."""
-        await self.engine._enter(self, flow, step, fresh=fresh)
-
-    async def show_current(self) -> None:
-        await self.engine._present_current(self)
-
-    async def redo(self, event: Event) -> None:
-        """Handle `event` in this turn as if it had just come (one a feature held back, e.g.
-        behind the journal's PIN, and now lets through)."""
-        self.event = replace(event, key=self.event.key)
-        await self.engine._handle_event(self)  # its danger words were read when it came
 
 
 def _token(flow: str, step: str) -> str:
@@ -348,6 +224,17 @@ class Engine:
 
     async def place_of(self, user_id: str) -> Place:
         return await self._load(self.store.user_ref(user_id))
+
+    async def erase_user(self, turn: Turn) -> None:
+        """Everything `turn`'s person keeps: each feature's eraser, the place, then the
+        after-erase hooks (see `Turn.erase_user`)."""
+        for erase in self.registry.erasers:
+            await erase(turn)
+        await self.store.delete_place(turn.user_ref)
+        for after in self.registry.after_erase:
+            await after(turn)
+        self.forget(turn.user_ref)
+        turn.drop_place = True
 
     def forget(self, user_ref: str) -> None:
         """Drop what memory holds of a user (after their data is deleted)."""
@@ -655,7 +542,9 @@ class Engine:
     # ---------------------------------------------------------------- moving
 
     def _current_step(self, turn: Turn) -> Step | None:
-        place = turn.place
+        return self.current_step(turn.place)
+
+    def current_step(self, place: Place) -> Step | None:
         if place.flow is None or place.flow not in self.machines:
             return None
         return self.machines[place.flow].flow.steps.get(place.step or "")
@@ -928,3 +817,20 @@ class Engine:
         """The first line of emergency advice (used by channels' error messages)."""
         flow = self.machines["emergency"].flow
         return self.catalog.text(flow.steps[flow.start].say[0]).splitlines()[0]
+
+
+__all__ = [
+    "BUILTIN_COMMANDS",
+    "GLOBAL_BACK",
+    "GLOBAL_CARRY_ON",
+    "GLOBAL_EMERGENCY",
+    "GLOBAL_MENU",
+    "GLOBAL_SKIP",
+    "PLACE_VERSION",
+    "SHOWN_BUTTONS",
+    "ConversationStore",
+    "Engine",
+    "Place",
+    "Slot",
+    "Turn",
+]

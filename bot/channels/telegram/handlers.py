@@ -29,6 +29,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import tidy as tidy_feature
 from bot.channels.telegram import render
 from bot.channels.telegram.clearing import ChatCleaner, Cleared
 from bot.channels.telegram.logs import event as log_event
@@ -209,7 +210,7 @@ class Channel:
         self.cleaner = ChatCleaner(messages, self.clock)
         self.tidy_setting = ChatTidySetting(tidy) if tidy is not None else None
         if self.tidy_setting is not None:  # the choice is made in the engine (bot/tidy)
-            app.engine.registry.services["tidy"] = self.tidy_setting
+            app.engine.registry.provide(tidy_feature.SERVICE, self.tidy_setting)
 
     @property
     def ready(self) -> tuple[App, MessageLog]:
