@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot import ask, journal, risk, tidy
 from bot.ask.handlers import ROUTER
@@ -30,7 +31,7 @@ def build_registry() -> Registry:
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
     # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
-    registry.channel_commands.append("clear")
+    registry.channel_command("clear", menu_rank=60)
     risk.register(registry)
     tidy.register(registry)
     ask.register(registry)
@@ -38,13 +39,14 @@ def build_registry() -> Registry:
     return registry
 
 
-def project_checks(registry: Registry) -> dict[str, set[str]]:
+def project_checks(registry: Registry) -> dict[str, Any]:
     """What the code registers, for the validator to check the flows against."""
     return {
+        "needed_steps": list(registry.needed_steps),
         "known_types": set(SLOT_TYPES),
         "known_actions": set(registry.actions),
         "entry_flows": set(registry.command_flows.values()),
-        "known_commands": set(registry.commands) | set(registry.command_flows),
+        "known_commands": registry.command_names(),
     }
 
 

@@ -23,11 +23,20 @@ from bot.engine.actions import ActionFailed, Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.events import MAX_TEXT, Button, Event, Kind, Reply
 from bot.engine.machines import EXIT, CompiledFlow, parse_exit
-from bot.engine.place import PLACE_VERSION, SHOWN_BUTTONS, ConversationStore, Place, Slot
+from bot.engine.place import (
+    FEATURE_SCREEN,
+    PLACE_VERSION,
+    SHOWN_BUTTONS,
+    ConversationStore,
+    KeptAnswer,
+    Navigation,
+    Place,
+    Slot,
+)
 from bot.engine.slots import SLOT_TYPES, Answer, Invalid, clean_text
 from bot.engine.turn import Turn
 from bot.flows.loader import Project
-from bot.flows.model import Step
+from bot.flows.model import BUILTIN_COMMANDS, Step
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +45,8 @@ GLOBAL_BACK = "!b"
 GLOBAL_MENU = "!m"
 GLOBAL_SKIP = "!s"
 GLOBAL_CARRY_ON = "!c"  # "Carry on where I was", under the emergency screen a danger message gets
-BUILTIN_COMMANDS = ("start", "menu", "back", "cancel", "help", "emergency")
 SKIP_WORDS = {"skip", "pass", "next", "dont know", "don't know", "not sure"}
-MAX_HISTORY = 30
 MAX_HOPS = 40  # steps entered in one turn without waiting for the user (guards a loop)
-
-HANDLED_KEYS = "_keys"  # place.data: the keys of the user's last events, saved with the place
-MAX_HANDLED_KEYS = 8
-KEPT_ANSWER = "_answer"  # place.data: the answer to the last event a feature asked to keep
-# place.data: the user sees a passing screen of a feature's (an offer, a confirmation), shown over
-# the last screen in the history without joining it: Back returns to that screen
-OFF_HISTORY = "_off_history"
-# the flow part of a history entry that is a feature's screen: [FEATURE_SCREEN, its button data]
-FEATURE_SCREEN = "!"
 
 
 def _token(flow: str, step: str) -> str:
@@ -82,11 +80,6 @@ def _unpack(packed: list[list[Any]], catalog: Catalog) -> list[Reply]:
         )
         for text, buttons, contacts, screen, *rest in packed
     ]
-
-
-def _can_go_back(place: Place) -> bool:
-    """Is there a screen to go back to from the one the user sees?"""
-    return len(place.history) >= (1 if place.data.get(OFF_HISTORY) else 2)
 
 
 def _said(event: Event) -> str:
@@ -152,7 +145,7 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - the store is down: still answer, calmly
                 return self._store_failed(None, event, exc)
             turn = Turn(self, user_ref, place, event)
-            if event.key and event.key in place.data.get(HANDLED_KEYS, ()):
+            if event.key and place.replay.handled(event.key):
                 return self._handled_already(turn)
             await self._dispatch(turn)
             if turn.drop_place:
@@ -160,14 +153,13 @@ class Engine:
                 return turn.replies
             sent_file = any(r.document is not None for r in turn.replies)
             if event.key and not sent_file:  # files are not kept: a replay makes them again
-                keys = [*place.data.get(HANDLED_KEYS, ()), event.key]
-                place.data[HANDLED_KEYS] = keys[-MAX_HANDLED_KEYS:]
+                place.replay.add(event.key)
                 # a turn that said more than the screen the user lands on (a confirmation, the
                 # emergency advice, advice on the way) keeps its whole answer for a replay
                 if turn.keep_answer or any(not r.screen for r in turn.replies):
-                    place.data[KEPT_ANSWER] = {"k": event.key, "r": _pack(turn.replies)}
+                    place.replay.kept = KeptAnswer(event.key, _pack(turn.replies))
                 else:
-                    place.data.pop(KEPT_ANSWER, None)
+                    place.replay.kept = None
             self._keep_feature_buttons(turn)
             try:
                 await self.store.save_place(user_ref, place.to_dict())
@@ -183,9 +175,9 @@ class Engine:
         user sees the answer a feature kept for it, or the screen they are on (their first answer
         may never have reached them).
         """
-        kept = turn.place.data.get(KEPT_ANSWER)
-        if kept and kept.get("k") == turn.event.key:
-            return _unpack(kept["r"], self.catalog)
+        kept = turn.place.replay.answer_for(turn.event.key)
+        if kept is not None:
+            return _unpack(kept, self.catalog)
         step = self._current_step(turn)
         if step is not None and step.interactive:
             self._show(turn, step)
@@ -208,19 +200,19 @@ class Engine:
         """Remember the last buttons shown when a feature made them (not a step), so that typing
         a button's number or label (the console) picks from what the user actually sees; and
         whether that screen is a passing one, outside the history (for Back)."""
-        data = turn.place.data
+        nav = turn.place.nav
         last = next((r for r in reversed(turn.replies) if r.buttons), None)
         on_feature_screen = last is not None and last is turn.feature_screen
         if on_feature_screen and not turn.feature_screen_kept:
-            data[OFF_HISTORY] = True
+            nav.off_history = True
         else:
-            data.pop(OFF_HISTORY, None)
+            nav.off_history = False
         if last is not None and (
             on_feature_screen or any(self.registry.button_handler_for(b.data) for b in last.buttons)
         ):
-            data[SHOWN_BUTTONS] = [[b.label, b.data] for b in last.buttons]
+            nav.shown_buttons = [[b.label, b.data] for b in last.buttons]
         else:
-            data.pop(SHOWN_BUTTONS, None)
+            nav.shown_buttons = []
 
     async def place_of(self, user_id: str) -> Place:
         return await self._load(self.store.user_ref(user_id))
@@ -251,7 +243,18 @@ class Engine:
             place.flow not in self.machines
             or place.step not in self.machines[place.flow].flow.steps
         ):
-            place = Place(data=place.data)  # the flows changed under a saved place: start afresh
+            # the flows changed under a saved place: start afresh, keeping all but where they were
+            nav = place.nav
+            place = Place(
+                data=place.data,
+                nav=Navigation(
+                    welcomed=nav.welcomed,
+                    off_history=nav.off_history,
+                    shown_buttons=nav.shown_buttons,
+                ),
+                replay=place.replay,
+                sections=place.sections,
+            )
         self._places[user_ref] = place
         if len(self._places) > self._max_places:
             self._places.popitem(last=False)
@@ -294,7 +297,7 @@ class Engine:
             if event.kind == Kind.BUTTON and event.data == GLOBAL_CARRY_ON:
                 await self._welcome(turn)  # nowhere yet (danger in the very first message)
                 return
-            shown = turn.place.data.get(SHOWN_BUTTONS)
+            shown = turn.place.nav.shown_buttons
             if event.kind == Kind.TEXT and shown:  # a number typed on a feature's screen
                 chosen = self._match_button(
                     _norm(event.text), [Button(label, data) for label, data in shown]
@@ -302,7 +305,11 @@ class Engine:
                 if chosen is not None:
                     await self._button(turn, chosen.data)
                     return
-            if event.kind == Kind.BUTTON and event.data == GLOBAL_BACK and _can_go_back(turn.place):
+            if (
+                event.kind == Kind.BUTTON
+                and event.data == GLOBAL_BACK
+                and turn.place.nav.can_go_back()
+            ):
                 await self._back(turn)  # from a feature's screen shown before any flow
                 return
             handler = self.registry.attachment_handler
@@ -325,7 +332,7 @@ class Engine:
 
     async def _welcome(self, turn: Turn) -> None:
         """A new user, or one whose conversation ended: welcome them (or show the menu)."""
-        await self._enter(turn, "menu" if turn.place.data.get("welcomed") else "start")
+        await self._enter(turn, "menu" if turn.place.nav.welcomed else "start")
 
     def _is_button_text(self, turn: Turn) -> bool:
         """Is this typed text the label or number of a button on the user's screen?"""
@@ -333,7 +340,7 @@ class Engine:
             return False
         step = self._current_step(turn)
         if step is None:
-            shown = turn.place.data.get(SHOWN_BUTTONS) or []
+            shown = turn.place.nav.shown_buttons
             buttons = [Button(label, data) for label, data in shown]
             return self._match_button(_norm(turn.event.text), buttons) is not None
         buttons = self._typed_buttons(turn, step)
@@ -341,7 +348,7 @@ class Engine:
 
     def _typed_buttons(self, turn: Turn, step: Step) -> list[Button]:
         """The buttons a typed number or label picks from: a feature's, if it showed some last."""
-        shown = turn.place.data.get(SHOWN_BUTTONS)
+        shown = turn.place.nav.shown_buttons
         if shown:
             return [Button(label, data) for label, data in shown]
         return self._buttons(turn.place, step)
@@ -496,18 +503,18 @@ class Engine:
         await self._fire(turn, step, trigger)
 
     async def _skip(self, turn: Turn, step: Step) -> None:
-        turn.place.slots.setdefault(turn.place.flow or "", {}).pop(step.collect or "", None)
+        turn.place.drop_slot(turn.place.flow or "", step.collect or "")
         await self._fire(turn, step, "next")
 
     async def _back(self, turn: Turn) -> None:
         """Back to the screen before the one the user sees: the last in the history if they see
         a feature's passing screen, else the one before the last."""
         history = turn.place.history
-        if not _can_go_back(turn.place):
+        if not turn.place.nav.can_go_back():
             turn.say("bot.nothing_to_go_back_to")
             await self._present_current(turn)
             return
-        if not turn.place.data.get(OFF_HISTORY):
+        if not turn.place.nav.off_history:
             history.pop()
         flow, step = history[-1]
         if flow == FEATURE_SCREEN:
@@ -578,7 +585,7 @@ class Engine:
         if fresh and flow not in ("emergency", turn.place.flow):
             turn.place.slots.pop(flow, None)
         if flow == "start":
-            turn.place.data["welcomed"] = True
+            turn.place.nav.welcomed = True
         turn.place.flow = flow
         turn.place.step = step or compiled.flow.start
         await self._run(turn)
@@ -636,11 +643,7 @@ class Engine:
             turn.place.flow, turn.place.step = turn.place.history[-1]
 
     def _remember(self, turn: Turn, here: list[str] | None = None) -> None:
-        here = here or [turn.place.flow or "", turn.place.step or ""]
-        history = turn.place.history
-        if not history or history[-1] != here:
-            history.append(here)
-            del history[:-MAX_HISTORY]
+        turn.place.nav.remember(here or [turn.place.flow or "", turn.place.step or ""])
 
     async def _present_current(self, turn: Turn, repeat: bool = False) -> None:
         if await self._present_feature_screen(turn):
@@ -659,7 +662,7 @@ class Engine:
         history = turn.place.history
         if turn.presenting_feature or not history or history[-1][0] != FEATURE_SCREEN:
             return False
-        if turn.place.data.get(OFF_HISTORY):
+        if turn.place.nav.off_history:
             return False
         data = history[-1][1]
         handler = self.registry.button_handler_for(data)
@@ -678,9 +681,7 @@ class Engine:
         has_back = len(turn.place.history) >= 2
         cached = self._screens.get((flow, step.id, has_back))
         if cached is None:
-            slot_values = {
-                name: entry["d"] for name, entry in turn.place.slots.get(flow, {}).items()
-            }
+            slot_values = turn.place.displays(flow)
             texts: list[str] = []
             cards: list[ContactCard] = []
             keys = [*step.say, *([step.ask] if step.ask else [])]
@@ -799,19 +800,16 @@ class Engine:
 
     def help_text(self) -> str:
         """`/help`: how the bot works, then every command a person can use, one line each, in
-        the words of `help.command.<name>` (a command with no such text is not listed)."""
-        names = [
-            *BUILTIN_COMMANDS,
-            *self.registry.command_flows,
-            *self.registry.commands,
-            *self.registry.channel_commands,
+        the words of its declared help text (a command whose text content lacks is not listed)."""
+        return "\n".join([self.catalog.text("bot.help"), *self.help_lines()])
+
+    def help_lines(self) -> list[str]:
+        """One line per declared command: "/name – what it does" (console and /help)."""
+        return [
+            f"/{c.name} – {self.catalog.text(c.help)}"
+            for c in self.registry.declared.values()
+            if self.catalog.has(c.help)
         ]
-        lines = [self.catalog.text("bot.help")]
-        for name in dict.fromkeys(names):
-            key = f"help.command.{name}"
-            if self.catalog.has(key):
-                lines.append(f"/{name} – {self.catalog.text(key)}")
-        return "\n".join(lines)
 
     def emergency_text(self) -> str:
         """The first line of emergency advice (used by channels' error messages)."""

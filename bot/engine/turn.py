@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot.content.catalog import Catalog
 from bot.engine.actions import DiaryAppendix, ServiceKey
 from bot.engine.events import Button, Document, Event, Reply
-from bot.engine.place import SHOWN_BUTTONS, Place, Slot
+from bot.engine.place import Place, Section, Slot
 from bot.flows.model import Flow, Step
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ class Turn:
       `turn.slots` (values by name), `turn.slot(name, flow)`, `turn.shown(name, flow)`,
       `turn.set_slot(name, value, display, flow)`, `turn.drop_slot(name, flow)`,
       `turn.slots_of(flow)` (a copy, as `Slot`s), `turn.replace_slots(flow, slots)`
+    A feature's own state (a dataclass declared once: `SECTION = Section("name", Kind)`)
+      `turn.state(SECTION)` (typed; saved with the place)
     Services (built in bot/app.py or by a channel, declared with a typed `ServiceKey`)
       `turn.service(KEY)` (raises if missing), `turn.service_or_none(KEY)`
     Answering
@@ -105,7 +107,7 @@ class Turn:
     @property
     def shown_buttons(self) -> list[Button]:
         """The buttons a feature's screen showed last (empty after a flow's screen)."""
-        return [Button(label, data) for label, data in self.place.data.get(SHOWN_BUTTONS) or []]
+        return [Button(label, data) for label, data in self.place.nav.shown_buttons]
 
     # ---------------------------------------------------------------- answers
 
@@ -126,8 +128,7 @@ class Turn:
         return {name: slot.value for name, slot in self.slots_of(self.place.flow).items()}
 
     def slot(self, name: str, flow: str | None = None) -> Slot | None:
-        entry = self._flow_slots(flow).get(name)
-        return Slot.of(entry) if entry is not None else None
+        return self.place.slot(self._flow_id(flow), name)
 
     def shown(self, name: str, flow: str | None = None) -> str:
         """An answer as the person saw it said back ("" if not answered)."""
@@ -138,7 +139,7 @@ class Turn:
         self.place.set_slot(self._flow_id(flow), name, Slot(value, display))
 
     def drop_slot(self, name: str, flow: str | None = None) -> None:
-        self._flow_slots(flow).pop(name, None)
+        self.place.drop_slot(self._flow_id(flow), name)
 
     def slots_of(self, flow: str | None = None) -> dict[str, Slot]:
         """A flow's answers by name (a copy: change them with `set_slot`/`replace_slots`)."""
@@ -154,6 +155,13 @@ class Turn:
 
     def _flow_slots(self, flow: str | None) -> dict[str, Any]:
         return self.place.slots.get(self._flow_id(flow), {})
+
+    # ---------------------------------------------------------------- a feature's own state
+
+    def state(self, section: Section[T]) -> T:
+        """The feature's typed section of the person's place (declared with `Section`); what
+        the feature changes in it is saved with the place at the end of the turn."""
+        return self.place.state(section)
 
     # ---------------------------------------------------------------- answering
 

@@ -123,10 +123,11 @@ async def erase_checklists(turn: Turn) -> None:
 def register(registry: Registry) -> None:
     """The risk check's action, its command and buttons, its export pages and its eraser."""
     registry.action("save_risk_answers")(save_risk_answers)
+    registry.needs_steps(FLOW, "frightened")  # save_risk_answers sends the frightened there
     registry.command(COMMAND)(list_checklists)
     registry.button(PREFIX)(user_presses_a_checklist_button)
     registry.diary_appendices.append(diary_appendix)
-    registry.erasers.append(erase_checklists)
+    registry.on_erase(erase_checklists)
     registry.private(commands=(COMMAND,), buttons=(PREFIX,))  # behind the journal lock
     register_sealed()
 

@@ -71,7 +71,7 @@ async def tidy_button(turn: Turn) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.command("tidy")(tidy_command)
+    registry.command("tidy", menu_rank=70)(tidy_command)
     registry.button(PREFIX)(tidy_button)
 
 
