@@ -77,9 +77,8 @@ def wire_services(
     registry.services.update(db=db, cipher=cipher, settings=settings)  # the journal lock's
     registry.provide(INCIDENTS, IncidentStore(db, cipher, settings.data_dir))
     registry.provide(risk.CHECKLISTS, ChecklistStore(db, cipher))
-    registry.provide(
-        ROUTER, Router.for_project(project, settings.content_dir, danger_words(danger))
-    )
+    router = Router.for_project(project, settings.content_dir, danger_words(danger))
+    registry.provide(ROUTER, router)
 
 
 @dataclass
