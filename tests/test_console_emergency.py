@@ -18,7 +18,7 @@ def turns(out: str) -> list[str]:
 def test_danger_in_a_date_question_then_carry_on(tmp_path: Path) -> None:
     result = run_chat(
         tmp_path,
-        ["No, not right now", "/record", "1", "skip", "hes outside with a knife", "1", "/quit"],
+        ["No, not right now", "/record", "2", "skip", "hes outside with a knife", "1", "/quit"],
         "chat",
     )
     assert result.returncode == 0, result.stderr

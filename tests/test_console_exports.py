@@ -71,13 +71,13 @@ def test_exporting_again_makes_loosened_files_private_again(tmp_path: Path) -> N
 def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
     _, pdf = log_and_export(tmp_path)
     folder = pdf.parent
-    # a second session: delete, and press "1. Yes, delete everything"
-    result = run_chat(tmp_path, ["/delete_my_data", "1", "/quit"], "chat")
+    # a second session: delete, and press "2. Yes, delete everything" (1 is emergency)
+    result = run_chat(tmp_path, ["/delete_my_data", "2", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "1. Yes, delete everything" in out
+    assert "2. Yes, delete everything" in out
     # before the user chooses, they are told the exported files will go too, and where they are
-    confirm = out[out.index("This deletes everything") : out.index("1. Yes, delete everything")]
+    confirm = out[out.index("This deletes everything") : out.index("2. Yes, delete everything")]
     assert f"your exports are saved in {folder}" in confirm
     assert "Done. Everything you kept here has been deleted." in out
     assert f"The exported files saved on this computer ({folder}) were deleted too." in out
@@ -92,7 +92,7 @@ def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
 
 
 def test_log_export_and_delete_in_one_session(tmp_path: Path) -> None:
-    result = run_chat(tmp_path, [f"/log {WHAT}", "/export", "/delete_my_data", "1"], "chat")
+    result = run_chat(tmp_path, [f"/log {WHAT}", "/export", "/delete_my_data", "2"], "chat")
     assert result.returncode == 0, result.stderr
     assert "Saved to " in result.stdout and "were deleted too." in result.stdout
     assert export_folders(tmp_path) == []
@@ -102,8 +102,8 @@ def test_log_export_and_delete_in_one_session(tmp_path: Path) -> None:
 def test_keeping_the_data_keeps_the_exports(tmp_path: Path) -> None:
     _, pdf = log_and_export(tmp_path)
     before = pdf.read_bytes()
-    # "2. No, keep it", then ordinary turns: none of them removes anything
-    result = run_chat(tmp_path, ["/delete_my_data", "2", "/menu", "/incidents", "/quit"], "chat")
+    # "3. No, keep it" (1 is "I'm in danger now"), then ordinary turns: none removes anything
+    result = run_chat(tmp_path, ["/delete_my_data", "3", "/menu", "/incidents", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     assert "Nothing was deleted." in result.stdout
     assert "were deleted too" not in result.stdout
@@ -112,7 +112,7 @@ def test_keeping_the_data_keeps_the_exports(tmp_path: Path) -> None:
 
 
 def test_without_exports_deleting_says_nothing_of_them(tmp_path: Path) -> None:
-    result = run_chat(tmp_path, [f"/log {WHAT}", "/delete_my_data", "1", "/quit"], "chat")
+    result = run_chat(tmp_path, [f"/log {WHAT}", "/delete_my_data", "2", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Done. Everything you kept here has been deleted." in out

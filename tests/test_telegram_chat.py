@@ -145,7 +145,8 @@ async def test_danger_inside_a_date_question_is_not_also_an_error(
     user: int, api: FakeBotApi, bot: BotProcess
 ) -> None:
     await say(api, user, "/record")
-    await tap(api, user, api.last_with_buttons(user), "")  # the first kind of incident
+    kinds = api.last_with_buttons(user)
+    await tap(api, user, kinds, buttons(kinds)[1][0])  # the first kind (emergency is first)
     await tap(api, user, api.last_with_buttons(user), "Skip")  # who it was
     question = api.last_with_buttons(user)["text"]
     assert "when" in question.lower(), question

@@ -1,7 +1,7 @@
 """What a screen shows: its texts, its own buttons, and the navigation every screen shares.
 
-One place decides the navigation: `frame` orders a screen's buttons (its own, then emergency,
-Back and Menu, always last) and `back_possible` decides whether there is a screen to go back to.
+One place decides the navigation: `frame` orders a screen's buttons ("I'm in danger now" first,
+in the same words on every screen, then its own, then Back and Menu, always last) and `back_possible` decides whether there is a screen to go back to.
 Flow screens (`_show`), a feature's screens (`_feature_screen`) and a turn that ended without
 buttons (`_emergency_within_reach`) all go through them, so they cannot drift apart.
 """
@@ -43,13 +43,14 @@ def back_possible(history_length: int, screen_in_history: bool) -> bool:
 
 
 def frame(own: Sequence[Button], shared: Frame, label: Callable[[str], str]) -> list[Button]:
-    """A screen's buttons in their one order: its own, then emergency, Back and Menu.
+    """A screen's buttons in their one order: emergency first, its own, then Back and Menu.
 
-    Emergency stands in the same place on every screen, in the same words.
+    Emergency stands at the top of every screen, in the same words (issue 18). Where a screen's
+    own first option is the way into the emergency advice (the welcome's), it is that button,
+    and the validator (bot/flows/screen_rules.py) keeps it first.
     """
-    buttons = list(own)
-    if shared.emergency:
-        buttons.append(Button(label("btn.emergency"), GLOBAL_EMERGENCY))
+    buttons = [Button(label("btn.emergency"), GLOBAL_EMERGENCY)] if shared.emergency else []
+    buttons.extend(own)
     if shared.back:
         buttons.append(Button(label("btn.back"), GLOBAL_BACK))
     if shared.menu:
@@ -90,7 +91,7 @@ class Screens(EngineCore):
         return "\n\n".join(texts), tuple(self._buttons(place, step, has_back)), tuple(cards)
 
     def _buttons(self, place: Place, step: Step, has_back: bool | None = None) -> list[Button]:
-        """The buttons of a flow screen: its own, then the shared ones (`frame`).
+        """The buttons of a flow screen, framed by the shared ones (`frame`).
 
         Emergency is left out only on the emergency advice's own first screen, and where the
         screen's own option into it already bears the same name (the welcome's); Back only

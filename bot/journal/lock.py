@@ -61,7 +61,7 @@ ERASE_WAIT = dt.timedelta(hours=72)
 PIN_MIN, PIN_MAX = 4, 12
 MAX_OPEN_KEPT = 10_000
 PASSING_BUTTONS = (GLOBAL_EMERGENCY, GLOBAL_MENU)
-NAVIGATION = (GLOBAL_EMERGENCY, GLOBAL_BACK, GLOBAL_MENU)  # the engine's buttons, always last
+LAST_BUTTONS = (GLOBAL_BACK, GLOBAL_MENU)  # the engine's buttons, always last (emergency: first)
 
 Eraser = Callable[[Turn], Awaitable[None]]
 
@@ -164,11 +164,11 @@ def _guarded(handler: CommandHandler) -> CommandHandler:
 
 
 def _offer_lock_now(turn: Turn) -> None:
-    """A private screen of someone with a PIN ends with "Lock now", before Emergency/Back/Menu."""
+    """A private screen of someone with a PIN ends with "Lock now", before Back and Menu."""
     screen = turn.feature_screen
     if screen is None or any(b.data == f"{PREFIX}now" for b in screen.buttons):
         return
-    nav = next((i for i, b in enumerate(screen.buttons) if b.data in NAVIGATION), None)
+    nav = next((i for i, b in enumerate(screen.buttons) if b.data in LAST_BUTTONS), None)
     at = len(screen.buttons) if nav is None else nav
     screen.buttons.insert(at, Button(turn.engine.catalog.text("lock.btn_lock_now"), f"{PREFIX}now"))
 
