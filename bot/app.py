@@ -42,7 +42,7 @@ def build_registry() -> Registry:
 def project_checks(registry: Registry) -> dict[str, Any]:
     """What the code registers, for the validator to check the flows against."""
     return {
-        "needed_steps": list(registry.needed_steps),
+        "needed_steps": tuple(registry.needed_steps),
         "known_types": set(SLOT_TYPES),
         "known_actions": set(registry.actions),
         "entry_flows": set(registry.command_flows.values()),

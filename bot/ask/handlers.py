@@ -94,7 +94,10 @@ def _say_not_covered(turn: Turn) -> None:
 
 def _advice_buttons(turn: Turn, screens: list[Screen]) -> list[Button]:
     flows = turn.flows
-    return [Button(_text(turn, flows[s.flow].title), f"{PREFIX}{s.key}") for s in screens]
+    return [
+        Button(turn.text(title) if (title := flows[s.flow].title) else s.flow, f"{PREFIX}{s.key}")
+        for s in screens
+    ]
 
 
 def _text(turn: Turn, key: str) -> str:
