@@ -70,29 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("text", help="the message, in quotes")
     run = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     _common(run)
-    try:
-        from bot.channels.telegram.cli import add_run_arguments
-    except ImportError:  # the Telegram channel is optional at this stage
-        add_run_arguments = None
-    if add_run_arguments is not None:
-        add_run_arguments(run)
+    from bot.channels.telegram.cli import add_profile_arguments, add_run_arguments
+
+    add_run_arguments(run)
     profile = sub.add_parser(
         "profile", help="set the bot's name and descriptions in Telegram from content/"
     )
     _common(profile)
-    if add_run_arguments is not None:
-        from bot.channels.telegram.cli import add_profile_arguments
-
-        add_profile_arguments(profile)
+    add_profile_arguments(profile)
     from bot.engine.danger.cli import add_danger_command
 
     OPERATOR_HANDLERS.update(add_danger_command(sub, _common))
-    try:  # operator commands (doctor, backup, rotate-key, graph, content report)
-        from bot.ops.cli import add_operator_commands
-    except ImportError:
-        add_operator_commands = None
-    if add_operator_commands is not None:
-        OPERATOR_HANDLERS.update(add_operator_commands(sub, _common))
+    from bot.ops.cli import add_operator_commands  # doctor, backup, rotate-key, graph, report
+
+    OPERATOR_HANDLERS.update(add_operator_commands(sub, _common))
     return parser
 
 
@@ -147,14 +138,8 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        from bot.channels.telegram.cli import run_telegram
-    except ImportError:
-        print(
-            "safety-bot: the Telegram channel is not built yet; use `safety-bot chat`.",
-            file=sys.stderr,
-        )
-        return 2
+    from bot.channels.telegram.cli import run_telegram
+
     return run_telegram(args, _settings(args))
 
 

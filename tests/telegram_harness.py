@@ -161,7 +161,11 @@ async def running_bot(api: FakeBotApi, tmp: Path, *args: str) -> AsyncIterator[B
 
 
 def button_data(message: dict[str, Any], part: str) -> str:
-    """The callback data of the button whose label contains `part` (case-insensitive)."""
+    """The callback data of the button labelled `part`, else the first whose label contains it
+    (case-insensitive): "No" is the No button, not "I'm in danger now" above it."""
+    for label, data in buttons(message):
+        if part.lower() == label.lower():
+            return data
     for label, data in buttons(message):
         if part.lower() in label.lower():
             return data

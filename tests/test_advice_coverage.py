@@ -27,12 +27,14 @@ from typing import Any
 import pytest
 import yaml
 
+from bot import risk
 from bot.app import build_registry, project_checks
 from bot.content.catalog import PLACEHOLDER_RE
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import GLOBAL_BACK, GLOBAL_EMERGENCY, Engine
 from bot.engine.events import Event, Reply
 from bot.flows.loader import Project, load_project
+from bot.store.checklists import ChecklistStore
 from bot.store.crypto import Cipher
 from bot.store.db import Database
 
@@ -179,8 +181,9 @@ async def walk(project: tuple[Project, Any], tmp_path: Path) -> AsyncIterator[Wa
     # features that keep answers (the risk check) save them for real, so the walk goes on to
     # the screens shown after the commit
     db = await Database.open(tmp_path / "walk.db")
-    registry.services.update(db=db, cipher=Cipher(os.urandom(32)))
-    registry.services.pop("checklists", None)  # made from the db of the walk before
+    cipher = Cipher(os.urandom(32))
+    registry.services.update(db=db, cipher=cipher)
+    registry.provide(risk.CHECKLISTS, ChecklistStore(db, cipher))  # as bot/app.py wires it
     try:
         yield await _walk(loaded, registry)
     finally:

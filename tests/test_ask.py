@@ -150,7 +150,7 @@ async def test_a_topic_button_opens_its_screen_and_a_forged_one_is_stale(app: Ap
     chat = ChatClient(app.engine, "t:ask-pick")
     await chat.send("/menu")
     await chat.send("he messages me all the time")
-    assert chat.buttons[0] == "Keeping evidence"
+    assert chat.buttons[1] == "Keeping evidence"  # under the emergency button
     await chat.click("Keeping evidence")
     assert "Keep the messages on your mobile" in chat.text
     await chat.event(Event.button("a:menu/nowhere"))

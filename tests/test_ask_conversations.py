@@ -46,7 +46,7 @@ def test_console_answers_questions_greetings_and_incidents(tmp_path: Path) -> No
             "hello",
             "can I get a restraining order?",
             "he was outside my work yesterday",
-            "1",  # Save it as an incident
+            "2",  # Save it as an incident (1 is "I'm in danger now")
         ],
     )
     assert "you could contact Cheshire Constabulary on 101" in what_is_101
@@ -57,20 +57,21 @@ def test_console_answers_questions_greetings_and_incidents(tmp_path: Path) -> No
     assert "0808 802 0300" in order and "101" in order
     assert "What would help right now?" not in order  # the menu is a button, not forced
     assert "  3. Menu" in order
-    assert outside.index("save that message in your journal") < outside.index("1. Save it")
-    assert "2. Staying safe out and at home" in outside  # the advice that fits, second
+    assert outside.index("save that message in your journal") < outside.index("2. Save it")
+    assert "3. Staying safe out and at home" in outside  # the advice that fits, next
     assert "Saved as incident 1" in saved
 
 
 def test_console_not_sure_offers_topics_then_the_journal(tmp_path: Path) -> None:
-    unsure, picked = console(tmp_path, ["he messages me all the time", "1"])
+    unsure, picked = console(tmp_path, ["he messages me all the time", "2"])
     assert "This might help." in unsure
-    assert "1. Keeping evidence" in unsure
+    assert "2. Keeping evidence" in unsure
     options = [
         line.strip() for line in unsure.splitlines() if line.strip()[:2].rstrip(".").isdigit()
     ]
-    # the topics, then "Save this in my journal instead", then emergency, Back and Menu
-    assert options[-4].endswith("Save this in my journal instead")
+    # emergency, the topics, then "Save this in my journal instead", then Back and Menu
+    assert options[0].endswith("I'm in danger now")
+    assert options[-3].endswith("Save this in my journal instead")
     assert "Keep the messages on your mobile" in picked
 
 
@@ -95,8 +96,11 @@ async def test_telegram_routes_typed_text(api: FakeBotApi, bot: BotProcess) -> N
     offer = api.last_with_buttons(USER)
     assert "save that message in your journal" in offer["text"]
     labels = [label for label, _ in buttons(offer)]
-    assert labels[0] == "Save it as an incident"
-    assert labels[1] == "Staying safe out and at home"
+    assert labels[:3] == [
+        "🚨 I'm in danger now",
+        "Save it as an incident",
+        "Staying safe out and at home",
+    ]
     texts = sent_texts(await tap(api, USER, offer, "Staying safe out and at home"))
     assert any("different routes" in t for t in texts)
 
@@ -109,8 +113,8 @@ async def test_telegram_save_instead_keeps_the_message(
     await say(api, USER, "he messages me all the time")
     choice = api.last_with_buttons(USER)
     labels = [label for label, _ in buttons(choice)]
-    assert labels[0] == "Keeping evidence"
-    assert labels.index("Save this in my journal instead") == len(labels) - 4
+    assert labels[:2] == ["🚨 I'm in danger now", "Keeping evidence"]
+    assert labels.index("Save this in my journal instead") == len(labels) - 3
     texts = sent_texts(await tap(api, USER, choice, "Save this in my journal instead"))
     assert any("Saved as incident 1" in t for t in texts)
     with sqlite3.connect(tmp_path / "data" / "safety-bot.db") as conn:

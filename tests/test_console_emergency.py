@@ -19,7 +19,7 @@ def turns(out: str) -> list[str]:
 def test_danger_in_a_date_question_then_carry_on(tmp_path: Path) -> None:
     result = run_chat(
         tmp_path,
-        [words("start.btn_no_danger"), "/record", "1", "skip", "hes outside with a knife", "1"]
+        [words("start.btn_no_danger"), "/record", "2", "skip", "hes outside with a knife", "1"]
         + ["/quit"],
         "chat",
     )

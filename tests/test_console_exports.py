@@ -73,13 +73,13 @@ def test_exporting_again_makes_loosened_files_private_again(tmp_path: Path) -> N
 def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
     _, pdf = log_and_export(tmp_path)
     folder = pdf.parent
-    # a second session: delete, and press "1. Yes, delete everything"
-    result = run_chat(tmp_path, ["/delete_my_data", "1", "/quit"], "chat")
+    # a second session: delete, and press "2. Yes, delete everything" (1 is emergency)
+    result = run_chat(tmp_path, ["/delete_my_data", "2", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert f"1. {words('journal.btn_delete_yes')}" in out
+    assert f"2. {words('journal.btn_delete_yes')}" in out
     # before the user chooses, they are told the exported files will go too, and where they are
-    confirm = out[out.index("This deletes everything") : out.index("1. Yes, delete everything")]
+    confirm = out[out.index("This deletes everything") : out.index("2. Yes, delete everything")]
     assert said(confirm, "journal.console_exports_warning", folder=folder)
     assert words("journal.deleted") in out
     assert words("journal.console_exports_deleted", folder=folder) in out
@@ -94,7 +94,7 @@ def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
 
 
 def test_log_export_and_delete_in_one_session(tmp_path: Path) -> None:
-    result = run_chat(tmp_path, [f"/log {WHAT}", "/export", "/delete_my_data", "1"], "chat")
+    result = run_chat(tmp_path, [f"/log {WHAT}", "/export", "/delete_my_data", "2"], "chat")
     assert result.returncode == 0, result.stderr
     assert "Saved to " in result.stdout  # the console's own line for a file it wrote
     assert said(result.stdout, "journal.console_exports_deleted")
@@ -105,8 +105,8 @@ def test_log_export_and_delete_in_one_session(tmp_path: Path) -> None:
 def test_keeping_the_data_keeps_the_exports(tmp_path: Path) -> None:
     _, pdf = log_and_export(tmp_path)
     before = pdf.read_bytes()
-    # "2. No, keep it", then ordinary turns: none of them removes anything
-    result = run_chat(tmp_path, ["/delete_my_data", "2", "/menu", "/incidents", "/quit"], "chat")
+    # "3. No, keep it", then ordinary turns: none of them removes anything
+    result = run_chat(tmp_path, ["/delete_my_data", "3", "/menu", "/incidents", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     assert words("journal.delete_kept") in result.stdout
     assert not said(result.stdout, "journal.console_exports_deleted")
@@ -115,7 +115,7 @@ def test_keeping_the_data_keeps_the_exports(tmp_path: Path) -> None:
 
 
 def test_without_exports_deleting_says_nothing_of_them(tmp_path: Path) -> None:
-    result = run_chat(tmp_path, [f"/log {WHAT}", "/delete_my_data", "1", "/quit"], "chat")
+    result = run_chat(tmp_path, [f"/log {WHAT}", "/delete_my_data", "2", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert words("journal.deleted") in out

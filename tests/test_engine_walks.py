@@ -14,13 +14,13 @@ async def test_new_user_gets_welcome_then_menu_by_button(chat: ChatClient) -> No
     chat.expect("t.welcome")
     await chat.press("t.go_menu")
     chat.expect("t.choose")
-    assert chat.buttons[:2] == ["Advice", "Survey"]
-    assert chat.buttons[-2:] == ["🚨 I'm in danger now", "Back"]
+    assert chat.buttons[:3] == ["🚨 I'm in danger now", "Advice", "Survey"]
+    assert chat.buttons[-1:] == ["Back"]
 
 
 async def test_walk_by_typed_numbers_and_labels(chat: ChatClient) -> None:
     await chat.send("/start")
-    await chat.send("1")  # "Go to the menu"
+    await chat.send("2")  # "Go to the menu" (1 is "I'm in danger now", first on every screen)
     await chat.send("advice")  # the label, typed, any case
     assert "First advice screen." in chat.text
     await chat.send("More")
@@ -62,7 +62,7 @@ async def test_questions_fill_slots_and_action_runs(
     assert "What kind was it?" in chat.text
     await chat.send("a letter")  # typed choice label
     assert "Save it?" in chat.text
-    assert chat.buttons[:2] == ["Yes", "No"]
+    assert chat.buttons[:3] == ["🚨 I'm in danger now", "Yes", "No"]
     await chat.send("maybe")
     assert "Please answer yes or no." in chat.text
     await chat.click("Yes")
@@ -147,7 +147,7 @@ async def test_emergency_returns_to_a_draft_with_back(chat: ChatClient) -> None:
 async def test_stale_button_gets_calm_answer_and_current_screen(chat: ChatClient) -> None:
     await chat.send("/menu")
     await chat.click("Advice")
-    old = chat.replies[-1].buttons[0].data
+    old = chat.replies[-1].buttons[1].data  # its first own button (emergency is first)
     await chat.click("More")
     await chat.event(Event.button(old))
     assert "earlier screen" in chat.text

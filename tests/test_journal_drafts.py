@@ -175,10 +175,11 @@ def test_a_restarted_console_never_shows_numbers_of_an_older_screen(tmp_path: Pa
     first = run_chat(
         tmp_path, ["/log he rang at 21:15", "/log a car outside", "/incidents", "/quit"]
     )
-    assert "1. Open 2" in first.stdout
+    assert "2. Open 2" in first.stdout
     # Restarted, the console opens on the menu (whoever opens it next may not be the person),
-    # so "1" is the menu's first choice: never "Open 2" of a list no longer on screen.
-    second = run_chat(tmp_path, ["1", "/quit"], "chat")
+    # so "2" is the menu's first choice (1 is "I'm in danger now"): never "Open 2" of a list
+    # no longer on screen.
+    second = run_chat(tmp_path, ["2", "/quit"], "chat")
     assert second.returncode == 0, second.stderr
     assert "Which of these is closest to what is happening?" in second.stdout
     assert "Incident 2" not in second.stdout
@@ -195,6 +196,6 @@ async def test_help_on_a_journal_screen_shows_that_screen_made_afresh(tmp_path: 
         await chat.send("/incidents")
         await chat.send("/help")
         assert "Your incidents, newest first (1–2 of 2)" in chat.text
-        assert chat.buttons[:2] == ["Open 2", "Open 1"]
+        assert chat.buttons[1:3] == ["Open 2", "Open 1"]
     finally:
         await app.close()

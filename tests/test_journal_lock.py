@@ -295,7 +295,7 @@ async def test_digits_at_the_prompt_that_are_a_button_number_press_the_button(
     await set_pin(chat)
     await chat.click("Lock now")
     await chat.send("/incidents")
-    await chat.send("1")  # "I forgot my PIN", typed as its number (the console)
+    await chat.send("2")  # "I forgot my PIN", typed as its number (the console)
     assert "Nobody can reset your PIN" in chat.text and not deleted(chat)
 
 
@@ -384,7 +384,8 @@ async def test_a_private_screen_offers_lock_now_once_a_pin_is_set(chat: ChatClie
     await chat.send("/incidents 1")
     assert SECRET in chat.text
     labels = chat.buttons
-    assert labels.index("Lock now") < labels.index(chat.engine.catalog.text("btn.emergency"))
+    assert labels[0] == chat.engine.catalog.text("btn.emergency")  # first, as everywhere
+    assert labels.index("Lock now") == len(labels) - 3  # then Back and Menu, last
     await chat.click("Lock now")
     assert "Locked" in chat.text
     await chat.send("/incidents 1")

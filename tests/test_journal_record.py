@@ -230,7 +230,9 @@ async def test_unexpected_text_is_offered_and_forwarded_message_keeps_date_and_s
         await chat.click("No, thanks")
         assert await incidents_of(app).count(ref) == 0
         await chat.send("he parked outside again last night")
-        await chat.send("1")  # typed number picks the offer's first button (console)
+        await chat.send(
+            "2"
+        )  # typed number picks the offer's first button (console; 1 is emergency)
         assert "Saved as incident 1" in chat.text
 
         sent = dt.datetime(2026, 3, 1, 22, 15, tzinfo=dt.UTC)

@@ -124,25 +124,25 @@ async def project_app(project_settings):  # noqa: ANN001, ANN201
     await app.close()
 
 
-async def test_the_menu_has_five_choices_then_emergency(project_app) -> None:  # noqa: ANN001
+async def test_the_menu_has_emergency_first_then_five_choices(project_app) -> None:  # noqa: ANN001
     chat = ChatClient(project_app.engine, "test:menu")
     await chat.send("/menu")
     emergency = project_app.engine.catalog.text("btn.emergency")
     assert chat.buttons[:6] == [
+        emergency,
         "Advice for my situation",
         "My diary",
         "Am I at risk?",
         "How to report it",
         "Privacy and this chat",
-        emergency,
     ]
     await chat.click("Advice for my situation")
-    assert chat.buttons[-3:] == [emergency, "Back", "Menu"]
+    assert chat.buttons[0] == emergency and chat.buttons[-2:] == ["Back", "Menu"]
     await chat.click("Unwanted calls")
-    assert chat.replies[-1].buttons[-3].data == GLOBAL_EMERGENCY
+    assert chat.replies[-1].buttons[0].data == GLOBAL_EMERGENCY
     await chat.send("/menu")
     await chat.click("My diary")
-    assert chat.buttons[0:4] == [
+    assert chat.buttons[1:5] == [
         "Record what happened",
         "My incidents",
         "Make a copy for the police",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.telegram.handlers import ONLY_PRIVATE
+from tests.chat_client import project_words
 from tests.fake_bot_api import FakeBotApi, buttons, displayed
 from tests.telegram_harness import (
     BotProcess,
@@ -217,7 +217,7 @@ async def test_group_chat_refused_once_nothing_stored(
     calls = await api.handled(user, since)
     refusals = [c for c in calls if c.method == "sendMessage"]
     assert len(refusals) == 1 and refusals[0].params["text"] == html.escape(
-        ONLY_PRIVATE, quote=False
+        project_words("telegram.only_private"), quote=False
     )
     assert refusals[0].chat_id == -100777
     assert [c.chat_id for c in calls if c.method == "leaveChat"] == [-100777]

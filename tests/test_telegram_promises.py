@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_registry, load_checked_project, open_app
-from bot.channels.telegram.handlers import SOMETHING_WENT_WRONG
-from bot.settings import Settings
+from bot.app import build_registry, load_checked_project, open_app, project_checks
+from bot.flows.loader import load_project
+from bot.settings import PROJECT_ROOT, Settings
 from bot.store.inbox import Inbox
 from tests.fake_bot_api import FakeBotApi
 from tests.telegram_harness import BotProcess, say, sent_texts, shared_telegram
@@ -37,6 +37,14 @@ def emergency_first_line(tmp: Path) -> str:
     return project.catalog.text(flow.steps[flow.start].say[0]).splitlines()[0]
 
 
+def something_went_wrong(emergency: str) -> str:
+    """The channel's apology, from content, with the first line of the emergency advice."""
+    catalog = load_project(
+        PROJECT_ROOT / "flows", PROJECT_ROOT / "content", **project_checks(build_registry())
+    ).catalog
+    return catalog.text("telegram.something_went_wrong", {"emergency": emergency})
+
+
 async def test_a_failing_handler_says_sorry_then_the_999_line(
     api: FakeBotApi, bot: BotProcess, tmp_path: Path, user: int
 ) -> None:
@@ -46,7 +54,7 @@ async def test_a_failing_handler_says_sorry_then_the_999_line(
     calls = await say(api, user, "/help")
     [(refused, _)] = [r for r in api.refused if r[0].chat_id == user]
     assert refused.chat_id == user
-    expected = SOMETHING_WENT_WRONG.format(emergency=emergency_first_line(tmp_path))
+    expected = something_went_wrong(emergency_first_line(tmp_path))
     assert sent_texts(calls) == [expected]
     assert "999" in expected.splitlines()[-1]
     log = bot.stderr()

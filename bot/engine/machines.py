@@ -90,10 +90,6 @@ class CompiledFlow:
         self._cursor = _Cursor()
         self.machine.add_model(self._cursor, initial=flow.start)
 
-    def can_fire(self, step: str, trigger: str) -> bool:
-        event = self.machine.events.get(trigger)
-        return event is not None and step in event.transitions
-
     def fire(self, step: str, trigger: str) -> str:
         """Fire `trigger` from `step`; return the destination state (a step or an exit)."""
         cursor = self._cursor

@@ -6,8 +6,11 @@ naming the file, the line and the step:
 - at most `MAX_LINES` lines of text on a screen (its `say` texts and its question together);
 - at most `MAX_BUTTONS` buttons of its own on a screen, and at most `MAX_ANSWERS` answers (Skip
   included) on a choice question: a list of answers to pick one from, such as the kinds of
-  incident, reads as one list. The engine adds "I'm in danger now", Back and Menu to every
-  screen, always in the same place, so a flow may not add buttons in those words itself;
+  incident, reads as one list. The engine adds "I'm in danger now" (first), Back and Menu
+  (last) to every screen, always in the same place, so a flow may not add buttons in those
+  words itself;
+- emergency first: a screen's own way into the emergency advice (`btn.emergency`, the welcome's)
+  is its first option, where the engine's emergency button stands on every other screen;
 - no repeats on one screen: no number named twice, no sentence said twice;
 - plain words: a term of `content/glossary.yaml` is explained on the first screen of a flow that
   uses it (its `explain` words stand on that screen), so later screens of the flow may use it bare.
@@ -39,6 +42,7 @@ def check_screens(flow: Flow, catalog: Catalog, problems: list[Problem]) -> None
         for message in (
             *_too_long(text),
             *_too_many_buttons(step, catalog),
+            *_emergency_not_first(step),
             *_repeats(text),
             *_unexplained(text, catalog, explained),
         ):
@@ -80,6 +84,17 @@ def _too_many_buttons(step: Step, catalog: Catalog) -> list[str]:
                 "(emergency, Back, Menu): leave it out"
             )
     return found
+
+
+def _emergency_not_first(step: Step) -> list[str]:
+    into_emergency = [i for i, o in enumerate(step.options) if o.target.flow == "emergency"]
+    if into_emergency and into_emergency[0] != 0:
+        label = step.options[into_emergency[0]].label
+        return [
+            f"button '{label}' leads to the emergency advice but is option "
+            f"{into_emergency[0] + 1}: the emergency button stands first on every screen"
+        ]
+    return []
 
 
 def _repeats(text: str) -> list[str]:

@@ -66,7 +66,7 @@ def register(registry: Registry) -> None:
     registry.command("log")(handlers.log_command)
     registry.command("incidents")(handlers.incidents_command)
     registry.command("export")(handlers.export_command)
-    registry.command("delete_my_data")(handlers.delete_command)
+    registry.command("delete_my_data", menu_rank=80)(handlers.delete_command)
     registry.button(handlers.PREFIX)(handlers.button_handler)
     registry.text_fallback = handlers.text_fallback
     registry.attachment_handler = handlers.attachment_handler

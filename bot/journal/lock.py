@@ -39,7 +39,6 @@ from bot.engine.engine import (
     GLOBAL_BACK,
     GLOBAL_EMERGENCY,
     GLOBAL_MENU,
-    SHOWN_BUTTONS,
     Place,
     Turn,
 )
@@ -62,7 +61,7 @@ ERASE_WAIT = dt.timedelta(hours=72)
 PIN_MIN, PIN_MAX = 4, 12
 MAX_OPEN_KEPT = 10_000
 PASSING_BUTTONS = (GLOBAL_EMERGENCY, GLOBAL_MENU)
-NAVIGATION = (GLOBAL_EMERGENCY, GLOBAL_BACK, GLOBAL_MENU)  # the engine's buttons, always last
+LAST_BUTTONS = (GLOBAL_BACK, GLOBAL_MENU)  # the engine's buttons, always last (emergency: first)
 
 Eraser = Callable[[Turn], Awaitable[None]]
 
@@ -165,11 +164,11 @@ def _guarded(handler: CommandHandler) -> CommandHandler:
 
 
 def _offer_lock_now(turn: Turn) -> None:
-    """A private screen of someone with a PIN ends with "Lock now", before Emergency/Back/Menu."""
+    """A private screen of someone with a PIN ends with "Lock now", before Back and Menu."""
     screen = turn.feature_screen
     if screen is None or any(b.data == f"{PREFIX}now" for b in screen.buttons):
         return
-    nav = next((i for i, b in enumerate(screen.buttons) if b.data in NAVIGATION), None)
+    nav = next((i for i, b in enumerate(screen.buttons) if b.data in LAST_BUTTONS), None)
     at = len(screen.buttons) if nav is None else nav
     screen.buttons.insert(at, Button(turn.engine.catalog.text("lock.btn_lock_now"), f"{PREFIX}now"))
 
@@ -288,7 +287,7 @@ async def _typed_at_prompt(turn: Turn, ask: dict[str, Any]) -> bool:
     if not (digits.isascii() and digits.isdecimal()) or turn.danger_shown:
         turn.place.data.pop(ASK, None)  # the person moved on
         return False
-    shown = turn.place.data.get(SHOWN_BUTTONS) or []
+    shown = turn.shown_buttons
     if len(digits) < PIN_MIN and 1 <= int(digits) <= len(shown):
         turn.place.data.pop(ASK, None)
         return False  # a button's number (the console)
@@ -473,11 +472,7 @@ async def _erase_now(turn: Turn) -> None:
     lock = lock_of(turn.services)
     await lock.private.erase(turn)
     await _forget_lock(turn)
-    place = turn.place  # the event goes on from an empty place...
-    place.flow = place.step = None
-    place.slots.clear()
-    place.history.clear()
-    place.data.clear()
+    turn.place.reset()  # the event goes on from an empty place...
     # ...which is not saved after it: no place left is what tells the console to delete its
     # exports (plain copies) too, as after /delete_my_data
     turn.drop_place = True

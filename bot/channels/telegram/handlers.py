@@ -11,32 +11,32 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from telegram import (
-    BotCommandScopeChat,
-    InputFile,
-    Message,
-    MessageOriginChannel,
-    MessageOriginChat,
-    MessageOriginHiddenUser,
-    MessageOriginUser,
-    Update,
-)
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram import Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import tidy as tidy_feature
 from bot.channels.telegram import render
-from bot.channels.telegram.clearing import ChatCleaner, Cleared
+from bot.channels.telegram.clearing import ChatCleaner
+from bot.channels.telegram.commands import command_menu
 from bot.channels.telegram.logs import event as log_event
 from bot.channels.telegram.logs import frames
-from bot.channels.telegram.outbox import edit_text, send_text
-from bot.engine.engine import GLOBAL_CARRY_ON, GLOBAL_EMERGENCY
-from bot.engine.events import Attachment, Button, Event, Kind, Reply
-from bot.journal.lock import lock_now
+from bot.channels.telegram.outbox import send_text
+from bot.channels.telegram.sending import Sending
+from bot.channels.telegram.tidying import USER_PREFIX, ChatTidySetting, Tidying
+from bot.channels.telegram.updates import (
+    ATTACHMENT_TYPES,
+    MAX_DOWNLOAD,
+    forwarded_from,
+    update_kind,
+)
+from bot.engine.engine import GLOBAL_CARRY_ON
+from bot.engine.events import Attachment, Event, Kind
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -48,139 +48,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.telegram")
 
-USER_PREFIX = "tg:"
-MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 EDITABLE_SECONDS = 47 * 3600  # an older screen is answered with a new message (see below)
 STALE_DATA = "~stale"  # never an engine token: the engine answers it as a button from an old screen
 
-ONLY_PRIVATE = (
-    "I only work in a private chat, so nothing written here is kept.\n"
-    "Open a private chat with me to use me. I'm leaving this chat now."
-)
-FILE_TOO_BIG = (
-    "That file is bigger than 20 MB, the most Telegram lets me receive.\n"
-    "You could send a smaller copy or a screenshot, or describe it in words."
-)
-FILE_NOT_FETCHED = (
-    "I couldn't receive that file just now. Nothing was lost on your phone.\n"
-    "You could try sending it again in a moment."
-)
-EDITED = (
-    "I can't use changes to a message you already sent.\n"
-    "If something changed, please send it again as a new message."
-)
-STALE_TOAST = "That button is from an older screen."
-SOMETHING_WENT_WRONG = (
-    "Sorry, something went wrong on my side. Please try again.\n\nIf you are in danger: {emergency}"
-)
-
-# The command menu. Anyone glancing at the phone may read it, so its words say nothing of
-# stalking, records or evidence: plain, everyday words that fit any helper bot.
-COMMANDS: list[tuple[str, str]] = [
-    ("start", "Start"),
-    ("emergency", "Urgent help"),
-    ("record", "New note"),
-    ("log", "Quick note"),
-    ("incidents", "Notes"),
-    ("export", "Download"),
-    ("clear", "Tidy up"),
-    ("tidy", "Tidy settings"),
-    ("delete_my_data", "Delete my data"),
-    ("help", "Help"),
-]
-# After /clear the chat's own menu is cut to this (a chat-scoped setMyCommands); /start restores
-# the full one. Urgent help stays: emergency advice is one step from everywhere.
-NEUTRAL_COMMANDS: list[tuple[str, str]] = [
-    ("start", "Start"),
-    ("emergency", "Urgent help"),
-    ("help", "Help"),
-]
-
-ATTACHMENT_TYPES: tuple[tuple[str, str, str], ...] = (
-    # message attribute, attachment kind, default file name
-    ("photo", "photo", "photo.jpg"),
-    ("document", "document", "document"),
-    ("voice", "voice", "voice.ogg"),
-    ("video", "video", "video.mp4"),
-    ("audio", "audio", "audio"),
-    ("video_note", "video_note", "video_note.mp4"),
-    ("animation", "video", "animation.mp4"),
-)
+# The channel's own words are content (content/telegram.yaml, `telegram.*`).
 
 
-def forwarded_from(message: Message) -> tuple[str | None, object | None]:
-    """The original sender and date of a forwarded message, as Telegram reports them."""
-    origin = message.forward_origin
-    if origin is None:
-        return None, None
-    if isinstance(origin, MessageOriginUser):
-        user = origin.sender_user
-        name = user.full_name + (f" (@{user.username})" if user.username else "")
-    elif isinstance(origin, MessageOriginHiddenUser):
-        name = origin.sender_user_name
-    elif isinstance(origin, MessageOriginChat):
-        name = origin.sender_chat.title or origin.sender_chat.full_name or "a chat"
-    elif isinstance(origin, MessageOriginChannel):
-        name = origin.chat.title or "a channel"
-    else:
-        name = "unknown"
-    return name, origin.date
-
-
-class ChatTidySetting:
-    """The `tidy` service the engine's auto-tidy screen uses: a person's choice, for their chat.
-
-    The engine knows a person only by the store's keyed ref, never their Telegram id; the
-    channel tells this service which chat each ref it has just seen belongs to (in memory only,
-    the most recent `MAX_CHATS`). Only private chats reach the engine: there the chat's id is
-    the user's.
-    """
-
-    MAX_CHATS = 10_000
-
-    def __init__(self, schedule: TidySchedule) -> None:
-        self.schedule = schedule
-        self._chats: OrderedDict[str, int] = OrderedDict()
-
-    def seen(self, user_ref: str, chat_id: int) -> None:
-        self._chats[user_ref] = chat_id
-        self._chats.move_to_end(user_ref)
-        while len(self._chats) > self.MAX_CHATS:
-            self._chats.popitem(last=False)
-
-    async def setting(self, user_ref: str) -> int | None:
-        chat = self._chats.get(user_ref)
-        return await self.schedule.setting(chat) if chat is not None else None
-
-    async def choose(self, user_ref: str, after_seconds: int | None) -> None:
-        chat = self._chats.get(user_ref)
-        if chat is None:
-            raise LookupError("no chat seen for this user")  # the engine says sorry, calmly
-        await self.schedule.choose(chat, after_seconds)
-
-
-def update_kind(update: object) -> str:
-    if not isinstance(update, Update):
-        return type(update).__name__
-    for name in (
-        "message",
-        "edited_message",
-        "callback_query",
-        "inline_query",
-        "channel_post",
-        "edited_channel_post",
-        "my_chat_member",
-        "chat_member",
-        "poll",
-        "poll_answer",
-        "chosen_inline_result",
-    ):
-        if getattr(update, name, None) is not None:
-            return name
-    return "other"
-
-
-class Channel:
+class Channel(Sending, Tidying):
     """The Telegram side of one running bot. `attach` gives it the engine once it is open."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -209,13 +83,17 @@ class Channel:
         self.cleaner = ChatCleaner(messages, self.clock)
         self.tidy_setting = ChatTidySetting(tidy) if tidy is not None else None
         if self.tidy_setting is not None:  # the choice is made in the engine (bot/tidy)
-            app.engine.registry.services["tidy"] = self.tidy_setting
+            app.engine.registry.provide(tidy_feature.SERVICE, self.tidy_setting)
 
     @property
     def ready(self) -> tuple[App, MessageLog]:
         if self.app is None or self.messages is None:
             raise RuntimeError("the Telegram channel is not attached to an app yet")
         return self.app, self.messages
+
+    def _words(self, key: str) -> str:
+        app, _ = self.ready
+        return app.engine.catalog.text(key)
 
     def user_hash(self, user_id: int | None) -> str | None:
         """A per-deployment pseudonym for logs (a keyed hash, not the store's user ref)."""
@@ -276,7 +154,9 @@ class Channel:
         if press.kind == "contact" and press.value not in app.engine.catalog.contacts:
             press = render.Press("stale")  # a card this deployment does not have (any more)
         try:  # first thing: the client shows a spinner until the query is answered
-            await query.answer(STALE_TOAST if press.kind == "stale" else None)
+            await query.answer(
+                self._words("telegram.stale_toast") if press.kind == "stale" else None
+            )
         except BadRequest:
             pass  # too old to answer: the press is still handled below
         message = query.message
@@ -309,93 +189,6 @@ class Channel:
         await self.send_replies(context.bot, chat_id, replies, edit=editable)
         self._log_update(update, started, press.kind)
 
-    async def user_clears_the_chat(self, bot: Bot, message: Message) -> None:
-        """`/clear`: remove what Telegram allows, close the journal, say what is left and why."""
-        app, _ = self.ready
-        chat_id = message.chat_id
-        cleared = await self.clear_chat(bot, chat_id, also=[message.message_id])
-        user_id = message.from_user.id if message.from_user else message.chat_id
-        lock_now(
-            app.engine, USER_PREFIX + str(user_id)
-        )  # the journal closes too (bot/journal/lock)
-        await self._neutral_menu(bot, chat_id)
-        if not cleared.complete:
-            await self._say_what_is_left(bot, chat_id, cleared)
-        log_event(
-            log,
-            "chat_cleared",
-            deleted=cleared.deleted,
-            blanked=cleared.blanked,
-            left=cleared.left,
-            user=self.user_hash(chat_id),
-        )
-
-    async def clear_chat(self, bot: Bot, chat_id: int, also: Sequence[int] = ()) -> Cleared:
-        """Delete every message of the chat Telegram allows, blank the bot's older ones."""
-        if self.cleaner is None:
-            raise RuntimeError("the Telegram channel is not attached to an app yet")
-        return await self.cleaner.clear(bot, chat_id, also)
-
-    async def _say_what_is_left(self, bot: Bot, chat_id: int, cleared: Cleared) -> None:
-        app, _ = self.ready
-        catalog = app.engine.catalog
-        lines = [catalog.text("clear.done")]
-        if cleared.left:
-            lines.append(catalog.text("clear.left_yours", {"count": str(cleared.left)}))
-        if cleared.blanked:
-            lines.append(catalog.text("clear.blanked"))
-        lines.append(catalog.text("clear.finish"))
-        reply = Reply(
-            text="\n\n".join(lines),
-            buttons=[Button(catalog.text("btn.emergency"), GLOBAL_EMERGENCY)],
-        )
-        await self._send(bot, chat_id, reply)
-
-    async def _neutral_menu(self, bot: Bot, chat_id: int) -> None:
-        try:
-            await bot.set_my_commands(NEUTRAL_COMMANDS, scope=BotCommandScopeChat(chat_id))
-        except (BadRequest, Forbidden) as exc:
-            log_event(log, "menu_not_cut", logging.WARNING, error=type(exc).__name__)
-
-    async def _full_menu(self, bot: Bot, chat_id: int) -> None:
-        try:
-            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
-        except (BadRequest, Forbidden):
-            pass  # nothing chat-scoped to remove
-
-    # ------------------------------------------------------------------ auto-tidy
-
-    async def tidy_due_chats(self, bot: Bot) -> int:
-        """Auto-tidy: clear every chat whose quiet spell has passed; returns how many."""
-        if self.tidy is None or self.cleaner is None:
-            return 0
-        tidied = 0
-        for due in await self.tidy.due():
-            try:
-                cleared = await self.clear_chat(bot, due.chat_id)
-            except TelegramError as exc:
-                log_event(log, "tidy_failed", logging.WARNING, error=type(exc).__name__)
-                continue  # due again at the next tick
-            await self.tidy.done(due)
-            await self._neutral_menu(bot, due.chat_id)
-            tidied += 1
-            log_event(
-                log,
-                "chat_tidied",
-                deleted=cleared.deleted,
-                blanked=cleared.blanked,
-                left=cleared.left,
-                user=self.user_hash(due.chat_id),
-            )
-        return tidied
-
-    async def _active(self, chat_id: int) -> None:
-        if self.tidy is not None:
-            await self.tidy.touch(chat_id)
-        if self.tidy_setting is not None and self.app is not None:
-            ref = self.app.conversations.user_ref(USER_PREFIX + str(chat_id))
-            self.tidy_setting.seen(ref, chat_id)
-
     @staticmethod
     async def _delete_their_message(bot: Bot, message: Message) -> None:
         try:
@@ -410,7 +203,7 @@ class Channel:
         message = update.edited_message
         if message is None or update.effective_user is None:
             return
-        sent = await send_text(context.bot, message.chat_id, EDITED)
+        sent = await send_text(context.bot, message.chat_id, self._words("telegram.edited"))
         self._note_sent(message.chat_id, [sent])
         self._log_update(update, None, "edited")
 
@@ -466,7 +259,9 @@ class Channel:
         )
         if chat is None or chat.type != ChatType.PRIVATE or self.app is None:
             return
-        text = SOMETHING_WENT_WRONG.format(emergency=self.app.engine.emergency_text())
+        text = self.app.engine.catalog.text(
+            "telegram.something_went_wrong", {"emergency": self.app.engine.emergency_text()}
+        )
         try:
             sent = await send_text(context.bot, chat.id, text)
             self._note_sent(chat.id, [sent])
@@ -474,72 +269,6 @@ class Channel:
             log_event(log, "error_notice_failed", logging.WARNING, error=type(exc).__name__)
 
     # ------------------------------------------------------------------ sending
-
-    async def send_replies(
-        self, bot: Bot, chat_id: int, replies: Sequence[Reply], edit: Message | None = None
-    ) -> None:
-        """Render replies in order. With `edit`, a first reply that is a screen replaces it."""
-        for index, reply in enumerate(replies):
-            if index == 0 and edit is not None and self._can_edit_with(reply):
-                if await self._edit_screen(bot, edit, reply):
-                    continue
-            await self._send(bot, chat_id, reply)
-
-    @staticmethod
-    def _can_edit_with(reply: Reply) -> bool:
-        return (
-            reply.screen
-            and reply.document is None
-            and bool(reply.text)
-            and len(render.chunks(reply.text)) == 1
-        )
-
-    async def _edit_screen(self, bot: Bot, message: Message, reply: Reply) -> bool:
-        try:
-            await edit_text(
-                bot,
-                message.chat.id,
-                message.message_id,
-                render.chunks(reply.text)[0],
-                html=True,
-                markup=render.keyboard_json(reply),
-            )
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return True  # a double tap: the screen already shows this
-            return False  # too old to edit, or deleted: send it as a new message instead
-        return True
-
-    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
-        sent: list[int | None] = []
-        if reply.document is not None:
-            caption = render.chunks(reply.text)[0] if reply.text else None
-            if caption is not None and len(caption) > render.MAX_CAPTION:
-                for piece in render.chunks(reply.text):
-                    sent.append(await send_text(bot, chat_id, piece, html=True))
-                caption = None
-            doc = reply.document
-            document = await bot.send_document(
-                chat_id,
-                InputFile(doc.content, filename=doc.file_name),
-                caption=caption,
-                parse_mode=ParseMode.HTML if caption else None,
-                reply_markup=render.keyboard(reply),
-            )
-            sent.append(document.message_id)
-        elif reply.text or reply.buttons or reply.contacts:
-            markup = render.keyboard_json(reply)
-            pieces = render.chunks(reply.text or "…")
-            for i, piece in enumerate(pieces):
-                last = i == len(pieces) - 1
-                sent.append(
-                    await send_text(bot, chat_id, piece, html=True, markup=markup if last else None)
-                )
-        self._note_sent(chat_id, sent)
-
-    def _note_sent(self, chat_id: int, sent: Sequence[int | None]) -> None:
-        if self.messages is not None:
-            self.messages.note(chat_id, [i for i in sent if i is not None])
 
     # ------------------------------------------------------------------ helpers
 
@@ -564,17 +293,18 @@ class Channel:
         media, kind, default_name = found
         size = getattr(media, "file_size", None)
         if size is not None and size > MAX_DOWNLOAD:
-            await self._say(bot, message.chat_id, FILE_TOO_BIG)
+            await self._say(bot, message.chat_id, self._words("telegram.file_too_big"))
             return None
         try:
             file = await bot.get_file(media.file_id)
             if file.file_size is not None and file.file_size > MAX_DOWNLOAD:
-                await self._say(bot, message.chat_id, FILE_TOO_BIG)
+                await self._say(bot, message.chat_id, self._words("telegram.file_too_big"))
                 return None
             content = bytes(await file.download_as_bytearray())
         except BadRequest as exc:
             too_big = "too big" in str(exc).lower()
-            await self._say(bot, message.chat_id, FILE_TOO_BIG if too_big else FILE_NOT_FETCHED)
+            words = "telegram.file_too_big" if too_big else "telegram.file_not_fetched"
+            await self._say(bot, message.chat_id, self._words(words))
             return None
         who, when = forwarded_from(message)
         attachment = Attachment(
@@ -596,10 +326,6 @@ class Channel:
             forwarded_date=when,  # type: ignore[arg-type]
         )
 
-    async def _say(self, bot: Bot, chat_id: int, text: str) -> None:
-        sent = await send_text(bot, chat_id, text)
-        self._note_sent(chat_id, [sent])
-
     async def _refuse_and_leave(self, bot: Bot, chat_id: int, chat_type: str) -> None:
         if chat_id in self._refused:
             return
@@ -607,7 +333,7 @@ class Channel:
         while len(self._refused) > 10_000:
             self._refused.popitem(last=False)
         try:
-            await send_text(bot, chat_id, ONLY_PRIVATE)
+            await send_text(bot, chat_id, self._words("telegram.only_private"))
         except TelegramError:
             pass  # a channel where the bot may not post: leaving is what matters
         try:
@@ -627,5 +353,6 @@ class Channel:
         log_event(log, "update", logging.DEBUG, **fields)
 
 
-async def set_commands(bot: Bot) -> None:
-    await bot.set_my_commands(COMMANDS)
+async def set_commands(bot: Bot, app: App) -> None:
+    """The full command menu, from the features' declarations (bot/channels/telegram/commands.py)."""
+    await bot.set_my_commands(command_menu(app.engine.registry, app.engine.catalog))
