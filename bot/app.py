@@ -78,7 +78,8 @@ def wire_services(
     registry.provide(INCIDENTS, IncidentStore(db, cipher, settings.data_dir))
     registry.provide(risk.CHECKLISTS, ChecklistStore(db, cipher))
     router = Router.for_project(project, settings.content_dir, danger_words(danger))
-    registry.provide(ROUTER, router)
+    if router is not None:  # no advice flows to rank: typed questions get the journal offer
+        registry.provide(ROUTER, router)
 
 
 @dataclass

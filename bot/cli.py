@@ -123,6 +123,9 @@ def _ask(args: argparse.Namespace) -> int:
     project = load_checked_project(settings, build_registry())
     danger = DangerDetector.from_content(settings.content_dir)
     router = Router.for_project(project, settings.content_dir, danger_words(danger))
+    if router is None:
+        print("No advice flows to rank.")
+        return 1
     print_ranking(project, router, args.text, danger.is_danger(args.text))
     return 0
 

@@ -233,7 +233,8 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(FairRateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        # PTB types the builder by its default limiter's argument type; AIORateLimiter's is int
+        builder = builder.rate_limiter(FairRateLimiter(max_retries=RATE_LIMIT_RETRIES))  # type: ignore[arg-type]
     application = builder.build()
     add_handlers(application, channel)
     return application, channel

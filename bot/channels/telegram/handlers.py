@@ -180,12 +180,10 @@ class Channel(Sending, Tidying):
         # A screen older than 47 hours is not edited: /clear could then only blank it, so new
         # words go in a new message, which it can still delete. "Carry on where I was" under
         # the emergency advice comes as a new message too, so the 999 advice is not edited away.
-        recent = isinstance(message, Message) and (
-            self.clock() - message.date.timestamp() < EDITABLE_SECONDS
-        )
-        editable = (
-            message if recent and press.kind == "engine" and data != GLOBAL_CARRY_ON else None
-        )
+        editable: Message | None = None
+        if isinstance(message, Message) and press.kind == "engine" and data != GLOBAL_CARRY_ON:
+            recent = self.clock() - message.date.timestamp() < EDITABLE_SECONDS
+            editable = message if recent else None
         await self.send_replies(context.bot, chat_id, replies, edit=editable)
         self._log_update(update, started, press.kind)
 

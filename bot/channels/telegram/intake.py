@@ -33,7 +33,7 @@ from bot.store.inbox import Inbox
 log = logging.getLogger("bot.telegram")
 
 
-class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
+class DurableUpdateQueue(asyncio.Queue):
     """The Application's update queue; `put` keeps each `Update` in the inbox first."""
 
     def __init__(self) -> None:
@@ -61,7 +61,7 @@ def _report_failed_add(kept: asyncio.Future[None]) -> None:
         log_event(log, "inbox_failed", logging.WARNING, error=error)
 
 
-async def replay_unfinished(inbox: Inbox, queue: asyncio.Queue, bot: Bot) -> int:  # type: ignore[type-arg]
+async def replay_unfinished(inbox: Inbox, queue: asyncio.Queue, bot: Bot) -> int:
     """Queue the updates an earlier process accepted and did not finish; returns how many."""
     replayed = 0
     for pending in await inbox.take_for_replay():

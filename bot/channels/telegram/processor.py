@@ -113,7 +113,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             _close(coroutine)
             if not user.parked:
                 log_event(log, "updates_parked", logging.DEBUG)  # this user's queue is full
-            user.parked.append(update.update_id)  # type: ignore[union-attr]
+            user.parked.append(update.update_id)  # type: ignore[attr-defined]  # PTB types it `object`; always an Update here
             return
         user.queued += 1
         try:

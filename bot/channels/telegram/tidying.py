@@ -69,8 +69,11 @@ class Tidying:
     tidy: TidySchedule | None
     tidy_setting: ChatTidySetting | None
     cleaner: ChatCleaner | None
-    ready: tuple[App, MessageLog]
     user_hash: Callable[[int | None], str | None]
+
+    @property
+    def ready(self) -> tuple[App, MessageLog]:
+        raise NotImplementedError  # the handlers'
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
         raise NotImplementedError  # Sending's

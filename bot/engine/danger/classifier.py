@@ -153,8 +153,8 @@ def train(
     texts_as_read: Iterable[Sequence[Sequence[str]]], labels: Sequence[bool]
 ) -> tuple[dict[str, float], float]:
     """Fit the model (scikit-learn, build time only); returns (weights, bias)."""
-    from sklearn.feature_extraction import DictVectorizer  # type: ignore[import-untyped]
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
 
     rows = [features(parts) for parts in texts_as_read]
     counts: dict[str, int] = {}

@@ -57,7 +57,7 @@ def digest(lemmas: Iterable[str], vocabulary: Iterable[str]) -> str:
 
 def inflect(lemma: str, suffix: str) -> list[str]:
     """The forms of `lemma` selected by a "~" suffix ("", "ing", "ed", "s"), via lemminflect."""
-    import lemminflect  # type: ignore[import-untyped]  # slow: only to build the lexicon
+    import lemminflect  # slow: only to build the lexicon
 
     found = lemminflect.getAllInflections(lemma) or lemminflect.getAllInflectionsOOV(lemma, "VERB")
     wanted = _TAGS.get(suffix)
@@ -74,7 +74,7 @@ def _dictionary_path() -> Path:
 
 def build(tilde_words: Iterable[tuple[str, str]], vocabulary: Iterable[str]) -> dict[str, Any]:
     """Make the lexicon for the grammar's "~" words and its whole vocabulary (slow: seconds)."""
-    from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
+    from symspellpy import SymSpell, Verbosity
 
     tilde = sorted(set(tilde_words))
     forms = {f"{lemma}~{suffix}": inflect(lemma, suffix) for lemma, suffix in tilde}

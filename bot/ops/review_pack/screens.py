@@ -28,6 +28,7 @@ from bot.engine.engine import (
     Turn,
 )
 from bot.engine.events import Event, Kind, Reply
+from bot.engine.place import SlotEntry
 from bot.flows.loader import Project
 from bot.flows.model import END, MENU, Flow, Step, Target
 
@@ -214,9 +215,9 @@ class ScreenBuilder:
         return Key(label, "option", self.target_href(flow, target))
 
     # -- drawing -----------------------------------------------------------------------------
-    def _placeholders(self, keys: list[str]) -> dict[str, dict[str, str]]:
+    def _placeholders(self, keys: list[str]) -> dict[str, SlotEntry]:
         """Slots the texts show (the person's own answers) as a visible [name] marker."""
-        names: dict[str, dict[str, str]] = {}
+        names: dict[str, SlotEntry] = {}
         for key in keys:
             if not self.catalog.has(key):
                 continue
