@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from bot.journal import handlers
+from bot.journal import export as journal_export
 from bot.journal.limits import JournalLimits
 from tests.chat_client import ChatClient
 from tests.journal_support import incidents_of, start_app
@@ -110,7 +110,7 @@ async def test_another_person_is_answered_while_a_long_diary_is_built(
     app.engine.clock = lambda: NOW
     store = incidents_of(app)
     building, built = threading.Event(), threading.Event()
-    real_build = handlers.build_export
+    real_build = journal_export.build_export
 
     def observed_build(*args: object) -> object:
         building.set()
@@ -119,7 +119,7 @@ async def test_another_person_is_answered_while_a_long_diary_is_built(
         finally:
             built.set()
 
-    monkeypatch.setattr(handlers, "build_export", observed_build)
+    monkeypatch.setattr(journal_export, "build_export", observed_build)
     try:
         exporter, other = ChatClient(app.engine, "tg:1"), ChatClient(app.engine, "tg:2")
         ref = app.engine.store.user_ref(exporter.user_id)

@@ -62,7 +62,7 @@ def when_text(moment: dt.datetime | str | None) -> str:
         try:
             moment = dt.datetime.fromisoformat(moment)
         except ValueError:
-            return moment
+            return str(moment)  # not a time: shown as it was kept
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return f"{_day(moment)}, {_clock(moment)}"

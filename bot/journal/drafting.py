@@ -1,0 +1,366 @@
+"""The guided record (flows/record_incident.yaml): the actions its steps call, from a fresh draft
+to the saved incident.
+
+Where a draft lives while the person is busy:
+- Its answers are slots of the `record_incident` flow, kept (sealed) with the person's place, so a
+  draft survives a restart. Slots starting with `_` are the journal's own: `_draft` (the draft's
+  key: one draft saves at most one incident), `_correcting` (the id of the incident being
+  corrected), `_summary`/`_heading`/`_number` (texts the screens show).
+- Files sent while recording are stored at once (sealed, waiting) and their ids kept in the
+  `evidence` slot; saving links them to the incident in the same transaction.
+- A copy of an unfinished new record is kept aside (`DRAFT_COPY`), so that starting a record
+  again offers to carry on with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from bot.engine.actions import ActionFailed
+from bot.engine.engine import Turn
+from bot.engine.events import Button, Event, Kind
+from bot.engine.slots import Answer, Invalid, clean_text
+from bot.journal import buttons as jb
+from bot.journal.common import (
+    FUTURE_SLACK,
+    RECORD,
+    catalog_of,
+    count,
+    current_step,
+    evidence_ids,
+    limits_of,
+    log,
+    record_slots,
+    saving,
+    set_slot,
+    short,
+    store_of,
+    text,
+    value,
+)
+from bot.journal.render import (
+    FIELD_ROWS,
+    SLOT_TO_FIELD,
+    field_text,
+    phone_text,
+    when_reading,
+    when_with_words,
+)
+from bot.journal.when import ASK_AM_PM, When, read_when
+from bot.store.incidents import KIND_CORRECTION, NotFound
+
+DRAFT_COPY = "journal_draft"  # place.data: the unfinished new record, kept aside
+EDITING = "journal_editing"  # place.data: changing one answer, then back to the summary
+TARGET = "journal_target"  # place.data: the saved incident the details flow works on
+KNOWN_PEOPLE = "journal_people"  # place.data: who the person named before, newest first
+MAX_KNOWN_PEOPLE = 6
+SWEPT_AT = "journal_swept_at"  # services: when this process last swept old draft files
+SWEEP_EVERY = dt.timedelta(hours=1)
+
+# Questions that fit only some kinds of incident (asked for every kind when none was given).
+SEEN = {"followed", "turned_up", "damage", "other"}
+ASKED_FOR: dict[str, set[str]] = {
+    "ask_person": SEEN,
+    "ask_vehicle": SEEN,
+    "ask_number": {"call", "message", "other"},
+    "ask_account": {"social_media", "email", "message", "other"},
+}
+
+
+# ---------------------------------------------------------------------- the `when` question
+
+
+def parse_when_answer(event: Event, now: dt.datetime) -> Answer | Invalid:
+    """The `when` question type: the person's words kept whole, with what was understood.
+
+    The whole answer is read first; failing that, a time phrase inside it ("last night about 10
+    when I got home"). Said back by `journal_when_understood`, which has the content's words.
+    """
+    typed = clean_text(event.text)
+    if event.kind != Kind.TEXT or not typed:
+        return Invalid("check.datetime")
+    when = read_when(typed, now) or read_when(typed, now, within=True)
+    if when is None:
+        return Invalid("check.datetime")
+    if when.ask == ASK_AM_PM:
+        return Invalid("journal.when_am_pm")
+    if when.start is not None and when.start > now + FUTURE_SLACK:
+        return Invalid("check.datetime_future")
+    kept = When(when.precision, typed[:300], when.start, when.end, when.part)
+    return Answer(kept.to_dict(), typed)
+
+
+# ---------------------------------------------------------------------- a draft, kept or fresh
+
+
+def _answers(slots: dict[str, Any]) -> int:
+    return sum(1 for name in slots if not name.startswith("_"))
+
+
+def keep_draft(turn: Turn) -> None:
+    """Keep a copy of an unfinished new record, so that starting a record again offers it."""
+    slots = turn.place.slots.get(RECORD, {})
+    if "_draft" in slots and "_correcting" not in slots:
+        kept = {k: v for k, v in slots.items() if k not in ("_summary", "_heading", "change")}
+        turn.place.data[DRAFT_COPY] = kept
+
+
+async def sweep_old_draft_files(turn: Turn) -> None:
+    """At most once an hour: files of drafts left unfinished for longer than the limit go."""
+    last = turn.services.get(SWEPT_AT)
+    if last is not None and turn.now - last < SWEEP_EVERY:
+        return
+    turn.services[SWEPT_AT] = turn.now
+    age = dt.timedelta(hours=limits_of(turn).draft_files_max_age_hours)
+    try:
+        await store_of(turn).sweep_waiting_files(turn.now - age)
+    except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+        log.error("sweeping draft files failed: %s", type(exc).__name__)
+
+
+async def journal_begin(turn: Turn) -> None:
+    """A fresh draft, or, when one was left unfinished, the offer to carry on with it."""
+    await sweep_old_draft_files(turn)
+    kept = turn.place.data.get(DRAFT_COPY)
+    if kept and (_answers(kept) or kept.get("evidence")):
+        info = count(turn, "journal.draft_info", _answers(kept))
+        turn.place.slots[RECORD] = {"_draft_info": {"v": None, "d": info}}
+        raise ActionFailed("journal.resume_lead")  # the flow's on_error: resume_offer
+    _fresh_draft(turn)
+
+
+def _fresh_draft(turn: Turn) -> None:
+    turn.place.slots[RECORD] = {}
+    turn.place.data.pop(EDITING, None)
+    turn.place.data.pop(DRAFT_COPY, None)
+    set_slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
+
+
+async def journal_resume(turn: Turn) -> None:
+    """Carry on with the unfinished record: its answers and files, then its summary."""
+    kept = turn.place.data.get(DRAFT_COPY) or {}
+    turn.place.slots[RECORD] = {k: dict(v) for k, v in kept.items()}
+    turn.place.data.pop(EDITING, None)
+    if "_draft" not in turn.place.slots[RECORD]:
+        set_slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
+
+
+async def journal_start_again(turn: Turn) -> None:
+    """Start again: the unfinished record's files are deleted now, rows and sealed files."""
+    kept = turn.place.data.get(DRAFT_COPY) or {}
+    files = [int(i) for i in (kept.get("evidence", {}).get("v") or [])]
+    if files:
+        await store_of(turn).discard_waiting_files(turn.user_ref, files)
+    _fresh_draft(turn)
+    turn.say("journal.started_again")
+
+
+async def journal_discard(turn: Turn) -> None:
+    """Discard (and /cancel): the draft's files are deleted now (rows and sealed files), so
+    "Nothing from that record was kept" is true."""
+    files = evidence_ids(turn)
+    if files:
+        await store_of(turn).discard_waiting_files(turn.user_ref, files)
+    turn.place.slots[RECORD] = {}
+    turn.place.data.pop(EDITING, None)
+    turn.place.data.pop(DRAFT_COPY, None)
+
+
+# ---------------------------------------------------------------------- after each answer
+
+
+async def journal_continue(turn: Turn) -> None:
+    """After an answer: back to the summary if the person was changing one answer, else on to
+    the next question that fits the kind of incident."""
+    _keep_number_as_typed(turn)
+    keep_draft(turn)
+    if turn.place.data.pop(EDITING, None):
+        await turn.go(RECORD, "summary", fresh=False)
+        return
+    step = current_step(turn)
+    following = step.next.step if step is not None and step.next is not None else None
+    kind = value(turn, RECORD, "kind")
+    if kind and following in ASKED_FOR and kind not in ASKED_FOR[following]:
+        record_slots(turn).pop(following.removeprefix("ask_"), None)
+        await turn.go(RECORD, "after_" + following.removeprefix("ask_"), fresh=False)
+
+
+def _keep_number_as_typed(turn: Turn) -> None:
+    """The number as typed, with its normalised (E.164) form beside it."""
+    entry = record_slots(turn).get("number")
+    if entry is None or isinstance(entry["v"], dict):
+        return
+    number = {"typed": entry["d"], "e164": entry["v"]}
+    entry["v"] = number
+    entry["d"] = phone_text(number)
+
+
+async def journal_who(turn: Turn) -> None:
+    """ "Do you know who it is?": people named before are offered, so nobody retypes them."""
+    known = turn.place.data.get(KNOWN_PEOPLE) or []
+    if not known:
+        return  # on to the question
+    offered = [Button(name, jb.data(jb.KnownPerson(str(i)))) for i, name in enumerate(known)]
+    offered.append(
+        Button(text(turn, "journal.btn_who_someone_else"), jb.data(jb.KnownPerson("new")))
+    )
+    offered.append(Button(text(turn, "journal.btn_who_dont_know"), jb.data(jb.KnownPerson("skip"))))
+    turn.show_screen(text(turn, "journal.ask_who_again"), offered)
+    turn.place.step = "ask_who"  # typed text still answers the question
+
+
+async def user_picks_a_known_person(turn: Turn, button: jb.KnownPerson) -> None:
+    known = turn.place.data.get(KNOWN_PEOPLE) or []
+    if turn.place.flow != RECORD or turn.place.step != "ask_who":
+        turn.say("journal.stale")
+        await turn.show_current()
+        return
+    choice = button.choice
+    if choice == "new":
+        await turn.go(RECORD, "ask_who", fresh=False)
+        return
+    if choice.isdigit() and int(choice) < len(known):
+        name = known[int(choice)]
+        set_slot(turn, RECORD, "who", name, name)
+    else:
+        record_slots(turn).pop("who", None)
+    await turn.go(RECORD, "after_who", fresh=False)
+
+
+def _remember_who(turn: Turn, fields: dict[str, Any]) -> None:
+    who = str(fields.get("who") or "").strip()
+    if not who:
+        return
+    known = [k for k in turn.place.data.get(KNOWN_PEOPLE) or [] if k.casefold() != who.casefold()]
+    turn.place.data[KNOWN_PEOPLE] = [who, *known][:MAX_KNOWN_PEOPLE]
+
+
+async def journal_when_understood(turn: Turn) -> None:
+    """After "When did it happen?": say what was understood, beside the person's words."""
+    entry = record_slots(turn).get("when")
+    if entry is not None:
+        reading = when_reading(catalog_of(turn), entry["v"])
+        turn.say("journal.when_understood", reading=reading)
+        entry["d"] = when_with_words(catalog_of(turn), entry["v"])
+    await journal_continue(turn)
+
+
+# ---------------------------------------------------------------------- the summary
+
+
+async def journal_change(turn: Turn) -> None:
+    """ "Change one answer": to its question, then (journal_continue) back to the summary."""
+    field = value(turn, RECORD, "change")
+    record_slots(turn).pop("change", None)
+    if field == "evidence":
+        await turn.go(RECORD, "ask_evidence", fresh=False)
+        return
+    if field == "contact":  # one choice for both: the one that fits the kind
+        kind = value(turn, RECORD, "kind")
+        field = "account" if kind in ("social_media", "email") else "number"
+    if field in SLOT_TO_FIELD:
+        turn.place.data[EDITING] = True
+        await turn.go(RECORD, f"ask_{field}", fresh=False)
+
+
+async def journal_summary(turn: Turn) -> None:
+    catalog = catalog_of(turn)
+    slots = turn.place.slots.get(RECORD, {})
+    lines = []
+    for name, key, slot in FIELD_ROWS:
+        entry = slots.get(slot)
+        if entry is None or entry["v"] in (None, ""):
+            continue
+        shown = entry["d"] if name != "kind" else field_text(catalog, name, entry["v"])
+        lines.append(f"{catalog.text(key)}: {short(str(shown), 300)}")
+    evidence = evidence_ids(turn)
+    if evidence:
+        files = await store_of(turn).waiting_files(turn.user_ref, evidence)
+        names = ", ".join(f.file_name for f in files)
+        lines.append(f"{catalog.text('journal.field_evidence')}: {names}")
+    summary = "\n".join(lines) or catalog.text("journal.summary_empty")
+    if value(turn, RECORD, "_correcting"):
+        number = slots.get("_correcting", {}).get("d", "")
+        heading = catalog.text("journal.summary_correcting", {"number": number})
+    else:
+        heading = catalog.text("journal.summary_new")
+    set_slot(turn, RECORD, "_summary", None, summary)
+    set_slot(turn, RECORD, "_heading", None, heading)
+
+
+# ---------------------------------------------------------------------- saving
+
+
+def _fields_from_slots(turn: Turn) -> dict[str, Any]:
+    slots = turn.place.slots.get(RECORD, {})
+    fields: dict[str, Any] = {}
+    for slot, name in SLOT_TO_FIELD.items():
+        entry = slots.get(slot)
+        if entry is not None and entry["v"] not in (None, ""):
+            fields[name] = entry["v"]
+    return fields
+
+
+async def save_incident(turn: Turn) -> None:
+    """Save the confirmed draft (or the correction); the reply comes after the commit."""
+    slots = turn.place.slots.get(RECORD, {})
+    if "_draft" not in slots and "_correcting" not in slots:
+        # Nothing to save: this draft was saved or discarded already.
+        raise ActionFailed("journal.stale")
+    fields = _fields_from_slots(turn)
+    correcting = value(turn, RECORD, "_correcting")
+    try:
+        with saving("saving an incident"):
+            if correcting:
+                incident_id, number = await _save_correction(turn, int(correcting), fields)
+            else:
+                incident_id, number = await _save_new(turn, fields)
+    except NotFound:
+        raise ActionFailed("journal.not_found") from None
+    # Committed: the draft is spent, so an old Save button cannot save it twice.
+    turn.place.slots[RECORD] = {"_number": {"v": number, "d": str(number)}}
+    turn.place.data.pop(DRAFT_COPY, None)
+    _remember_who(turn, fields)
+    turn.place.data[TARGET] = incident_id
+
+
+async def _save_correction(turn: Turn, incident_id: int, fields: dict[str, Any]) -> tuple[int, int]:
+    """A new revision with the answers that changed (the first version stays)."""
+    store = store_of(turn)
+    files = evidence_ids(turn)
+    incident = await store.get(turn.user_ref, incident_id)
+    current = incident.fields
+    changed = {
+        name: fields.get(name) for name, _, _ in FIELD_ROWS if fields.get(name) != current.get(name)
+    }
+    if changed or files:
+        await store.add_revision(
+            turn.user_ref,
+            incident.id,
+            KIND_CORRECTION,
+            {"fields": changed},
+            now=turn.now,
+            file_ids=files,
+        )
+    turn.say("journal.correction_saved", _number=str(incident.number))
+    return incident.id, incident.number
+
+
+async def _save_new(turn: Turn, fields: dict[str, Any]) -> tuple[int, int]:
+    store = store_of(turn)
+    fields["source"] = "guided"
+    limit = limits_of(turn).incidents
+    if await store.count(turn.user_ref) >= limit:
+        turn.say("journal.limit_incidents", limit=str(limit))
+        # as before the split: "not saved, your answers are still here", then the choice
+        raise ActionFailed("journal.save_failed")
+    saved = await store.create(
+        turn.user_ref,
+        fields,
+        now=turn.now,
+        draft_key=str(value(turn, RECORD, "_draft")),
+        file_ids=evidence_ids(turn),
+    )
+    return saved.id, saved.number

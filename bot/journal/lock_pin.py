@@ -1,0 +1,267 @@
+"""Asking for the journal's PIN, and `/lock` with its buttons (set, change, Lock now, forgot).
+
+What the person asked for behind the PIN is held (`held`, sealed with the place) and carried out
+once the PIN is right. Wrong tries count towards a pause that doubles; a right PIN resets it and
+cancels a planned erasure. The PIN itself is never kept: only its scrypt digest, and while a new
+PIN waits for its second typing, the digest of the first.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import math
+from typing import Any
+
+from bot.engine.engine import SHOWN_BUTTONS, Turn
+from bot.engine.events import Button, Event, Kind, Reply
+from bot.journal.lock_state import (
+    ASK,
+    ERASE_WAIT,
+    FIRST_LOCKOUT,
+    MAX_DOUBLINGS,
+    MAX_TRIES,
+    PIN_MAX,
+    PIN_MIN,
+    PREFIX,
+    lock_of,
+)
+from bot.journal.render import when_text
+from bot.store.locks import LockRecord, derive, new_salt
+
+
+def held(event: Event) -> dict[str, Any]:
+    """An event to carry out after the PIN, as plain data (kept sealed with the place)."""
+    return {
+        "kind": event.kind.value,
+        "text": event.text,
+        "data": event.data,
+        "command": event.command,
+        "args": event.args,
+        "loc": list(event.location) if event.location else None,
+    }
+
+
+def _unheld(held: dict[str, Any]) -> Event:
+    loc = held.get("loc")
+    return Event(
+        Kind(held["kind"]),
+        text=held.get("text", ""),
+        data=held.get("data", ""),
+        command=held.get("command", ""),
+        args=held.get("args", ""),
+        location=(float(loc[0]), float(loc[1])) if loc else None,
+    )
+
+
+# ---------------------------------------------------------------------- asking for a PIN
+
+
+async def ask_pin(turn: Turn, then: dict[str, Any]) -> None:
+    """Ask for the PIN; `then` is carried out once it is right."""
+    turn.place.data[ASK] = {"do": "open", "then": then}
+    await _prompt(turn, turn.place.data[ASK])
+
+
+async def _prompt(turn: Turn, ask: dict[str, Any], before: str = "") -> None:
+    catalog = turn.engine.catalog
+    lines = [before] if before else []
+    buttons: list[Button] = []
+    if ask["do"] == "open":
+        lines.append(catalog.text("lock.ask_pin"))
+        record = await lock_of(turn.services).store.get(turn.user_ref)
+        if record is not None and record.erase_at is not None:
+            when = when_text(record.erase_at)
+            lines.append(catalog.text("lock.erase_pending", {"when": when}))
+        buttons.append(Button(catalog.text("lock.btn_forgot"), f"{PREFIX}forgot"))
+    else:
+        lines.append(catalog.text("lock.ask_new" if ask["do"] == "set" else "lock.ask_again"))
+    turn.show_screen("\n\n".join(lines), buttons)
+
+
+async def typed_at_prompt(turn: Turn, ask: dict[str, Any]) -> bool:
+    """Take what was typed at a PIN prompt; False lets the engine handle the event."""
+    event = turn.event
+    if event.kind == Kind.BUTTON and event.data.startswith(PREFIX):
+        return False  # the lock's own buttons (I forgot my PIN) keep the prompt
+    digits = event.text.replace(" ", "") if event.kind == Kind.TEXT else ""
+    if not (digits.isascii() and digits.isdecimal()) or turn.danger_shown:
+        turn.place.data.pop(ASK, None)  # the person moved on
+        return False
+    shown = turn.place.data.get(SHOWN_BUTTONS) or []
+    if len(digits) < PIN_MIN and 1 <= int(digits) <= len(shown):
+        turn.place.data.pop(ASK, None)
+        return False  # a button's number (the console)
+    turn.replies.append(Reply(delete_message=True))
+    if not PIN_MIN <= len(digits) <= PIN_MAX:
+        await _prompt(turn, ask, turn.engine.catalog.text("lock.not_a_pin"))
+        return True
+    if ask["do"] in ("set", "confirm") and not await _may_change(turn):
+        # a change started while open, left past the idle time: the phone may be in other hands
+        await ask_pin(turn, held(Event.button(f"{PREFIX}set")))
+        return True
+    steps = {"set": _new_pin, "confirm": _new_pin_again, "open": _pin_to_open}
+    await steps.get(ask["do"], _pin_to_open)(turn, ask, digits)
+    return True
+
+
+async def _may_change(turn: Turn) -> bool:
+    """A new PIN may be set: there is none yet, or the journal is open (typing keeps it open)."""
+    lock = lock_of(turn.services)
+    if not await lock.store.has_lock(turn.user_ref):
+        return True
+    if not lock.is_open(turn.user_ref, turn.now):
+        return False
+    lock.open(turn.user_ref, turn.now)
+    return True
+
+
+async def _new_pin(turn: Turn, ask: dict[str, Any], pin: str) -> None:
+    salt = new_salt()
+    digest = await derive(pin, salt)
+    ask.update(do="confirm", salt=_b64(salt), digest=_b64(digest))
+    await _prompt(turn, ask)
+
+
+async def _new_pin_again(turn: Turn, ask: dict[str, Any], pin: str) -> None:
+    salt, digest = _unb64(ask["salt"]), _unb64(ask["digest"])
+    if not hmac.compare_digest(await derive(pin, salt), digest):
+        turn.place.data[ASK] = {"do": "set"}
+        await _prompt(turn, turn.place.data[ASK], turn.engine.catalog.text("lock.mismatch"))
+        return
+    lock = lock_of(turn.services)
+    await lock.store.put(turn.user_ref, LockRecord(salt=salt, digest=digest))
+    turn.place.data.pop(ASK, None)
+    lock.open(turn.user_ref, turn.now)  # they just typed it twice
+    turn.say("lock.pin_set")
+    _show_open_screen(turn)
+
+
+async def _pin_to_open(turn: Turn, ask: dict[str, Any], pin: str) -> None:
+    lock = lock_of(turn.services)
+    catalog = turn.engine.catalog
+    record = await lock.store.get(turn.user_ref)
+    if record is None:  # the lock went meanwhile: nothing to open
+        turn.place.data.pop(ASK, None)
+        await _carry_on(turn, ask)
+        return
+    if record.locked_until is not None and record.locked_until > turn.now:
+        await _prompt(turn, ask, _locked_out_text(turn, record))
+        return
+    if await record.matches(pin):
+        cancelled = record.erase_at is not None
+        if cancelled or record.failures or record.lockouts or record.locked_until:
+            record.failures = record.lockouts = 0
+            record.locked_until = record.erase_at = None
+            await lock.store.put(turn.user_ref, record)
+        turn.place.data.pop(ASK, None)
+        lock.open(turn.user_ref, turn.now)
+        turn.say("lock.opened")
+        if cancelled:
+            turn.say("lock.erase_cancelled")
+        await _carry_on(turn, ask)
+        return
+    record.failures += 1
+    if record.failures >= MAX_TRIES:
+        record.failures = 0
+        record.lockouts += 1
+        doublings = min(record.lockouts - 1, MAX_DOUBLINGS)
+        record.locked_until = turn.now + FIRST_LOCKOUT * 2**doublings
+        await lock.store.put(turn.user_ref, record)
+        await _prompt(turn, ask, _locked_out_text(turn, record))
+        return
+    await lock.store.put(turn.user_ref, record)
+    left_text = catalog.count("lock.tries_left", MAX_TRIES - record.failures)
+    await _prompt(turn, ask, catalog.text("lock.wrong", {"left": left_text}))
+
+
+def _locked_out_text(turn: Turn, record: LockRecord) -> str:
+    until = record.locked_until or turn.now
+    minutes = max(1, math.ceil((until - turn.now).total_seconds() / 60))
+    catalog = turn.engine.catalog
+    return catalog.text("lock.locked_out", {"wait": catalog.count("lock.minutes", minutes)})
+
+
+async def _carry_on(turn: Turn, ask: dict[str, Any]) -> None:
+    then = ask.get("then")
+    if then:
+        await turn.redo(_unheld(then))
+    else:
+        await turn.show_current()
+
+
+# ---------------------------------------------------------------------- /lock and its buttons
+
+
+async def lock_command(turn: Turn) -> None:
+    """`/lock` (and the menu's "Lock my records"): set a PIN, or lock now / change it."""
+    lock = lock_of(turn.services)
+    if not await lock.store.has_lock(turn.user_ref):
+        turn.show_screen(
+            turn.engine.catalog.text("lock.intro"),
+            [Button(turn.engine.catalog.text("lock.btn_set"), f"{PREFIX}set")],
+        )
+        return
+    if not lock.is_open(turn.user_ref, turn.now):
+        await ask_pin(turn, held(turn.event))
+        return
+    _show_open_screen(turn)
+
+
+def _show_open_screen(turn: Turn) -> None:
+    catalog = turn.engine.catalog
+    turn.show_screen(
+        catalog.text("lock.open_screen"),
+        [
+            Button(catalog.text("lock.btn_lock_now"), f"{PREFIX}now"),
+            Button(catalog.text("lock.btn_change"), f"{PREFIX}set"),
+        ],
+    )
+
+
+async def lock_button(turn: Turn) -> None:
+    """`k:set` new PIN, `k:now` Lock now, `k:forgot` the way out, `k:erase` plan the erasure."""
+    action = turn.event.data[len(PREFIX) :]
+    lock = lock_of(turn.services)
+    record = await lock.store.get(turn.user_ref)
+    if action == "set":
+        if record is not None and not lock.is_open(turn.user_ref, turn.now):
+            await ask_pin(turn, held(turn.event))  # changing a PIN needs the old one
+            return
+        turn.place.data[ASK] = {"do": "set"}
+        await _prompt(turn, turn.place.data[ASK])
+    elif action == "now":
+        lock.close(turn.user_ref)
+        turn.say("lock.locked_now")
+        await turn.go("menu")
+    elif action == "forgot" and record is not None:
+        _show_forgot(turn, record)
+    elif action == "erase" and record is not None:
+        if record.erase_at is None:
+            record.erase_at = turn.now + ERASE_WAIT
+            await lock.store.put(turn.user_ref, record)
+        when = when_text(record.erase_at)
+        turn.show_screen(turn.engine.catalog.text("lock.erase_planned", {"when": when}), [])
+    else:
+        turn.say("lock.stale")
+        await turn.show_current()
+
+
+def _show_forgot(turn: Turn, record: LockRecord) -> None:
+    catalog = turn.engine.catalog
+    if record.erase_at is not None:
+        when = when_text(record.erase_at)
+        turn.show_screen(catalog.text("lock.erase_planned", {"when": when}), [])
+        return
+    turn.show_screen(
+        catalog.text("lock.forgot"),
+        [Button(catalog.text("lock.btn_erase"), f"{PREFIX}erase")],
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text)
