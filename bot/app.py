@@ -5,19 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot import ask, journal, risk, tidy
+from bot.ask.handlers import ROUTER
 from bot.ask.ranker import danger_words
 from bot.ask.router import Router
-from bot.engine.actions import Registry
+from bot.engine.actions import Registry, ServiceKey
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
 from bot.engine.slots import SLOT_TYPES
 from bot.flows.loader import Project, load_project
 from bot.settings import Settings
+from bot.store.checklists import ChecklistStore
 from bot.store.conversations import ConversationStore
 from bot.store.crypto import Cipher, load_or_create_key
 from bot.store.db import DB_FILE_NAME, Database
+from bot.store.incidents import IncidentStore
 from bot.store.keys import unlock
 
 
@@ -27,7 +31,7 @@ def build_registry() -> Registry:
     # Feature modules register here, e.g. the incident journal: journal.register(registry)
     journal.register(registry)
     # Both channels answer /clear themselves (Telegram deletes messages, the console its screen).
-    registry.channel_commands.append("clear")
+    registry.channel_command("clear", menu_rank=60)
     risk.register(registry)
     tidy.register(registry)
     ask.register(registry)
@@ -35,13 +39,14 @@ def build_registry() -> Registry:
     return registry
 
 
-def project_checks(registry: Registry) -> dict[str, set[str]]:
+def project_checks(registry: Registry) -> dict[str, Any]:
     """What the code registers, for the validator to check the flows against."""
     return {
+        "needed_steps": list(registry.needed_steps),
         "known_types": set(SLOT_TYPES),
         "known_actions": set(registry.actions),
         "entry_flows": set(registry.command_flows.values()),
-        "known_commands": set(registry.commands) | set(registry.command_flows),
+        "known_commands": registry.command_names(),
     }
 
 
@@ -52,6 +57,28 @@ def load_checked_project(settings: Settings, registry: Registry) -> Project:
         settings.content_dir,
         region=settings.region,
         **project_checks(registry),
+    )
+
+
+# The journal's incident store, by the name bot/journal reads it under (until it declares its key).
+INCIDENTS: ServiceKey[IncidentStore] = ServiceKey("incidents")
+
+
+def wire_services(
+    registry: Registry,
+    project: Project,
+    settings: Settings,
+    db: Database,
+    cipher: Cipher,
+    danger: DangerDetector,
+) -> None:
+    """Build every feature's store and service once, here, and provide it under its typed key
+    (a feature reads it with `turn.service(KEY)`; nothing is built lazily from a dict)."""
+    registry.services.update(db=db, cipher=cipher, settings=settings)  # the journal lock's
+    registry.provide(INCIDENTS, IncidentStore(db, cipher, settings.data_dir))
+    registry.provide(risk.CHECKLISTS, ChecklistStore(db, cipher))
+    registry.provide(
+        ROUTER, Router.for_project(project, settings.content_dir, danger_words(danger))
     )
 
 
@@ -87,11 +114,8 @@ async def open_app(
         await db.close()
         raise
     conversations = ConversationStore(db, cipher, ref_key)
-    registry.services.update(db=db, cipher=cipher, settings=settings)
     danger = DangerDetector.from_content(settings.content_dir)
-    registry.services["ask_router"] = Router.for_project(
-        project, settings.content_dir, danger_words(danger)
-    )
+    wire_services(registry, project, settings, db, cipher, danger)
     engine = Engine(project, registry, conversations, danger=danger, clock=clock)
     registry.services["engine"] = engine
     await journal.on_open(engine)

@@ -7,11 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.channels.telegram.handlers import NEUTRAL_COMMANDS
+from bot.app import build_registry, project_checks
+from bot.channels.telegram.commands import command_menu
+from bot.flows.loader import load_project
+from bot.settings import PROJECT_ROOT
 from tests.fake_bot_api import FakeBotApi, buttons
 from tests.telegram_harness import say, sent_texts, tap
 from tests.telegram_inprocess import Clock, bot_in_process
 
+NEUTRAL_COMMANDS = command_menu(
+    build_registry(),
+    load_project(
+        PROJECT_ROOT / "flows", PROJECT_ROOT / "content", **project_checks(build_registry())
+    ).catalog,
+    neutral=True,
+)
 USER = 5552001
 HOUR = 3600
 

@@ -9,12 +9,19 @@ import sys
 
 import pytest
 
-from bot.app import build_registry, load_checked_project
-from bot.channels.telegram.handlers import COMMANDS, NEUTRAL_COMMANDS
+from bot.app import build_registry, load_checked_project, project_checks
+from bot.channels.telegram.commands import command_menu
 from bot.channels.telegram.profile import Profile
+from bot.flows.loader import load_project
 from bot.settings import PROJECT_ROOT, Settings
 from tests.fake_bot_api import FakeBotApi
 
+REGISTRY = build_registry()
+CATALOG = load_project(
+    PROJECT_ROOT / "flows", PROJECT_ROOT / "content", **project_checks(REGISTRY)
+).catalog
+COMMANDS = command_menu(REGISTRY, CATALOG)
+NEUTRAL_COMMANDS = command_menu(REGISTRY, CATALOG, neutral=True)
 GIVEAWAYS = ("stalk", "harass", "record", "evidence", "police", "journal", "incident", "abuse")
 
 

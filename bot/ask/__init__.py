@@ -14,7 +14,7 @@ from bot.engine.actions import Registry
 
 def register(registry: Registry) -> None:
     """The engine's `text_router` step and the `a:` advice buttons. The router itself is built
-    with the project (bot.app.open_app) and found in `registry.services["ask_router"]`."""
+    with the project (bot.app.open_app) and provided as `handlers.ROUTER`."""
     from bot.ask import handlers
 
     registry.text_router = handlers.user_types_free_text

@@ -14,19 +14,22 @@ question, after the danger check). The router (bot/ask/router.py) says what the 
 from __future__ import annotations
 
 from bot.ask.router import Kind, Router, Screen
-from bot.engine.engine import Turn
+from bot.engine.actions import ServiceKey
 from bot.engine.events import Button
 from bot.engine.events import Kind as EventKind
+from bot.engine.turn import Turn
 from bot.journal import handlers as journal
 
 PREFIX = "a:"
 # Where typed text stays with the flow: a record or note being written, the emergency advice.
 NOT_HERE = {journal.RECORD, journal.DETAILS, "emergency"}
+# Built with the project and provided by bot/app.py (absent where content has no ask_like.yaml).
+ROUTER: ServiceKey[Router] = ServiceKey("ask_router")
 
 
 def router_of(turn: Turn) -> Router | None:
     """The app's router (built at start-up), or None where the content has no ask_like.yaml."""
-    return turn.services.get("ask_router")
+    return turn.service_or_none(ROUTER)
 
 
 async def user_types_free_text(turn: Turn) -> bool:
@@ -79,7 +82,7 @@ def _offer_choices(turn: Turn, screens: list[Screen]) -> None:
 
 
 def _say_not_covered(turn: Turn) -> None:
-    catalog = turn.engine.catalog
+    catalog = turn.catalog
     parts = [
         catalog.render(key)
         for key in ("ask.not_covered", "ask.not_covered_helpline", "region.police_non_emergency")
@@ -90,9 +93,9 @@ def _say_not_covered(turn: Turn) -> None:
 
 
 def _advice_buttons(turn: Turn, screens: list[Screen]) -> list[Button]:
-    flows = turn.engine.project.flows
+    flows = turn.flows
     return [Button(_text(turn, flows[s.flow].title), f"{PREFIX}{s.key}") for s in screens]
 
 
 def _text(turn: Turn, key: str) -> str:
-    return turn.engine.catalog.text(key)
+    return turn.catalog.text(key)

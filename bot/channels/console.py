@@ -23,6 +23,7 @@ from typing import TextIO
 
 from bot.app import App, open_app
 from bot.engine.events import Event, Kind, Reply
+from bot.engine.registry import Registry
 from bot.settings import Settings
 
 QUIT_WORDS = {"/quit", "/exit"}
@@ -129,8 +130,24 @@ def _read_line(prompt: str) -> str | None:
         return None
 
 
-async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
-    app = await open_app(settings)
+def help_note(app: App, event: Event, replies: list[Reply]) -> list[Reply]:
+    """/help lists the engine's commands (made from the registry's declarations); the console
+    adds the one command it answers itself, /quit."""
+    if event.kind != Kind.COMMAND or event.command != "help":
+        return replies
+    heading = app.engine.catalog.text("bot.help")
+    quit_line = app.engine.catalog.text("console.help.quit")
+    return [
+        replace(r, text=f"{r.text}\n{quit_line}") if r.text.startswith(heading) else r
+        for r in replies
+    ]
+
+
+async def chat(
+    settings: Settings, out: TextIO = sys.stdout, registry: Registry | None = None
+) -> int:
+    app = await open_app(settings, registry)
+    catalog = app.engine.catalog
     user_id = f"console:{getpass.getuser()}"
     # one folder per user, named by the store's pseudonym for them (not the login name)
     export_dir = settings.data_dir / "exports" / app.conversations.user_ref(user_id)
@@ -139,11 +156,11 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
     def show(replies: list[Reply]) -> None:
         for reply in replies:
             if reply.delete_message:  # a PIN was typed: say honestly that it stays on screen
-                reply = replace(reply, text=app.engine.catalog.text("lock.console_cannot_delete"))
+                reply = replace(reply, text=catalog.text("lock.console_cannot_delete"))
             print(RULE, file=out)
             print(render(reply, export_dir), file=out)
         print(RULE, file=out)
-        print("(type a number, or /help · /quit to leave)", file=out, flush=True)
+        print(catalog.text("console.prompt"), file=out, flush=True)
 
     try:
         place = await app.engine.place_of(user_id)
@@ -164,10 +181,10 @@ async def chat(settings: Settings, out: TextIO = sys.stdout) -> int:
                 )  # closes the journal
                 continue
             event = Event.from_text(line)
-            replies = await app.engine.handle(user_id, event)
+            replies = help_note(app, event, await app.engine.handle(user_id, event))
             show(await _exports_after_turn(app, user_id, event, replies, export_dir))
     finally:
         await app.close()
     # never "your place is kept": that tells an onlooker there is something to find (blind read)
-    print("Goodbye.", file=out, flush=True)
+    print(catalog.text("console.goodbye"), file=out, flush=True)
     return 0

@@ -13,19 +13,30 @@ import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from bot import metrics
 from bot.content.catalog import Catalog, ContactCard
 from bot.engine.actions import ActionFailed, Registry
 from bot.engine.danger import DangerDetector
-from bot.engine.events import MAX_TEXT, Button, Document, Event, Kind, Reply
+from bot.engine.events import MAX_TEXT, Button, Event, Kind, Reply
 from bot.engine.machines import EXIT, CompiledFlow, parse_exit
+from bot.engine.place import (
+    FEATURE_SCREEN,
+    PLACE_VERSION,
+    SHOWN_BUTTONS,
+    ConversationStore,
+    KeptAnswer,
+    Navigation,
+    Place,
+    Slot,
+)
 from bot.engine.slots import SLOT_TYPES, Answer, Invalid, clean_text
+from bot.engine.turn import Turn
 from bot.flows.loader import Project
-from bot.flows.model import Step
+from bot.flows.model import BUILTIN_COMMANDS, Step
 
 log = logging.getLogger(__name__)
 
@@ -34,145 +45,8 @@ GLOBAL_BACK = "!b"
 GLOBAL_MENU = "!m"
 GLOBAL_SKIP = "!s"
 GLOBAL_CARRY_ON = "!c"  # "Carry on where I was", under the emergency screen a danger message gets
-BUILTIN_COMMANDS = ("start", "menu", "back", "cancel", "help", "emergency")
 SKIP_WORDS = {"skip", "pass", "next", "dont know", "don't know", "not sure"}
-MAX_HISTORY = 30
 MAX_HOPS = 40  # steps entered in one turn without waiting for the user (guards a loop)
-PLACE_VERSION = 1
-SHOWN_BUTTONS = "_shown_buttons"  # place.data: a feature's buttons shown last, as [label, data]
-HANDLED_KEYS = "_keys"  # place.data: the keys of the user's last events, saved with the place
-MAX_HANDLED_KEYS = 8
-KEPT_ANSWER = "_answer"  # place.data: the answer to the last event a feature asked to keep
-# place.data: the user sees a passing screen of a feature's (an offer, a confirmation), shown over
-# the last screen in the history without joining it: Back returns to that screen
-OFF_HISTORY = "_off_history"
-# the flow part of a history entry that is a feature's screen: [FEATURE_SCREEN, its button data]
-FEATURE_SCREEN = "!"
-
-
-class ConversationStore(Protocol):
-    """Where places live between events (bot.store.conversations implements it)."""
-
-    def user_ref(self, user_id: str) -> str: ...
-
-    async def load_place(self, user_ref: str) -> dict[str, Any] | None: ...
-
-    async def save_place(self, user_ref: str, place: dict[str, Any]) -> None: ...
-
-    async def delete_place(self, user_ref: str) -> None: ...
-
-
-@dataclass(eq=False)
-class Place:
-    """Where one user is. Plain data: it is what the store keeps (encrypted)."""
-
-    flow: str | None = None
-    step: str | None = None
-    slots: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    history: list[list[str]] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "v": PLACE_VERSION,
-            "flow": self.flow,
-            "step": self.step,
-            "slots": self.slots,
-            "history": self.history,
-            "data": self.data,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> Place:
-        return cls(
-            flow=raw.get("flow"),
-            step=raw.get("step"),
-            slots=raw.get("slots") or {},
-            history=raw.get("history") or [],
-            data=raw.get("data") or {},
-        )
-
-
-class Turn:
-    """One event being handled: what actions and commands see and use."""
-
-    def __init__(self, engine: Engine, user_ref: str, place: Place, event: Event) -> None:
-        self.engine = engine
-        self.user_ref = user_ref
-        self.place = place
-        self.event = event
-        self.replies: list[Reply] = []
-        self.now = engine.clock()
-        # the person's words said they are in danger: the turn ends with the emergency screen,
-        # and nothing is shown below it (not the old screen, not "I couldn't read that")
-        self.danger_shown = False
-        self.drop_place = False  # set once the user's data was erased: do not save the place again
-        # set by a feature whose answer is not the screen (e.g. "Saved as incident 4"): if the
-        # channel delivers this event again, the same answer is given again
-        self.keep_answer = False
-        self.feature_screen: Reply | None = None  # the last screen a feature showed (show_screen)
-        self.feature_screen_kept = False  # ... and whether it is in the history
-        self.presenting_feature = False  # a feature's screen is being shown again (no loop)
-
-    @property
-    def services(self) -> dict[str, Any]:
-        return self.engine.registry.services
-
-    @property
-    def slots(self) -> dict[str, Any]:
-        """The current flow's answers, by slot name."""
-        current = self.place.slots.get(self.place.flow or "", {})
-        return {name: entry["v"] for name, entry in current.items()}
-
-    def shown(self, name: str) -> str:
-        entry = self.place.slots.get(self.place.flow or "", {}).get(name)
-        return entry["d"] if entry else ""
-
-    def set_slot(self, name: str, value: Any, display: str) -> None:
-        self.place.slots.setdefault(self.place.flow or "", {})[name] = {"v": value, "d": display}
-
-    def say(self, key: str, **values: str) -> Reply:
-        """Add a text from content (with `{slot:...}` filled from `values`)."""
-        text, cards = self.engine.catalog.render(key, values)
-        reply = Reply(text=text, contacts=cards)
-        self.replies.append(reply)
-        return reply
-
-    def say_text(self, text: str, buttons: list[Button] | None = None) -> Reply:
-        """Add a text built in code (e.g. a summary of the user's own answers)."""
-        reply = Reply(text=text, buttons=buttons or [])
-        self.replies.append(reply)
-        return reply
-
-    def show_screen(self, text: str, buttons: list[Button], again: str = "") -> Reply:
-        """Show a screen a feature made in code (a list, an offer): its buttons, then emergency,
-        Back and Menu, last, as on every flow screen.
-
-        `again` is the data of the feature's own button that shows this screen again, and only
-        shows it (it changes nothing): the screen joins the history, so Back from a later screen
-        returns to it. Without `again` the screen is passing (an offer, a confirmation): it does
-        not join the history, and Back from it returns to the screen the user was on before.
-        """
-        return self.engine._feature_screen(self, text, buttons, again)
-
-    def send_document(self, document: Document, caption: str = "") -> None:
-        """Send a file (an export). A turn that sends one is not remembered by its event key:
-        delivered again after a crash, it runs again and makes the file again, so a feature
-        that sends a document must only read."""
-        self.replies.append(Reply(text=caption, document=document))
-
-    async def go(self, flow: str, step: str | None = None, fresh: bool = True) -> None:
-        """Move to a flow (at its start, or `step`) and present it."""
-        await self.engine._enter(self, flow, step, fresh=fresh)
-
-    async def show_current(self) -> None:
-        await self.engine._present_current(self)
-
-    async def redo(self, event: Event) -> None:
-        """Handle `event` in this turn as if it had just come (one a feature held back, e.g.
-        behind the journal's PIN, and now lets through)."""
-        self.event = replace(event, key=self.event.key)
-        await self.engine._handle_event(self)  # its danger words were read when it came
 
 
 def _token(flow: str, step: str) -> str:
@@ -206,11 +80,6 @@ def _unpack(packed: list[list[Any]], catalog: Catalog) -> list[Reply]:
         )
         for text, buttons, contacts, screen, *rest in packed
     ]
-
-
-def _can_go_back(place: Place) -> bool:
-    """Is there a screen to go back to from the one the user sees?"""
-    return len(place.history) >= (1 if place.data.get(OFF_HISTORY) else 2)
 
 
 def _said(event: Event) -> str:
@@ -276,7 +145,7 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - the store is down: still answer, calmly
                 return self._store_failed(None, event, exc)
             turn = Turn(self, user_ref, place, event)
-            if event.key and event.key in place.data.get(HANDLED_KEYS, ()):
+            if event.key and place.replay.handled(event.key):
                 return self._handled_already(turn)
             await self._dispatch(turn)
             if turn.drop_place:
@@ -284,14 +153,13 @@ class Engine:
                 return turn.replies
             sent_file = any(r.document is not None for r in turn.replies)
             if event.key and not sent_file:  # files are not kept: a replay makes them again
-                keys = [*place.data.get(HANDLED_KEYS, ()), event.key]
-                place.data[HANDLED_KEYS] = keys[-MAX_HANDLED_KEYS:]
+                place.replay.add(event.key)
                 # a turn that said more than the screen the user lands on (a confirmation, the
                 # emergency advice, advice on the way) keeps its whole answer for a replay
                 if turn.keep_answer or any(not r.screen for r in turn.replies):
-                    place.data[KEPT_ANSWER] = {"k": event.key, "r": _pack(turn.replies)}
+                    place.replay.kept = KeptAnswer(event.key, _pack(turn.replies))
                 else:
-                    place.data.pop(KEPT_ANSWER, None)
+                    place.replay.kept = None
             self._keep_feature_buttons(turn)
             try:
                 await self.store.save_place(user_ref, place.to_dict())
@@ -307,9 +175,9 @@ class Engine:
         user sees the answer a feature kept for it, or the screen they are on (their first answer
         may never have reached them).
         """
-        kept = turn.place.data.get(KEPT_ANSWER)
-        if kept and kept.get("k") == turn.event.key:
-            return _unpack(kept["r"], self.catalog)
+        kept = turn.place.replay.answer_for(turn.event.key)
+        if kept is not None:
+            return _unpack(kept, self.catalog)
         step = self._current_step(turn)
         if step is not None and step.interactive:
             self._show(turn, step)
@@ -332,22 +200,33 @@ class Engine:
         """Remember the last buttons shown when a feature made them (not a step), so that typing
         a button's number or label (the console) picks from what the user actually sees; and
         whether that screen is a passing one, outside the history (for Back)."""
-        data = turn.place.data
+        nav = turn.place.nav
         last = next((r for r in reversed(turn.replies) if r.buttons), None)
         on_feature_screen = last is not None and last is turn.feature_screen
         if on_feature_screen and not turn.feature_screen_kept:
-            data[OFF_HISTORY] = True
+            nav.off_history = True
         else:
-            data.pop(OFF_HISTORY, None)
+            nav.off_history = False
         if last is not None and (
             on_feature_screen or any(self.registry.button_handler_for(b.data) for b in last.buttons)
         ):
-            data[SHOWN_BUTTONS] = [[b.label, b.data] for b in last.buttons]
+            nav.shown_buttons = [[b.label, b.data] for b in last.buttons]
         else:
-            data.pop(SHOWN_BUTTONS, None)
+            nav.shown_buttons = []
 
     async def place_of(self, user_id: str) -> Place:
         return await self._load(self.store.user_ref(user_id))
+
+    async def erase_user(self, turn: Turn) -> None:
+        """Everything `turn`'s person keeps: each feature's eraser, the place, then the
+        after-erase hooks (see `Turn.erase_user`)."""
+        for erase in self.registry.erasers:
+            await erase(turn)
+        await self.store.delete_place(turn.user_ref)
+        for after in self.registry.after_erase:
+            await after(turn)
+        self.forget(turn.user_ref)
+        turn.drop_place = True
 
     def forget(self, user_ref: str) -> None:
         """Drop what memory holds of a user (after their data is deleted)."""
@@ -364,7 +243,18 @@ class Engine:
             place.flow not in self.machines
             or place.step not in self.machines[place.flow].flow.steps
         ):
-            place = Place(data=place.data)  # the flows changed under a saved place: start afresh
+            # the flows changed under a saved place: start afresh, keeping all but where they were
+            nav = place.nav
+            place = Place(
+                data=place.data,
+                nav=Navigation(
+                    welcomed=nav.welcomed,
+                    off_history=nav.off_history,
+                    shown_buttons=nav.shown_buttons,
+                ),
+                replay=place.replay,
+                sections=place.sections,
+            )
         self._places[user_ref] = place
         if len(self._places) > self._max_places:
             self._places.popitem(last=False)
@@ -407,7 +297,7 @@ class Engine:
             if event.kind == Kind.BUTTON and event.data == GLOBAL_CARRY_ON:
                 await self._welcome(turn)  # nowhere yet (danger in the very first message)
                 return
-            shown = turn.place.data.get(SHOWN_BUTTONS)
+            shown = turn.place.nav.shown_buttons
             if event.kind == Kind.TEXT and shown:  # a number typed on a feature's screen
                 chosen = self._match_button(
                     _norm(event.text), [Button(label, data) for label, data in shown]
@@ -415,7 +305,11 @@ class Engine:
                 if chosen is not None:
                     await self._button(turn, chosen.data)
                     return
-            if event.kind == Kind.BUTTON and event.data == GLOBAL_BACK and _can_go_back(turn.place):
+            if (
+                event.kind == Kind.BUTTON
+                and event.data == GLOBAL_BACK
+                and turn.place.nav.can_go_back()
+            ):
                 await self._back(turn)  # from a feature's screen shown before any flow
                 return
             handler = self.registry.attachment_handler
@@ -438,7 +332,7 @@ class Engine:
 
     async def _welcome(self, turn: Turn) -> None:
         """A new user, or one whose conversation ended: welcome them (or show the menu)."""
-        await self._enter(turn, "menu" if turn.place.data.get("welcomed") else "start")
+        await self._enter(turn, "menu" if turn.place.nav.welcomed else "start")
 
     def _is_button_text(self, turn: Turn) -> bool:
         """Is this typed text the label or number of a button on the user's screen?"""
@@ -446,7 +340,7 @@ class Engine:
             return False
         step = self._current_step(turn)
         if step is None:
-            shown = turn.place.data.get(SHOWN_BUTTONS) or []
+            shown = turn.place.nav.shown_buttons
             buttons = [Button(label, data) for label, data in shown]
             return self._match_button(_norm(turn.event.text), buttons) is not None
         buttons = self._typed_buttons(turn, step)
@@ -454,7 +348,7 @@ class Engine:
 
     def _typed_buttons(self, turn: Turn, step: Step) -> list[Button]:
         """The buttons a typed number or label picks from: a feature's, if it showed some last."""
-        shown = turn.place.data.get(SHOWN_BUTTONS)
+        shown = turn.place.nav.shown_buttons
         if shown:
             return [Button(label, data) for label, data in shown]
         return self._buttons(turn.place, step)
@@ -609,18 +503,18 @@ class Engine:
         await self._fire(turn, step, trigger)
 
     async def _skip(self, turn: Turn, step: Step) -> None:
-        turn.place.slots.setdefault(turn.place.flow or "", {}).pop(step.collect or "", None)
+        turn.place.drop_slot(turn.place.flow or "", step.collect or "")
         await self._fire(turn, step, "next")
 
     async def _back(self, turn: Turn) -> None:
         """Back to the screen before the one the user sees: the last in the history if they see
         a feature's passing screen, else the one before the last."""
         history = turn.place.history
-        if not _can_go_back(turn.place):
+        if not turn.place.nav.can_go_back():
             turn.say("bot.nothing_to_go_back_to")
             await self._present_current(turn)
             return
-        if not turn.place.data.get(OFF_HISTORY):
+        if not turn.place.nav.off_history:
             history.pop()
         flow, step = history[-1]
         if flow == FEATURE_SCREEN:
@@ -655,7 +549,9 @@ class Engine:
     # ---------------------------------------------------------------- moving
 
     def _current_step(self, turn: Turn) -> Step | None:
-        place = turn.place
+        return self.current_step(turn.place)
+
+    def current_step(self, place: Place) -> Step | None:
         if place.flow is None or place.flow not in self.machines:
             return None
         return self.machines[place.flow].flow.steps.get(place.step or "")
@@ -689,7 +585,7 @@ class Engine:
         if fresh and flow not in ("emergency", turn.place.flow):
             turn.place.slots.pop(flow, None)
         if flow == "start":
-            turn.place.data["welcomed"] = True
+            turn.place.nav.welcomed = True
         turn.place.flow = flow
         turn.place.step = step or compiled.flow.start
         await self._run(turn)
@@ -747,11 +643,7 @@ class Engine:
             turn.place.flow, turn.place.step = turn.place.history[-1]
 
     def _remember(self, turn: Turn, here: list[str] | None = None) -> None:
-        here = here or [turn.place.flow or "", turn.place.step or ""]
-        history = turn.place.history
-        if not history or history[-1] != here:
-            history.append(here)
-            del history[:-MAX_HISTORY]
+        turn.place.nav.remember(here or [turn.place.flow or "", turn.place.step or ""])
 
     async def _present_current(self, turn: Turn, repeat: bool = False) -> None:
         if await self._present_feature_screen(turn):
@@ -770,7 +662,7 @@ class Engine:
         history = turn.place.history
         if turn.presenting_feature or not history or history[-1][0] != FEATURE_SCREEN:
             return False
-        if turn.place.data.get(OFF_HISTORY):
+        if turn.place.nav.off_history:
             return False
         data = history[-1][1]
         handler = self.registry.button_handler_for(data)
@@ -789,9 +681,7 @@ class Engine:
         has_back = len(turn.place.history) >= 2
         cached = self._screens.get((flow, step.id, has_back))
         if cached is None:
-            slot_values = {
-                name: entry["d"] for name, entry in turn.place.slots.get(flow, {}).items()
-            }
+            slot_values = turn.place.displays(flow)
             texts: list[str] = []
             cards: list[ContactCard] = []
             keys = [*step.say, *([step.ask] if step.ask else [])]
@@ -910,21 +800,35 @@ class Engine:
 
     def help_text(self) -> str:
         """`/help`: how the bot works, then every command a person can use, one line each, in
-        the words of `help.command.<name>` (a command with no such text is not listed)."""
-        names = [
-            *BUILTIN_COMMANDS,
-            *self.registry.command_flows,
-            *self.registry.commands,
-            *self.registry.channel_commands,
+        the words of its declared help text (a command whose text content lacks is not listed)."""
+        return "\n".join([self.catalog.text("bot.help"), *self.help_lines()])
+
+    def help_lines(self) -> list[str]:
+        """One line per declared command: "/name – what it does" (console and /help)."""
+        return [
+            f"/{c.name} – {self.catalog.text(c.help)}"
+            for c in self.registry.declared.values()
+            if self.catalog.has(c.help)
         ]
-        lines = [self.catalog.text("bot.help")]
-        for name in dict.fromkeys(names):
-            key = f"help.command.{name}"
-            if self.catalog.has(key):
-                lines.append(f"/{name} – {self.catalog.text(key)}")
-        return "\n".join(lines)
 
     def emergency_text(self) -> str:
         """The first line of emergency advice (used by channels' error messages)."""
         flow = self.machines["emergency"].flow
         return self.catalog.text(flow.steps[flow.start].say[0]).splitlines()[0]
+
+
+__all__ = [
+    "BUILTIN_COMMANDS",
+    "GLOBAL_BACK",
+    "GLOBAL_CARRY_ON",
+    "GLOBAL_EMERGENCY",
+    "GLOBAL_MENU",
+    "GLOBAL_SKIP",
+    "PLACE_VERSION",
+    "SHOWN_BUTTONS",
+    "ConversationStore",
+    "Engine",
+    "Place",
+    "Slot",
+    "Turn",
+]

@@ -22,6 +22,7 @@ from bot.flows.model import (
     Flow,
     Option,
     Step,
+    StepNeed,
     Target,
 )
 from bot.flows.problems import Problem, ProjectInvalid
@@ -391,6 +392,26 @@ def _check_flow_reachability(
             )
 
 
+def _check_needed_steps(
+    flows: dict[str, Flow], flows_dir: Path, needs: Iterable[StepNeed], problems: list[Problem]
+) -> None:
+    """A step the code sends people to, renamed or gone from the YAML, would send them to the
+    menu without a word: refuse it here, naming the flow file and the code that needs it."""
+    for need in needs:
+        flow = flows.get(need.flow)
+        if flow is not None and need.step in flow.steps:
+            continue
+        path, line = (flow.path, flow.line) if flow else (flows_dir / f"{need.flow}.yaml", 1)
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"the code needs step '{need.step}' of flow '{need.flow}' "
+                f"({need.declared_in}:{need.declared_line}), and the flow has none",
+            )
+        )
+
+
 def load_project(
     flows_dir: Path,
     content_dir: Path,
@@ -400,13 +421,15 @@ def load_project(
     known_actions: set[str],
     entry_flows: set[str] = frozenset(),  # type: ignore[assignment]
     known_commands: set[str] = frozenset(),  # type: ignore[assignment]
+    needed_steps: Iterable[StepNeed] = (),
     raise_on_problems: bool = True,
 ) -> Project:
     """Load and check every flow and content file.
 
     `known_types` / `known_actions` are what the code registers; `entry_flows` are flows that a
     command opens (so they count as reachable); `known_commands` are the commands the code adds
-    to the built-in ones (an option may run one: `command: incidents`).
+    to the built-in ones (an option may run one: `command: incidents`); `needed_steps` are the
+    steps the code sends people to (`Registry.needs_steps`), which must exist.
     """
     problems: list[Problem] = []
     catalog = load_catalog(content_dir, region, problems)
@@ -438,6 +461,7 @@ def load_project(
         _check_flow(flow, flows, catalog, known_types, known_actions, commands, problems)
         check_screens(flow, catalog, problems)
     _check_flow_reachability(flows, set(entry_flows), problems)
+    _check_needed_steps(flows, flows_dir, needed_steps, problems)
     if problems and raise_on_problems:
         raise ProjectInvalid(problems)
     return Project(flows, catalog, problems)

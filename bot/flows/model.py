@@ -13,6 +13,17 @@ BUILTIN_COMMANDS = ("start", "menu", "back", "cancel", "help", "emergency")
 
 
 @dataclass(frozen=True)
+class StepNeed:
+    """A step a feature's code depends on (it sends people there, or reads it), and where in
+    the code that was declared: a flow set without it does not load."""
+
+    flow: str
+    step: str
+    declared_in: Path
+    declared_line: int
+
+
+@dataclass(frozen=True)
 class Target:
     """Where a button, an answer or an action leads."""
 

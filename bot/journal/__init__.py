@@ -78,7 +78,7 @@ def register(registry: Registry) -> None:
     registry.command("log")(pressing.saying_what_failed(capture.log_command))
     registry.command("incidents")(browsing.incidents_command)
     registry.command("export")(export.export_command)
-    registry.command("delete_my_data")(erasing.delete_command)
+    registry.command("delete_my_data", menu_rank=80)(erasing.delete_command)
     registry.button(jb.PREFIX)(pressing.user_presses_a_journal_button)
     registry.text_fallback = capture.text_fallback
     registry.attachment_handler = files.attachment_handler

@@ -166,11 +166,7 @@ async def _erase_now(turn: Turn) -> None:
     lock = lock_of(turn.services)
     await lock.private.erase(turn)
     await _forget_lock(turn)
-    place = turn.place  # the event goes on from an empty place...
-    place.flow = place.step = None
-    place.slots.clear()
-    place.history.clear()
-    place.data.clear()
+    turn.place.reset()  # the event goes on from an empty place...
     # ...which is not saved after it: no place left is what tells the console to delete its
     # exports (plain copies) too, as after /delete_my_data
     turn.drop_place = True

@@ -13,7 +13,7 @@ import hmac
 import math
 from typing import Any
 
-from bot.engine.engine import SHOWN_BUTTONS, Turn
+from bot.engine.engine import Turn
 from bot.engine.events import Button, Event, Kind, Reply
 from bot.journal.lock_state import (
     ASK,
@@ -88,7 +88,7 @@ async def typed_at_prompt(turn: Turn, ask: dict[str, Any]) -> bool:
     if not (digits.isascii() and digits.isdecimal()) or turn.danger_shown:
         turn.place.data.pop(ASK, None)  # the person moved on
         return False
-    shown = turn.place.data.get(SHOWN_BUTTONS) or []
+    shown = turn.shown_buttons
     if len(digits) < PIN_MIN and 1 <= int(digits) <= len(shown):
         turn.place.data.pop(ASK, None)
         return False  # a button's number (the console)

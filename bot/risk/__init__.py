@@ -18,9 +18,9 @@ not predict, and no threshold is published for the stalking questions.
 
 from __future__ import annotations
 
-from bot.engine.actions import ActionFailed, DiaryAppendix, Registry
-from bot.engine.engine import Turn
+from bot.engine.actions import ActionFailed, DiaryAppendix, Registry, ServiceKey
 from bot.engine.events import Button
+from bot.engine.turn import Turn
 from bot.journal.render import when_text
 from bot.store.checklists import Answer, Checklist, ChecklistStore, register_sealed
 
@@ -28,25 +28,22 @@ FLOW = "risk_check"
 KIND = "sdash"
 PREFIX = "r:"
 COMMAND = "checklists"
+# The sealed store of answered sets: built and provided by bot/app.py.
+CHECKLISTS: ServiceKey[ChecklistStore] = ServiceKey("checklists")
 
 
 def store_of(turn: Turn) -> ChecklistStore:
-    services = turn.services
-    store = services.get("checklists")
-    if store is None:
-        store = ChecklistStore(services["db"], services["cipher"])
-        services["checklists"] = store
-    return store
+    return turn.service(CHECKLISTS)
 
 
 def _questions(turn: Turn) -> list[tuple[str, str]]:
     """(slot, content key of the question) for every question of the flow, in its order."""
-    steps = turn.engine.machines[FLOW].flow.steps.values()
+    steps = turn.steps_of(FLOW).values()
     return [(s.collect or "", s.ask or "") for s in steps if s.kind == "question"]
 
 
 async def save_risk_answers(turn: Turn) -> None:
-    catalog = turn.engine.catalog
+    catalog = turn.catalog
     skipped = catalog.text("risk.answer_skipped")
     answers = [
         Answer(catalog.text(ask), turn.shown(slot) or skipped) for slot, ask in _questions(turn)
@@ -60,11 +57,11 @@ async def save_risk_answers(turn: Turn) -> None:
 
 
 def _title(turn: Turn, checklist: Checklist) -> str:
-    return turn.engine.catalog.text("risk.answered_on", {"when": when_text(checklist.answered_at)})
+    return turn.catalog.text("risk.answered_on", {"when": when_text(checklist.answered_at)})
 
 
 async def list_checklists(turn: Turn) -> None:
-    catalog = turn.engine.catalog
+    catalog = turn.catalog
     checklists = await store_of(turn).all(turn.user_ref)
     if not checklists:
         turn.show_screen(catalog.text("risk.list_empty"), [], again=f"{PREFIX}l")
@@ -95,7 +92,7 @@ async def user_presses_a_checklist_button(turn: Turn) -> None:
         turn.say("risk.not_found")
         await list_checklists(turn)
         return
-    catalog = turn.engine.catalog
+    catalog = turn.catalog
     text = "\n\n".join(
         [_title(turn, checklist), *_lines(checklist), catalog.text("risk.own_answers")]
     )
@@ -107,7 +104,7 @@ async def diary_appendix(turn: Turn) -> DiaryAppendix | None:
     checklists = await store_of(turn).all(turn.user_ref)
     if not checklists:
         return None
-    catalog = turn.engine.catalog
+    catalog = turn.catalog
     own = catalog.text("risk.own_answers")
     pages = [
         (_title(turn, c), own, [(a.question, a.answer) for a in c.answers]) for c in checklists
@@ -126,10 +123,11 @@ async def erase_checklists(turn: Turn) -> None:
 def register(registry: Registry) -> None:
     """The risk check's action, its command and buttons, its export pages and its eraser."""
     registry.action("save_risk_answers")(save_risk_answers)
+    registry.needs_steps(FLOW, "frightened")  # save_risk_answers sends the frightened there
     registry.command(COMMAND)(list_checklists)
     registry.button(PREFIX)(user_presses_a_checklist_button)
     registry.diary_appendices.append(diary_appendix)
-    registry.erasers.append(erase_checklists)
+    registry.on_erase(erase_checklists)
     registry.private(commands=(COMMAND,), buttons=(PREFIX,))  # behind the journal lock
     register_sealed()
 

@@ -1,7 +1,7 @@
 """Auto-tidy as the person meets it: "Tidy this chat after I stop: 10 minutes / 1 hour / off".
 
 Offered as a button on the welcome screen and in the menu, and as `/tidy`. The engine knows no
-channel, so the choice is handed to a `tidy` service the channel puts in the registry's services
+channel, so the choice is handed to the `SERVICE` the channel provides on the registry
 when it starts (the Telegram channel: `bot/channels/telegram/handlers.py`, which keeps the
 schedule in `bot/store/tidy.py` and does the tidying). Where no channel offers it (the console,
 whose window simply closes), the person is told so. Words: `content/telegram.yaml`.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.engine.actions import Registry
-from bot.engine.engine import Turn
+from bot.engine.actions import Registry, ServiceKey
 from bot.engine.events import Button
+from bot.engine.turn import Turn
 
 PREFIX = "t:"
 CHOICES = {"10m": 600, "1h": 3600, "off": None}
@@ -25,13 +25,17 @@ class TidyService(Protocol):
     async def choose(self, user_ref: str, after_seconds: int | None) -> None: ...
 
 
+# Provided by the channel that can tidy (Telegram); absent on the console.
+SERVICE: ServiceKey[TidyService] = ServiceKey("tidy")
+
+
 def _service(turn: Turn) -> TidyService | None:
-    return turn.services.get("tidy")
+    return turn.service_or_none(SERVICE)
 
 
 def _label(turn: Turn, after_seconds: int | None) -> str:
     choice = next((k for k, v in CHOICES.items() if v == after_seconds), "off")
-    return turn.engine.catalog.text(LABELS[choice])
+    return turn.catalog.text(LABELS[choice])
 
 
 async def tidy_command(turn: Turn) -> None:
@@ -41,7 +45,7 @@ async def tidy_command(turn: Turn) -> None:
         turn.say("tidy.not_here")
         await turn.show_current()
         return
-    catalog = turn.engine.catalog
+    catalog = turn.catalog
     now = await service.setting(turn.user_ref)
     text = (
         catalog.text("tidy.question")
@@ -67,7 +71,7 @@ async def tidy_button(turn: Turn) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.command("tidy")(tidy_command)
+    registry.command("tidy", menu_rank=70)(tidy_command)
     registry.button(PREFIX)(tidy_button)
 
 

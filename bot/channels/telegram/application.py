@@ -187,7 +187,7 @@ def build_application(
         if isinstance(updates_request, UpdatesRequest):
             updates_request.inbox = inbox
         if set_menu:
-            await set_commands(application.bot)
+            await set_commands(application.bot, app)
         # before polling starts: what a killed process left comes first, in its order
         await replay_unfinished(inbox, application.update_queue, application.bot)
         queue.inbox = inbox

@@ -29,8 +29,10 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import tidy as tidy_feature
 from bot.channels.telegram import render
 from bot.channels.telegram.clearing import ChatCleaner, Cleared
+from bot.channels.telegram.commands import command_menu
 from bot.channels.telegram.logs import event as log_event
 from bot.channels.telegram.logs import frames
 from bot.channels.telegram.outbox import edit_text, send_text
@@ -73,28 +75,6 @@ STALE_TOAST = "That button is from an older screen."
 SOMETHING_WENT_WRONG = (
     "Sorry, something went wrong on my side. Please try again.\n\nIf you are in danger: {emergency}"
 )
-
-# The command menu. Anyone glancing at the phone may read it, so its words say nothing of
-# stalking, records or evidence: plain, everyday words that fit any helper bot.
-COMMANDS: list[tuple[str, str]] = [
-    ("start", "Start"),
-    ("emergency", "Urgent help"),
-    ("record", "New note"),
-    ("log", "Quick note"),
-    ("incidents", "Notes"),
-    ("export", "Download"),
-    ("clear", "Tidy up"),
-    ("tidy", "Tidy settings"),
-    ("delete_my_data", "Delete my data"),
-    ("help", "Help"),
-]
-# After /clear the chat's own menu is cut to this (a chat-scoped setMyCommands); /start restores
-# the full one. Urgent help stays: emergency advice is one step from everywhere.
-NEUTRAL_COMMANDS: list[tuple[str, str]] = [
-    ("start", "Start"),
-    ("emergency", "Urgent help"),
-    ("help", "Help"),
-]
 
 ATTACHMENT_TYPES: tuple[tuple[str, str, str], ...] = (
     # message attribute, attachment kind, default file name
@@ -209,7 +189,7 @@ class Channel:
         self.cleaner = ChatCleaner(messages, self.clock)
         self.tidy_setting = ChatTidySetting(tidy) if tidy is not None else None
         if self.tidy_setting is not None:  # the choice is made in the engine (bot/tidy)
-            app.engine.registry.services["tidy"] = self.tidy_setting
+            app.engine.registry.provide(tidy_feature.SERVICE, self.tidy_setting)
 
     @property
     def ready(self) -> tuple[App, MessageLog]:
@@ -352,8 +332,10 @@ class Channel:
         await self._send(bot, chat_id, reply)
 
     async def _neutral_menu(self, bot: Bot, chat_id: int) -> None:
+        app, _ = self.ready
         try:
-            await bot.set_my_commands(NEUTRAL_COMMANDS, scope=BotCommandScopeChat(chat_id))
+            neutral = command_menu(app.engine.registry, app.engine.catalog, neutral=True)
+            await bot.set_my_commands(neutral, scope=BotCommandScopeChat(chat_id))
         except (BadRequest, Forbidden) as exc:
             log_event(log, "menu_not_cut", logging.WARNING, error=type(exc).__name__)
 
@@ -627,5 +609,6 @@ class Channel:
         log_event(log, "update", logging.DEBUG, **fields)
 
 
-async def set_commands(bot: Bot) -> None:
-    await bot.set_my_commands(COMMANDS)
+async def set_commands(bot: Bot, app: App) -> None:
+    """The full command menu, from the features' declarations (bot/channels/telegram/commands.py)."""
+    await bot.set_my_commands(command_menu(app.engine.registry, app.engine.catalog))
