@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from bot.engine.actions import Registry
 from bot.engine.engine import Place
 from bot.engine.slots import slot_type
-from bot.journal import browsing, capture, drafting, erasing, export, files, lock, pressing
+from bot.journal import browsing, capture, drafting, erasing, export, files, lock, pressing, steps
 from bot.journal import buttons as jb
 from bot.journal.common import DETAILS, RECORD
 from bot.store.incidents import register_sealed
@@ -74,6 +74,7 @@ def register(registry: Registry) -> None:
     slot_type("when")(drafting.parse_when_answer)
     for name, action in actions.items():
         registry.action(name)(action)
+    steps.declare(registry)  # a flow set without them does not load
     registry.command_opens_flow("record", RECORD)
     registry.command("log")(pressing.saying_what_failed(capture.log_command))
     registry.command("incidents")(browsing.incidents_command)

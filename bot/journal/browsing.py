@@ -15,6 +15,7 @@ from typing import Any
 from bot.engine.engine import Turn
 from bot.engine.events import Button
 from bot.journal import buttons as jb
+from bot.journal import steps
 from bot.journal.buttons import as_int
 from bot.journal.common import (
     DETAILS,
@@ -117,11 +118,11 @@ async def user_opens_an_incident(turn: Turn, incident: Incident) -> None:
 
 
 async def user_adds_a_note(turn: Turn, incident: Incident) -> None:
-    await _open_details(turn, incident, "ask_note")
+    await _open_details(turn, incident, steps.ASK_NOTE)
 
 
 async def user_adds_a_police_reference(turn: Turn, incident: Incident) -> None:
-    await _open_details(turn, incident, "ask_police_ref")
+    await _open_details(turn, incident, steps.ASK_POLICE_REF)
 
 
 async def user_corrects_an_incident(turn: Turn, incident: Incident) -> None:
@@ -134,7 +135,7 @@ async def user_changes_when(turn: Turn, incident: Incident) -> None:
     turn.place.data[TARGET] = incident.id
     await journal_start_correction(turn)
     turn.place.data[EDITING] = True
-    await turn.go(RECORD, "ask_when", fresh=False)
+    await turn.go(RECORD, steps.ASK_WHEN, fresh=False)
 
 
 # ---------------------------------------------------------------------- the details flow
@@ -202,7 +203,7 @@ async def journal_save_police(turn: Turn) -> None:
     details.pop("officer", None)
     if not reference and not officer:
         turn.say("journal.nothing_added")
-        await turn.go(DETAILS, "choose", fresh=False)
+        await turn.go(DETAILS, steps.CHOOSE, fresh=False)
         return
     body = {"reference": str(reference or ""), "officer": str(officer or "")}
     with saving("saving a police reference"):
@@ -234,4 +235,4 @@ async def journal_start_correction(turn: Turn) -> None:
         slots[slot] = {"v": stored, "d": display}
     turn.place.slots[RECORD] = slots
     turn.place.data.pop(EDITING, None)
-    await turn.go(RECORD, "summary", fresh=False)
+    await turn.go(RECORD, steps.SUMMARY, fresh=False)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.content.catalog import Catalog
-from bot.journal.render import KIND_VALUES, kind_text, when_of
+from bot.journal.render import kind_text, when_of
 from bot.journal.when import LONDON, NOT_GIVEN
 from bot.store.incidents import Incident
 
@@ -21,20 +22,26 @@ if TYPE_CHECKING:
 
 FONT = "DejaVu"
 CHART_WEEKS = 26  # the chart shows at most the last half year of the diary
-# One colour per kind, told apart in print and by people with the commonest colour blindness
-# (Okabe-Ito palette), then greys.
-KIND_COLOURS: dict[str, tuple[int, int, int]] = {
-    "followed": (0, 114, 178),
-    "call": (230, 159, 0),
-    "message": (86, 180, 233),
-    "email": (0, 158, 115),
-    "post": (240, 228, 66),
-    "social_media": (204, 121, 167),
-    "turned_up": (213, 94, 0),
-    "damage": (0, 0, 0),
-    "other": (150, 150, 150),
-}
+# One colour per kind, in the order of the record's kinds (flows/record_incident.yaml, ask_kind),
+# told apart in print and by people with the commonest colour blindness (Okabe-Ito palette);
+# kinds past the palette, and "not given", in grey.
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (0, 114, 178),
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 158, 115),
+    (240, 228, 66),
+    (204, 121, 167),
+    (213, 94, 0),
+    (0, 0, 0),
+    (150, 150, 150),
+)
 UNKNOWN_KIND_COLOUR = (200, 200, 200)
+
+
+def colour_of(kind: str, kinds: Sequence[str]) -> tuple[int, int, int]:
+    index = kinds.index(kind) if kind in kinds else len(PALETTE)
+    return PALETTE[index] if index < len(PALETTE) else UNKNOWN_KIND_COLOUR
 
 
 def _week_counts(incidents: list[Incident]) -> tuple[list[dt.date], dict[dt.date, Counter[str]]]:
@@ -54,8 +61,11 @@ def _week_counts(incidents: list[Incident]) -> tuple[list[dt.date], dict[dt.date
     return span, weeks
 
 
-def draw_chart(pdf: Diary, catalog: Catalog, incidents: list[Incident]) -> None:
-    """Incidents per week, a stacked bar per week, one colour per kind, with a legend."""
+def draw_chart(
+    pdf: Diary, catalog: Catalog, incidents: list[Incident], kinds: Sequence[str] = ()
+) -> None:
+    """Incidents per week, a stacked bar per week, one colour per kind (`kinds`: the record's
+    kinds of incident, in the flow's order), with a legend."""
     span, weeks = _week_counts(incidents)
     pdf.set_font(FONT, "B", 11)
     pdf.text(pdf.l_margin, pdf.y + 4, catalog.text("journal.pdf_chart_title"))
@@ -89,7 +99,7 @@ def draw_chart(pdf: Diary, catalog: Catalog, incidents: list[Incident]) -> None:
     slot = width / len(span)
     bar = max(min(slot * 0.7, 12.0), 0.6)
     label_every = max(1, int(len(span) / (width / 16)))
-    order = [*KIND_VALUES, ""]
+    order = [*kinds, ""]
     for index, monday in enumerate(span):
         x = left + index * slot + (slot - bar) / 2
         y = top + height
@@ -98,7 +108,7 @@ def draw_chart(pdf: Diary, catalog: Catalog, incidents: list[Incident]) -> None:
             count = counts.get(kind, 0)
             if not count:
                 continue
-            pdf.set_fill_color(*KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR))
+            pdf.set_fill_color(*colour_of(kind, kinds))
             pdf.rect(x, y - count * scale, bar, count * scale, style="F")
             y -= count * scale
         if index % label_every == 0:
@@ -109,7 +119,7 @@ def draw_chart(pdf: Diary, catalog: Catalog, incidents: list[Incident]) -> None:
     shown = {k for counts in weeks.values() for k in counts}
     for kind in [k for k in order if k in shown]:
         label = kind_text(catalog, kind) or catalog.text("journal.pdf_kind_not_given")
-        pdf.set_fill_color(*KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR))
+        pdf.set_fill_color(*colour_of(kind, kinds))
         w = pdf.get_string_width(label) + 8
         if x + w > pdf.w - pdf.r_margin:
             x = pdf.l_margin

@@ -209,9 +209,11 @@ def diary_pdf(
     now: dt.datetime,
     integrity: Integrity | None = None,
     pages: Sequence[Page] = (),
+    kinds: Sequence[str] = (),
 ) -> bytes:
     """The diary: the first page (integrity, chart, table), then every incident in full; then
-    the pages features add (e.g. the risk questions), each on a page of its own."""
+    the pages features add (e.g. the risk questions), each on a page of its own. `kinds` are the
+    record's kinds of incident, in the flow's order (the chart's order and colours)."""
     title = catalog.text("journal.pdf_title")
     pdf = Diary(title)
     pdf.add_page()
@@ -237,7 +239,7 @@ def diary_pdf(
             pdf.set_font(FONT, "", 9)
         pdf.set_text_color(0, 0, 0)
     pdf.y += 3
-    draw_chart(pdf, catalog, incidents)
+    draw_chart(pdf, catalog, incidents, kinds)
     _draw_table(pdf, catalog, incidents)
     heading = catalog.text("journal.field_number_label")
     entry_label = catalog.text("journal.pdf_col_entry")

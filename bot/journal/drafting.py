@@ -23,6 +23,7 @@ from bot.engine.engine import Turn
 from bot.engine.events import Button, Event, Kind
 from bot.engine.slots import Answer, Invalid, clean_text
 from bot.journal import buttons as jb
+from bot.journal import steps
 from bot.journal.common import (
     FUTURE_SLACK,
     RECORD,
@@ -58,15 +59,6 @@ KNOWN_PEOPLE = "journal_people"  # place.data: who the person named before, newe
 MAX_KNOWN_PEOPLE = 6
 SWEPT_AT = "journal_swept_at"  # services: when this process last swept old draft files
 SWEEP_EVERY = dt.timedelta(hours=1)
-
-# Questions that fit only some kinds of incident (asked for every kind when none was given).
-SEEN = {"followed", "turned_up", "damage", "other"}
-ASKED_FOR: dict[str, set[str]] = {
-    "ask_person": SEEN,
-    "ask_vehicle": SEEN,
-    "ask_number": {"call", "message", "other"},
-    "ask_account": {"social_media", "email", "message", "other"},
-}
 
 
 # ---------------------------------------------------------------------- the `when` question
@@ -177,14 +169,15 @@ async def journal_continue(turn: Turn) -> None:
     _keep_number_as_typed(turn)
     keep_draft(turn)
     if turn.place.data.pop(EDITING, None):
-        await turn.go(RECORD, "summary", fresh=False)
+        await turn.go(RECORD, steps.SUMMARY, fresh=False)
         return
     step = current_step(turn)
     following = step.next.step if step is not None and step.next is not None else None
     kind = value(turn, RECORD, "kind")
-    if kind and following in ASKED_FOR and kind not in ASKED_FOR[following]:
-        record_slots(turn).pop(following.removeprefix("ask_"), None)
-        await turn.go(RECORD, "after_" + following.removeprefix("ask_"), fresh=False)
+    if kind and following in steps.ASKED_FOR and kind not in steps.ASKED_FOR[following]:
+        skipped = following.removeprefix("ask_")
+        record_slots(turn).pop(skipped, None)
+        await turn.go(RECORD, steps.after(skipped), fresh=False)
 
 
 def _keep_number_as_typed(turn: Turn) -> None:
@@ -208,25 +201,25 @@ async def journal_who(turn: Turn) -> None:
     )
     offered.append(Button(text(turn, "journal.btn_who_dont_know"), jb.data(jb.KnownPerson("skip"))))
     turn.show_screen(text(turn, "journal.ask_who_again"), offered)
-    turn.place.step = "ask_who"  # typed text still answers the question
+    turn.place.step = steps.ASK_WHO  # typed text still answers the question
 
 
 async def user_picks_a_known_person(turn: Turn, button: jb.KnownPerson) -> None:
     known = turn.place.data.get(KNOWN_PEOPLE) or []
-    if turn.place.flow != RECORD or turn.place.step != "ask_who":
+    if turn.place.flow != RECORD or turn.place.step != steps.ASK_WHO:
         turn.say("journal.stale")
         await turn.show_current()
         return
     choice = button.choice
     if choice == "new":
-        await turn.go(RECORD, "ask_who", fresh=False)
+        await turn.go(RECORD, steps.ASK_WHO, fresh=False)
         return
     if choice.isdigit() and int(choice) < len(known):
         name = known[int(choice)]
         set_slot(turn, RECORD, "who", name, name)
     else:
         record_slots(turn).pop("who", None)
-    await turn.go(RECORD, "after_who", fresh=False)
+    await turn.go(RECORD, steps.AFTER_WHO, fresh=False)
 
 
 def _remember_who(turn: Turn, fields: dict[str, Any]) -> None:
@@ -255,14 +248,14 @@ async def journal_change(turn: Turn) -> None:
     field = value(turn, RECORD, "change")
     record_slots(turn).pop("change", None)
     if field == "evidence":
-        await turn.go(RECORD, "ask_evidence", fresh=False)
+        await turn.go(RECORD, steps.ASK_EVIDENCE, fresh=False)
         return
     if field == "contact":  # one choice for both: the one that fits the kind
         kind = value(turn, RECORD, "kind")
         field = "account" if kind in ("social_media", "email") else "number"
     if field in SLOT_TO_FIELD:
         turn.place.data[EDITING] = True
-        await turn.go(RECORD, f"ask_{field}", fresh=False)
+        await turn.go(RECORD, steps.ask(field), fresh=False)
 
 
 async def journal_summary(turn: Turn) -> None:

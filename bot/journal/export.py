@@ -16,7 +16,8 @@ from bot import metrics
 from bot.content.catalog import Catalog
 from bot.engine.engine import Turn
 from bot.engine.events import Document
-from bot.journal.common import catalog_of, count, limits_of, store_of, text
+from bot.journal import steps
+from bot.journal.common import RECORD, catalog_of, count, limits_of, store_of, text
 from bot.journal.diary_csv import diary_csv, table_csv
 from bot.journal.diary_pdf import Page, diary_pdf
 from bot.journal.render import when_sort_key
@@ -45,10 +46,19 @@ def build_export(
     now: dt.datetime,
     integrity: Integrity | None,
     pages: Sequence[Page] = (),
+    kinds: Sequence[str] = (),
 ) -> Export:
-    """Both documents. CPU only: call it in a worker thread."""
+    """Both documents. CPU only: call it in a worker thread. `kinds`: the record's kinds of
+    incident in the flow's order (`kinds_of`)."""
     ordered = diary_order(incidents)
-    return Export(diary_pdf(catalog, ordered, now, integrity, pages), diary_csv(catalog, ordered))
+    pdf = diary_pdf(catalog, ordered, now, integrity, pages, kinds)
+    return Export(pdf, diary_csv(catalog, ordered))
+
+
+def kinds_of(turn: Turn) -> list[str]:
+    """The kinds of incident, as the record's question offers them (flows/record_incident.yaml)."""
+    question = turn.steps_of(RECORD).get(steps.ASK_KIND)
+    return [choice.value for choice in question.choices] if question is not None else []
 
 
 def _export_slots() -> asyncio.Semaphore:
@@ -82,7 +92,9 @@ async def export_command(turn: Turn) -> None:
         ordered = ordered[:cap]
     pages = [page for appendix in appendices for page in appendix.pages]
     async with _export_slots():
-        export = await asyncio.to_thread(build_export, catalog, ordered, turn.now, integrity, pages)
+        export = await asyncio.to_thread(
+            build_export, catalog, ordered, turn.now, integrity, pages, kinds_of(turn)
+        )
     metrics.EXPORTS_BUILT.inc()
     stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
     counted = count(turn, "journal.incidents_count", len(ordered))

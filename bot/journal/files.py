@@ -12,6 +12,7 @@ import datetime as dt
 from bot.engine.engine import Turn
 from bot.engine.events import Attachment, Button
 from bot.journal import buttons as jb
+from bot.journal import steps
 from bot.journal.browsing import show_list
 from bot.journal.common import (
     RECORD,
@@ -27,8 +28,6 @@ from bot.journal.render import size_text, when_reading
 from bot.store.incidents import MAX_FILE_BYTES, FileTooLarge, NotFound, StoredFile
 
 RECENT_FOR_FILES = 3  # saved incidents offered for a file, newest first
-# Steps of record_incident where a file joins the draft (elsewhere it is offered, as outside).
-DRAFT_STEPS_EXCLUDED = {"saved", "discarded", "save", "discard"}
 LIMIT_MB = str(MAX_FILE_BYTES // (1024 * 1024))
 
 
@@ -48,7 +47,7 @@ async def attachment_handler(turn: Turn) -> bool:
         await turn.show_current()
         return True
     place = turn.place
-    if place.flow == RECORD and place.step not in DRAFT_STEPS_EXCLUDED:
+    if place.flow == RECORD and place.step not in steps.NOT_IN_A_DRAFT:
         ids = [*evidence_ids(turn), stored.id]
         set_slot(turn, RECORD, "evidence", ids, str(len(ids)))
         keep_draft(turn)
