@@ -17,11 +17,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.engine.actions import Registry
-from bot.engine.engine import Place
+from bot.engine.place import Place
 from bot.engine.slots import slot_type
 from bot.journal import browsing, capture, drafting, erasing, export, files, lock, pressing, steps
 from bot.journal import buttons as jb
-from bot.journal.common import DETAILS, RECORD
+from bot.journal.common import DETAILS, INCIDENTS, LIMITS, RECORD, SWEEPS, DraftSweeps
+from bot.journal.limits import JournalLimits
+from bot.journal.lock_state import LOCK_STORE
 from bot.store.incidents import register_sealed
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ def _on_a_saved_incident(place: Place) -> bool:
     """Adding to or correcting a saved incident (its answers are on screen)."""
     if place.flow == DETAILS:
         return True
-    return place.flow == RECORD and "_correcting" in place.slots.get(RECORD, {})
+    return place.flow == RECORD and place.slot(RECORD, "_correcting") is not None
 
 
 erase_everything = erasing.erase_everything  # the forgotten-PIN erasure uses it
@@ -75,6 +77,11 @@ def register(registry: Registry) -> None:
     for name, action in actions.items():
         registry.action(name)(action)
     steps.declare(registry)  # a flow set without them does not load
+    # the incident store (INCIDENTS) is built in bot/app.py, which has the database
+    registry.provide(LIMITS, JournalLimits.from_env())
+    registry.provide(SWEEPS, DraftSweeps())
+    registry.on_erase(erasing.erase_journal)  # first: the journal goes before the rest
+    registry.after_erase.append(erasing.scrub)  # last: the freed pages are overwritten
     registry.command_opens_flow("record", RECORD)
     registry.command("log")(pressing.saying_what_failed(capture.log_command))
     registry.command("incidents")(browsing.incidents_command)
@@ -103,4 +110,4 @@ async def on_open(engine: Engine) -> None:
     await lock.sweep(engine)
 
 
-__all__ = ["guard", "on_open", "register"]
+__all__ = ["INCIDENTS", "LOCK_STORE", "guard", "on_open", "register"]

@@ -10,24 +10,13 @@ written first stays.
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.engine.engine import Turn
 from bot.engine.events import Button
+from bot.engine.place import Slot
+from bot.engine.turn import Turn
 from bot.journal import buttons as jb
 from bot.journal import steps
 from bot.journal.buttons import as_int
-from bot.journal.common import (
-    DETAILS,
-    RECORD,
-    catalog_of,
-    saving,
-    short,
-    store_of,
-    text,
-    value,
-)
-from bot.journal.drafting import EDITING, TARGET
+from bot.journal.common import DETAILS, RECORD, saving, short, state_of, store_of, value
 from bot.journal.render import (
     FIELD_TO_SLOT,
     field_text,
@@ -64,33 +53,33 @@ async def show_list(turn: Turn, page: int) -> None:
     store = store_of(turn)
     total = await store.count(turn.user_ref)
     if total == 0:
-        turn.show_screen(text(turn, "journal.list_empty"), [], again=jb.data(jb.ListPage(0)))
+        turn.show_screen(turn.text("journal.list_empty"), [], again=jb.data(jb.ListPage(0)))
         return
     page = max(0, min(page, (total - 1) // PAGE_SIZE))
     incidents = await store.page(turn.user_ref, page * PAGE_SIZE, PAGE_SIZE)
-    catalog = catalog_of(turn)
+    catalog = turn.catalog
     integrity = await store.verify(turn.user_ref)
-    lines = [] if integrity.intact else [text(turn, "journal.integrity_warning")]
+    lines = [] if integrity.intact else [turn.text("journal.integrity_warning")]
     first, last = page * PAGE_SIZE + 1, page * PAGE_SIZE + len(incidents)
     lines.append(
-        text(turn, "journal.list_heading", first=str(first), last=str(last), total=str(total))
+        turn.text("journal.list_heading", first=str(first), last=str(last), total=str(total))
     )
     shown = []
     for incident in incidents:
         when = when_reading(catalog, incident.fields.get("occurred_at"))
         kind = field_text(catalog, "kind", incident.fields.get("kind"))
         lines.append(f"{incident.number}. {when}" + (f" · {kind}" if kind else ""))
-        label = text(turn, "journal.btn_open", number=str(incident.number))
+        label = turn.text("journal.btn_open", number=str(incident.number))
         shown.append(Button(label, jb.data(jb.OpenIncident(incident.id))))
     if (page + 1) * PAGE_SIZE < total:
-        shown.append(Button(text(turn, "journal.btn_older"), jb.data(jb.ListPage(page + 1))))
+        shown.append(Button(turn.text("journal.btn_older"), jb.data(jb.ListPage(page + 1))))
     if page > 0:
-        shown.append(Button(text(turn, "journal.btn_newer"), jb.data(jb.ListPage(page - 1))))
+        shown.append(Button(turn.text("journal.btn_newer"), jb.data(jb.ListPage(page - 1))))
     turn.show_screen("\n".join(lines), shown, again=jb.data(jb.ListPage(page)))
 
 
 def show_incident(turn: Turn, incident: Incident) -> None:
-    catalog = catalog_of(turn)
+    catalog = turn.catalog
     lines = [f"{catalog.text('journal.field_number_label')} {incident.number}"]
     if incident.problems:
         lines.insert(0, catalog.text("journal.integrity_warning"))
@@ -101,10 +90,10 @@ def show_incident(turn: Turn, incident: Incident) -> None:
         lines.append(f"{catalog.text('journal.field_revisions')}:")
         lines.extend(f"  {short(line, 300)}" for line in revisions)
     shown = [
-        Button(text(turn, "journal.btn_add_note"), jb.data(jb.AddNote(incident.id))),
-        Button(text(turn, "journal.btn_add_police"), jb.data(jb.AddPolice(incident.id))),
-        Button(text(turn, "journal.btn_correct"), jb.data(jb.Correct(incident.id))),
-        Button(text(turn, "journal.btn_list"), jb.data(jb.ListPage(0))),
+        Button(turn.text("journal.btn_add_note"), jb.data(jb.AddNote(incident.id))),
+        Button(turn.text("journal.btn_add_police"), jb.data(jb.AddPolice(incident.id))),
+        Button(turn.text("journal.btn_correct"), jb.data(jb.Correct(incident.id))),
+        Button(turn.text("journal.btn_list"), jb.data(jb.ListPage(0))),
     ]
     turn.show_screen("\n".join(lines), shown, again=jb.data(jb.OpenIncident(incident.id)))
 
@@ -126,15 +115,15 @@ async def user_adds_a_police_reference(turn: Turn, incident: Incident) -> None:
 
 
 async def user_corrects_an_incident(turn: Turn, incident: Incident) -> None:
-    turn.place.data[TARGET] = incident.id
+    state_of(turn).target = incident.id
     await journal_start_correction(turn)
 
 
 async def user_changes_when(turn: Turn, incident: Incident) -> None:
     """ "Change when" after a quick save: a correction of that one answer."""
-    turn.place.data[TARGET] = incident.id
+    state_of(turn).target = incident.id
     await journal_start_correction(turn)
-    turn.place.data[EDITING] = True
+    state_of(turn).editing = True
     await turn.go(RECORD, steps.ASK_WHEN, fresh=False)
 
 
@@ -143,13 +132,13 @@ async def user_changes_when(turn: Turn, incident: Incident) -> None:
 
 async def _target(turn: Turn) -> Incident | None:
     """The incident the details flow works on, checked against its owner."""
-    target = turn.place.data.get(TARGET)
-    if target is None:
+    state = state_of(turn)
+    if state.target is None:
         return None
     try:
-        return await store_of(turn).get(turn.user_ref, int(target))
+        return await store_of(turn).get(turn.user_ref, state.target)
     except NotFound:
-        turn.place.data.pop(TARGET, None)
+        state.target = None
         return None
 
 
@@ -159,11 +148,11 @@ async def _no_target(turn: Turn) -> None:
 
 
 def _details_of(turn: Turn, incident: Incident) -> None:
-    turn.place.slots[DETAILS] = {"_number": {"v": incident.number, "d": str(incident.number)}}
+    turn.replace_slots(DETAILS, {"_number": Slot(incident.number, str(incident.number))})
 
 
 async def _open_details(turn: Turn, incident: Incident, step: str) -> None:
-    turn.place.data[TARGET] = incident.id
+    state_of(turn).target = incident.id
     _details_of(turn, incident)
     await turn.go(DETAILS, step, fresh=False)
 
@@ -183,12 +172,12 @@ async def journal_save_note(turn: Turn) -> None:
         return
     note = value(turn, DETAILS, "note")
     if isinstance(note, dict):  # a shared location as a note
-        note = field_text(catalog_of(turn), "place", note)
+        note = field_text(turn.catalog, "place", note)
     with saving("saving a note"):
         await store_of(turn).add_revision(
             turn.user_ref, incident.id, KIND_NOTE, {"text": str(note or "")}, now=turn.now
         )
-    turn.place.slots.get(DETAILS, {}).pop("note", None)
+    turn.drop_slot("note", DETAILS)
 
 
 async def journal_save_police(turn: Turn) -> None:
@@ -196,11 +185,10 @@ async def journal_save_police(turn: Turn) -> None:
     if incident is None:
         await _no_target(turn)
         return
-    details = turn.place.slots.get(DETAILS, {})
     reference = value(turn, DETAILS, "reference")
     officer = value(turn, DETAILS, "officer")
-    details.pop("reference", None)
-    details.pop("officer", None)
+    turn.drop_slot("reference", DETAILS)
+    turn.drop_slot("officer", DETAILS)
     if not reference and not officer:
         turn.say("journal.nothing_added")
         await turn.go(DETAILS, steps.CHOOSE, fresh=False)
@@ -218,10 +206,8 @@ async def journal_start_correction(turn: Turn) -> None:
     if incident is None:
         await _no_target(turn)
         return
-    catalog = catalog_of(turn)
-    slots: dict[str, dict[str, Any]] = {
-        "_correcting": {"v": incident.id, "d": str(incident.number)},
-    }
+    catalog = turn.catalog
+    slots = {"_correcting": Slot(incident.id, str(incident.number))}
     for name, stored in incident.fields.items():
         slot = FIELD_TO_SLOT.get(name)
         if slot is None:
@@ -232,7 +218,7 @@ async def journal_start_correction(turn: Turn) -> None:
             display = when_with_words(catalog, stored)
         else:
             display = field_text(catalog, name, stored)
-        slots[slot] = {"v": stored, "d": display}
-    turn.place.slots[RECORD] = slots
-    turn.place.data.pop(EDITING, None)
+        slots[slot] = Slot(stored, display)
+    turn.replace_slots(RECORD, slots)
+    state_of(turn).editing = False
     await turn.go(RECORD, steps.SUMMARY, fresh=False)

@@ -3,7 +3,7 @@ forwarded text that no question asked for ("Save it" / "Don't keep it").
 
 When it happened: the channel's date of a forwarded message (exact), else a time phrase in the
 text, else "not given"; never the time of saving, which is kept apart as when it was recorded.
-The offered text is held (sealed, with the place) under a one-time key until a button saves or
+The offered text is held (sealed, with the place: `JournalState.offer_*`) under a one-time key until a button saves or
 drops it; an old button whose key is gone says so and saves nothing.
 """
 
@@ -13,25 +13,22 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from bot.engine.engine import Turn
 from bot.engine.events import Button, Kind
 from bot.engine.slots import clean_text
+from bot.engine.turn import Turn
 from bot.journal import buttons as jb
 from bot.journal.common import (
     DETAILS,
     FUTURE_SLACK,
     RECORD,
-    catalog_of,
-    current_step,
     limits_of,
     saving,
+    state_of,
     store_of,
-    text,
 )
 from bot.journal.render import when_with_words
 from bot.journal.when import EXACT, When, read_when
 
-OFFER = "journal_offer"  # place.data: the typed message offered, until a button answers
 NO_OFFER_FLOWS = {RECORD, DETAILS, "emergency", "start"}
 
 
@@ -62,12 +59,12 @@ async def _quick_save(
     key = f"event:{turn.event.key}" if turn.event.key else None
     with saving("quick save"):
         saved = await store_of(turn).create(turn.user_ref, fields, now=turn.now, draft_key=key)
-    reading = when_with_words(catalog_of(turn), fields["occurred_at"])
+    reading = when_with_words(turn.catalog, fields["occurred_at"])
     turn.show_screen(
-        text(turn, "journal.logged", number=str(saved.number), when=reading),
+        turn.text("journal.logged", number=str(saved.number), when=reading),
         [
-            Button(text(turn, "journal.btn_change_when"), jb.data(jb.ChangeWhen(saved.id))),
-            Button(text(turn, "journal.btn_add_details"), jb.data(jb.OpenIncident(saved.id))),
+            Button(turn.text("journal.btn_change_when"), jb.data(jb.ChangeWhen(saved.id))),
+            Button(turn.text("journal.btn_add_details"), jb.data(jb.OpenIncident(saved.id))),
         ],
     )
     turn.keep_answer = True  # delivered again, the same "Saved as incident N" is said again
@@ -88,9 +85,9 @@ async def text_fallback(turn: Turn) -> bool:
     # after a danger message too: the offer stays above the emergency screen (nothing lost)
     if turn.event.kind != Kind.TEXT:
         return False
-    if turn.place.flow in NO_OFFER_FLOWS:
+    if turn.flow in NO_OFFER_FLOWS:
         return False
-    step = current_step(turn)
+    step = turn.step
     if step is not None and step.kind == "question":
         return False  # the engine asks the question again, with examples
     return offer_to_keep(turn)
@@ -103,13 +100,13 @@ def offer_to_keep(turn: Turn, also: list[Button] | None = None, note: str = "") 
     if key is None:
         return False
     forwarded = turn.event.forwarded_from or turn.event.forwarded_date
-    question = text(turn, "journal.offer_forwarded" if forwarded else "journal.offer_text")
+    question = turn.text("journal.offer_forwarded" if forwarded else "journal.offer_text")
     turn.show_screen(
         f"{question}\n\n{note}" if note else question,
         [
-            Button(text(turn, "journal.btn_offer_save"), jb.data(jb.SaveOffered(key))),
+            Button(turn.text("journal.btn_offer_save"), jb.data(jb.SaveOffered(key))),
             *(also or []),
-            Button(text(turn, "journal.btn_offer_no"), jb.data(jb.DeclineOffer(key))),
+            Button(turn.text("journal.btn_offer_no"), jb.data(jb.DeclineOffer(key))),
         ],
     )
     return True
@@ -128,26 +125,27 @@ def _hold_offer(turn: Turn) -> str | None:
         return None
     key = secrets.token_hex(4)
     date = turn.event.forwarded_date
-    turn.place.data[OFFER] = {
-        "k": key,
-        "t": typed,
-        "ff": turn.event.forwarded_from,
-        "fd": date.astimezone(dt.UTC).isoformat() if date else None,
-    }
+    forwarded_date = date.astimezone(dt.UTC).isoformat() if date else None
+    state_of(turn).hold_offer(key, typed, turn.event.forwarded_from, forwarded_date)
     return key
 
 
 async def user_answers_the_offer(turn: Turn, button: jb.SaveOffered | jb.DeclineOffer) -> None:
-    offer = turn.place.data.get(OFFER)
-    if not offer or offer.get("k") != button.key:
+    state = state_of(turn)
+    if state.offer_key is None or state.offer_key != button.key:
         turn.say("journal.offer_gone")
         await turn.show_current()
         return
     if isinstance(button, jb.SaveOffered):
         # a save that fails raises before the offer is let go: "Save it" works again
-        await _quick_save(turn, offer["t"], offer.get("ff"), offer.get("fd"))
-        turn.place.data.pop(OFFER, None)
+        typed, sender, date = (
+            state.offer_text,
+            state.offer_forwarded_from,
+            state.offer_forwarded_date,
+        )
+        await _quick_save(turn, typed, sender, date)
+        state.drop_offer()
     else:
-        turn.place.data.pop(OFFER, None)
+        state.drop_offer()
         turn.say("journal.offer_declined")
         await turn.show_current()

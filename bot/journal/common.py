@@ -1,5 +1,8 @@
-"""What every part of the journal shares: its flows' names, its store and limits, its words, the
-answers of a draft, and the one rule for a save that failed (`saving`).
+"""What every part of the journal shares: its flows' names, its services (the incident store,
+the operator's limits), a draft's answers, and the one rule for a save that failed (`saving`).
+
+Everything here goes through the engine's narrow `Turn` (bot/engine/turn.py): the journal never
+reaches the engine itself. The store is built once in bot/app.py and provided under `INCIDENTS`.
 
 The rule for a save: the person is told it was NOT saved, nothing they gave is lost (the draft,
 the note, the typed message stay where they were), and "Saved" is said only after the store
@@ -13,13 +16,13 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from bot.content.catalog import Catalog
-from bot.engine.actions import ActionFailed
-from bot.engine.engine import Turn
-from bot.flows.model import Step
+from bot.engine.actions import ActionFailed, ServiceKey
+from bot.engine.turn import Turn
 from bot.journal.limits import JournalLimits
+from bot.journal.state import JOURNAL, JournalState
 from bot.store.incidents import IncidentStore, NotFound
 
 log = logging.getLogger("bot.journal")
@@ -30,72 +33,44 @@ VIEW_FIELD_LIMIT = 700  # characters of one field shown in the chat; the export 
 FUTURE_SLACK = dt.timedelta(minutes=5)  # a clock a little ahead is not "in the future"
 
 
-# ---------------------------------------------------------------------- the store and limits
+@dataclass(slots=True)
+class DraftSweeps:
+    """When this process last swept old drafts' files (at most once an hour)."""
+
+    last: dt.datetime | None = None
+
+
+# Services: the store is built in bot/app.py; the limits and the sweep clock by `register`.
+INCIDENTS: ServiceKey[IncidentStore] = ServiceKey("incidents")
+LIMITS: ServiceKey[JournalLimits] = ServiceKey("journal_limits")
+SWEEPS: ServiceKey[DraftSweeps] = ServiceKey("journal_draft_sweeps")
 
 
 def store_of(turn: Turn) -> IncidentStore:
-    """The incident repository, made once from the app's services."""
-    services = turn.services
-    store = services.get("incidents")
-    if store is None:
-        store = IncidentStore(services["db"], services["cipher"], services["settings"].data_dir)
-        services["incidents"] = store
-    return store
+    return turn.service(INCIDENTS)
 
 
 def limits_of(turn: Turn) -> JournalLimits:
-    """The operator's limits (from the environment once, unless a test put its own)."""
-    limits = turn.services.get("journal_limits")
-    if limits is None:
-        limits = turn.services["journal_limits"] = JournalLimits.from_env()
-    return limits
+    """The operator's limits (read from the environment at start-up; a test may put its own)."""
+    return turn.service(LIMITS)
 
 
-# ---------------------------------------------------------------------- words
-
-
-def catalog_of(turn: Turn) -> Catalog:
-    return turn.engine.catalog
-
-
-def text(turn: Turn, key: str, **values: str) -> str:
-    return catalog_of(turn).text(key, values)
-
-
-def count(turn: Turn, key: str, number: int) -> str:
-    """A number with its words from content: "1 incident", "2 incidents"."""
-    return catalog_of(turn).count(key, number)
+def state_of(turn: Turn) -> JournalState:
+    """What the journal keeps for this person between events (bot/journal/state.py)."""
+    return turn.state(JOURNAL)
 
 
 def short(words: str, limit: int = VIEW_FIELD_LIMIT) -> str:
     return words if len(words) <= limit else words[:limit].rstrip() + "…"
 
 
-# ---------------------------------------------------------------------- where the person is
-
-
-def current_step(turn: Turn) -> Step | None:
-    """The step the person is on, or None (outside every flow, or a step that is gone)."""
-    flow = turn.place.flow
-    machine = turn.engine.machines.get(flow) if flow else None
-    return machine.flow.steps.get(turn.place.step or "") if machine is not None else None
-
-
 # ---------------------------------------------------------------------- a flow's answers
 
 
-def set_slot(turn: Turn, flow: str, name: str, value: Any, display: str) -> None:
-    turn.place.slots.setdefault(flow, {})[name] = {"v": value, "d": display}
-
-
 def value(turn: Turn, flow: str, name: str) -> Any:
-    entry = turn.place.slots.get(flow, {}).get(name)
-    return entry["v"] if entry else None
-
-
-def record_slots(turn: Turn) -> dict[str, dict[str, Any]]:
-    """The guided record's answers (created empty when there are none)."""
-    return turn.place.slots.setdefault(RECORD, {})
+    """An answer's value (None when not answered)."""
+    slot = turn.slot(name, flow)
+    return slot.value if slot is not None else None
 
 
 def evidence_ids(turn: Turn) -> list[int]:

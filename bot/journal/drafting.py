@@ -8,8 +8,8 @@ Where a draft lives while the person is busy:
   corrected), `_summary`/`_heading`/`_number` (texts the screens show).
 - Files sent while recording are stored at once (sealed, waiting) and their ids kept in the
   `evidence` slot; saving links them to the incident in the same transaction.
-- A copy of an unfinished new record is kept aside (`DRAFT_COPY`), so that starting a record
-  again offers to carry on with it.
+- A copy of an unfinished new record is kept aside (`JournalState.draft`, bot/journal/state.py),
+  so that starting a record again offers to carry on with it.
 """
 
 from __future__ import annotations
@@ -19,26 +19,23 @@ import secrets
 from typing import Any
 
 from bot.engine.actions import ActionFailed
-from bot.engine.engine import Turn
 from bot.engine.events import Button, Event, Kind
+from bot.engine.place import Slot
 from bot.engine.slots import Answer, Invalid, clean_text
+from bot.engine.turn import Turn
 from bot.journal import buttons as jb
 from bot.journal import steps
 from bot.journal.common import (
     FUTURE_SLACK,
     RECORD,
-    catalog_of,
-    count,
-    current_step,
+    SWEEPS,
     evidence_ids,
     limits_of,
     log,
-    record_slots,
     saving,
-    set_slot,
     short,
+    state_of,
     store_of,
-    text,
     value,
 )
 from bot.journal.render import (
@@ -52,12 +49,6 @@ from bot.journal.render import (
 from bot.journal.when import ASK_AM_PM, When, read_when
 from bot.store.incidents import KIND_CORRECTION, NotFound
 
-DRAFT_COPY = "journal_draft"  # place.data: the unfinished new record, kept aside
-EDITING = "journal_editing"  # place.data: changing one answer, then back to the summary
-TARGET = "journal_target"  # place.data: the saved incident the details flow works on
-KNOWN_PEOPLE = "journal_people"  # place.data: who the person named before, newest first
-MAX_KNOWN_PEOPLE = 6
-SWEPT_AT = "journal_swept_at"  # services: when this process last swept old draft files
 SWEEP_EVERY = dt.timedelta(hours=1)
 
 
@@ -87,24 +78,24 @@ def parse_when_answer(event: Event, now: dt.datetime) -> Answer | Invalid:
 # ---------------------------------------------------------------------- a draft, kept or fresh
 
 
-def _answers(slots: dict[str, Any]) -> int:
+def _answers(slots: dict[str, Slot]) -> int:
     return sum(1 for name in slots if not name.startswith("_"))
 
 
 def keep_draft(turn: Turn) -> None:
     """Keep a copy of an unfinished new record, so that starting a record again offers it."""
-    slots = turn.place.slots.get(RECORD, {})
+    slots = turn.slots_of(RECORD)
     if "_draft" in slots and "_correcting" not in slots:
         kept = {k: v for k, v in slots.items() if k not in ("_summary", "_heading", "change")}
-        turn.place.data[DRAFT_COPY] = kept
+        state_of(turn).keep_draft(kept)
 
 
 async def sweep_old_draft_files(turn: Turn) -> None:
     """At most once an hour: files of drafts left unfinished for longer than the limit go."""
-    last = turn.services.get(SWEPT_AT)
-    if last is not None and turn.now - last < SWEEP_EVERY:
+    sweeps = turn.service(SWEEPS)
+    if sweeps.last is not None and turn.now - sweeps.last < SWEEP_EVERY:
         return
-    turn.services[SWEPT_AT] = turn.now
+    sweeps.last = turn.now
     age = dt.timedelta(hours=limits_of(turn).draft_files_max_age_hours)
     try:
         await store_of(turn).sweep_waiting_files(turn.now - age)
@@ -115,34 +106,33 @@ async def sweep_old_draft_files(turn: Turn) -> None:
 async def journal_begin(turn: Turn) -> None:
     """A fresh draft, or, when one was left unfinished, the offer to carry on with it."""
     await sweep_old_draft_files(turn)
-    kept = turn.place.data.get(DRAFT_COPY)
+    kept = state_of(turn).kept_draft()
     if kept and (_answers(kept) or kept.get("evidence")):
-        info = count(turn, "journal.draft_info", _answers(kept))
-        turn.place.slots[RECORD] = {"_draft_info": {"v": None, "d": info}}
+        info = turn.count("journal.draft_info", _answers(kept))
+        turn.replace_slots(RECORD, {"_draft_info": Slot(None, info)})
         raise ActionFailed("journal.resume_lead")  # the flow's on_error: resume_offer
     _fresh_draft(turn)
 
 
 def _fresh_draft(turn: Turn) -> None:
-    turn.place.slots[RECORD] = {}
-    turn.place.data.pop(EDITING, None)
-    turn.place.data.pop(DRAFT_COPY, None)
-    set_slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
+    turn.replace_slots(RECORD, {"_draft": Slot(secrets.token_hex(8), "")})
+    state = state_of(turn)
+    state.editing = False
+    state.draft = None
 
 
 async def journal_resume(turn: Turn) -> None:
     """Carry on with the unfinished record: its answers and files, then its summary."""
-    kept = turn.place.data.get(DRAFT_COPY) or {}
-    turn.place.slots[RECORD] = {k: dict(v) for k, v in kept.items()}
-    turn.place.data.pop(EDITING, None)
-    if "_draft" not in turn.place.slots[RECORD]:
-        set_slot(turn, RECORD, "_draft", secrets.token_hex(8), "")
+    kept = state_of(turn).kept_draft()
+    kept.setdefault("_draft", Slot(secrets.token_hex(8), ""))
+    turn.replace_slots(RECORD, kept)
+    state_of(turn).editing = False
 
 
 async def journal_start_again(turn: Turn) -> None:
     """Start again: the unfinished record's files are deleted now, rows and sealed files."""
-    kept = turn.place.data.get(DRAFT_COPY) or {}
-    files = [int(i) for i in (kept.get("evidence", {}).get("v") or [])]
+    evidence = state_of(turn).kept_draft().get("evidence")
+    files = [int(i) for i in (evidence.value if evidence is not None else None) or []]
     if files:
         await store_of(turn).discard_waiting_files(turn.user_ref, files)
     _fresh_draft(turn)
@@ -155,9 +145,10 @@ async def journal_discard(turn: Turn) -> None:
     files = evidence_ids(turn)
     if files:
         await store_of(turn).discard_waiting_files(turn.user_ref, files)
-    turn.place.slots[RECORD] = {}
-    turn.place.data.pop(EDITING, None)
-    turn.place.data.pop(DRAFT_COPY, None)
+    turn.replace_slots(RECORD, {})
+    state = state_of(turn)
+    state.editing = False
+    state.draft = None
 
 
 # ---------------------------------------------------------------------- after each answer
@@ -168,45 +159,46 @@ async def journal_continue(turn: Turn) -> None:
     the next question that fits the kind of incident."""
     _keep_number_as_typed(turn)
     keep_draft(turn)
-    if turn.place.data.pop(EDITING, None):
+    state = state_of(turn)
+    if state.editing:
+        state.editing = False
         await turn.go(RECORD, steps.SUMMARY, fresh=False)
         return
-    step = current_step(turn)
+    step = turn.step
     following = step.next.step if step is not None and step.next is not None else None
     kind = value(turn, RECORD, "kind")
     if kind and following in steps.ASKED_FOR and kind not in steps.ASKED_FOR[following]:
         skipped = following.removeprefix("ask_")
-        record_slots(turn).pop(skipped, None)
+        turn.drop_slot(skipped, RECORD)
         await turn.go(RECORD, steps.after(skipped), fresh=False)
 
 
 def _keep_number_as_typed(turn: Turn) -> None:
     """The number as typed, with its normalised (E.164) form beside it."""
-    entry = record_slots(turn).get("number")
-    if entry is None or isinstance(entry["v"], dict):
+    slot = turn.slot("number", RECORD)
+    if slot is None or isinstance(slot.value, dict):
         return
-    number = {"typed": entry["d"], "e164": entry["v"]}
-    entry["v"] = number
-    entry["d"] = phone_text(number)
+    number = {"typed": slot.display, "e164": slot.value}
+    turn.set_slot("number", number, phone_text(number), RECORD)
 
 
 async def journal_who(turn: Turn) -> None:
     """ "Do you know who it is?": people named before are offered, so nobody retypes them."""
-    known = turn.place.data.get(KNOWN_PEOPLE) or []
+    known = state_of(turn).people
     if not known:
         return  # on to the question
     offered = [Button(name, jb.data(jb.KnownPerson(str(i)))) for i, name in enumerate(known)]
     offered.append(
-        Button(text(turn, "journal.btn_who_someone_else"), jb.data(jb.KnownPerson("new")))
+        Button(turn.text("journal.btn_who_someone_else"), jb.data(jb.KnownPerson("new")))
     )
-    offered.append(Button(text(turn, "journal.btn_who_dont_know"), jb.data(jb.KnownPerson("skip"))))
-    turn.show_screen(text(turn, "journal.ask_who_again"), offered)
+    offered.append(Button(turn.text("journal.btn_who_dont_know"), jb.data(jb.KnownPerson("skip"))))
+    turn.show_screen(turn.text("journal.ask_who_again"), offered)
     turn.place.step = steps.ASK_WHO  # typed text still answers the question
 
 
 async def user_picks_a_known_person(turn: Turn, button: jb.KnownPerson) -> None:
-    known = turn.place.data.get(KNOWN_PEOPLE) or []
-    if turn.place.flow != RECORD or turn.place.step != steps.ASK_WHO:
+    known = state_of(turn).people
+    if turn.flow != RECORD or turn.place.step != steps.ASK_WHO:
         turn.say("journal.stale")
         await turn.show_current()
         return
@@ -216,27 +208,18 @@ async def user_picks_a_known_person(turn: Turn, button: jb.KnownPerson) -> None:
         return
     if choice.isdigit() and int(choice) < len(known):
         name = known[int(choice)]
-        set_slot(turn, RECORD, "who", name, name)
+        turn.set_slot("who", name, name, RECORD)
     else:
-        record_slots(turn).pop("who", None)
+        turn.drop_slot("who", RECORD)
     await turn.go(RECORD, steps.AFTER_WHO, fresh=False)
-
-
-def _remember_who(turn: Turn, fields: dict[str, Any]) -> None:
-    who = str(fields.get("who") or "").strip()
-    if not who:
-        return
-    known = [k for k in turn.place.data.get(KNOWN_PEOPLE) or [] if k.casefold() != who.casefold()]
-    turn.place.data[KNOWN_PEOPLE] = [who, *known][:MAX_KNOWN_PEOPLE]
 
 
 async def journal_when_understood(turn: Turn) -> None:
     """After "When did it happen?": say what was understood, beside the person's words."""
-    entry = record_slots(turn).get("when")
-    if entry is not None:
-        reading = when_reading(catalog_of(turn), entry["v"])
-        turn.say("journal.when_understood", reading=reading)
-        entry["d"] = when_with_words(catalog_of(turn), entry["v"])
+    when = turn.slot("when", RECORD)
+    if when is not None:
+        turn.say("journal.when_understood", reading=when_reading(turn.catalog, when.value))
+        turn.set_slot("when", when.value, when_with_words(turn.catalog, when.value), RECORD)
     await journal_continue(turn)
 
 
@@ -246,7 +229,7 @@ async def journal_when_understood(turn: Turn) -> None:
 async def journal_change(turn: Turn) -> None:
     """ "Change one answer": to its question, then (journal_continue) back to the summary."""
     field = value(turn, RECORD, "change")
-    record_slots(turn).pop("change", None)
+    turn.drop_slot("change", RECORD)
     if field == "evidence":
         await turn.go(RECORD, steps.ASK_EVIDENCE, fresh=False)
         return
@@ -254,19 +237,19 @@ async def journal_change(turn: Turn) -> None:
         kind = value(turn, RECORD, "kind")
         field = "account" if kind in ("social_media", "email") else "number"
     if field in SLOT_TO_FIELD:
-        turn.place.data[EDITING] = True
+        state_of(turn).editing = True
         await turn.go(RECORD, steps.ask(field), fresh=False)
 
 
 async def journal_summary(turn: Turn) -> None:
-    catalog = catalog_of(turn)
-    slots = turn.place.slots.get(RECORD, {})
+    catalog = turn.catalog
+    slots = turn.slots_of(RECORD)
     lines = []
-    for name, key, slot in FIELD_ROWS:
-        entry = slots.get(slot)
-        if entry is None or entry["v"] in (None, ""):
+    for name, key, slot_name in FIELD_ROWS:
+        slot = slots.get(slot_name)
+        if slot is None or slot.value in (None, ""):
             continue
-        shown = entry["d"] if name != "kind" else field_text(catalog, name, entry["v"])
+        shown = slot.display if name != "kind" else field_text(catalog, name, slot.value)
         lines.append(f"{catalog.text(key)}: {short(str(shown), 300)}")
     evidence = evidence_ids(turn)
     if evidence:
@@ -274,31 +257,31 @@ async def journal_summary(turn: Turn) -> None:
         names = ", ".join(f.file_name for f in files)
         lines.append(f"{catalog.text('journal.field_evidence')}: {names}")
     summary = "\n".join(lines) or catalog.text("journal.summary_empty")
-    if value(turn, RECORD, "_correcting"):
-        number = slots.get("_correcting", {}).get("d", "")
-        heading = catalog.text("journal.summary_correcting", {"number": number})
+    correcting = slots.get("_correcting")
+    if correcting is not None and correcting.value:
+        heading = catalog.text("journal.summary_correcting", {"number": correcting.display})
     else:
         heading = catalog.text("journal.summary_new")
-    set_slot(turn, RECORD, "_summary", None, summary)
-    set_slot(turn, RECORD, "_heading", None, heading)
+    turn.set_slot("_summary", None, summary, RECORD)
+    turn.set_slot("_heading", None, heading, RECORD)
 
 
 # ---------------------------------------------------------------------- saving
 
 
 def _fields_from_slots(turn: Turn) -> dict[str, Any]:
-    slots = turn.place.slots.get(RECORD, {})
+    slots = turn.slots_of(RECORD)
     fields: dict[str, Any] = {}
-    for slot, name in SLOT_TO_FIELD.items():
-        entry = slots.get(slot)
-        if entry is not None and entry["v"] not in (None, ""):
-            fields[name] = entry["v"]
+    for slot_name, name in SLOT_TO_FIELD.items():
+        slot = slots.get(slot_name)
+        if slot is not None and slot.value not in (None, ""):
+            fields[name] = slot.value
     return fields
 
 
 async def save_incident(turn: Turn) -> None:
     """Save the confirmed draft (or the correction); the reply comes after the commit."""
-    slots = turn.place.slots.get(RECORD, {})
+    slots = turn.slots_of(RECORD)
     if "_draft" not in slots and "_correcting" not in slots:
         # Nothing to save: this draft was saved or discarded already.
         raise ActionFailed("journal.stale")
@@ -313,10 +296,13 @@ async def save_incident(turn: Turn) -> None:
     except NotFound:
         raise ActionFailed("journal.not_found") from None
     # Committed: the draft is spent, so an old Save button cannot save it twice.
-    turn.place.slots[RECORD] = {"_number": {"v": number, "d": str(number)}}
-    turn.place.data.pop(DRAFT_COPY, None)
-    _remember_who(turn, fields)
-    turn.place.data[TARGET] = incident_id
+    turn.replace_slots(RECORD, {"_number": Slot(number, str(number))})
+    state = state_of(turn)
+    state.draft = None
+    state.target = incident_id
+    who = str(fields.get("who") or "").strip()
+    if who:
+        state.remember_person(who)
 
 
 async def _save_correction(turn: Turn, incident_id: int, fields: dict[str, Any]) -> tuple[int, int]:

@@ -9,36 +9,35 @@ from __future__ import annotations
 
 import secrets
 
-from bot.engine.engine import Turn
 from bot.engine.events import Button
+from bot.engine.turn import Turn
 from bot.journal import buttons as jb
-from bot.journal.common import count, store_of, text
-
-ASKED = "journal_delete"  # place.data: the key "Delete everything" was asked with
+from bot.journal.common import state_of, store_of
 
 
 async def delete_command(turn: Turn) -> None:
     incidents = await store_of(turn).count(turn.user_ref)
     key = secrets.token_hex(4)
-    turn.place.data[ASKED] = key
-    what = count(turn, "journal.delete_what", incidents)
+    state_of(turn).delete_key = key
+    what = turn.count("journal.delete_what", incidents)
     turn.show_screen(
-        text(turn, "journal.delete_confirm", incidents=what),
+        turn.text("journal.delete_confirm", incidents=what),
         [
-            Button(text(turn, "journal.btn_delete_yes"), jb.data(jb.DeleteYes(key))),
-            Button(text(turn, "journal.btn_delete_no"), jb.data(jb.DeleteNo())),
+            Button(turn.text("journal.btn_delete_yes"), jb.data(jb.DeleteYes(key))),
+            Button(turn.text("journal.btn_delete_no"), jb.data(jb.DeleteNo())),
         ],
     )
 
 
 async def user_keeps_everything(turn: Turn, button: jb.DeleteNo) -> None:
-    turn.place.data.pop(ASKED, None)
+    state_of(turn).delete_key = None
     turn.say("journal.delete_kept")
     await turn.show_current()
 
 
 async def user_deletes_everything(turn: Turn, button: jb.DeleteYes) -> None:
-    expected = turn.place.data.pop(ASKED, None)
+    state = state_of(turn)
+    expected, state.delete_key = state.delete_key, None
     if expected is None or button.key != expected:
         turn.say("journal.delete_expired")
         await turn.show_current()
@@ -50,12 +49,17 @@ async def user_deletes_everything(turn: Turn, button: jb.DeleteYes) -> None:
 
 
 async def erase_everything(turn: Turn) -> None:
-    """Everything one user keeps: the journal, every feature's data (its erasers), the place.
-    Used by /delete_my_data and by a forgotten PIN's planned erasure when it comes due."""
-    store = store_of(turn)
-    await store.delete_user(turn.user_ref)
-    for erase in turn.engine.registry.erasers:
-        await erase(turn)
-    await turn.engine.store.delete_place(turn.user_ref)
-    await store.scrub()
-    turn.engine.forget(turn.user_ref)
+    """Everything one user keeps: the journal, every feature's data (its erasers), the place,
+    then the freed pages scrubbed. Used by /delete_my_data and by a forgotten PIN's planned
+    erasure when it comes due."""
+    await turn.erase_user()
+
+
+async def erase_journal(turn: Turn) -> None:
+    """The journal's eraser (declared first, so it runs first): every incident and file."""
+    await store_of(turn).delete_user(turn.user_ref)
+
+
+async def scrub(turn: Turn) -> None:
+    """After every eraser and the place: the freed pages of the database are overwritten."""
+    await store_of(turn).scrub()

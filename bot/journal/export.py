@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from bot import metrics
 from bot.content.catalog import Catalog
-from bot.engine.engine import Turn
 from bot.engine.events import Document
+from bot.engine.turn import Turn
 from bot.journal import steps
-from bot.journal.common import RECORD, catalog_of, count, limits_of, store_of, text
+from bot.journal.common import RECORD, limits_of, store_of
 from bot.journal.diary_csv import diary_csv, table_csv
 from bot.journal.diary_pdf import Page, diary_pdf
 from bot.journal.render import when_sort_key
@@ -77,14 +77,12 @@ async def export_command(turn: Turn) -> None:
     """
     store = store_of(turn)
     incidents = await store.all(turn.user_ref)
-    appendices = [
-        a for a in [await make(turn) for make in turn.engine.registry.diary_appendices] if a
-    ]
+    appendices = await turn.diary_appendices()
     if not incidents and not appendices:
-        turn.show_screen(text(turn, "journal.export_empty"), [])
+        turn.show_screen(turn.text("journal.export_empty"), [])
         return
     integrity = await store.verify(turn.user_ref)
-    catalog = catalog_of(turn)
+    catalog = turn.catalog
     cap = limits_of(turn).export_incidents
     ordered = diary_order(incidents)
     if len(ordered) > cap:
@@ -97,14 +95,14 @@ async def export_command(turn: Turn) -> None:
         )
     metrics.EXPORTS_BUILT.inc()
     stamp = turn.now.astimezone(dt.UTC).strftime("%Y-%m-%d")
-    counted = count(turn, "journal.incidents_count", len(ordered))
+    counted = turn.count("journal.incidents_count", len(ordered))
     turn.send_document(
         Document(f"incident-diary-{stamp}.pdf", export.pdf, "application/pdf"),
-        text(turn, "journal.export_pdf", incidents=counted),
+        turn.text("journal.export_pdf", incidents=counted),
     )
     turn.send_document(
         Document(f"incident-diary-{stamp}.csv", export.csv, "text/csv"),
-        text(turn, "journal.export_csv"),
+        turn.text("journal.export_csv"),
     )
     for appendix in appendices:
         turn.send_document(

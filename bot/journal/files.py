@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.engine.engine import Turn
 from bot.engine.events import Attachment, Button
+from bot.engine.turn import Turn
 from bot.journal import buttons as jb
 from bot.journal import steps
 from bot.journal.browsing import show_list
-from bot.journal.common import (
-    RECORD,
-    catalog_of,
-    evidence_ids,
-    limits_of,
-    set_slot,
-    store_of,
-    text,
-)
+from bot.journal.common import RECORD, evidence_ids, limits_of, store_of
 from bot.journal.drafting import keep_draft, sweep_old_draft_files
 from bot.journal.render import size_text, when_reading
 from bot.store.incidents import MAX_FILE_BYTES, FileTooLarge, NotFound, StoredFile
@@ -46,10 +38,9 @@ async def attachment_handler(turn: Turn) -> bool:
     if stored is None:
         await turn.show_current()
         return True
-    place = turn.place
-    if place.flow == RECORD and place.step not in steps.NOT_IN_A_DRAFT:
+    if turn.flow == RECORD and turn.place.step not in steps.NOT_IN_A_DRAFT:
         ids = [*evidence_ids(turn), stored.id]
-        set_slot(turn, RECORD, "evidence", ids, str(len(ids)))
+        turn.set_slot("evidence", ids, str(len(ids)), RECORD)
         keep_draft(turn)
         turn.say("journal.file_added_to_draft", name=stored.file_name)
         await turn.show_current()
@@ -88,20 +79,19 @@ async def _store(turn: Turn, attachment: Attachment) -> StoredFile | None:
 
 async def _offer_file(turn: Turn, kind: str, stored: StoredFile) -> None:
     """Outside a record: a new record, one of the recent incidents, or not kept."""
-    catalog = catalog_of(turn)
+    catalog = turn.catalog
     kind_key = f"journal.file_kind_{kind}"
-    kind_name = text(turn, kind_key) if catalog.has(kind_key) else kind
-    offered = [Button(text(turn, "journal.btn_file_new"), jb.data(jb.FileToNew(stored.id)))]
+    kind_name = turn.text(kind_key) if catalog.has(kind_key) else kind
+    offered = [Button(turn.text("journal.btn_file_new"), jb.data(jb.FileToNew(stored.id)))]
     for incident in await store_of(turn).page(turn.user_ref, 0, RECENT_FOR_FILES):
-        label = text(
-            turn,
+        label = turn.text(
             "journal.btn_file_to",
             number=str(incident.number),
             date=when_reading(catalog, incident.fields.get("occurred_at")),
         )
         offered.append(Button(label, jb.data(jb.FileTo(stored.id, incident.id))))
-    offered.append(Button(text(turn, "journal.btn_file_drop"), jb.data(jb.DropFile(stored.id))))
-    turn.show_screen(text(turn, "journal.file_offer", kind=kind_name), offered)
+    offered.append(Button(turn.text("journal.btn_file_drop"), jb.data(jb.DropFile(stored.id))))
+    turn.show_screen(turn.text("journal.file_offer", kind=kind_name), offered)
 
 
 async def _waiting(turn: Turn, file_id: int) -> StoredFile | None:
@@ -129,7 +119,7 @@ async def user_starts_a_record_with_a_file(turn: Turn, button: jb.FileToNew) -> 
         return
     turn.say("journal.file_for_new")
     await turn.go(RECORD)
-    set_slot(turn, RECORD, "evidence", [waiting.id], "1")
+    turn.set_slot("evidence", [waiting.id], "1", RECORD)
 
 
 async def user_puts_a_file_into_an_incident(turn: Turn, button: jb.FileTo) -> None:

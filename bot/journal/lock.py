@@ -31,20 +31,23 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.engine.actions import CommandHandler, Registry
-from bot.engine.engine import Place, Turn
 from bot.engine.events import Button, Event, Kind
+from bot.engine.place import Place
+from bot.engine.turn import Turn
 from bot.journal.lock_pin import ask_pin, held, lock_button, lock_command, typed_at_prompt
 from bot.journal.lock_state import (
-    ASK,
+    LOCK,
+    LOCK_STORE,
     NAVIGATION,
     PASSING_BUTTONS,
     PREFIX,
-    PRIVATE,
     Eraser,
+    JournalLock,
     Private,
     journal_open,
     lock_now,
     lock_of,
+    prompt_of,
 )
 from bot.store.locks import register_sealed
 
@@ -57,7 +60,7 @@ if TYPE_CHECKING:
 def register(registry: Registry, erase: Eraser) -> None:
     """Guard what the features declared private, and add /lock, its buttons and the hook."""
     private = Private(tuple(registry.private_buttons), tuple(registry.private_places), erase)
-    registry.services[PRIVATE] = private
+    registry.provide(LOCK, JournalLock(private, lambda: registry.service(LOCK_STORE)))
     for name in registry.private_commands:
         registry.commands[name] = _guarded(registry.commands[name])
     for prefix, handler in list(registry.button_handlers.items()):
@@ -80,7 +83,7 @@ def _guarded(handler: CommandHandler) -> CommandHandler:
         await handler(turn)
         if turn.drop_place:  # the user erased everything: the lock goes with it
             await _forget_lock(turn)
-        elif await lock_of(turn.services).store.has_lock(turn.user_ref):
+        elif await lock_of(turn).store.has_lock(turn.user_ref):
             _offer_lock_now(turn)
 
     return guarded
@@ -93,7 +96,7 @@ def _offer_lock_now(turn: Turn) -> None:
         return
     nav = next((i for i, b in enumerate(screen.buttons) if b.data in NAVIGATION), None)
     at = len(screen.buttons) if nav is None else nav
-    screen.buttons.insert(at, Button(turn.engine.catalog.text("lock.btn_lock_now"), f"{PREFIX}now"))
+    screen.buttons.insert(at, Button(turn.text("lock.btn_lock_now"), f"{PREFIX}now"))
 
 
 def _guarded_buttons(handler: CommandHandler, private: tuple[str, ...]) -> CommandHandler:
@@ -123,7 +126,7 @@ def _hiding_private_buttons(
 
 async def before_turn(turn: Turn) -> bool:
     """Every event: a due erasure, a PIN being typed, the idle clock, a private place."""
-    lock = lock_of(turn.services)
+    lock = lock_of(turn)
     ref = turn.user_ref
     if turn.event.kind == Kind.COMMAND and turn.event.command == "clear":
         lock.close(ref)  # the console's /clear (Telegram's calls lock_now itself)
@@ -131,8 +134,7 @@ async def before_turn(turn: Turn) -> bool:
     if record is not None and record.erase_at is not None and record.erase_at <= turn.now:
         await _erase_now(turn)
         return False  # the event itself goes on, into a fresh start
-    ask = turn.place.data.get(ASK)
-    if ask is not None and await typed_at_prompt(turn, ask):
+    if prompt_of(turn).asking is not None and await typed_at_prompt(turn):
         return True
     if record is None:
         return False
@@ -156,14 +158,14 @@ def _needs_pin_here(event: Event) -> bool:
 
 
 async def _forget_lock(turn: Turn) -> None:
-    lock = lock_of(turn.services)
+    lock = lock_of(turn)
     lock.close(turn.user_ref)
     await lock.store.delete(turn.user_ref)
 
 
 async def _erase_now(turn: Turn) -> None:
     """A planned erasure came due: everything goes, and this event starts afresh."""
-    lock = lock_of(turn.services)
+    lock = lock_of(turn)
     await lock.private.erase(turn)
     await _forget_lock(turn)
     turn.place.reset()  # the event goes on from an empty place...
@@ -175,10 +177,9 @@ async def _erase_now(turn: Turn) -> None:
 
 async def sweep(engine: Engine, now: dt.datetime | None = None) -> int:
     """Carry out every planned erasure that came due (at start-up); returns how many."""
-    services = engine.registry.services
-    if PRIVATE not in services:
+    lock = engine.registry.service_or_none(LOCK)
+    if lock is None:
         return 0
-    lock = lock_of(services)
     due = await lock.store.erasures_due(now or engine.clock())
     for ref in due:
         # a turn of no event: what erasers are given (they read its user and services)

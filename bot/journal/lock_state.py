@@ -1,5 +1,7 @@
 """The journal lock's state: which journals are open (in memory), the lock records (sealed, in
-bot/store/locks.py), what the features declared private, and the lock's numbers.
+bot/store/locks.py, built in bot/app.py and provided as `LOCK_STORE`), what the features
+declared private, a PIN prompt waiting for digits (the person's `PinPrompt` section), and the
+lock's numbers.
 
 The rules the numbers serve are in bot/journal/lock.py.
 """
@@ -11,16 +13,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.engine import GLOBAL_BACK, GLOBAL_EMERGENCY, GLOBAL_MENU, Place, Turn
+from bot.engine.actions import ServiceKey
+from bot.engine.engine import GLOBAL_BACK, GLOBAL_EMERGENCY, GLOBAL_MENU
+from bot.engine.place import Place, Section
+from bot.engine.turn import Turn
 from bot.store.locks import LockStore
 
 if TYPE_CHECKING:
     from bot.engine.engine import Engine
 
 PREFIX = "k:"
-ASK = "lock_ask"  # place.data: what the next digits typed are (a PIN to open, or a new one)
-SERVICE = "journal_lock"
-PRIVATE = "journal_private"
 IDLE = dt.timedelta(minutes=5)
 MAX_TRIES = 5
 FIRST_LOCKOUT = dt.timedelta(minutes=15)
@@ -47,12 +49,16 @@ class Private:
 
 
 class JournalLock:
-    """Which journals are open (memory), and the lock records (the store)."""
+    """Which journals are open (memory), what is private, and the lock records (the store)."""
 
-    def __init__(self, store: LockStore, private: Private) -> None:
-        self.store = store
+    def __init__(self, private: Private, store: Callable[[], LockStore]) -> None:
         self.private = private
+        self._store = store  # provided by bot/app.py once the database is open
         self._open: dict[str, dt.datetime] = {}  # user_ref -> last event while open
+
+    @property
+    def store(self) -> LockStore:
+        return self._store()
 
     def is_open(self, user_ref: str, now: dt.datetime) -> bool:
         last = self._open.get(user_ref)
@@ -73,24 +79,59 @@ class JournalLock:
         self._open.pop(user_ref, None)
 
 
-def lock_of(services: dict[str, Any]) -> JournalLock:
-    lock = services.get(SERVICE)
-    if lock is None:
-        lock = JournalLock(LockStore(services["db"], services["cipher"]), services[PRIVATE])
-        services[SERVICE] = lock
-    return lock
+LOCK: ServiceKey[JournalLock] = ServiceKey("journal_lock")  # made by lock.register
+LOCK_STORE: ServiceKey[LockStore] = ServiceKey("journal_lock_store")  # built in bot/app.py
+
+
+def lock_of(turn: Turn) -> JournalLock:
+    return turn.service(LOCK)
 
 
 def lock_now(engine: Engine, user_id: str) -> None:
     """Close a user's journal at once (Lock now, /clear). `user_id` as the channel names it."""
-    lock = engine.registry.services.get(SERVICE)
+    lock = engine.registry.service_or_none(LOCK)
     if lock is not None:
         lock.close(engine.store.user_ref(user_id))
 
 
 async def journal_open(turn: Turn) -> bool:
     """May this turn show the journal? Yes without a PIN; with one, while it is open."""
-    lock = lock_of(turn.services)
+    lock = lock_of(turn)
     if not await lock.store.has_lock(turn.user_ref):
         return True
     return lock.is_open(turn.user_ref, turn.now)
+
+
+@dataclass(slots=True)
+class PinPrompt:
+    """A PIN prompt on the person's screen, waiting for digits (`asking` None: no prompt)."""
+
+    asking: str | None = None  # OPEN (the PIN, to open), SET (a new PIN) or CONFIRM (it again)
+    then: dict[str, Any] | None = None  # the held event, carried out once the PIN is right
+    # a new PIN's first typing, as its scrypt digest (never the PIN), until it is typed again
+    salt: str | None = None
+    digest: str | None = None
+
+    def ask(self, asking: str | None, then: dict[str, Any] | None = None) -> None:
+        self.asking, self.then, self.salt, self.digest = asking, then, None, None
+
+    def stop(self) -> None:
+        self.ask(None)
+
+
+OPEN, SET, CONFIRM = "open", "set", "confirm"
+
+
+def _from_old_key(data: dict[str, Any]) -> PinPrompt | None:
+    """A prompt saved before this section existed: the `lock_ask` key of the place's data."""
+    old = data.pop("lock_ask", None)
+    if not isinstance(old, dict):
+        return None
+    return PinPrompt(old.get("do"), old.get("then"), old.get("salt"), old.get("digest"))
+
+
+PROMPT: Section[PinPrompt] = Section("journal_lock", PinPrompt, legacy=_from_old_key)
+
+
+def prompt_of(turn: Turn) -> PinPrompt:
+    return turn.state(PROMPT)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.engine.actions import ActionFailed
-from bot.engine.engine import Turn
+from bot.engine.turn import Turn
 from bot.journal import browsing, capture, drafting, erasing, files
 from bot.journal import buttons as jb
 from bot.journal.common import store_of
