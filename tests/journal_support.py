@@ -40,14 +40,6 @@ async def journal_app_fixture(tmp_path: Path) -> AsyncIterator[App]:
     await app.close()
 
 
-@pytest.fixture(name="clocked_app")
-async def clocked_app_fixture(tmp_path: Path, clock: Clock) -> AsyncIterator[App]:
-    """The real app whose engine reads the `clock` fixture (tests/conftest.py)."""
-    app = await start_app(tmp_path, clock)
-    yield app
-    await app.close()
-
-
 def raw_files(data_dir: Path) -> dict[Path, bytes]:
     """Every file under the data dir except the key: the database, its WAL, attachments."""
     found = {}
