@@ -74,9 +74,8 @@ def wire_services(
     registry.provide(journal.INCIDENTS, IncidentStore(db, cipher, settings.data_dir))
     registry.provide(journal.LOCK_STORE, LockStore(db, cipher))
     registry.provide(risk.CHECKLISTS, ChecklistStore(db, cipher))
-    registry.provide(
-        ROUTER, Router.for_project(project, settings.content_dir, danger_words(danger))
-    )
+    router = Router.for_project(project, settings.content_dir, danger_words(danger))
+    registry.provide(ROUTER, router)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -259,7 +260,7 @@ def load_catalog(content_dir: Path, region: str, problems: list[Problem]) -> Cat
     """Load every content file; defects are appended to `problems`, never raised."""
     catalog = Catalog(region=region)
 
-    def guarded(path: Path, fn) -> None:  # noqa: ANN001 - small local helper
+    def guarded(path: Path, fn: Callable[[Path], None]) -> None:
         try:
             fn(path)
         except YamlProblem as exc:

@@ -193,6 +193,10 @@ class Place:
     def history(self) -> list[list[str]]:
         return self.nav.history
 
+    @history.setter
+    def history(self, value: list[list[str]]) -> None:
+        self.nav.history = value
+
     # ---------------------------------------------------------------- slots
 
     def slot(self, flow: str, name: str) -> Slot | None:
@@ -237,7 +241,9 @@ class Place:
 
     def to_json(self) -> dict[str, Any]:
         sections = {
-            name: dataclasses.asdict(held) if dataclasses.is_dataclass(held) else held
+            name: dataclasses.asdict(held)
+            if dataclasses.is_dataclass(held) and not isinstance(held, type)
+            else held
             for name, held in self.sections.items()
         }
         kept = self.replay.kept

@@ -72,7 +72,7 @@ def _format_when(moment: dt.datetime) -> str:
 @slot_type("datetime")
 def parse_datetime(event: Event, now: dt.datetime) -> Answer | Invalid:
     """UK-style dates and natural phrases ('yesterday 9pm', '12/03'), stored as UTC ISO text."""
-    import dateparser  # imported lazily: it is slow to import and only questions need it
+    import dateparser  # type: ignore[import-untyped]  # imported lazily: it is slow to import and only questions need it
 
     text = clean_text(event.text)
     if event.kind != Kind.TEXT or not text:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content.catalog import Catalog, load_catalog
+from bot.flows.checks import FlowCheck, Known, check_flow_reachability, check_needed_steps
 from bot.flows.model import (
     BUILTIN_COMMANDS,
     END,
@@ -256,160 +257,9 @@ class _FlowReader:
         if not isinstance(sourced, bool):
             self.problem(data.line_of("sourced_questions"), "'sourced_questions' is true or false")
             sourced = False
-        if not ok:
+        if not ok or not isinstance(fid, str) or not isinstance(start, str):
             return None
         return Flow(fid, title, start, parsed, self.path, data.line, sourced_questions=sourced)
-
-
-def _targets(step: Step) -> Iterable[tuple[Target, int]]:
-    for option in step.options:
-        yield option.target, option.line
-    for target in (step.next, step.on_yes, step.on_no, step.on_error, *step.may_go):
-        if target:
-            yield target, step.line
-
-
-def _check_flow(
-    flow: Flow,
-    flows: dict[str, Flow],
-    catalog: Catalog,
-    known_types: set[str],
-    known_actions: set[str],
-    known_commands: set[str],
-    problems: list[Problem],
-) -> None:
-    def problem(line: int, message: str, step: str | None = None) -> None:
-        problems.append(Problem(flow.path, line, message, step))
-
-    def need_text(key: str | None, line: int, step: str | None) -> None:
-        if key is not None and not catalog.has(key):
-            problem(line, f"unknown content key '{key}'", step)
-
-    need_text(flow.title, flow.line, None)
-    if flow.start not in flow.steps:
-        problem(flow.line, f"'start' names step '{flow.start}', which does not exist")
-    for step in flow.steps.values():
-        for key in step.say:
-            need_text(key, step.line, step.id)
-        need_text(step.ask, step.line, step.id)
-        for option in step.options:
-            need_text(option.label, option.line, step.id)
-        for choice in step.choices:
-            need_text(choice.label, step.line, step.id)
-        if flow.sourced_questions and step.ask and catalog.has(step.ask):
-            cited = catalog.texts[step.ask].source
-            if cited == "bot":
-                problem(
-                    step.line,
-                    f"question '{step.ask}' must cite its source: this flow asks a sourced "
-                    "checklist (sourced_questions: true), not the bot's own words",
-                    step.id,
-                )
-        if step.kind == "question" and step.type not in known_types:
-            problem(step.line, f"unknown question type '{step.type}'", step.id)
-        if step.kind == "action" and step.action and step.action not in known_actions:
-            problem(step.line, f"action '{step.action}' is not registered in code", step.id)
-        for target, line in _targets(step):
-            if target.command:
-                if target.command not in known_commands:
-                    problem(line, f"command '/{target.command}' is not registered in code", step.id)
-            elif target.flow:
-                other = flows.get(target.flow)
-                if other is None:
-                    problem(line, f"flow '{target.flow}' does not exist", step.id)
-                elif target.step and target.step not in other.steps:
-                    problem(line, f"flow '{target.flow}' has no step '{target.step}'", step.id)
-            elif target.step and target.step not in flow.steps:
-                problem(line, f"'{target.step}' is not a step of this flow", step.id)
-        # dead ends: a step that offers no way on
-        yesno_both = step.type == "yesno" and step.on_yes and step.on_no
-        if step.kind == "screen" and not step.options and not step.next:
-            problem(step.line, "dead end: a screen needs 'options' or 'next'", step.id)
-        if step.kind in ("question", "action") and not step.next and not yesno_both:
-            problem(step.line, f"dead end: a {step.kind} step needs 'next'", step.id)
-    # a chain of steps that never waits for the user must end somewhere
-    for step in flow.steps.values():
-        chain: list[str] = []
-        current: Step | None = step
-        while current is not None and not current.interactive and current.next:
-            if current.id in chain:
-                if current.id == step.id:
-                    problem(
-                        step.line,
-                        "loop: " + " -> ".join([*chain, step.id]) + " never waits for the user",
-                        step.id,
-                    )
-                break
-            chain.append(current.id)
-            target = current.next
-            current = flow.steps.get(target.step) if target.step and not target.flow else None
-    # reachability within the flow, from its start
-    seen: set[str] = set()
-    todo = [flow.start] if flow.start in flow.steps else []
-    while todo:
-        sid = todo.pop()
-        if sid in seen:
-            continue
-        seen.add(sid)
-        for target, _ in _targets(flow.steps[sid]):
-            if target.step and not target.flow and target.step in flow.steps:
-                todo.append(target.step)
-    entries = {
-        t.step
-        for f in flows.values()
-        for s in f.steps.values()
-        for t, _ in _targets(s)
-        if t.flow == flow.id and t.step
-    }
-    for step in flow.steps.values():
-        if step.id not in seen and step.id not in entries:
-            problem(step.line, "unreachable: no step leads here", step.id)
-
-
-def _check_flow_reachability(
-    flows: dict[str, Flow], entry_flows: set[str], problems: list[Problem]
-) -> None:
-    roots = [f for f in (*RESERVED_FLOWS, *sorted(entry_flows)) if f in flows]
-    seen: set[str] = set()
-    todo = list(roots)
-    while todo:
-        fid = todo.pop()
-        if fid in seen:
-            continue
-        seen.add(fid)
-        for step in flows[fid].steps.values():
-            for target, _ in _targets(step):
-                if target.flow and target.flow in flows:
-                    todo.append(target.flow)
-    for fid, flow in flows.items():
-        if fid not in seen:
-            problems.append(
-                Problem(
-                    flow.path,
-                    flow.line,
-                    f"unreachable flow '{fid}': no menu, button or command opens it",
-                )
-            )
-
-
-def _check_needed_steps(
-    flows: dict[str, Flow], flows_dir: Path, needs: Iterable[StepNeed], problems: list[Problem]
-) -> None:
-    """A step the code sends people to, renamed or gone from the YAML, would send them to the
-    menu without a word: refuse it here, naming the flow file and the code that needs it."""
-    for need in needs:
-        flow = flows.get(need.flow)
-        if flow is not None and need.step in flow.steps:
-            continue
-        path, line = (flow.path, flow.line) if flow else (flows_dir / f"{need.flow}.yaml", 1)
-        problems.append(
-            Problem(
-                path,
-                line,
-                f"the code needs step '{need.step}' of flow '{need.flow}' "
-                f"({need.declared_in}:{need.declared_line}), and the flow has none",
-            )
-        )
 
 
 def load_project(
@@ -456,12 +306,12 @@ def load_project(
             problems.append(
                 Problem(flows_dir / f"{name}.yaml", 1, f"the '{name}' flow is required")
             )
+    known = Known(known_types, known_actions, set(BUILTIN_COMMANDS) | set(known_commands))
     for flow in flows.values():
-        commands = set(BUILTIN_COMMANDS) | set(known_commands)
-        _check_flow(flow, flows, catalog, known_types, known_actions, commands, problems)
+        FlowCheck(flow, flows, catalog, known, problems).run()
         check_screens(flow, catalog, problems)
-    _check_flow_reachability(flows, set(entry_flows), problems)
-    _check_needed_steps(flows, flows_dir, needed_steps, problems)
+    check_flow_reachability(flows, set(entry_flows), problems)
+    check_needed_steps(flows, flows_dir, needed_steps, problems)
     if problems and raise_on_problems:
         raise ProjectInvalid(problems)
     return Project(flows, catalog, problems)

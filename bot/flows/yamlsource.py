@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 
-class Located(dict):
+class Located(dict[str, Any]):
     """A mapping from YAML that knows its line (1-based) and the line of each key."""
 
     line: int
@@ -23,7 +23,7 @@ class Located(dict):
         return self.key_lines.get(key, self.line)
 
 
-class LocatedList(list):
+class LocatedList(list[Any]):
     """A sequence from YAML that knows its line (1-based)."""
 
     line: int
