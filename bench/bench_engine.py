@@ -193,7 +193,7 @@ async def main() -> None:
         f"latency with 20 users at once (commit included): p50 {pct(calm, 0.5) * 1e3:.2f} ms, "
         f"p99 {pct(calm, 0.99) * 1e3:.2f} ms"
     )
-    services = {k: app.engine.registry.services[k] for k in ("db", "cipher", "settings")}
+    services = dict(app.engine.registry.services)  # the stores bot/app.py wired
     try:
         mem_cost = await engine_only(project, min(args.users, 2000), args.steps, services)
     finally:

@@ -10,6 +10,21 @@ What the journal lock (`bot.journal.lock`, /lock) guards is declared with the re
 incident, deleting; other features declare theirs (the risk check's answered checklists).
 `guard(registry)`, called after every feature registered, puts all of it behind the lock.
 Recording something new is never behind it.
+
+Where things are (one concern per module):
+- drafting.py: the guided record's actions, from a fresh draft to the saved incident;
+- capture.py: /log, and the offer to keep typed or forwarded text;
+- files.py: photos, documents, voice notes and videos;
+- browsing.py: the list, one incident, and the details flow (note, police reference, correction);
+- erasing.py: /delete_my_data and erase_everything; export.py: /export (diary_pdf.py with
+  diary_chart.py, diary_csv.py lay the diary out; render.py says each field in words);
+- buttons.py: the `j:` button data (one dataclass per kind); pressing.py: which handler takes each;
+- steps.py: the steps of the flows the code depends on (checked when the flows load);
+- state.py: what the journal keeps per person (its typed section of the place);
+- common.py: the services, a draft's answers, and `saving`, the one rule for a failed save;
+- when.py and when_words.py: when it happened, from the person's words;
+- lock.py (the gate), lock_pin.py (the PIN prompt, /lock), lock_state.py: the journal lock;
+- limits.py: the operator's limits; handlers.py: what bot/ask uses of the journal.
 """
 
 from __future__ import annotations
