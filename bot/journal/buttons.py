@@ -35,37 +35,40 @@ class ListPage(JournalButton):
 
 
 @dataclass(frozen=True, slots=True)
-class OpenIncident(JournalButton):
+class AboutAnIncident(JournalButton):
+    """A button about one saved incident: its handler is given the incident, found for its owner
+    (bot/journal/pressing.py)."""
+
+    incident_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident(AboutAnIncident):
     code: ClassVar[str] = "v"
-    incident_id: int
 
 
 @dataclass(frozen=True, slots=True)
-class AddNote(JournalButton):
+class AddNote(AboutAnIncident):
     code: ClassVar[str] = "n"
-    incident_id: int
 
 
 @dataclass(frozen=True, slots=True)
-class AddPolice(JournalButton):
+class AddPolice(AboutAnIncident):
     """Add a police crime reference and officer."""
 
     code: ClassVar[str] = "p"
-    incident_id: int
 
 
 @dataclass(frozen=True, slots=True)
-class Correct(JournalButton):
+class Correct(AboutAnIncident):
     code: ClassVar[str] = "c"
-    incident_id: int
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeWhen(JournalButton):
+class ChangeWhen(AboutAnIncident):
     """ "Change when" after a quick save: a correction of that one answer."""
 
     code: ClassVar[str] = "w"
-    incident_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +148,8 @@ KINDS: dict[str, type[JournalButton]] = {
         DeleteNo,
     )
 }
-# Kinds whose first field is an incident: a forged one reads as "not found", like a foreign id.
-ABOUT_AN_INCIDENT = tuple(k.code for k in (OpenIncident, AddNote, AddPolice, Correct, ChangeWhen))
+# Codes of the kinds about an incident: a forged one reads as "not found", like a foreign id.
+ABOUT_AN_INCIDENT = tuple(k.code for k in KINDS.values() if issubclass(k, AboutAnIncident))
 
 
 def data(button: JournalButton) -> str:

@@ -19,6 +19,7 @@ from bot.store.incidents import Incident, NotFound
 Handler = Callable[[Turn, Any], Awaitable[None]]
 IncidentHandler = Callable[[Turn, Incident], Awaitable[None]]
 
+
 HANDLERS: dict[type[jb.JournalButton], Handler] = {
     jb.ListPage: browsing.user_turns_a_page,
     jb.KnownPerson: drafting.user_picks_a_known_person,
@@ -31,7 +32,7 @@ HANDLERS: dict[type[jb.JournalButton], Handler] = {
     jb.DeleteNo: erasing.user_keeps_everything,
 }
 # Buttons about one saved incident: the handler is given the incident, found for its owner.
-ON_AN_INCIDENT: dict[type[jb.JournalButton], IncidentHandler] = {
+ON_AN_INCIDENT: dict[type[jb.AboutAnIncident], IncidentHandler] = {
     jb.OpenIncident: browsing.user_opens_an_incident,
     jb.AddNote: browsing.user_adds_a_note,
     jb.AddPolice: browsing.user_adds_a_police_reference,
@@ -45,7 +46,7 @@ async def user_presses_a_journal_button(turn: Turn) -> None:
     try:
         if button is None:
             await _not_a_button(turn)
-        elif type(button) in ON_AN_INCIDENT:
+        elif isinstance(button, jb.AboutAnIncident):
             await _on_an_incident(turn, button)
         else:
             await HANDLERS[type(button)](turn, button)
@@ -61,10 +62,9 @@ async def _not_a_button(turn: Turn) -> None:
     await turn.show_current()
 
 
-async def _on_an_incident(turn: Turn, button: jb.JournalButton) -> None:
-    incident_id: int = getattr(button, "incident_id")  # noqa: B009 - every kind in the table has it
+async def _on_an_incident(turn: Turn, button: jb.AboutAnIncident) -> None:
     try:
-        incident = await store_of(turn).get(turn.user_ref, incident_id)
+        incident = await store_of(turn).get(turn.user_ref, button.incident_id)
     except NotFound:
         await _not_found(turn)
         return
