@@ -118,6 +118,8 @@ def main() -> None:
     with_router.services["ask_router"] = router
     without = build_registry()
     without.text_router = None  # today's path: every typed text gets the journal's offer
+    for registry in (with_router, without):
+        registry.before_turn = None  # the journal lock needs a database; it is not measured here
     engines = [Engine(project, r, MemoryStore(), danger=danger) for r in (with_router, without)]
     engine_texts = texts[: len(texts) // 4]
     (ours_e, ours_ec), (base_e, base_ec) = (

@@ -15,11 +15,13 @@ the catalog:
 
 from __future__ import annotations
 
+import functools
 import re
 
-from bot.content.catalog import PLACEHOLDER_RE, Catalog
+from bot.content.catalog import PLACEHOLDER_RE, Catalog, load_catalog
 from bot.engine.engine import Engine
 from bot.engine.events import Event, Reply
+from bot.settings import PROJECT_ROOT, Settings
 
 
 class ChatClient:
@@ -79,7 +81,7 @@ class ChatClient:
         label = self.words(key, **slots)
         for reply in reversed(self.replies):
             for button in reply.buttons:
-                if button.label == label or button.label.lstrip("🚨 ") == label:
+                if label_is(button.label, label):
                     return await self._handle(Event.button(button.data))
             if reply.buttons:
                 break
@@ -89,6 +91,12 @@ class ChatClient:
         """Assert that the last replies said the text `key`; slots not named match anything."""
         pattern = said_pattern(self.catalog, key, {k: str(v) for k, v in slots.items()})
         assert re.search(pattern, self.text), f"{key} not said; the bot said: {self.text!r}"
+
+
+def label_is(shown: str, label: str) -> bool:
+    """Whether a button shown as `shown` is the one whose words are `label` (the channel or the
+    engine may put an icon before the words, as on the emergency button)."""
+    return shown == label or shown.lstrip("🚨📞 ") == label
 
 
 def said_pattern(catalog: Catalog, key: str, slots: dict[str, str]) -> str:
@@ -107,3 +115,26 @@ def said_pattern(catalog: Catalog, key: str, slots: dict[str, str]) -> str:
         at = match.end()
     parts.append(re.escape(text[at:]))
     return "".join(parts)
+
+
+@functools.cache
+def project_catalog() -> Catalog:
+    """The real project's catalog, as a bot or console subprocess loads it (once per process):
+    for tests that read what a subprocess printed or sent."""
+    settings = Settings(data_dir=PROJECT_ROOT / "unused")  # only its content and region
+    problems: list = []
+    loaded = load_catalog(settings.content_dir, settings.region, problems)
+    assert not problems, problems
+    return loaded
+
+
+def project_words(key: str, **slots: object) -> str:
+    """The real project's text for `key`, its slots filled with `slots`."""
+    return project_catalog().text(key, {k: str(v) for k, v in slots.items()})
+
+
+def project_said(text: str, key: str, **slots: object) -> bool:
+    """Whether `text` (what a subprocess printed) says the real project's text for `key`;
+    slots not named match anything."""
+    pattern = said_pattern(project_catalog(), key, {k: str(v) for k, v in slots.items()})
+    return re.search(pattern, text) is not None

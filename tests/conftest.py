@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from hypothesis import settings as hypothesis_settings
 
+import bot.app as app_module  # not `bot`: a fixture here has that name
 from bot.app import App, open_app
+from bot.ask.router import Router
 from bot.engine.actions import Registry
+from bot.engine.danger import DangerDetector
 from bot.settings import Settings
 from tests.chat_client import ChatClient
 from tests.clock import DEFAULT, Clock
@@ -28,6 +33,94 @@ hypothesis_settings.register_profile("dev", print_blob=True)
 hypothesis_settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+
+# Start-up reads and checks every flow and content file, builds the danger detector and the
+# "ask" ranker: about 0.7 s a time, and several hundred tests open the real project in-process.
+# Within one test process each is built once per set of files and shared: keyed on every file's
+# path, size and modification time, so a test that writes or edits a flow or content file (in its
+# own folder) gets a fresh load, and a broken file still fails start-up (failures are not kept).
+# Subprocesses (the bot, the console) load everything themselves, as in production.
+def _files_of(*folders: Path) -> tuple:
+    found = []
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return frozenset(value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+def _identity(function: Any) -> Any:
+    """What a function reads: the objects it closes over (the cached Router keeps it, and so
+    them, alive: their ids are not reused while cached), or the function itself."""
+    cells = getattr(function, "__closure__", None)
+    return tuple(id(c.cell_contents) for c in cells) if cells else function
+
+
+def _once_per_files(build: Callable[..., Any], key: Callable[..., tuple]) -> Callable[..., Any]:
+    built: dict[tuple, Any] = {}
+
+    @functools.wraps(build)
+    def cached(*args: Any, **kwargs: Any) -> Any:
+        k = key(*args, **kwargs)
+        if k not in built:
+            built[k] = build(*args, **kwargs)
+        return built[k]
+
+    return cached
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_up_once_per_set_of_files() -> Iterator[None]:
+    load_project = app_module.load_project
+    from_content = DangerDetector.from_content.__func__  # type: ignore[attr-defined]
+    for_project = Router.for_project.__func__  # type: ignore[attr-defined]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            app_module,
+            "load_project",
+            _once_per_files(
+                load_project,
+                lambda flows, content, **kw: (
+                    _files_of(flows, content),
+                    tuple(sorted((k, _frozen(v)) for k, v in kw.items())),
+                ),
+            ),
+        )
+        patch.setattr(
+            DangerDetector,
+            "from_content",
+            classmethod(
+                _once_per_files(from_content, lambda cls, content: (cls, _files_of(content)))
+            ),
+        )
+        patch.setattr(
+            Router,
+            "for_project",
+            classmethod(
+                _once_per_files(
+                    for_project,
+                    # a cached load is one object: the router is built once per project and
+                    # per reader of words (a new closure each time over the detector's reader)
+                    lambda cls, project, content, words=None: (
+                        cls,
+                        id(project),
+                        _files_of(content),
+                        _identity(words),
+                    ),
+                )
+            ),
+        )
+        yield
 
 
 def mini_registry(saved: list[dict]) -> Registry:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
 import secrets
 import signal
 import sys
@@ -15,8 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import PROJECT_ROOT
+from tests.chat_client import label_is, project_catalog, project_words, said_pattern
 from tests.clocked_bot import CLOCK_VARIABLE
-from tests.fake_bot_api import Call, FakeBotApi, buttons
+from tests.fake_bot_api import Call, FakeBotApi, buttons, displayed
+
+# Generous on purpose: on a machine loaded 10+ on 2 cores a start has taken over 30 s. A wait,
+# never a measurement: a healthy bot returns long before either.
+START_WITHIN = 90  # seconds for a started bot to call setMyCommands
+STOP_WITHIN = 90  # seconds a SIGTERMed bot may take before it is killed (stop() returns -9)
 
 
 def fake_token() -> str:
@@ -98,7 +105,7 @@ class BotProcess:
                     len(self.api.calls_of("setMyCommands")) > before
                     or self.proc.returncode is not None
                 ),
-                within=30,
+                within=START_WITHIN,
                 what="the bot to start",
             )
             assert self.proc.returncode is None, self.stderr()
@@ -115,7 +122,9 @@ class BotProcess:
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.proc.wait(), 15)
+                # generous: a clean stop finishes its handlers and commits, and under a loaded
+                # machine that has taken over 15 s (a kill then returned -9, not the bot's 0)
+                await asyncio.wait_for(self.proc.wait(), STOP_WITHIN)
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
@@ -169,6 +178,51 @@ async def tap(api: FakeBotApi, user: int, message: dict[str, Any], part: str) ->
     since = len(api.calls)
     await api.press(user, message, button_data(message, part))
     return await api.settle(since, user=user)
+
+
+# ------------------------------------------------------------------ in content ids
+# The bot under test runs the real project, so its words are the real catalog's: a test that
+# presses and expects by content id (`press(api, user, message, "btn.skip")`,
+# `expect(text, "journal.logged", number=1)`) survives a rewording or a moved button.
+
+
+catalog = project_catalog  # the real project's catalog, loaded once per test process
+words = project_words  # its text for a key, slots filled
+
+
+def data_of(message: dict[str, Any], key: str, **slots: object) -> str:
+    """The callback data of the button on `message` that says the text of `key`."""
+    label = words(key, **slots)
+    for shown, data in buttons(message):
+        if label_is(shown, label):
+            return data
+    raise AssertionError(f"no button {key} ({label!r}) in {[b[0] for b in buttons(message)]}")
+
+
+async def press(
+    api: FakeBotApi, user: int, message: dict[str, Any], key: str, **slots: object
+) -> list[Call]:
+    """Press the button that says the text of `key`; every call until it is handled."""
+    since = len(api.calls)
+    await api.press(user, message, data_of(message, key, **slots))
+    return await api.settle(since, user=user)
+
+
+def said(text: str, key: str, **slots: object) -> bool:
+    """Whether an HTML-mode `text` shows the text of `key` (slots not named match anything)."""
+    pattern = said_pattern(catalog(), key, {k: str(v) for k, v in slots.items()})
+    return re.search(pattern, displayed(text)) is not None
+
+
+def expect(text: str, key: str, **slots: object) -> None:
+    """Assert that `text` (as sent, HTML mode) shows the text of `key`."""
+    assert said(text, key, **slots), f"{key} not said; the bot said: {displayed(text)!r}"
+
+
+def opens_with(text: str, key: str, **slots: object) -> bool:
+    """Whether an HTML-mode `text` begins with the first line of `key`'s text (the 999 line
+    first, above anything else on the screen)."""
+    return displayed(text).startswith(words(key, **slots).splitlines()[0])
 
 
 def sent_texts(calls: list[Call]) -> list[str]:

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import yaml
 
 from bot.app import App, build_registry, load_checked_project, open_app
 from bot.ask.ranker import content_words
-from bot.ask.router import Kind, Router
+from bot.ask.router import Kind, Reading, Router, Thresholds
 from bot.engine.events import Event
 from bot.flows.loader import Project
 from bot.flows.problems import ProjectInvalid
@@ -57,6 +58,10 @@ def test_fast_path_scores_as_sklearn_transform(router: Router) -> None:
         ("can i get a restraining order?", Kind.NOT_COVERED, None),
         ("he was outside my work yesterday", Kind.INCIDENT, None),
         ("is this stalking or am i overreacting", Kind.ADVICE, "is_this_stalking/four"),
+        ("do i need a solicitor for the court case", Kind.NOT_COVERED, None),
+        ("can the council rehouse me", Kind.NOT_COVERED, None),
+        ("where can i get therapy", Kind.NOT_COVERED, None),
+        ("whats on telly tonight", Kind.NOT_COVERED, None),  # a question, not an incident
     ],
 )
 def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> None:
@@ -66,8 +71,30 @@ def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> Non
         assert routing.screens[0].key == first
 
 
+def test_a_not_covered_topic_wins_within_the_margin_of_the_best_screen(router: Router) -> None:
+    ranking = [("cyber_safety/malware", 0.50), ("!not_covered/housing", 0.45)]
+    read = Reading(empty=False, asking=True, ranking=ranking)
+    near = Thresholds(not_covered_margin=0.0, sure_at=0.9)
+    assert router.decide(read, near).kind == Kind.CHOICES
+    assert router.decide(read, replace(near, sure_at=0.5, sure_margin=0.2)).kind == Kind.ADVICE
+    assert router.decide(read, replace(near, not_covered_margin=0.1)).kind == Kind.NOT_COVERED
+    faint = replace(near, not_covered_margin=0.1, not_covered_from=0.5)
+    assert router.decide(read, faint).kind == Kind.CHOICES  # too faint a likeness to decide
+
+
+def test_the_ranking_names_the_topic_that_is_not_covered(router: Router) -> None:
+    routing = router.route("can i get legal aid")
+    assert routing.kind == Kind.NOT_COVERED
+    assert routing.ranking[0][0] == "!not_covered/lawyers_and_money"
+
+
+def test_nothing_above_the_floor_is_not_covered_if_asked_else_the_journal(router: Router) -> None:
+    assert router.decide(Reading(empty=False, asking=True, ranking=[])).kind == Kind.NOT_COVERED
+    assert router.decide(Reading(empty=False, asking=False, ranking=[])).kind == Kind.JOURNAL
+
+
 def test_not_sure_offers_at_most_three_topics_one_screen_each(router: Router) -> None:
-    routing = router.route("he keeps messaging me what do i do")
+    routing = router.route("he messages me all the time")
     assert routing.kind == Kind.CHOICES
     flows = [s.flow for s in routing.screens]
     assert 1 <= len(flows) <= 3 and len(set(flows)) == len(flows)
@@ -122,12 +149,14 @@ async def test_back_from_typed_advice_returns_to_the_menu(app: App) -> None:
 async def test_a_topic_button_opens_its_screen_and_a_forged_one_is_stale(app: App) -> None:
     chat = ChatClient(app.engine, "t:ask-pick")
     await chat.send("/menu")
-    await chat.send("he keeps hacking my instagram")
-    assert chat.buttons[0] == "Staying safe online"
-    await chat.click("Staying safe online")
-    assert "malware" in chat.text
+    await chat.send("he messages me all the time")
+    assert chat.buttons[0] == "Keeping evidence"
+    await chat.click("Keeping evidence")
+    assert "Keep the messages on your mobile" in chat.text
     await chat.event(Event.button("a:menu/nowhere"))
-    assert "malware" in chat.text  # the screen the user was on, shown again
+    assert (
+        "Keep the messages on your mobile" in chat.text
+    )  # the screen the user was on, shown again
 
 
 async def test_danger_gets_the_emergency_screen_on_top_not_advice(app: App) -> None:
@@ -137,3 +166,17 @@ async def test_danger_gets_the_emergency_screen_on_top_not_advice(app: App) -> N
     assert chat.replies[-1].text.startswith("Call 999 now.")
     assert "This might help" not in chat.text
     assert "does not cover that" not in chat.text
+
+
+def test_the_review_pack_shows_reviewers_the_phrase_lists(project: Project, tmp_path: Path) -> None:
+    from bot.ops.review_pack.site import build_pack
+
+    build_pack(project, build_registry(), ROOT / "content", tmp_path / "pack")
+    index = (tmp_path / "pack" / "index.html").read_text(encoding="utf-8")
+    assert 'href="ask-like.html"' in index
+    page = (tmp_path / "pack" / "ask-like.html").read_text(encoding="utf-8")
+    raw = yaml.safe_load((ROOT / "content" / "ask_like.yaml").read_text(encoding="utf-8"))
+    assert "<code>unwanted_calls/dial_1471</code>" in page
+    assert all(phrase in page for phrase in raw["screens"]["unwanted_calls/dial_1471"])
+    assert all(topic.replace("_", " ") in page for topic in raw["not_covered"])
+    assert "restraining order" in page

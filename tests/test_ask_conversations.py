@@ -63,15 +63,15 @@ def test_console_answers_questions_greetings_and_incidents(tmp_path: Path) -> No
 
 
 def test_console_not_sure_offers_topics_then_the_journal(tmp_path: Path) -> None:
-    unsure, picked = console(tmp_path, ["he keeps hacking my instagram", "1"])
+    unsure, picked = console(tmp_path, ["he messages me all the time", "1"])
     assert "This might help." in unsure
-    assert "1. Staying safe online" in unsure
+    assert "1. Keeping evidence" in unsure
     options = [
         line.strip() for line in unsure.splitlines() if line.strip()[:2].rstrip(".").isdigit()
     ]
     # the topics, then "Save this in my journal instead", then emergency, Back and Menu
     assert options[-4].endswith("Save this in my journal instead")
-    assert "computer checked for malware" in picked
+    assert "Keep the messages on your mobile" in picked
 
 
 async def test_telegram_routes_typed_text(api: FakeBotApi, bot: BotProcess) -> None:
@@ -106,10 +106,10 @@ async def test_telegram_save_instead_keeps_the_message(
 ) -> None:
     await say(api, USER, "/start")
     await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
-    await say(api, USER, "he keeps hacking my instagram")
+    await say(api, USER, "he messages me all the time")
     choice = api.last_with_buttons(USER)
     labels = [label for label, _ in buttons(choice)]
-    assert labels[0] == "Staying safe online"
+    assert labels[0] == "Keeping evidence"
     assert labels.index("Save this in my journal instead") == len(labels) - 4
     texts = sent_texts(await tap(api, USER, choice, "Save this in my journal instead"))
     assert any("Saved as incident 1" in t for t in texts)

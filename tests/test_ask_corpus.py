@@ -1,18 +1,19 @@
-"""The router measured on the blind corpus (tests/corpus/ask/README.md): figures for both parts
-printed (run with -s to see them), the issue's targets asserted on the held-aside part.
+"""The router measured on the labelled corpora (run with -s to see the figures).
 
-The tune part was used to write the general phrasings and set the thresholds; the holdout part was
-opened once, after the router was final. Figures are recorded in docs/ask.md.
+Every corpus here is SEEN: tests/corpus/ask/ (tune and holdout, 369 items, blind when written,
+both parts read while tuning this round) and tests/corpus/ask2/tune.yaml (209 items, the tune
+half of a second blind corpus). Their figures are inflated: the ask_like phrases were written
+after reading their misses. The cross-validated figure is honest for the thresholds only (chosen
+on four fifths, scored on the fifth left out), not for the phrases.
 
-Measured once on the holdout (commit 8cce672), the router MISSED every target of issue 15:
-right topic first 74/106 = 69.8% (target 80%), among the buttons 93/106 = 87.7% (95%), nothing
-fits 14/25 = 56.0% (80%), incidents to the journal 41/45 = 91.1% (95%). It was not tuned on the
-holdout afterwards. After main's new danger detector landed, the router reads messages with its
-reader (as the issue asks) and the danger answers changed with it: first 73/106 = 68.9%, the rest
-the same (journal: 36 offers + 5 danger answers). `test_held_aside_part_holds_what_was_measured` asserts what honestly holds
-(so a change cannot make it worse unnoticed); `test_held_aside_part_meets_the_targets` states the
-issue's targets and is an expected failure (strict: it fails the suite once they are met, so the
-mark is then removed).
+The issue's targets are a claim about a part nobody tuned on: the held-aside half of ask2
+(tests/corpus/ask2/holdout.yaml, 212 items) was kept by the lead outside this repository while
+round 2 tuned, and measured once when round 2 was final: right topic first 75.8% (100/132),
+among the buttons 91.7% (121/132), nothing fits 78.1% (25/32), incidents to the journal first
+86.5% (23 + 9 danger answers of 37) with the danger detector of that moment, 91.9% (22 + 12) with
+danger round 3 merged; greetings 10/11. The router before round 2 read it at 68.9% / 84.1% /
+65.6% / 86.5% in the same sitting. The targets (80 / 95 / 80 / 95%) are MISSED; the test below
+says so and flips when they are met. The file is seen data from now on.
 """
 
 from __future__ import annotations
@@ -23,53 +24,107 @@ import pytest
 import yaml
 
 from bot.app import build_registry, load_checked_project
-from bot.ask.measure import Figures, measure
+from bot.ask.measure import Figures, Read, cross_validate, read_all, score
 from bot.ask.router import Router
 from bot.engine.danger import DangerDetector
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "corpus" / "ask"
+SEEN = {
+    "ask/tune": ROOT / "tests" / "corpus" / "ask" / "tune.yaml",
+    "ask/holdout": ROOT / "tests" / "corpus" / "ask" / "holdout.yaml",
+    "ask2/tune": ROOT / "tests" / "corpus" / "ask2" / "tune.yaml",
+}
 
 
 @pytest.fixture(scope="module")
-def figures() -> dict[str, Figures]:
+def router() -> Router:
     settings = Settings(data_dir=Path("/nonexistent"))
-    project = load_checked_project(settings, build_registry())
-    router = Router.for_project(project, settings.content_dir)
-    assert router is not None
-    danger = DangerDetector.from_content(settings.content_dir)
+    built = Router.for_project(load_checked_project(settings, build_registry()), ROOT / "content")
+    assert built is not None
+    return built
+
+
+@pytest.fixture(scope="module")
+def reads(router: Router) -> dict[str, list[Read]]:
+    danger = DangerDetector.from_content(ROOT / "content")
     out = {}
-    for part in ("tune", "holdout"):
-        items = yaml.safe_load((CORPUS / f"{part}.yaml").read_text(encoding="utf-8"))
-        out[part] = measure(router, items, danger.is_danger)
-        print(f"\n{part} ({len(items)} items):")
-        print("\n".join(f"  {line}" for line in out[part].lines()))
+    for name, path in SEEN.items():
+        out[name] = read_all(
+            router, yaml.safe_load(path.read_text(encoding="utf-8")), danger.is_danger
+        )
     return out
 
 
-def test_the_corpus_is_the_blind_one(figures: dict[str, Figures]) -> None:
-    tune, holdout = figures["tune"], figures["holdout"]
-    assert (tune.topic_items, tune.nothing_items, tune.journal_items) == (108, 25, 45)
-    assert (holdout.topic_items, holdout.nothing_items, holdout.journal_items) == (106, 25, 45)
+def show(name: str, figures: Figures) -> None:
+    print(f"\n{name}:")
+    print("\n".join(f"  {line}" for line in figures.lines()))
 
 
-def test_held_aside_part_holds_what_was_measured(figures: dict[str, Figures]) -> None:
-    holdout = figures["holdout"]
-    assert holdout.topic_first >= 73
-    assert holdout.topic_among >= 93
-    assert holdout.nothing_right >= 14
-    assert holdout.journal_offered + holdout.journal_danger >= 41
-    assert holdout.greeting_right >= 5
+@pytest.fixture(scope="module")
+def figures(router: Router, reads: dict[str, list[Read]]) -> dict[str, Figures]:
+    out = {name: score(router, part) for name, part in reads.items()}
+    for name, part in out.items():
+        show(f"{name} ({len(reads[name])} items, seen)", part)
+    every = [read for part in reads.values() for read in part]
+    out["cross-validated"] = cross_validate(router, every)
+    show(
+        f"all seen, thresholds cross-validated in 5 folds ({len(every)} items)",
+        out["cross-validated"],
+    )
+    return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 targets missed on the holdout: first 68.9% (80), among 87.7% (95), "
-    "nothing fits 56.0% (80), journal 91.1% (95); see docs/ask.md",
-)
-def test_held_aside_part_meets_the_targets(figures: dict[str, Figures]) -> None:
-    holdout = figures["holdout"]
+def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None:
+    sizes = {n: (f.topic_items, f.nothing_items, f.journal_items) for n, f in figures.items()}
+    assert sizes["ask/tune"] == (108, 25, 45)
+    assert sizes["ask/holdout"] == (106, 25, 45)
+    assert sizes["ask2/tune"] == (130, 32, 36)
+
+
+# What the router scored on the seen parts when this was written (floors, so that a change to
+# the phrases or the ranker cannot make it worse unnoticed): first, among, nothing, journal.
+# The last figure counts journal items answered with the journal offer OR the emergency advice.
+# Danger round 3 (issue 11) reads "hes rang 6 times in a row, i didnt answer" and "again today.
+# same blue van outside the office at lunch" as calm (records, not danger now), so one fewer
+# journal item in ask/holdout (and in the cross-validated total) is caught by a danger answer.
+FLOORS = {
+    "ask/tune": (94, 107, 25, 44),
+    "ask/holdout": (95, 104, 25, 44),
+    "ask2/tune": (123, 130, 31, 36),
+    "cross-validated": (312, 341, 81, 124),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOORS))
+def test_seen_parts_hold_what_was_measured(figures: dict[str, Figures], name: str) -> None:
+    f = figures[name]
+    got = (f.topic_first, f.topic_among, f.nothing_right, f.journal_offered + f.journal_danger)
+    assert all(g >= floor for g, floor in zip(got, FLOORS[name], strict=True)), got
+
+
+HOLDOUT = ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"
+# Measured once, when round 2 was final (first, among, nothing fits, journal offered + danger)
+HOLDOUT_MEASURED = (100, 121, 25, 22 + 12)
+
+
+@pytest.fixture(scope="module")
+def holdout(router: Router) -> Figures:
+    danger = DangerDetector.from_content(ROOT / "content")
+    items = yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))
+    figures = score(router, read_all(router, items, danger.is_danger))
+    show(f"ask2 held-aside half ({len(items)} items)", figures)
+    return figures
+
+
+def test_the_held_aside_half_holds_what_was_measured(holdout: Figures) -> None:
+    f = holdout
+    got = (f.topic_first, f.topic_among, f.nothing_right, f.journal_offered + f.journal_danger)
+    assert all(g >= floor for g, floor in zip(got, HOLDOUT_MEASURED, strict=True)), got
+
+
+@pytest.mark.xfail(strict=True, reason="blind: 75.8% first, 91.7% among, 78.1% nothing fits")
+def test_the_held_aside_half_meets_the_targets(holdout: Figures) -> None:
     assert holdout.first >= 0.80
     assert holdout.among >= 0.95
     assert holdout.nothing >= 0.80

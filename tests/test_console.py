@@ -9,6 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+from tests.chat_client import project_words as words
+
+# typed as the buttons' words: past the welcome, to the advice on unwanted calls
+WALK = [words(key) for key in ("start.btn_no_danger", "menu.advice", "menu.unwanted_calls")]
+
 
 def run_chat(data_dir: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
@@ -23,15 +28,13 @@ def run_chat(data_dir: Path, lines: list[str], *args: str) -> subprocess.Complet
 
 
 def test_bare_command_starts_console_and_walks_a_flow(tmp_path: Path) -> None:
-    result = run_chat(
-        tmp_path, ["No, not right now", "Advice for my situation", "Unwanted calls", "/quit"]
-    )
+    result = run_chat(tmp_path, [*WALK, "/quit"])
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("No TELEGRAM_BOT_TOKEN set: starting the console chat.")
-    assert "Are you in danger right now?" in out
+    assert words("start.welcome") in out
     assert "  1. " in out  # buttons are numbered
-    assert "What would help right now?" in out
+    assert words("menu.choose") in out
     assert "hello" in out.lower()  # the first unwanted-calls screen: answer with 'hello'
     assert out.rstrip().endswith("Goodbye.")  # nothing tells an onlooker there is more
     assert result.stderr == ""
@@ -40,22 +43,20 @@ def test_bare_command_starts_console_and_walks_a_flow(tmp_path: Path) -> None:
 def test_numbers_emergency_and_contacts(tmp_path: Path) -> None:
     result = run_chat(tmp_path, ["2", "/emergency", "/quit"], "chat")
     out = result.stdout
-    assert "Call 999 now." in out
+    assert words("emergency.call_999") in out
     # the number is shown once: it is in the text, so no contact line repeats it
     assert "☎  Police emergency: 999" not in out
-    assert out.count("Call 999 now.") == 1
+    assert out.count(words("emergency.call_999")) == 1
 
 
 def test_ctrl_d_exits_cleanly_and_place_is_kept(tmp_path: Path) -> None:
-    first = run_chat(
-        tmp_path, ["2", "Advice for my situation", "Unwanted calls"], "chat"
-    )  # stdin ends: Ctrl-D
+    first = run_chat(tmp_path, ["2", *WALK[1:]], "chat")  # stdin ends: Ctrl-D
     assert first.returncode == 0
     assert "Goodbye" in first.stdout
     second = run_chat(tmp_path, ["/quit"], "chat")
     # a returning user sees the menu, not the welcome and not the screen they left
-    assert "Are you in danger right now?" not in second.stdout
-    assert "What would help right now?" in second.stdout
+    assert words("start.welcome") not in second.stdout
+    assert words("menu.choose") in second.stdout
     assert "hello" not in second.stdout.lower()
 
 

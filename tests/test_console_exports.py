@@ -9,6 +9,8 @@ import getpass
 import stat
 from pathlib import Path
 
+from tests.chat_client import project_said as said
+from tests.chat_client import project_words as words
 from tests.test_console import run_chat
 
 WHAT = "he followed me to the station"
@@ -32,7 +34,7 @@ def log_and_export(data_dir: Path) -> tuple[str, Path]:
     """A first session: one incident logged, then exported. Returns its output and the PDF."""
     result = run_chat(data_dir, [f"/log {WHAT}", "/export", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
-    assert "Saved as incident 1" in result.stdout
+    assert said(result.stdout, "journal.logged", number=1)
     folders = export_folders(data_dir)
     assert len(folders) == 1, folders  # the user's own folder, and nothing loose beside it
     (pdf,) = sorted(folders[0].glob("*.pdf"))
@@ -75,12 +77,12 @@ def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
     result = run_chat(tmp_path, ["/delete_my_data", "1", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "1. Yes, delete everything" in out
+    assert f"1. {words('journal.btn_delete_yes')}" in out
     # before the user chooses, they are told the exported files will go too, and where they are
     confirm = out[out.index("This deletes everything") : out.index("1. Yes, delete everything")]
-    assert f"your exports are saved in {folder}" in confirm
-    assert "Done. Everything you kept here has been deleted." in out
-    assert f"The exported files saved on this computer ({folder}) were deleted too." in out
+    assert said(confirm, "journal.console_exports_warning", folder=folder)
+    assert words("journal.deleted") in out
+    assert words("journal.console_exports_deleted", folder=folder) in out
     assert not folder.exists()
     assert export_folders(tmp_path) == []
     assert files_holding(tmp_path, WORD) == []
@@ -88,13 +90,14 @@ def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
     assert out.rstrip().endswith("Goodbye.")  # not "your place is kept": nothing is
     # and the journal is empty: the deletion was real, not only the files
     again = run_chat(tmp_path, ["/incidents", "/quit"], "chat")
-    assert "Your journal is empty." in again.stdout
+    assert said(again.stdout, "journal.list_empty")
 
 
 def test_log_export_and_delete_in_one_session(tmp_path: Path) -> None:
     result = run_chat(tmp_path, [f"/log {WHAT}", "/export", "/delete_my_data", "1"], "chat")
     assert result.returncode == 0, result.stderr
-    assert "Saved to " in result.stdout and "were deleted too." in result.stdout
+    assert "Saved to " in result.stdout  # the console's own line for a file it wrote
+    assert said(result.stdout, "journal.console_exports_deleted")
     assert export_folders(tmp_path) == []
     assert files_holding(tmp_path, WORD) == []
 
@@ -105,8 +108,8 @@ def test_keeping_the_data_keeps_the_exports(tmp_path: Path) -> None:
     # "2. No, keep it", then ordinary turns: none of them removes anything
     result = run_chat(tmp_path, ["/delete_my_data", "2", "/menu", "/incidents", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
-    assert "Nothing was deleted." in result.stdout
-    assert "were deleted too" not in result.stdout
+    assert words("journal.delete_kept") in result.stdout
+    assert not said(result.stdout, "journal.console_exports_deleted")
     assert pdf.read_bytes() == before
     assert mode(pdf) == 0o600
 
@@ -115,7 +118,8 @@ def test_without_exports_deleting_says_nothing_of_them(tmp_path: Path) -> None:
     result = run_chat(tmp_path, [f"/log {WHAT}", "/delete_my_data", "1", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Done. Everything you kept here has been deleted." in out
-    assert "your exports are saved" not in out and "exported files" not in out
+    assert words("journal.deleted") in out
+    assert not said(out, "journal.console_exports_warning")
+    assert not said(out, "journal.console_exports_deleted")
     assert not (tmp_path / "exports").exists()
     assert files_holding(tmp_path, WORD) == []

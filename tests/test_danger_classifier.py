@@ -38,7 +38,7 @@ def rules_only() -> DangerDetector:
     "text",
     [
         "he's wrecking the house",
-        "my ex is peering through the letterbox",
+        "he's ransacking the kitchen",
         "can you get someone to my house now",
         "theres a man in a balaclava at my back gate",
     ],
@@ -53,22 +53,48 @@ def test_the_classifier_raises_the_alarm_where_no_rule_does(
 
 
 @pytest.mark.parametrize(
-    ("text", "held_back"),
+    ("text", "held_back", "now_text"),
     [
-        ("last year he was wrecking the house", "a past time and no 'now'"),
-        ("should i call 999 if he is wrecking the house", "the question guard stopped a rule"),
+        ("last year he was wrecking the house", "a past time and no 'now'", "now"),
+        (
+            "should i call 999 if he is wrecking the house",
+            "the question guard stopped a rule",
+            "he is wrecking the house",
+        ),
+        (
+            "log this: he is wrecking the house",
+            "a record to keep ('log this') and no 'now'",
+            "log this: he is wrecking the house now",
+        ),
+        ("he is wrecking the house lol", "an idiom or a joke", "he is wrecking the house"),
+        (
+            "he is wrecking the house, police have arrived and i'm safe",
+            "the person says they are safe or it is over",
+            "he is wrecking the house, police are on their way",
+        ),
+        (
+            "i thought he is wrecking the house, it was someone else",
+            "a mistaken fright",
+            "i think he is wrecking the house",
+        ),
+        (
+            "how do i know if he is wrecking the house",
+            "a question, and no 'now'",
+            "how do i know, he is wrecking the house now",
+        ),
     ],
 )
-def test_the_classifier_is_held_back_by_a_past_time_or_a_question(
-    rules_only: DangerDetector, text: str, held_back: str
+def test_the_classifier_is_held_back_where_the_grammar_reads_calm(
+    rules_only: DangerDetector, text: str, held_back: str, now_text: str
 ) -> None:
     eager = DangerDetector(rules_only.grammar, Classifier({"w:wrecking": 9.0}, 0.0, 0.7))
-    assert eager.is_danger("he is wrecking the house")
     explanation = eager.explain(text)
     assert explanation.score > 0.99 and explanation.held_back == held_back
     assert not explanation.is_danger and not eager.is_danger(text)
     assert f"but stopped: {held_back}" in str(explanation)
-    assert eager.is_danger(text.replace("last year", "now").replace("should i call 999 if", ""))
+    if now_text == "now":
+        now_text = text.replace("last year", "now")
+    assert eager.is_danger(now_text), eager.explain(now_text)
 
 
 def test_explain_prints_the_score_and_the_ngrams_that_weighed(detector: DangerDetector) -> None:
@@ -82,7 +108,8 @@ def test_explain_prints_the_score_and_the_ngrams_that_weighed(detector: DangerDe
 
 def test_features_are_words_pairs_and_letter_slices() -> None:
     found = features([["he", "is", "here"]])
-    assert {"w:he", "w:he is", "w:is here", "c: he ", "c:her", "c:ere "} <= found
+    assert {"w:he", "w:he is", "w:is here", "c: he ", "c:her", "c:ere "} <= found.keys()
+    assert found["c:he"] == 2 and found["w:he"] == 1  # a slice counts once per word that has it
     assert "w:he here" not in found  # pairs only of neighbours, and never across parts
     assert "w:is here" not in features([["he", "is"], ["here"]])
 
@@ -123,7 +150,7 @@ def test_training_again_gives_the_shipped_weights(tmp_path: Path) -> None:
 def test_examples_are_reviewable_and_labelled() -> None:
     items = yaml.safe_load((CONTENT / "danger_examples.yaml").read_text(encoding="utf-8"))
     assert {i["label"] for i in items} == {"danger", "calm"}
-    assert all(set(i) == {"text", "label", "kind"} and i["text"].strip() for i in items)
+    assert all(set(i) - {"from"} == {"text", "label", "kind"} and i["text"].strip() for i in items)
     with pytest.raises(ValueError, match=r"danger_examples.yaml\[1\]"):
         classifier_module.load_examples([{"text": "a", "label": "calm"}, {"text": "b"}])
 

@@ -1,22 +1,27 @@
-"""Danger detection measured blind: the corpora in tests/corpus/ (see each README).
+"""Danger detection measured on the corpora in tests/corpus/ (see each README).
 
-Both were written by helpers who never saw the detector, its grammar, its examples or the old
-phrase list; the second never saw the first either. Figures print here (run with `pytest -s`);
-docs/danger.md records them. Targets (issue 11): recall >= 97%, false alarms <= 10%.
+Each was written by a helper who never saw the detector, its grammar, its examples or the old
+phrase list, nor the other corpora. Figures print here (run with `pytest -s`); docs/danger.md
+records them. Targets (issue 11), on held-aside data: recall >= 97%, false alarms <= 10%.
 
-- tests/corpus/danger/ (tune.yaml + holdout.yaml, 888 messages): SEEN data. Round 1 tuned the
-  grammar on tune.yaml and measured holdout.yaml once (85.4% / 11.6%); round 2 trained the
-  classifier on both halves (content/danger_examples.yaml). Its figures show the fit, not
-  generalisation; the targets are asserted on it as a floor.
-- tests/corpus/danger2/holdout.yaml (679 messages): BLIND, measured once, when the detector
-  (grammar + classifier, commit "Danger classifier held back by the grammar's question guard")
-  was final: recall 92.9% (368/396), false alarms 21.2% (60/283): the targets are MISSED.
-  Round 1's grammar alone on it: 79.8% (316/396) / 14.5% (41/283). It must not be tuned on, so
-  its test asserts no regression, not the targets.
-  After that measurement the full test suite showed the classifier alarming on short answers to
-  the journal's questions ("at home", "Phone call"); 42 such calm answers, written by the
-  developer (not from any corpus), were added to the examples and the model retrained. Read
-  again with that detector (no longer blind, and not tuned on): 93.2% (369/396) / 21.9% (62/283).
+All three are SEEN now: round 3 tuned the grammar on them and trained the classifier on them
+(content/danger_examples.yaml). Their figures show the fit, not generalisation; they are asserted
+as floors so that a change does not undo what was learnt. The honest figures are
+`safety-bot danger cv` (each corpus judged by a classifier trained without it) and the held-aside
+half of corpus 3, kept by the lead and measured once (never here).
+
+- tests/corpus/danger/ (888): round 1 tuned on tune.yaml, measured holdout.yaml once: 85.4% /
+  11.6%.
+- tests/corpus/danger2/holdout.yaml (679): measured blind once in round 2: 92.9% (368/396) /
+  21.2% (60/283); round 3 tuned on it.
+- tests/corpus/danger3/tune.yaml (351): the tune half of a third corpus. First read, before round
+  3 changed anything: 96.2% (200/208) / 16.8% (24/143); round 3 tuned on it.
+- tests/corpus/danger3/holdout.yaml (359): the held-aside half, kept outside the repository while
+  round 3 tuned and measured ONCE by the lead when round 3 was final (commit "docs/danger.md:
+  round 3 on the ask corpora"): recall 95.3% (205/215), false alarms 7.6% (11/144). The false
+  alarm target is met; the recall target is MISSED. The detector before round 3 read it at 93.5%
+  (201/215) / 18.1% (26/144) in the same sitting. It is here now so that nobody regresses it;
+  it is seen from now on, and the next round needs a new blind corpus.
 """
 
 from __future__ import annotations
@@ -31,8 +36,7 @@ from bot.engine.danger.cli import figures
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT / "tests" / "corpus"
-SEEN = ["danger/tune", "danger/holdout"]
-BLIND = "danger2/holdout"
+SEEN = ["danger/tune", "danger/holdout", "danger2/holdout", "danger3/tune"]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +63,8 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
 
 
 @pytest.mark.parametrize(
-    ("part", "danger", "calm"), [(p, 150, 100) for p in SEEN] + [(BLIND, 300, 200)]
+    ("part", "danger", "calm"),
+    [(p, 150, 100) for p in SEEN[:2]] + [(SEEN[2], 300, 200), (SEEN[3], 200, 140)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -68,37 +73,46 @@ def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) ->
     assert sum(i["label"] == "calm" for i in items) >= calm
 
 
-# Seen data: the classifier was trained on every message here, but the grammar's own false alarms
-# on round 1's held-aside half (23/198, a rule matched) are not undone by it: asserted as measured.
-SEEN_FALSE_ALARMS = {"danger/tune": 1 / 198, "danger/holdout": 23 / 198}
+# Round 3's figures on each (recall, false alarms), asserted as floors. Before round 3:
+# 246/246 1/198; 246/246 23/198; 369/396 62/283; 200/208 24/143.
+SEEN_FIGURES = {
+    "danger/tune": (246 / 246, 1 / 198),
+    "danger/holdout": (246 / 246, 9 / 198),
+    "danger2/holdout": (393 / 396, 7 / 283),
+    "danger3/tune": (207 / 208, 1 / 143),
+}
 
 
 @pytest.mark.parametrize("part", SEEN)
-def test_seen_parts_are_caught(detector: DangerDetector, part: str) -> None:
+def test_seen_parts_print_their_figures_and_do_not_regress(
+    detector: DangerDetector, part: str
+) -> None:
     recall, alarm_rate, missed, alarms = measure(detector, part)
-    assert recall >= 0.97, missed
-    assert alarm_rate <= SEEN_FALSE_ALARMS[part], alarms
+    least_recall, most_alarms = SEEN_FIGURES[part]
+    assert recall >= least_recall, missed
+    assert alarm_rate <= most_alarms, alarms
 
 
-# Below the targets (97% / 10%): reported, not tuned away (tuning on it would make it worthless).
-# Blind, once: 368/396, 60/283; the shipped detector (after the journal-answer examples): these.
-# A change to the detector must not make them worse.
-BLIND_RECALL = 369 / 396
-BLIND_FALSE_ALARMS = 62 / 283
+def test_only_the_tune_half_of_corpus_3_is_in_the_examples() -> None:
+    """The examples name their corpus (`from`); of corpus 3 only its tune half is trained on,
+    and all of it (its held-aside half, measured once, is never trained on)."""
+    examples = load("../../content/danger_examples")
+    third = {i["text"] for i in examples if i.get("from") == "corpus3-tune"}
+    assert third == {i["text"] for i in load("danger3/tune")}
+    assert {i.get("from") for i in examples} == {None, "corpus2", "corpus3-tune", "developer"}
 
 
-def test_blind_corpus_prints_its_figures_and_does_not_regress(detector: DangerDetector) -> None:
+BLIND = "danger3/holdout"
+BLIND_MEASURED = (205 / 215, 11 / 144)  # measured once, see the module docstring
+
+
+def test_the_held_aside_half_of_corpus_3_holds_what_was_measured(detector: DangerDetector) -> None:
     recall, alarm_rate, missed, alarms = measure(detector, BLIND)
-    met = recall >= 0.97 and alarm_rate <= 0.10
-    print(f"blind targets (recall >= 97%, false alarms <= 10%): {'met' if met else 'MISSED'}")
-    assert recall >= BLIND_RECALL, missed
-    assert alarm_rate <= BLIND_FALSE_ALARMS, alarms
+    assert recall >= BLIND_MEASURED[0], missed
+    assert alarm_rate <= BLIND_MEASURED[1], alarms
 
 
-def test_the_blind_corpus_shares_only_common_short_messages_with_the_examples() -> None:
-    """Nothing of the blind corpus was trained on; its two writers, working apart, wrote 17 of
-    the same everyday messages ("help", "hi", "he has a knife", "i need the police now" from the
-    issue). Without them the blind figures are 92.8% (360/388) / 21.9% (60/274)."""
-    examples = {i["text"].casefold() for i in load("../../content/danger_examples")}
-    shared = examples & {i["text"].casefold() for i in load(BLIND)}
-    assert len(shared) == 17 and max(len(t.split()) for t in shared) <= 10, sorted(shared)
+@pytest.mark.xfail(strict=True, reason="recall 95.3% on the blind half, under the 97% target")
+def test_the_held_aside_half_of_corpus_3_meets_the_targets(detector: DangerDetector) -> None:
+    recall, alarm_rate, _, _ = measure(detector, BLIND)
+    assert recall >= 0.97 and alarm_rate <= 0.10

@@ -111,6 +111,22 @@ def test_how_people_type_is_read(detector: DangerDetector, text: str) -> None:
         ("every time i go out i think someone is following me", "hypothetical"),
         ("he is going to follow me again", "future"),
         ("he's following me on instagram", "online"),
+        # round 3
+        ("log this: he followed me from the gym on thursday", "record"),
+        ("note for my solicitor - he broke the window, crime ref given", "record"),
+        ("this traffic is killing me", "idiom"),
+        ("my mum will kill me", "idiom"),
+        ("listening to a podcast about a man who broke into his ex's house", "idiom"),
+        ("I was strangled by my ex and I still get flashbacks", "idiom"),
+        ("my ex turned up and the police took him away", "all_clear"),
+        ("he was banging on the door and now i'm safe", "all_clear"),
+        ("i thought i saw him outside but it wasn't him", "mistaken"),
+        ("i heard a bang outside but it was just fireworks", "mistaken"),
+        ("i remember him standing outside my window", "past"),
+        ("police said to call 999 if he comes back", "past"),
+        ("he kicked the door in last november", "past_time"),
+        ("he kicked the door in at my old flat", "past_time"),
+        ("say he's outside one night, do i ring or text?", "hypothetical"),
     ],
 )
 def test_guards_stop_calm_messages_and_say_which(
@@ -130,6 +146,16 @@ def test_guards_stop_calm_messages_and_say_which(
         "my nose wont stop bleeding",  # "won't stop" is "keeps"
         "omg hes at my door what do i do",  # the question comes after
         "he says if i dont open the door he will smash it in",
+        # round 3: the new guards keep out of the way of danger
+        "lol he's outside again",  # a joke mark holds back only the classifier
+        "im fine im fine hes only at the gate",  # an all-clear before the match
+        "i'm ok but he's outside",  # ... or in another part
+        "i'm hurt and hes gone to get something",  # "gone to" is not "gone"
+        "it wasn't him last time, but this time hes at the door",  # mistaken, but earlier
+        "he's watching a film in my living room and won't let me leave",  # the scene is far
+        "log this he is at my door now",  # a record opener, but "now"
+        "Oh god I can hear him on the stairs. I'll sort out legal aid next week.",
+        "He just rang. I reported him in May. He's outside my flat.",  # a past time 1 part away
     ],
 )
 def test_guards_do_not_stop_what_is_happening_now(detector: DangerDetector, text: str) -> None:
@@ -152,11 +178,12 @@ def test_help_on_its_own_is_danger_but_help_with_a_task_is_not(
         assert not rules.is_danger(text), rules.explain(text)
     for text in ["thanks for the help earlier", "how can this bot help", "/help"]:
         assert not detector.is_danger(text), detector.explain(text)
-    # known false alarms of the classifier alone ("she", "help me" weigh toward danger): shown
-    # here so that a change to them is seen (docs/danger.md lists the kinds)
-    for text in ["she helps me with the shopping", "help me understand the law"]:
-        explanation = detector.explain(text)
-        assert explanation.by_classifier and not explanation.by_rules, explanation
+    # a known false alarm of the classifier alone ("she", "help me" weigh toward danger): shown
+    # here so that a change to it is seen (docs/danger.md lists the kinds); round 3's examples
+    # taught it "help me understand the law"
+    explanation = detector.explain("she helps me with the shopping")
+    assert explanation.by_classifier and not explanation.by_rules, explanation
+    assert not detector.is_danger("help me understand the law")
 
 
 def test_explain_prints_the_reading_the_rule_and_the_verdict(detector: DangerDetector) -> None:
@@ -229,3 +256,30 @@ def test_grammar_file_is_reviewable_yaml() -> None:
     assert set(data) == {"spellings", "rewrites", "classes", "guards", "rules"}
     for rule in data["rules"]:
         assert rule["name"] and rule["says"] and rule["match"], rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I require urgent police assistance at my address.",
+        "I wish to report that an individual is currently attempting to gain entry to my home.",
+        "Apologies, but there is a gentleman in my garden whom I do not know.",
+        "Could you kindly arrange for the police to attend? There is an intruder in my garden.",
+        "how do i get the police here now",
+        "cant talk hes in the next room",
+        "i think hes in the garden",
+        "my doorbell camera just went off and it's him",
+        "black BMW with no plates following me down the A road",
+        "white transit keeps driving past slowly",
+        "the door's on fire he set it alight",
+        "i can smell petrol at my front door",
+        "theres an airtag in my bag that isnt mine",
+        "following me. deaf. cant phone. where go",
+        "hes between me and the door",
+        "he says i'll never see the kids again and he's driving off with them",
+    ],
+)
+def test_round_3_wordings_are_caught_by_the_rules(rules: DangerDetector, text: str) -> None:
+    """Kinds the second blind corpus showed the grammar missing: formal wording, requests asked
+    as questions, whispers, indirect presence, cameras, vehicles by make, fire, trackers."""
+    assert rules.is_danger(text), rules.explain(text)

@@ -22,7 +22,7 @@ import pytest
 from bot.ops.metrics_server import parse_listen
 from bot.settings import SettingError
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import BotProcess, running_bot, say, sent_texts, tap
+from tests.telegram_harness import BotProcess, press, running_bot, said, say, sent_texts
 
 USER = 918273645546  # long and unlike any timestamp or byte count, so a stray match means a leak
 TYPED = ["Quentin", "zebra", "withheld", "Quentin rang 14 times"]
@@ -73,11 +73,11 @@ async def endpoint(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[Endpoint]:
 
 async def a_conversation(api: FakeBotApi) -> None:
     await say(api, USER, "/start")
-    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
+    await press(api, USER, api.last_with_buttons(USER), "start.btn_no_danger")
     texts = sent_texts(await say(api, USER, "Quentin is outside my house, please help"))
     assert any("999" in t for t in texts)
     texts = sent_texts(await say(api, USER, "/log Quentin rang 14 times from a withheld zebra"))
-    assert any("Saved as incident 1" in t for t in texts)
+    assert any(said(t, "journal.logged", number=1) for t in texts)
     calls = await say(api, USER, "/export")
     assert any(c.method == "sendDocument" for c in calls)
 

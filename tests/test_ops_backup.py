@@ -115,7 +115,8 @@ async def test_backup_while_writing_is_consistent_and_restores(
     )
     conn.close()
     assert low <= count(second.path) <= high
-    assert first.key_id is not None  # the key at hand opens the copy
+    # the key at hand opens the copy, and says which key that is
+    assert first.key_id == second.key_id == app.cipher.fingerprint
 
     # restore: the copy as the database, the key (kept separately) beside it
     restored = Settings(

@@ -186,13 +186,19 @@ def test_check_data_dir_private(tmp_path: Path) -> None:
     private.mkdir(mode=0o700)
     os.chmod(private, 0o700)
     assert check_data_dir_private(private) is None
-    for mode, who in ((0o750, "its group"), (0o705, "every user"), (0o777, "its group and every")):
+    for mode, who in (
+        (0o750, "its group"),
+        (0o705, "every user"),
+        (0o777, "its group and every user"),
+    ):
         os.chmod(private, mode)
-        problem = check_data_dir_private(private)
-        assert problem is not None and who in problem and f"chmod 700 {private}" in problem
+        assert check_data_dir_private(private) == (
+            f"the data dir {private} (mode {mode:04o}) is open to {who}; it holds the "
+            f"encrypted journal and usually the key. Fix: chmod 700 {private}"
+        )
     afile = tmp_path / "file"
     afile.write_text("x")
-    assert "not a directory" in (check_data_dir_private(afile) or "")
+    assert check_data_dir_private(afile) == f"the data dir {afile} is not a directory"
 
 
 def test_report_rendering() -> None:

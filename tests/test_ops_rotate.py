@@ -299,7 +299,15 @@ async def test_crash_after_the_key_switch_finishes_without_the_old_key(
     with pytest.raises(Crash):
         rotate_key(mini_settings)
     monkeypatch.setattr(rotate_mod, "_fsync_dir", real_fsync_dir)
-    assert state["switched"] and marker(mini_settings) is not None
+    assert state["switched"]
+    # the marker stays until the end: every table done, from the old key to the one now in use
+    assert json.loads(marker(mini_settings) or "null") == {
+        "old": Cipher(old).fingerprint,
+        "new": Cipher(key_of(mini_settings)).fingerprint,
+        "done": [spec.table for spec in rotate_mod.SEALED_TABLES],
+        "table": None,
+        "after": None,
+    }
 
     result = rotate_key(mini_settings)  # the old key is gone; nothing needs it any more
     assert result.switched and marker(mini_settings) is None
@@ -370,7 +378,8 @@ async def test_with_key_in_environment_the_operator_switches(mini_settings: Sett
     before = await snapshot(mini_settings)
 
     result = rotate_key(mini_settings)
-    assert not result.switched and result.pending_path is not None
+    assert not result.switched
+    assert result.pending_path == mini_settings.data_dir / PENDING_FILE_NAME
     assert not (mini_settings.data_dir / KEY_FILE_NAME).exists()
     new_text = result.pending_path.read_text().strip()
     # the old SAFETY_BOT_KEY no longer opens the database: the bot refuses instead of guessing
@@ -405,6 +414,7 @@ async def test_missing_key_with_existing_database_refuses_and_creates_nothing(
 ) -> None:
     await populate(mini_settings)
     key_path = mini_settings.data_dir / KEY_FILE_NAME
+    old = key_of(mini_settings)
     key_path.unlink()
     with pytest.raises(KeyProblem, match="cannot be read without it"):
         await open_app(mini_settings, mini_registry([]))
@@ -414,4 +424,5 @@ async def test_missing_key_with_existing_database_refuses_and_creates_nothing(
     conn = sqlite3.connect(mini_settings.data_dir / DB_FILE_NAME)
     check = conn.execute("SELECT value FROM meta WHERE name = 'key_check'").fetchone()[0]
     conn.close()
-    assert isinstance(check, bytes) and CHECK_PLAINTEXT not in check
+    # still the key check sealed under the old key: nothing was re-sealed or replaced
+    assert Cipher(old).open(check, b"meta:key_check") == CHECK_PLAINTEXT

@@ -241,7 +241,7 @@ async def test_sigkill_while_users_record_loses_and_duplicates_nothing(tmp_path:
                     lambda c: "This bot gives safety advice" in c.params.get("text", ""),
                 )
         finally:
-            assert await bot.stop() is not None
+            assert await bot.stop() == 0  # SIGTERM: a clean exit
 
     app = await open_app(Settings(data_dir=tmp_path / "data"))
     try:
@@ -290,7 +290,7 @@ async def test_sigkill_while_users_record_loses_and_duplicates_nothing(tmp_path:
             "SELECT COUNT(*) FROM incidents i WHERE NOT EXISTS (SELECT 1 FROM incident_revisions r"
             " WHERE r.incident_id = i.id AND r.revision = 1)"
         )
-        assert headless is not None and headless[0] == 0
+        assert headless == (0,)
         left_in_inbox = await Inbox(app.db, app.cipher).count()
     finally:
         await app.close()
@@ -343,7 +343,12 @@ async def test_an_event_delivered_twice_is_handled_once(tmp_path: Path) -> None:
         # an export delivered again is made again (it only reads), never answered with silence
         export = await engine.handle(user, Event.from_text("/export", key="m:42:12"))
         export_again = await engine.handle(user, Event.from_text("/export", key="m:42:12"))
-        assert [r.document is not None for r in export] == [True, True]
+        assert [r.document.mime_type if r.document else None for r in export] == [
+            "application/pdf",
+            "text/csv",
+        ]
+        assert export[0].document.content.startswith(b"%PDF-")  # type: ignore[union-attr]
+        assert "he waited outside" in export[1].document.content.decode("utf-8-sig")  # type: ignore[union-attr]
         assert [r.document.file_name for r in export_again] == [  # type: ignore[union-attr]
             r.document.file_name  # type: ignore[union-attr]
             for r in export

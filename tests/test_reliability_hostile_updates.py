@@ -269,6 +269,49 @@ class Harness:
             return keyboard[next(self.ids) % len(keyboard)]
         return data
 
+    def _message_of(self, kind: str, uid: int, rest: list) -> dict[str, Any]:
+        """A private message carrying something other than text (MESSAGE_KINDS)."""
+        if kind == "sticker":
+            sticker = {
+                "file_id": "s",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            }
+            return self._message(uid, sticker=sticker)
+        if kind == "poll_msg":
+            return self._message(uid, poll=POLL)
+        if kind == "dice":
+            return self._message(uid, dice={"emoji": "🎲", "value": 6})
+        if kind == "contact":
+            contact = {"phone_number": "+447700900123", "first_name": "\u202eX", "user_id": 5}
+            return self._message(uid, contact=contact)
+        if kind == "venue":
+            venue = {
+                "location": {"latitude": 53.19, "longitude": -2.89},
+                "title": "'; DROP TABLE x; --",
+                "address": "\u200b",
+            }
+            return self._message(uid, venue=venue, location={"latitude": 53.19, "longitude": -2.89})
+        if kind == "location":
+            return self._message(uid, location={"latitude": rest[1], "longitude": rest[2]})
+        if kind == "document":
+            document = {
+                "file_id": f"d{next(self.ids)}",
+                "file_unique_id": "d",
+                "file_name": rest[1],
+                "mime_type": "application/x-../../sh",
+                "file_size": 15,
+            }
+            return self._message(uid, document=document, caption="\u202e" * 2000)
+        if kind == "photo":
+            photo = [{"file_id": "p", "file_unique_id": "p", "width": 9, "height": 9}]
+            return self._message(uid, photo=photo)
+        raise AssertionError(f"not a message kind: {kind}")
+
     def build(self, spec: tuple) -> tuple[dict[str, Any], int | None, str]:
         """Raw update JSON, the private chat that must be answered (if any), and its kind."""
         if spec[0].startswith("victim_"):
@@ -298,49 +341,8 @@ class Harness:
                 "data": self._data(uid, rest[1]),
             }
             private = None  # no chat to answer in: the query is answered, nothing else
-        elif kind == "sticker":
-            sticker = {
-                "file_id": "s",
-                "file_unique_id": "s",
-                "type": "regular",
-                "width": 1,
-                "height": 1,
-                "is_animated": False,
-                "is_video": False,
-            }
-            raw["message"] = self._message(uid, sticker=sticker)
-        elif kind == "poll_msg":
-            raw["message"] = self._message(uid, poll=POLL)
-        elif kind == "dice":
-            raw["message"] = self._message(uid, dice={"emoji": "🎲", "value": 6})
-        elif kind == "contact":
-            contact = {"phone_number": "+447700900123", "first_name": "\u202eX", "user_id": 5}
-            raw["message"] = self._message(uid, contact=contact)
-        elif kind == "venue":
-            venue = {
-                "location": {"latitude": 53.19, "longitude": -2.89},
-                "title": "'; DROP TABLE x; --",
-                "address": "\u200b",
-            }
-            raw["message"] = self._message(
-                uid, venue=venue, location={"latitude": 53.19, "longitude": -2.89}
-            )
-        elif kind == "location":
-            raw["message"] = self._message(
-                uid, location={"latitude": rest[1], "longitude": rest[2]}
-            )
-        elif kind == "document":
-            document = {
-                "file_id": f"d{next(self.ids)}",
-                "file_unique_id": "d",
-                "file_name": rest[1],
-                "mime_type": "application/x-../../sh",
-                "file_size": 15,
-            }
-            raw["message"] = self._message(uid, document=document, caption="\u202e" * 2000)
-        elif kind == "photo":
-            photo = [{"file_id": "p", "file_unique_id": "p", "width": 9, "height": 9}]
-            raw["message"] = self._message(uid, photo=photo)
+        elif kind in MESSAGE_KINDS:
+            raw["message"] = self._message_of(kind, uid, rest)
         elif kind == "inline":
             raw["inline_query"] = {
                 "id": f"i{next(self.ids)}",
@@ -371,6 +373,9 @@ class Harness:
 def _markup(raw: Any) -> dict[str, Any]:
     return json.loads(raw) if isinstance(raw, str) else raw
 
+
+# the kinds of private message `Harness._message_of` builds
+MESSAGE_KINDS = ("sticker", "poll_msg", "dice", "contact", "venue", "location", "document", "photo")
 
 POLL = {
     "id": "p1",

@@ -48,18 +48,18 @@ async def test_forged_ids_sql_and_path_tricks_touch_nothing_of_anyone(tmp_path: 
 
         # Alice: a guided record with SQL in every answer, a quick log, a note, a police ref
         await alice.send("/record")
-        await alice.click("Something else")  # every question is asked
+        await alice.press("journal.kind_other")  # every question is asked
         await alice.send(SQL[2])  # who it was
         await alice.send("yesterday 9pm")
         # where, what, person, vehicle; the phone number; the account; witnesses, effect
         for answer in [*SQL[:4], "skip", SQL[1], SQL[4], SQL[0]]:
             await alice.send(answer)
-        assert "Do you have photos" in alice.text
+        alice.expect("journal.ask_evidence")
         for name in PATHS:
             await alice.event(photo_event(b"evidence " + name.encode(), name))
-        await alice.click("Done")
-        await alice.click("Save")
-        assert "Saved in your journal as incident 1" in alice.text
+        await alice.press("journal.btn_evidence_done")
+        await alice.press("journal.btn_save")
+        alice.expect("journal.saved", _number=1)
         await alice.send(f"/log {SQL[1]}")
         [first, second] = await store.all(a_ref)
         await store.add_revision(a_ref, first.id, KIND_NOTE, {"text": SQL[2]}, now=_now())

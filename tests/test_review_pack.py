@@ -102,26 +102,30 @@ class Page(HTMLParser):
             self._card = Card(self.flow or "", a["data-step"], kind)
             self.cards.append(self._card)
         elif self._card is not None:
-            if tag == "div" and "bubble" in classes:
-                self._grab, self._text = ("bubble", tag), ""
-            elif tag in ("a", "span") and any(c.startswith("key-") for c in classes):
-                kind = next(c for c in classes if c.startswith("key-"))[4:]
-                self._key = (a.get("href") if tag == "a" else None, kind)
-                self._grab, self._text = ("key", tag), ""
-            elif tag == "div" and "card" in classes:
-                self._card.contact_cards.append(a["id"])
-            elif tag == "code" and "key" in classes:
-                self._grab, self._text = ("entry", tag), ""
-            elif tag == "p" and "then" in classes:
-                self._in_then = True
-            elif tag == "a" and self._in_then:
-                self._card.then = a["href"]
+            self._inside_card(self._card, tag, a, classes)
         if tag == "td" and "tick" in classes:
             self.ticks += 1
         if tag == "td" and "id" in classes:
             self._row_id = True
         elif tag == "code" and self._row_id:
             self._grab, self._text = ("signoff", tag), ""
+
+    def _inside_card(self, card: Card, tag: str, a: dict[str, str], classes: list[str]) -> None:
+        """A tag inside a screen card: its bubble, content ids, contact cards and where next."""
+        if tag == "div" and "bubble" in classes:
+            self._grab, self._text = ("bubble", tag), ""
+        elif tag in ("a", "span") and any(c.startswith("key-") for c in classes):
+            kind = next(c for c in classes if c.startswith("key-"))[4:]
+            self._key = (a.get("href") if tag == "a" else None, kind)
+            self._grab, self._text = ("key", tag), ""
+        elif tag == "div" and "card" in classes:
+            card.contact_cards.append(a["id"])
+        elif tag == "code" and "key" in classes:
+            self._grab, self._text = ("entry", tag), ""
+        elif tag == "p" and "then" in classes:
+            self._in_then = True
+        elif tag == "a" and self._in_then:
+            card.then = a["href"]
 
     def handle_data(self, data: str) -> None:
         if self._grab is not None:

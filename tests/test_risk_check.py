@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from pypdf import PdfReader
 from bot.app import build_registry, project_checks
 from bot.engine.events import Reply
 from bot.flows.loader import load_project
-from tests.chat_client import ChatClient
+from tests.chat_client import ChatClient, said_pattern
 from tests.journal_support import occurrences, start_app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,18 +49,43 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+# the four answers, by the content id of their button (the names are the test's own)
+ANSWERS = {
+    "Yes": "risk.answer_yes",
+    "No": "risk.answer_no",
+    "Not sure": "risk.answer_unsure",
+    "Skip": "btn.skip",
+}
+# what the diary and its copies record for each ("Skip" is recorded as skipped)
+RECORDED = {**ANSWERS, "Skip": "risk.answer_skipped"}
+
+
 async def answer_all(chat: ChatClient, answers: list[str]) -> list[Reply]:
-    """From the menu: open the check, start, and answer each question (a label or "Skip")."""
+    """From the menu: open the check, start, and answer each question (a name in ANSWERS)."""
     await chat.send("/menu")
-    await chat.click("Am I at risk?")
-    assert "11 questions" in chat.text and "skip any question" in chat.text
-    await chat.click("Start the questions")
+    await chat.press("menu.risk_check")
+    chat.expect("risk.intro")
+    await chat.press("risk.btn_start")
     for n, answer in enumerate(answers, start=1):
         assert f"{n} of 11." in chat.text, chat.text
-        assert chat.buttons[:4] == ["Yes", "No", "Not sure", "Skip"]
+        assert chat.buttons[:4] == [chat.words(key) for key in ANSWERS.values()]
         assert emergency_button(chat) in chat.buttons
-        await chat.click(answer)
+        await chat.press(ANSWERS[answer])
     return chat.replies
+
+
+def said(chat: ChatClient, text: str, key: str) -> bool:
+    return re.search(said_pattern(chat.catalog, key, {}), text) is not None
+
+
+def opened_answers(chat: ChatClient, label: str) -> bool:
+    """Whether a button label is "Answers of <when>" (a saved set)."""
+    return re.fullmatch(said_pattern(chat.catalog, "risk.btn_open", {}), label) is not None
+
+
+def question_words(chat: ChatClient, name: str) -> str:
+    """A question's words without its "n of 11." number."""
+    return chat.words(f"risk.q_{name}").split(". ", 1)[1]
 
 
 def emergency_button(chat: ChatClient) -> str:
@@ -76,7 +102,7 @@ async def app(tmp_path: Path):  # noqa: ANN201
 async def walk_result(chat: ChatClient) -> tuple[str, str]:
     """The two result screens after the last answer: the first, and the one under "More"."""
     first = chat.text
-    await chat.click("More")
+    await chat.press("btn.more")
     return first, chat.text
 
 
@@ -93,16 +119,16 @@ async def test_all_no_some_yes_and_all_skipped_get_the_same_words(app) -> None: 
     ]:
         chat = ChatClient(app.engine, user)
         await answer_all(chat, answers)
-        assert "Your answers are saved in your diary." in chat.text
+        chat.expect("risk.saved")
         first, more = await walk_result(chat)
         results.append((first, more))
         assert "tell the police: call 101, or 999 if you are in danger" in flat(first)
-        assert "The more questions you answered Yes, the more serious it may be" in flat(more)
-        assert "Take your answers with you" in more
+        assert said(chat, more, "risk.more_yes")
+        assert said(chat, more, "risk.take_them")
         for screen in (first, more):
             for verdict in VERDICTS:
                 assert verdict not in screen.lower(), (verdict, screen)
-        assert "My saved answers" in chat.buttons
+        assert chat.words("risk.btn_my_answers") in chat.buttons
     # no verdict hides in a difference either: the result does not change with the answers
     assert len(set(results)) == 1
 
@@ -110,25 +136,25 @@ async def test_all_no_some_yes_and_all_skipped_get_the_same_words(app) -> None: 
 async def test_very_frightened_leads_straight_to_emergency_and_reporting(app) -> None:  # noqa: ANN001
     chat = ChatClient(app.engine, "test:frightened")
     await answer_all(chat, ["Yes"] + ["Skip"] * (QUESTIONS - 1))
-    assert "You said you are very frightened." in chat.text
-    assert "If you are in danger now, call 999." in chat.text
+    chat.expect("risk.frightened")
+    assert "If you are in danger now, call 999." in chat.text  # the number from the registry
     assert "999" in chat.contacts  # offered as a number to tap, straight away
-    assert chat.buttons[:2] == ["How to report it", chat.engine.catalog.text("report.btn_helpline")]
+    assert chat.buttons[:2] == [chat.words("common.btn_report"), chat.words("report.btn_helpline")]
     assert emergency_button(chat) in chat.buttons
     for verdict in VERDICTS:
         assert verdict not in chat.text.lower()
-    await chat.click("How to report it")
+    await chat.press("common.btn_report")
     assert "101" in chat.contacts
     # the answers were saved before the emergency screen was offered
     await chat.send("/checklists")
-    assert len([b for b in chat.buttons if b.startswith("Answers of")]) == 1
+    assert len([b for b in chat.buttons if opened_answers(chat, b)]) == 1
 
 
 async def test_not_sure_on_the_first_question_is_not_very_frightened(app) -> None:  # noqa: ANN001
     chat = ChatClient(app.engine, "test:unsure")
     await answer_all(chat, ["Not sure"] + ["No"] * (QUESTIONS - 1))
-    assert "very frightened" not in chat.text
-    assert "If you answered Yes to any of them, tell the police" in flat(chat.text)
+    assert not said(chat, chat.text, "risk.frightened")
+    chat.expect("risk.any_yes")
 
 
 async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path: Path) -> None:  # noqa: ANN001
@@ -143,43 +169,43 @@ async def test_the_export_carries_each_set_as_given_with_its_date(app, tmp_path:
 
     await chat.send("/checklists")
     # newest first, both kept; dates in UK time (BST in July)
-    assert [b for b in chat.buttons if b.startswith("Answers of")] == [
-        "Answers of Thu 2 Jul 2026, 09:05",
-        "Answers of Thu 12 Mar 2026, 20:30",
+    assert [b for b in chat.buttons if opened_answers(chat, b)] == [
+        chat.words("risk.btn_open", when="Thu 2 Jul 2026, 09:05"),
+        chat.words("risk.btn_open", when="Thu 12 Mar 2026, 20:30"),
     ]
-    await chat.click("Answers of Thu 12 Mar 2026, 20:30")
-    assert "stalking risk questions (S-DASH), Thu 12 Mar 2026, 20:30" in chat.text
-    assert "Are you very frightened?\n→ Yes" in chat.text
-    assert "damaged or destroyed anything of yours?\n→ Not sure" in chat.text
-    assert "more than three times a week?\n→ Skipped" in chat.text
-    assert "not a police risk assessment" in chat.text
+    await chat.press("risk.btn_open", when="Thu 12 Mar 2026, 20:30")
+    chat.expect("risk.answered_on", when="Thu 12 Mar 2026, 20:30")
+    for question, answer in (("frightened", "Yes"), ("damage", "Not sure"), ("visits", "Skip")):
+        shown = f"{question_words(chat, question)}\n→ {chat.words(RECORDED[answer])}"
+        assert shown in chat.text, shown
+    chat.expect("risk.own_answers")
 
     replies = await chat.send("/export")
     documents = {r.document.file_name: r.document.content for r in replies if r.document}
     pdf = next(c for n, c in documents.items() if n.endswith(".pdf"))
     text = flat(pdf_text(pdf))
-    assert "Answers to the stalking risk questions (S-DASH), Thu 12 Mar 2026, 20:30" in text
-    assert "Answers to the stalking risk questions (S-DASH), Thu 2 Jul 2026, 09:05" in text
-    assert "They are not a police risk assessment" in text
-    assert text.count("Are you very frightened?") == 2
+    for when in ("Thu 12 Mar 2026, 20:30", "Thu 2 Jul 2026, 09:05"):
+        assert flat(chat.words("risk.answered_on", when=when)) in text
+    assert flat(chat.words("risk.own_answers")) in text
+    assert text.count(question_words(chat, "frightened")) == 2
 
     rows = list(
         csv.reader(io.StringIO(documents["risk-questions-2026-07-02.csv"].decode("utf-8-sig")))
     )
-    assert rows[0] == ["answered (UK time)", "question", "answer"]
+    assert rows[0] == [chat.words(f"risk.csv_{c}") for c in ("answered", "question", "answer")]
     march = [r for r in rows[1:] if r[0] == "Thu 12 Mar 2026, 20:30"]
-    assert [r[2] for r in march] == [{"Skip": "Skipped"}.get(a, a) for a in first]
+    assert [r[2] for r in march] == [chat.words(RECORDED[a]) for a in first]
     july = [r for r in rows[1:] if r[0] == "Thu 2 Jul 2026, 09:05"]
-    assert [r[2] for r in july] == second
-    assert march[0][1] == "1 of 11. Are you very frightened?"
+    assert [r[2] for r in july] == [chat.words(RECORDED[a]) for a in second]
+    assert march[0][1] == chat.words("risk.q_frightened")
 
 
 async def test_answers_are_sealed_private_and_erased_with_the_journal(app, tmp_path: Path) -> None:  # noqa: ANN001
     chat = ChatClient(app.engine, "test:owner")
     await answer_all(chat, ["Yes"] * QUESTIONS)
     await chat.send("/checklists")
-    opened = next(r for r in chat.replies for b in r.buttons if b.label.startswith("Answers of"))
-    data = next(b.data for b in opened.buttons if b.label.startswith("Answers of"))
+    opened = next(r for r in chat.replies for b in r.buttons if opened_answers(chat, b.label))
+    data = next(b.data for b in opened.buttons if opened_answers(chat, b.label))
     # the question words are nowhere in the files in plain text
     assert occurrences(tmp_path, b"got other people to help them") == []
 
@@ -187,12 +213,12 @@ async def test_answers_are_sealed_private_and_erased_with_the_journal(app, tmp_p
     replies = await other.event(
         __import__("bot.engine.events", fromlist=["Event"]).Event.button(data)
     )
-    assert "I could not find those answers." in "\n".join(r.text for r in replies)
+    assert chat.words("risk.not_found") in "\n".join(r.text for r in replies)
 
     await chat.send("/delete_my_data")
-    await chat.click("Yes, delete everything")
+    await chat.press("journal.btn_delete_yes")
     await chat.send("/checklists")
-    assert "no saved answers" in chat.text
+    chat.expect("risk.list_empty")
 
 
 def test_the_validator_refuses_a_risk_question_in_the_bots_own_words(tmp_path: Path) -> None:
@@ -217,17 +243,18 @@ def test_the_validator_refuses_a_risk_question_in_the_bots_own_words(tmp_path: P
 async def test_the_check_through_telegram(api, bot) -> None:  # noqa: ANN001
     """Through python-telegram-bot and the fake Bot API: from the menu to the saved answers,
     and the export's risk-questions CSV as a document."""
-    from tests.telegram_harness import say, sent_texts, tap
+    from tests.telegram_harness import press, said, say, sent_texts, words
 
     user = 5550914
     await say(api, user, "/menu")
-    await tap(api, user, api.last_with_buttons(user), "Am I at risk?")
-    await tap(api, user, api.last_with_buttons(user), "Start the questions")
+    await press(api, user, api.last_with_buttons(user), "menu.risk_check")
+    await press(api, user, api.last_with_buttons(user), "risk.btn_start")
     for n in range(1, QUESTIONS + 1):
         screen = api.last_with_buttons(user)
         assert f"{n} of 11." in screen["text"]
-        texts = sent_texts(await tap(api, user, screen, "Yes" if n == 1 else "No"))
-    assert any("You said you are very frightened." in t for t in texts)
+        answer = ANSWERS["Yes" if n == 1 else "No"]
+        texts = sent_texts(await press(api, user, screen, answer))
+    assert any(said(t, "risk.frightened") for t in texts)
     calls = await say(api, user, "/export")
     names = [c.params["document"] for c in calls if c.method == "sendDocument"]
     assert any(n.startswith("risk-questions-") and n.endswith(".csv") for n in names)
@@ -236,4 +263,4 @@ async def test_the_check_through_telegram(api, bot) -> None:  # noqa: ANN001
         for c in calls
         if c.method == "sendDocument" and c.params["document"].startswith("risk-questions-")
     ).decode("utf-8-sig")
-    assert "1 of 11. Are you very frightened?,Yes" in risk_csv
+    assert f"{words('risk.q_frightened')},{words('risk.answer_yes')}" in risk_csv

@@ -153,10 +153,12 @@ async def test_the_menu_has_five_choices_then_emergency(project_app) -> None:  #
 async def test_privacy_says_who_can_see_what(project_app) -> None:  # noqa: ANN001
     chat = ChatClient(project_app.engine, "test:privacy")
     await chat.send("/menu")
-    await chat.click("Privacy and this chat")
-    assert "Nobody watches this chat" in chat.text
+    await chat.press("menu.privacy")
+    chat.expect("privacy.who_sees")
+    assert "Nobody watches this chat" in chat.text  # what the screen must say, whatever words
     assert "Anyone who picks up your phone can read it" in chat.text
-    await chat.click("Where my diary is kept")
+    await chat.press("privacy.btn_diary")
+    chat.expect("privacy.diary")
     assert "encrypted" in chat.text
     assert "The police see it only if you send them the export yourself" in chat.text
 

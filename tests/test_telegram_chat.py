@@ -10,14 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.telegram.handlers import ONLY_PRIVATE
 from tests.fake_bot_api import FakeBotApi, buttons, displayed
 from tests.telegram_harness import (
     BotProcess,
+    expect,
+    opens_with,
+    press,
     project_env,
+    said,
     say,
     sent_texts,
     shared_telegram,
     tap,
+    words,
 )
 
 # one bot process for the file; each test talks as its own `user` (tests/conftest.py)
@@ -52,32 +58,32 @@ async def test_start_and_triage_by_buttons(user: int, api: FakeBotApi, bot: BotP
 
     await say(api, user, "/start")
     welcome = api.last_with_buttons(user)
-    assert "Are you in danger right now?" in welcome["text"]
+    expect(welcome["text"], "start.welcome")
     assert all(data.startswith("v1|") for _, data in buttons(welcome))
 
-    calls = await tap(api, user, welcome, "No, not right now")
+    calls = await press(api, user, welcome, "start.btn_no_danger")
     # the callback query is answered first, then the same message becomes the menu
     assert [c.method for c in calls][:2] == ["answerCallbackQuery", "editMessageText"]
     menu = api.screen(user)[-1]
     assert menu["message_id"] == welcome["message_id"]
-    assert "Advice for my situation" in [label for label, _ in buttons(menu)]
+    assert words("menu.advice") in [label for label, _ in buttons(menu)]
 
-    await tap(api, user, menu, "Advice for my situation")
+    await press(api, user, menu, "menu.advice")
     topics = api.screen(user)[-1]
     assert topics["message_id"] == welcome["message_id"]
-    await tap(api, user, topics, "Unwanted calls")
+    await press(api, user, topics, "menu.unwanted_calls")
     advice = api.screen(user)[-1]
     assert advice["message_id"] == welcome["message_id"]
     assert advice["text"] != menu["text"]
     labels = [label for label, _ in buttons(advice)]
-    assert labels[-2:] == ["Back", "Menu"]
+    assert labels[-2:] == [words("btn.back"), words("btn.menu")]
 
     # walk on until a screen names a phone number: it is a button that sends the contact card
     for _ in range(8):
         screen = api.screen(user)[-1]
         if any(label.startswith("📞") for label, _ in buttons(screen)):
             break
-        await tap(api, user, screen, "More")
+        await press(api, user, screen, "btn.more")
     screen = api.screen(user)[-1]
     contact_label = next(label for label, _ in buttons(screen) if label.startswith("📞"))
     calls = await tap(api, user, screen, contact_label)
@@ -95,20 +101,21 @@ async def test_html_in_what_users_type_is_escaped(
     typed = "<b>not bold</b> & <script>alert(1)</script> &amp; 5 < 6"
     await say(api, user, "/start")
     await say(api, user, "/record")
-    await tap(api, user, api.last_with_buttons(user), "Phone call")
+    await press(api, user, api.last_with_buttons(user), "journal.kind_call")
     await say(api, user, "skip")  # who it was
     await say(api, user, "skip")  # when
     await say(api, user, typed)  # where
     await say(api, user, "he shouted at me")  # what happened
     for _ in range(3):  # a call: the number, witnesses, how it made them feel
         await say(api, user, "skip")
-    calls = await tap(api, user, api.last_with_buttons(user), "Done")
-    summaries = [c for c in calls if "Where:" in c.params.get("text", "")]
+    calls = await press(api, user, api.last_with_buttons(user), "journal.btn_evidence_done")
+    where = f"{words('journal.field_where')}: "  # the summary's line "Where: ..."
+    summaries = [c for c in calls if where in c.params.get("text", "")]
     assert len(summaries) == 1, "the summary was refused (400) and sent again"
     summary = summaries[0]
     assert summary.params["parse_mode"] == "HTML"
-    assert f"Where: {html.escape(typed, quote=False)}" in summary.params["text"]
-    assert f"Where: {typed}" in displayed(summary.params["text"])  # what the person sees
+    assert f"{where}{html.escape(typed, quote=False)}" in summary.params["text"]
+    assert f"{where}{typed}" in displayed(summary.params["text"])  # what the person sees
     assert "handler_failed" not in bot.stderr()
 
 
@@ -116,27 +123,27 @@ async def test_danger_mid_flow_gets_the_emergency_screen_on_top(
     user: int, api: FakeBotApi, bot: BotProcess
 ) -> None:
     await say(api, user, "/start")
-    await tap(api, user, api.last_with_buttons(user), "No, not right now")
-    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
-    await tap(api, user, api.screen(user)[-1], "Unwanted calls")
+    await press(api, user, api.last_with_buttons(user), "start.btn_no_danger")
+    await press(api, user, api.screen(user)[-1], "menu.advice")
+    await press(api, user, api.screen(user)[-1], "menu.unwanted_calls")
     where = api.screen(user)[-1]["text"]
 
     calls = await say(api, user, "hes outside my house!!")
     texts = sent_texts(calls)
     # last: the full emergency advice, the 999 card and "Carry on where I was"; above it only
     # the offer to keep the message in the journal (nothing lost), not the old screen again
-    assert texts[-1].startswith("Call 999 now.") and where not in texts, texts
-    assert all("save that message" in t for t in texts[:-1]), texts
+    assert opens_with(texts[-1], "emergency.call_999") and where not in texts, texts
+    assert all(said(t, "journal.offer_text") for t in texts[:-1]), texts
     emergency = api.screen(user)[-1]
-    for part in ("Call 999 now.", "press 55", "Silent Solution", "emergencySMS", "safe place"):
-        assert part in emergency["text"], part
+    for part in ("call_999", "cannot_speak", "silent_location", "text_999", "safe_place"):
+        expect(emergency["text"], f"emergency.{part}")
     labels = [label for label, _ in buttons(emergency)]
     assert labels[0].startswith("📞") and "999" in labels[0]
-    assert labels[1:] == ["Carry on where I was"]
+    assert labels[1:] == [words("btn.carry_on")]
     assert not [c for c in calls if c.method == "editMessageText"]  # the old screen untouched
 
     # carrying on shows where they were as a new message: the advice stays above it
-    calls = await tap(api, user, emergency, "Carry on where I was")
+    calls = await press(api, user, emergency, "btn.carry_on")
     assert api.screen(user)[-1]["text"] == where
     assert api.screen(user)[-2]["text"] == emergency["text"]
 
@@ -145,16 +152,16 @@ async def test_danger_inside_a_date_question_is_not_also_an_error(
     user: int, api: FakeBotApi, bot: BotProcess
 ) -> None:
     await say(api, user, "/record")
-    await tap(api, user, api.last_with_buttons(user), "")  # the first kind of incident
-    await tap(api, user, api.last_with_buttons(user), "Skip")  # who it was
+    await press(api, user, api.last_with_buttons(user), "journal.kind_call")
+    await press(api, user, api.last_with_buttons(user), "btn.skip")  # who it was
     question = api.last_with_buttons(user)["text"]
-    assert "when" in question.lower(), question
+    expect(question, "journal.ask_when")
 
     calls = await say(api, user, "hes outside with a knife")
     texts = sent_texts(calls)
-    assert len(texts) == 1 and texts[0].startswith("Call 999 now."), texts
+    assert len(texts) == 1 and opens_with(texts[0], "emergency.call_999"), texts
     assert not any("couldn't" in t.lower() for t in texts)
-    await tap(api, user, api.screen(user)[-1], "Carry on where I was")
+    await press(api, user, api.screen(user)[-1], "btn.carry_on")
     assert api.screen(user)[-1]["text"] == question
 
 
@@ -163,8 +170,8 @@ async def test_log_with_danger_is_saved_then_the_emergency_screen(
 ) -> None:
     calls = await say(api, user, "/log he has a knife")
     texts = sent_texts(calls)
-    assert any("incident 1" in t.lower() for t in texts[:-1]), texts
-    assert texts[-1].startswith("Call 999 now.")
+    assert any(said(t, "journal.logged", number=1) for t in texts[:-1]), texts
+    assert opens_with(texts[-1], "emergency.call_999"), texts
 
 
 async def test_clear_deletes_every_message_and_keeps_the_place(
@@ -172,11 +179,11 @@ async def test_clear_deletes_every_message_and_keeps_the_place(
 ) -> None:
     await say(api, user, "/start")
     welcome = dict(api.last_with_buttons(user))  # a copy: the screen as it was
-    await tap(api, user, welcome, "No, not right now")
+    await press(api, user, welcome, "start.btn_no_danger")
     await say(api, user, "hello")
     await say(api, user, "/help")
-    await tap(api, user, api.last_with_buttons(user), "Advice for my situation")
-    await tap(api, user, api.last_with_buttons(user), "Unwanted calls")
+    await press(api, user, api.last_with_buttons(user), "menu.advice")
+    await press(api, user, api.last_with_buttons(user), "menu.unwanted_calls")
     where = api.screen(user)[-1]  # an advice screen, not the menu
     on_screen = {m["message_id"] for m in api.screen(user)}
     assert len(on_screen) >= 5
@@ -193,7 +200,7 @@ async def test_clear_deletes_every_message_and_keeps_the_place(
     assert after == {ref: n for ref, n in before.items() if ref != gone}
 
     # the place is kept: a button from a screen gone by shows the screen they are on now
-    calls = await tap(api, user, welcome, "I'm not sure")
+    calls = await press(api, user, welcome, "start.btn_not_sure")
     assert sent_texts(calls)[-1] == where["text"]
     assert buttons(api.screen(user)[-1]) == buttons(where)
 
@@ -209,7 +216,9 @@ async def test_group_chat_refused_once_nothing_stored(
     await api.sentinel(user + 1)
     calls = await api.handled(user, since)
     refusals = [c for c in calls if c.method == "sendMessage"]
-    assert len(refusals) == 1 and "private chat" in refusals[0].params["text"]
+    assert len(refusals) == 1 and refusals[0].params["text"] == html.escape(
+        ONLY_PRIVATE, quote=False
+    )
     assert refusals[0].chat_id == -100777
     assert [c.chat_id for c in calls if c.method == "leaveChat"] == [-100777]
 
@@ -246,25 +255,25 @@ async def test_killed_and_restarted_mid_flow_user_continues(
 ) -> None:
     api, bot = own_api, own_bot  # this test stops the bot or reads its whole log
     await say(api, user, "/start")
-    await tap(api, user, api.last_with_buttons(user), "No, not right now")
-    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
-    await tap(api, user, api.screen(user)[-1], "Unwanted calls")
+    await press(api, user, api.last_with_buttons(user), "start.btn_no_danger")
+    await press(api, user, api.screen(user)[-1], "menu.advice")
+    await press(api, user, api.screen(user)[-1], "menu.unwanted_calls")
     screen = api.screen(user)[-1]
-    await tap(api, user, screen, "More")
+    await press(api, user, screen, "btn.more")
     second = api.screen(user)[-1]
 
     await bot.kill()  # SIGKILL: no shutdown, no flush
     restarted = BotProcess(api, bot.data_dir, api.token, env=bot.env)
     await restarted.start()
     try:
-        calls = await tap(api, user, second, "More")
+        calls = await press(api, user, second, "btn.more")
         texts = sent_texts(calls)
-        assert texts and "earlier screen" not in " ".join(texts)
+        assert texts and not any(said(t, "bot.stale_button") for t in texts)
         third = api.screen(user)[-1]
         assert third["text"] not in (screen["text"], second["text"])
-        assert "Back" in [label for label, _ in buttons(third)]
+        assert words("btn.back") in [label for label, _ in buttons(third)]
         # Back goes to the screen before the restart: the history survived too
-        await tap(api, user, third, "Back")
+        await press(api, user, third, "btn.back")
         assert api.screen(user)[-1]["text"] == second["text"]
     finally:
         await restarted.stop()
@@ -275,14 +284,14 @@ async def test_expired_foreign_and_old_version_buttons(
 ) -> None:
     await say(api, user, "/start")
     welcome = dict(api.last_with_buttons(user))  # a copy: the screen as it was
-    await tap(api, user, welcome, "No, not right now")
+    await press(api, user, welcome, "start.btn_no_danger")
     menu_text = api.screen(user)[-1]["text"]
 
     # a button from the welcome, after the screen moved on
-    calls = await tap(api, user, welcome, "I'm not sure")
+    calls = await press(api, user, welcome, "start.btn_not_sure")
     assert calls[0].method == "answerCallbackQuery"
     texts = sent_texts(calls)
-    assert "earlier screen" in texts[0]
+    expect(texts[0], "bot.stale_button")
     assert texts[-1] == menu_text  # and where they are now
 
     for data in ("v0|4f9d45.0", "never-ours", "v1c|no_such_contact", "v1|"):
@@ -290,8 +299,8 @@ async def test_expired_foreign_and_old_version_buttons(
         await api.press(user, api.screen(user)[-1], data)
         calls = await api.handled(user, since)
         assert calls[0].method == "answerCallbackQuery"
-        assert "older screen" in calls[0].params.get("text", "")
-        assert "earlier screen" in sent_texts(calls)[0]
+        expect(calls[0].params.get("text", ""), "lock.stale")
+        expect(sent_texts(calls)[0], "bot.stale_button")
         assert sent_texts(calls)[-1] == menu_text
     assert "handler_failed" not in bot.stderr()
 
@@ -299,12 +308,12 @@ async def test_expired_foreign_and_old_version_buttons(
 async def test_double_tap_is_not_an_error(user: int, api: FakeBotApi, bot: BotProcess) -> None:
     await say(api, user, "/start")
     welcome = api.last_with_buttons(user)
-    await tap(api, user, welcome, "No, not right now")
-    await tap(api, user, api.screen(user)[-1], "Advice for my situation")
-    await tap(api, user, api.screen(user)[-1], "Unwanted calls")
+    await press(api, user, welcome, "start.btn_no_danger")
+    await press(api, user, api.screen(user)[-1], "menu.advice")
+    await press(api, user, api.screen(user)[-1], "menu.unwanted_calls")
     advice = api.screen(user)[-1]
-    await tap(api, user, advice, "Menu")
-    calls = await tap(api, user, advice, "Menu")  # the same tap again, on the same screen
+    await press(api, user, advice, "btn.menu")
+    calls = await press(api, user, advice, "btn.menu")  # the same tap again, on the same screen
     edits = [c for c in calls if c.method == "editMessageText"]
     assert edits and not [c for c in calls if c.method == "sendMessage"]  # "not modified": fine
     assert api.screen(user)[-1]["message_id"] == advice["message_id"]
@@ -316,7 +325,7 @@ async def test_photo_is_fetched_and_handed_to_the_engine(
     user: int, api: FakeBotApi, bot: BotProcess
 ) -> None:
     await say(api, user, "/start")
-    await tap(api, user, api.last_with_buttons(user), "No, not right now")
+    await press(api, user, api.last_with_buttons(user), "start.btn_no_danger")
     since = len(api.calls)
     photo = b"\xff\xd8\xff\xe0 a small jpeg" + bytes(range(256)) * 40
     await api.send_photo(user, photo, caption="the car outside")
@@ -334,7 +343,7 @@ async def test_logs_hold_no_text_no_token_no_user_id(
     secret_words = "Zebrafinch Marmalade 07700900123"
     await say(api, user, "/start")
     await say(api, user, secret_words)
-    await tap(api, user, api.last_with_buttons(user), "Menu")
+    await press(api, user, api.last_with_buttons(user), "btn.menu")
     await say(api, user, "/clear")
     await bot.stop()
     log = bot.stderr()

@@ -12,7 +12,7 @@ from bot.channels.telegram.commands import command_menu
 from bot.flows.loader import load_project
 from bot.settings import PROJECT_ROOT
 from tests.fake_bot_api import FakeBotApi, buttons
-from tests.telegram_harness import say, sent_texts, tap
+from tests.telegram_harness import expect, press, say, sent_texts, words
 from tests.telegram_inprocess import Clock, bot_in_process
 
 NEUTRAL_COMMANDS = command_menu(
@@ -49,9 +49,9 @@ async def test_clear_removes_what_it_may_blanks_its_own_older_messages_and_says_
             else:  # the person's: Telegram refuses, so they are still there
                 assert screen[message_id]["text"] == before["text"]
         note = sent_texts([c for c in calls if c.method == "sendMessage"])[-1]
-        assert "older than 48 hours, so 2 of them are still here" in note
-        assert "delete this chat" in note and "auto-delete timer" in note
-        assert [label for label, _ in buttons(api.screen(USER)[-1])] == ["🚨 I'm in danger now"]
+        expect(note, "clear.left_yours", count=2)
+        expect(note, "clear.finish")
+        assert [label for label, _ in buttons(api.screen(USER)[-1])] == [words("btn.emergency")]
         assert api.chat_commands[USER] == [
             {"command": c, "description": d} for c, d in NEUTRAL_COMMANDS
         ]
@@ -87,12 +87,12 @@ async def test_a_button_on_a_screen_older_than_47_hours_answers_with_a_new_messa
         await say(api, USER, "/start")
         welcome = api.last_with_buttons(USER)
         clock.advance(47 * HOUR + 60)
-        calls = await tap(api, USER, welcome, "No, not right now")
+        calls = await press(api, USER, welcome, "start.btn_no_danger")
         assert "editMessageText" not in [c.method for c in calls]
         on_screen = {m["message_id"]: m for m in api.screen(USER)}
         assert on_screen[welcome["message_id"]]["text"] == welcome["text"]  # untouched
-        assert "What would help right now?" in api.screen(USER)[-1]["text"]
+        expect(api.screen(USER)[-1]["text"], "menu.choose")
 
         menu = api.screen(USER)[-1]
-        calls = await tap(api, USER, menu, "Privacy and this chat")  # a recent screen: edited
+        calls = await press(api, USER, menu, "menu.privacy")  # a recent screen: edited
         assert "editMessageText" in [c.method for c in calls]

@@ -5,7 +5,7 @@ is typed, and /clear closes the journal again."""
 from __future__ import annotations
 
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import BotProcess, say, sent_texts, tap
+from tests.telegram_harness import BotProcess, press, said, say, sent_texts
 
 USER = 5550701
 PIN = "604519"
@@ -19,33 +19,33 @@ def on_screen(api: FakeBotApi) -> list[str]:
 async def test_a_pin_walk_deletes_every_pin_message(api: FakeBotApi, bot: BotProcess) -> None:
     await say(api, USER, f"/log {SECRET}")
     await say(api, USER, "/lock")
-    texts = sent_texts(await tap(api, USER, api.last_with_buttons(USER), "Set a PIN"))
-    assert any("nobody can reset it" in t for t in texts)
+    texts = sent_texts(await press(api, USER, api.last_with_buttons(USER), "lock.btn_set"))
+    assert any(said(t, "lock.ask_new") for t in texts)
 
-    for expected in ("same PIN again", "Your PIN is set"):
+    for expected in ("lock.ask_again", "lock.pin_set"):
         calls = await say(api, USER, PIN)
         deletions = [c for c in calls if c.method == "deleteMessage"]
         assert len(deletions) == 1
-        assert any(expected in t for t in sent_texts(calls))
+        assert any(said(t, expected) for t in sent_texts(calls))
         assert PIN not in on_screen(api)  # the user's message with it is gone
 
-    await tap(api, USER, api.last_with_buttons(USER), "Lock now")
+    await press(api, USER, api.last_with_buttons(USER), "lock.btn_lock_now")
     texts = sent_texts(await say(api, USER, "/incidents"))
-    assert any("Type your PIN" in t for t in texts)
+    assert any(said(t, "lock.ask_pin") for t in texts)
     assert not any("1." in t or SECRET in t for t in texts)
 
     calls = await say(api, USER, "000000")  # wrong: deleted all the same
     assert [c for c in calls if c.method == "deleteMessage"]
-    assert any("not right" in t for t in sent_texts(calls))
+    assert any(said(t, "lock.wrong") for t in sent_texts(calls))
     calls = await say(api, USER, PIN)
     assert [c for c in calls if c.method == "deleteMessage"]
     assert not any(PIN in t or "000000" in t for t in on_screen(api))
     listing = sent_texts(calls)
-    assert any("Open" in t for t in listing) and any("1." in t for t in listing)
+    assert any(said(t, "lock.opened") for t in listing) and any("1." in t for t in listing)
 
     await say(api, USER, "/clear")  # the quick exit closes the journal too
     texts = sent_texts(await say(api, USER, "/incidents 1"))
-    assert any("Type your PIN" in t for t in texts)
+    assert any(said(t, "lock.ask_pin") for t in texts)
     assert not any(SECRET in t for t in texts)
     assert (
         PIN not in bot.stderr() and "update" in bot.stderr()

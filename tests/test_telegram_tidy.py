@@ -9,11 +9,12 @@ import sqlite3
 from pathlib import Path
 
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import say, sent_texts, tap
+from tests.telegram_harness import expect, press, said, say, sent_texts, words
 from tests.telegram_inprocess import Clock, bot_in_process
 
 USER = 5553001
 MINUTE = 60
+TEN_MINUTES = words("tidy.btn_10m")
 
 
 async def test_the_chat_is_tidied_after_ten_quiet_minutes_and_a_restart_keeps_the_schedule(
@@ -23,12 +24,12 @@ async def test_the_chat_is_tidied_after_ten_quiet_minutes_and_a_restart_keeps_th
     api.clock = clock
     async with bot_in_process(api, tmp_path, clock) as (application, channel):
         await say(api, USER, "/start")
-        await tap(api, USER, api.last_with_buttons(USER), "Tidy this chat after I stop")
+        await press(api, USER, api.last_with_buttons(USER), "start.btn_tidy")
         offer = api.last_with_buttons(USER)
-        assert "Tidy this chat after I stop: 10 minutes, 1 hour, or off?" in offer["text"]
-        assert "Now: Off." in offer["text"]
-        calls = await tap(api, USER, offer, "10 minutes")
-        assert any("Saved: 10 minutes" in text for text in sent_texts(calls))
+        expect(offer["text"], "tidy.question")
+        expect(offer["text"], "tidy.now", choice=words("tidy.btn_off"))
+        calls = await press(api, USER, offer, "tidy.btn_10m")
+        assert any(said(text, "tidy.saved", choice=TEN_MINUTES) for text in sent_texts(calls))
 
         clock.advance(9 * MINUTE)
         assert await channel.tidy_due_chats(application.bot) == 0
@@ -45,10 +46,10 @@ async def test_the_chat_is_tidied_after_ten_quiet_minutes_and_a_restart_keeps_th
         assert await channel.tidy_due_chats(application.bot) == 0  # once, until used again
 
         await say(api, USER, "/menu")  # also offered under the menu's privacy screen
-        await tap(api, USER, api.last_with_buttons(USER), "Privacy and this chat")
-        await tap(api, USER, api.last_with_buttons(USER), "Tidy this chat after I stop")
-        assert "Now: 10 minutes." in api.last_with_buttons(USER)["text"]
-        await tap(api, USER, api.last_with_buttons(USER), "Off")
+        await press(api, USER, api.last_with_buttons(USER), "menu.privacy")
+        await press(api, USER, api.last_with_buttons(USER), "menu.tidy")
+        expect(api.last_with_buttons(USER)["text"], "tidy.now", choice=TEN_MINUTES)
+        await press(api, USER, api.last_with_buttons(USER), "tidy.btn_off")
         clock.advance(2 * 60 * MINUTE)
         assert await channel.tidy_due_chats(application.bot) == 0
         assert api.screen(USER) != []
@@ -65,7 +66,7 @@ async def test_the_schedule_holds_the_chat_only_sealed(api: FakeBotApi, tmp_path
     api.clock = clock
     async with bot_in_process(api, tmp_path, clock):
         await say(api, USER, "/tidy")
-        await tap(api, USER, api.last_with_buttons(USER), "1 hour")
+        await press(api, USER, api.last_with_buttons(USER), "tidy.btn_1h")
     database = tmp_path / "data" / "safety-bot.db"
     with sqlite3.connect(database) as conn:
         ref, spell, chat = conn.execute(

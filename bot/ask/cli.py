@@ -8,7 +8,7 @@ content; needs no database or key.
 
 from __future__ import annotations
 
-from bot.ask.router import NOTHING_BELOW, SURE_AT, SURE_MARGIN, Kind, Router
+from bot.ask.router import Kind, Router
 from bot.flows.loader import Project
 
 SHOWN = 8
@@ -16,10 +16,9 @@ SHOWN = 8
 
 def print_ranking(project: Project, router: Router, text: str, danger: bool) -> None:
     routing = router.route(text)
-    catalog = project.catalog
     if danger:
         print("danger: the emergency advice comes first (then the rest as below)")
-    titles = [f"{s.key} ({catalog.text(project.flows[s.flow].title)})" for s in routing.screens]
+    titles = [f"{s.key} ({router.title(project, s)})" for s in routing.screens]
     answer = {
         Kind.GREETING: "the menu (a greeting, thanks or 'menu')",
         Kind.ADVICE: f"the screen {titles[0] if titles else ''}",
@@ -29,7 +28,7 @@ def print_ranking(project: Project, router: Router, text: str, danger: bool) -> 
         Kind.JOURNAL: "the journal offer (no advice fits and it is not a question)",
     }[routing.kind]
     print(f"answer: {answer}")
-    print(f"thresholds: nothing below {NOTHING_BELOW}, sure at {SURE_AT} by {SURE_MARGIN}")
+    print(f"thresholds: {router.thresholds}")
     print(f"incident score: {router.cues.score(text, router.words(text)):+.2f}")
     for group, score in routing.ranking[:SHOWN]:
         print(f"  {score:.3f}  {group:38} {router.ranker.explain(text, group)!r}")

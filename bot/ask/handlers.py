@@ -93,8 +93,13 @@ def _say_not_covered(turn: Turn) -> None:
 
 
 def _advice_buttons(turn: Turn, screens: list[Screen]) -> list[Button]:
-    flows = turn.flows
-    return [Button(_text(turn, flows[s.flow].title), f"{PREFIX}{s.key}") for s in screens]
+    flows = (
+        turn.flows
+    )  # a topic's label: its flow's title, the flow id if untitled (as Router.title)
+    return [
+        Button(turn.text(t) if (t := flows[s.flow].title) else s.flow, f"{PREFIX}{s.key}")
+        for s in screens
+    ]
 
 
 def _text(turn: Turn, key: str) -> str:

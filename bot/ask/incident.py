@@ -25,6 +25,7 @@ INCIDENT_AT = 1.0
 _CLOCK = re.compile(
     r"\b\d{1,2}(?:[:.]\d{2})?\s?(?:am|pm)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}/\d{1,2}\b"
     r"|\b\d{1,2}(?:st|nd|rd|th)\b|\bhalf (?:past )?\w+\b|\b\d+ past \d+\b"
+    r"|\b\d{1,2} ?(?:till|until|-) ?\d{1,2}\b"
 )
 _QUESTION_PAIRS = (
     "should i",

@@ -12,11 +12,13 @@ An item is {text, label, also?}. What counts as right, per label:
 
 from __future__ import annotations
 
+import itertools
+import random
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
-from bot.ask.router import Kind, Router
+from bot.ask.router import Kind, Reading, Router, Routing, Thresholds
 
 LABEL_FLOWS = {
     "calls": "unwanted_calls",
@@ -89,42 +91,115 @@ def measure(
     items: Iterable[dict],
     is_danger: Callable[[str], bool] = lambda text: False,
 ) -> Figures:
+    """The router's figures on `items`, under its own thresholds."""
+    return score(router, read_all(router, items, is_danger))
+
+
+@dataclass(slots=True)
+class Read:
+    """One corpus item, read once (the ranking does not depend on the thresholds)."""
+
+    item: dict
+    danger: bool
+    reading: Reading
+
+
+def read_all(router: Router, items: Iterable[dict], is_danger: Callable[[str], bool]) -> list[Read]:
+    return [Read(i, is_danger(str(i["text"])), router.read(str(i["text"]))) for i in items]
+
+
+def score(router: Router, reads: Iterable[Read], thresholds: Thresholds | None = None) -> Figures:
     figures = Figures()
-    for item in items:
-        text, label = str(item["text"]), str(item["label"])
-        ok = {label, *item.get("also", [])}
-        danger = is_danger(text)
-        routing = router.route(text)
-        figures.kinds[(label, "danger" if danger else routing.kind.value)] += 1
-        topics = [s.flow for s in routing.screens]
-        if routing.kind in (Kind.ADVICE, Kind.CHOICES):
-            offered = [t for t in topics]
-        elif routing.kind == Kind.INCIDENT:
-            offered = ["!journal", *topics]
-        else:
-            offered = [KIND_LABELS.get(routing.kind, "!journal")]
-        wanted = {LABEL_FLOWS.get(x, x) for x in ok} | ({"!journal"} if "journal" in ok else set())
-        right_first = bool(offered) and offered[0] in wanted
-        if label in LABEL_FLOWS:
-            figures.topic_items += 1
-            among = any(o in wanted for o in offered)
-            if label == "emergency" and danger:
-                right_first = among = True  # the emergency answer came first anyway
-            figures.topic_first += right_first
-            figures.topic_among += among
-        elif label == "nothing_fits":
-            figures.nothing_items += 1
-            figures.nothing_right += right_first
-        elif label == "journal":
-            figures.journal_items += 1
-            if danger:
-                figures.journal_danger += 1
-                right_first = True
-            else:
-                figures.journal_offered += right_first
-        elif label == "greeting":
-            figures.greeting_items += 1
-            figures.greeting_right += right_first
-        if not right_first:
-            figures.misses.append(f"{label:15} -> {routing.kind.value:11} {topics} | {text}")
+    for read in reads:
+        _count(figures, read, router.decide(read.reading, thresholds))
     return figures
+
+
+def _count(figures: Figures, read: Read, routing: Routing) -> None:
+    text, label = str(read.item["text"]), str(read.item["label"])
+    ok = {label, *read.item.get("also", [])}
+    danger = read.danger
+    figures.kinds[(label, "danger" if danger else routing.kind.value)] += 1
+    topics = [s.flow for s in routing.screens]
+    if routing.kind in (Kind.ADVICE, Kind.CHOICES):
+        offered = list(topics)
+    elif routing.kind == Kind.INCIDENT:
+        offered = ["!journal", *topics]
+    else:
+        offered = [KIND_LABELS.get(routing.kind, "!journal")]
+    wanted = {LABEL_FLOWS.get(x, x) for x in ok} | ({"!journal"} if "journal" in ok else set())
+    right_first = bool(offered) and offered[0] in wanted
+    if label in LABEL_FLOWS:
+        figures.topic_items += 1
+        among = any(o in wanted for o in offered)
+        if label == "emergency" and danger:
+            right_first = among = True  # the emergency answer came first anyway
+        figures.topic_first += right_first
+        figures.topic_among += among
+    elif label == "nothing_fits":
+        figures.nothing_items += 1
+        figures.nothing_right += right_first
+    elif label == "journal":
+        figures.journal_items += 1
+        if danger:
+            figures.journal_danger += 1
+            right_first = True
+        else:
+            figures.journal_offered += right_first
+    elif label == "greeting":
+        figures.greeting_items += 1
+        figures.greeting_right += right_first
+    if not right_first:
+        figures.misses.append(f"{label:15} -> {routing.kind.value:11} {topics} | {text}")
+
+
+# The grid the thresholds are chosen from (docs/ask.md).
+GRID = {
+    "nothing_below": (0.15, 0.2, 0.25, 0.3),
+    "not_covered_margin": (-0.05, 0.0, 0.05, 0.1),
+    "not_covered_from": (0.2, 0.3, 0.4),
+    "sure_at": (0.5, 0.6, 0.7, 0.8),
+    "sure_margin": (0.05, 0.1, 0.15, 0.2, 0.3),
+}
+
+
+def objective(figures: Figures) -> float:
+    """What the grid search maximises: the three figures the thresholds move, alike."""
+    return figures.first + figures.among + figures.nothing
+
+
+def best_thresholds(router: Router, reads: Sequence[Read]) -> Thresholds:
+    names = list(GRID)
+    best, best_value = router.thresholds, -1.0
+    for values in itertools.product(*(GRID[n] for n in names)):
+        candidate = replace(router.thresholds, **dict(zip(names, values, strict=True)))
+        value = objective(score(router, reads, candidate))
+        if value > best_value + 1e-9:
+            best, best_value = candidate, value
+    return best
+
+
+def cross_validate(
+    router: Router, reads: Sequence[Read], folds: int = 5, seed: int = 15
+) -> Figures:
+    """Thresholds chosen on all folds but one, scored on that one, for each fold in turn: the
+    figures summed over the held folds (an honest figure for the thresholds; not for the
+    phrases, which were written after reading the same items)."""
+    order = list(range(len(reads)))
+    random.Random(seed).shuffle(order)
+    total = Figures()
+    for fold in range(folds):
+        held = [reads[i] for n, i in enumerate(order) if n % folds == fold]
+        rest = [reads[i] for n, i in enumerate(order) if n % folds != fold]
+        _add(total, score(router, held, best_thresholds(router, rest)))
+    return total
+
+
+def _add(total: Figures, part: Figures) -> None:
+    for name in (
+        "topic_items", "topic_first", "topic_among", "nothing_items", "nothing_right",
+        "journal_items", "journal_offered", "journal_danger", "greeting_items", "greeting_right",
+    ):  # fmt: skip
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    total.misses.extend(part.misses)
+    total.kinds.update(part.kinds)

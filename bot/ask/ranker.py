@@ -1,36 +1,39 @@
-"""Ranking the advice screens for a typed message.
+"""Ranking the advice screens (and the topics the advice does not cover) for a typed message.
 
 Each screen that may answer (those listed in content/ask_like.yaml) is a group of short texts:
-the sentences of the screen itself and the phrases people use for it. "Not covered" (legal
-orders, housing, money...) is a group too, so a question the advice does not answer can win
-over a loosely similar screen. A message is scored against every text with scikit-learn's
-TF-IDF over character n-grams within words (3 to 5 letters), so "harrasment", "passwrd" and
-"stalkin" still share most of their n-grams with the right words; a group's score is its best
-text's cosine similarity. Words are normalised first by the danger detector's own reader
-(`danger_words`: case, apostrophes, "dont" -> "do not", "u" -> "you"...), so the two read a
-message the same way.
+the sentences of the screen itself and the phrases people use for it. Each topic the advice does
+not cover (`not_covered:` court orders, housing, custody, therapy...) is a group too, named
+"!not_covered/<topic>", ranked like the screens: a message nearer a topic the advice does not
+cover than any screen gets the honest answer (bot/ask/router.py), not a loosely similar screen.
 
-Cost per message: its n-grams looked up, one product with their rows of the dense n-gram x text
-matrix (~480 texts): 0.16 ms CPU at p50, 0.57 ms at p99 (docs/ask.md, bench/bench_ask.py).
+A message is scored against every text with scikit-learn's TF-IDF twice, and the two cosines
+blended (WORD_WEIGHT):
+- character n-grams within words (3 to 5 letters), so "harrasment", "passwrd" and "stalkin"
+  still share most of their n-grams with the right words;
+- whole words and word pairs, so "court" is not near "contact" and "family court" is a thing.
+A group's score is its best text's blended similarity. Words are normalised first by the danger
+detector's own reader (`danger_words`: case, apostrophes, "dont" -> "do not", "u" -> "you"...),
+so the two read a message the same way; function words are then dropped.
+
+Cost per message: its n-grams looked up, one product with their rows of each dense n-gram x text
+matrix; figures in docs/ask.md (bench/bench_ask.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 
 from bot.engine.danger import DangerDetector
 
-NOT_COVERED = "!not_covered"
-NGRAMS = (
-    3,
-    5,
-)  # character n-grams within words  # the group of questions the advice does not answer
+NOT_COVERED = "!not_covered"  # prefix of the groups of topics the advice does not cover
+NGRAMS = (3, 5)  # character n-grams within words
+WORD_WEIGHT = 0.2  # share of the word (and word pair) cosine in a text's score; set on the corpus
 
 # Words so common in questions that they say nothing about the topic. Dropped before n-grams,
 # else "how do i ... " makes every "how do i" phrase look alike.
@@ -69,8 +72,26 @@ def danger_words(detector: DangerDetector) -> Words:
 
 
 def content_words(text: str, words: Words) -> str:
-    """The words that carry the topic, as one string for the vectoriser."""
+    """The words that carry the topic, as one string for the vectorisers."""
     return " ".join(w for w in words(text) if w not in STOP_WORDS)
+
+
+def word_grams(kept: str) -> list[str]:
+    """Words and neighbouring word pairs of content words (the word vectoriser's analyser)."""
+    tokens = kept.split()
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def char_grams(kept: str) -> list[str]:
+    """As sklearn's `char_wb`: every n-gram of each space-padded word; a short word once."""
+    grams: list[str] = []
+    for word in kept.split():
+        padded = f" {word} "
+        for n in range(NGRAMS[0], NGRAMS[1] + 1):
+            grams.extend(padded[start : start + n] for start in range(max(1, len(padded) - n + 1)))
+            if len(padded) <= n:
+                break
+    return grams
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +114,7 @@ class AskLike:
     def __init__(
         self,
         screens: dict[str, list[str]],
-        not_covered: list[str],
+        not_covered: dict[str, list[str]],
         greetings: list[str],
         incident: dict[str, list[str]],
         path: Path | None = None,
@@ -107,21 +128,77 @@ class AskLike:
     @classmethod
     def from_file(cls, path: Path) -> AskLike:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        screens = {str(k): [str(p) for p in v or []] for k, v in raw.get("screens", {}).items()}
-        incident = {str(k): [str(p) for p in v or []] for k, v in raw.get("incident", {}).items()}
+        not_covered = raw.get("not_covered") or {}
+        if isinstance(not_covered, list):  # one unnamed topic (the first session's form)
+            not_covered = {"other": not_covered}
         return cls(
-            screens,
-            [str(p) for p in raw.get("not_covered", [])],
+            _phrase_lists(raw.get("screens")),
+            _phrase_lists(not_covered),
             [str(p) for p in raw.get("greetings", [])],
-            incident,
+            _phrase_lists(raw.get("incident")),
             path,
         )
 
 
-class Ranker:
-    """Scores every answering screen (and "not covered") for a message."""
+def _phrase_lists(raw: dict | None) -> dict[str, list[str]]:
+    return {str(k): [str(p) for p in v or []] for k, v in (raw or {}).items()}
 
-    def __init__(self, groups: dict[str, Iterable[str]], words: Words) -> None:
+
+class _Space:
+    """One TF-IDF space (char n-grams or word grams) over the texts, with a fast `similarities`.
+
+    The per-message side is done here, not by `transform`: sklearn's input checks cost ~0.5 ms a
+    call, over the budget. Same grams, weights and norm (tests/test_ask.py checks they agree with
+    `transform`); the fitted matrix is kept dense, grams x texts. For char n-grams, the columns
+    of every word of the content are worked out once at start-up (a message's own words are
+    never kept: an unknown word, a typo, is cut into n-grams each time)."""
+
+    __slots__ = ("vectoriser", "analyse", "columns", "idf", "dense_t", "known")
+
+    def __init__(
+        self, texts: list[str], analyse: Callable[[str], list[str]], per_word: bool = False
+    ) -> None:
+        self.analyse = analyse
+        self.vectoriser = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, dtype=np.float32)
+        matrix = self.vectoriser.fit_transform(texts)
+        self.columns: dict[str, int] = self.vectoriser.vocabulary_
+        self.idf = self.vectoriser.idf_.astype(np.float32)
+        self.dense_t = np.ascontiguousarray(matrix.T.toarray())
+        self.known: dict[str, list[int]] = {}
+        if per_word:
+            for word in {w for text in texts for w in text.split()}:
+                self.known[word] = self._columns_of(word)
+
+    def _columns_of(self, kept: str) -> list[int]:
+        columns = self.columns
+        return [c for c in map(columns.get, self.analyse(kept)) if c is not None]
+
+    def similarities(self, kept: str) -> np.ndarray:
+        """Cosine similarity of the message with every text (the texts' rows are unit length)."""
+        counts: dict[int, int] = {}
+        if self.known:
+            found = [self.known.get(w) or self._columns_of(w) for w in kept.split()]
+        else:
+            found = [self._columns_of(kept)]
+        for columns in found:
+            for column in columns:
+                counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return np.zeros(self.dense_t.shape[1], dtype=np.float32)
+        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        weights = (1.0 + np.log(tf)) * self.idf[index]  # sublinear tf x idf
+        weights /= np.linalg.norm(weights)
+        return weights @ self.dense_t[index]
+
+    def by_sklearn(self, kept: str) -> np.ndarray:
+        return (self.vectoriser.transform([kept]) @ self.dense_t).ravel()
+
+
+class Ranker:
+    """Scores every answering screen and every not-covered topic for a message."""
+
+    def __init__(self, groups: Mapping[str, Iterable[str]], words: Words) -> None:
         self._words = words
         texts: list[str] = []
         owners: list[int] = []
@@ -134,66 +211,41 @@ class Ranker:
                     owners.append(index)
         self._texts = texts
         self._owners = owners
-        # char_wb: n-grams inside word boundaries (padded with a space), so typos share most
-        # n-grams with the right word and word order does not matter
-        self._vectoriser = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, dtype=np.float32
-        )
-        matrix = self._vectoriser.fit_transform(texts)
-        # The per-message side is done here, not by `transform`: sklearn's input checks cost
-        # ~0.5 ms a call, over the budget. Same n-grams, weights and norm (tests/test_ask.py
-        # checks they agree with `transform`); the fitted matrix is kept dense, n-grams x texts.
-        self._columns = self._vectoriser.vocabulary_
-        self._idf = self._vectoriser.idf_.astype(np.float32)
-        self._dense_t = np.ascontiguousarray(matrix.T.toarray())
+        self._chars = _Space(texts, char_grams, per_word=True)
+        self._words_space = _Space(texts, word_grams)
         order = np.argsort(np.asarray(owners), kind="stable")
         self._order = order
         owners_sorted = np.asarray(owners)[order]
         self._starts = np.flatnonzero(np.r_[True, owners_sorted[1:] != owners_sorted[:-1]])
         self._group_of_start = owners_sorted[self._starts]
 
-    def rank(self, text: str) -> list[tuple[str, float]]:
-        """Every group with its best text's cosine similarity (0 to 1), best first."""
-        words = content_words(text, self._words)
-        if not words:
+    def rank(self, text: str, read: list[str] | None = None) -> list[tuple[str, float]]:
+        """Every group with its best text's similarity (0 to 1), best first. `read`: the
+        message's words if already normalised (saves reading it twice)."""
+        words = read if read is not None else self._words(text)
+        kept = " ".join(w for w in words if w not in STOP_WORDS)
+        if not kept:
             return []
-        sims = self._similarities(words)
+        sims = self._similarities(kept)
         best = np.maximum.reduceat(sims[self._order], self._starts)
         top = np.argsort(-best, kind="stable")
         return [(self.groups[self._group_of_start[i]], float(best[i])) for i in top]
 
     def explain(self, text: str, group: str) -> str:
         """The text of `group` that matched `text` best (for reviewers)."""
-        words = content_words(text, self._words)
-        sims = self._similarities(words) if words else np.zeros(len(self._texts))
+        kept = content_words(text, self._words)
+        sims = self._similarities(kept) if kept else np.zeros(len(self._texts))
         index = self.groups.index(group)
         mine = [i for i, owner in enumerate(self._owners) if owner == index]
         return self._texts[max(mine, key=lambda i: sims[i])] if mine else ""
 
-    def _similarities(self, words: str) -> np.ndarray:
-        """Cosine similarity of the message with every text (the texts' rows are unit length)."""
-        counts: dict[int, int] = {}
-        columns = self._columns
-        for word in words.split():
-            padded = f" {word} "
-            for n in range(NGRAMS[0], NGRAMS[1] + 1):
-                # as sklearn's char_wb: every n-gram of the padded word; a shorter word once
-                for start in range(max(1, len(padded) - n + 1)):
-                    column = columns.get(padded[start : start + n])
-                    if column is not None:
-                        counts[column] = counts.get(column, 0) + 1
-                if len(padded) <= n:
-                    break
-        if not counts:
-            return np.zeros(self._dense_t.shape[1], dtype=np.float32)
-        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        weights = (1.0 + np.log(tf)) * self._idf[index]  # sublinear tf x idf
-        weights /= np.linalg.norm(weights)
-        return weights @ self._dense_t[index]
+    def _similarities(self, kept: str) -> np.ndarray:
+        chars = self._chars.similarities(kept)
+        return (1.0 - WORD_WEIGHT) * chars + WORD_WEIGHT * self._words_space.similarities(kept)
 
     def similarities_by_sklearn(self, text: str) -> np.ndarray:
         """The same similarities through sklearn's own `transform` (for the test that checks
         the fast path)."""
-        vector = self._vectoriser.transform([content_words(text, self._words)])
-        return (vector @ self._dense_t).ravel()
+        kept = content_words(text, self._words)
+        chars, words = self._chars.by_sklearn(kept), self._words_space.by_sklearn(kept)
+        return (1.0 - WORD_WEIGHT) * chars + WORD_WEIGHT * words

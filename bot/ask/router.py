@@ -4,20 +4,24 @@ In this order (issue 15):
 1. a greeting, thanks or "menu": the whole message is made of content/ask_like.yaml
    `greetings` words -> the menu;
 2. an incident described (bot/ask/incident.py) -> the journal offer first, the best advice second;
-3. a question or a situation: the ranker (bot/ask/ranker.py) scores every answering screen:
-   - "not covered" first, or nothing above NOTHING_BELOW while the message asks something ->
-     say honestly that the advice does not cover it (helpline, 101, menu);
-   - one screen clearly best (at least SURE_AT, and SURE_MARGIN above the next topic) -> it;
+3. a question or a situation: the ranker (bot/ask/ranker.py) scores every answering screen and
+   every topic the advice does not cover (`not_covered:` in content/ask_like.yaml):
+   - a not-covered topic (from `not_covered_from`) within `not_covered_margin` of the best
+     screen, or no screen from `nothing_below` while the message asks something -> say honestly
+     that the advice does not cover it (helpline, 101, menu);
+   - one screen clearly best (at least `sure_at`, and `sure_margin` above the next topic) -> it;
    - else up to three topics' best screens as buttons ("This might help"), and "Save this in my
      journal instead" last;
-4. anything else (nothing above NOTHING_BELOW, not a question) -> the journal offer, as before.
+4. anything else (nothing from `nothing_below`, not a question) -> the journal offer, as before.
 
-The thresholds were set by measurement on the tune part of the blind corpus (docs/ask.md).
+The thresholds were set by measurement: a grid search, cross-validated on the seen corpora
+(bot/ask/measure.py, figures in docs/ask.md).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,12 +32,23 @@ from bot.engine.danger import DangerDetector
 from bot.flows.loader import Project
 from bot.flows.problems import Problem, ProjectInvalid
 
-NOTHING_BELOW = 0.25  # best screen's similarity below this: nothing in the advice fits
-INCIDENT_ADVICE_AT = 0.25  # advice offered second under an incident's journal offer from this
-SURE_AT = 0.65  # the best screen is the answer if it scores at least this...
-SURE_MARGIN = 0.15  # ... and this much more than the best screen of any other topic
 MAX_CHOICES = 3
 ASK_LIKE_FILE = "ask_like.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where the router's answers change; set on the corpora (docs/ask.md)."""
+
+    nothing_below: float = 0.15  # best screen's similarity below this: nothing in the advice fits
+    not_covered_margin: float = 0.05  # a not-covered topic this near the best screen wins...
+    not_covered_from: float = 0.3  # ... if it scores at least this (a faint likeness is no sign)
+    sure_at: float = 0.5  # the best screen is the answer if it scores at least this...
+    sure_margin: float = 0.2  # ... and this much more than the best screen of any other topic
+    incident_advice_at: float = 0.25  # advice offered second under an incident's offer from this
+
+
+THRESHOLDS = Thresholds()
 
 
 class Kind(enum.Enum):
@@ -52,11 +67,29 @@ class Routing:
     ranking: list[tuple[str, float]] = field(default_factory=list)  # every group, for reviewers
 
 
+@dataclass(slots=True)
+class Reading:
+    """What the router read in a message, before any threshold is applied."""
+
+    empty: bool
+    greeting: bool = False
+    incident: bool = False
+    asking: bool = False
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+
+
 class Router:
     """Built once from the project's flows and content; `route` is called per message."""
 
-    def __init__(self, project: Project, ask_like: AskLike, words: Words) -> None:
+    def __init__(
+        self,
+        project: Project,
+        ask_like: AskLike,
+        words: Words,
+        thresholds: Thresholds = THRESHOLDS,
+    ) -> None:
         self.words = words
+        self.thresholds = thresholds
         groups: dict[str, list[str]] = {}
         self.screens: dict[str, Screen] = {}
         for key, phrases in ask_like.screens.items():
@@ -67,7 +100,8 @@ class Router:
                 raise ProjectInvalid([_problem(ask_like.path, key, "is not an advice flow/step")])
             self.screens[key] = Screen(flow_id, step_id)
             groups[key] = [*_sentences(project.catalog, step.say), *phrases]
-        groups[NOT_COVERED] = list(ask_like.not_covered)
+        for topic, phrases in ask_like.not_covered.items():
+            groups[f"{NOT_COVERED}/{topic}"] = phrases
         self.ranker = Ranker(groups, words)
         self.greeting_words = frozenset(w for g in ask_like.greetings for w in words(g))
         self.cues = IncidentCues(ask_like.incident)
@@ -80,36 +114,63 @@ class Router:
         goes to the journal's offer, as before). `words`: the danger detector's normaliser
         (`danger_words`), read from the same content if not given."""
         path = content_dir / ASK_LIKE_FILE
-        if words is None and path.exists():
+        if not path.exists():
+            return None
+        if words is None:
             words = danger_words(DangerDetector.from_content(content_dir))
-        return cls(project, AskLike.from_file(path), words) if path.exists() else None
+        return cls(project, AskLike.from_file(path), words)
 
     def route(self, text: str) -> Routing:
+        return self.decide(self.read(text))
+
+    def read(self, text: str) -> Reading:
         words = self.words(text)
         if not words:
-            return Routing(Kind.JOURNAL)
+            return Reading(empty=True)
         if all(w in self.greeting_words for w in words):
+            return Reading(empty=False, greeting=True)
+        return Reading(
+            empty=False,
+            incident=self.cues.is_incident(text, words),
+            asking=self.cues.is_asking(text, words),
+            ranking=self.ranker.rank(text, words),
+        )
+
+    def decide(self, reading: Reading, thresholds: Thresholds | None = None) -> Routing:
+        """The answer for what was read, under these thresholds (the router's own by default)."""
+        limits = thresholds or self.thresholds
+        if reading.empty:
+            return Routing(Kind.JOURNAL)
+        if reading.greeting:
             return Routing(Kind.GREETING)
-        ranking = self.ranker.rank(text)
-        topics = self._best_per_topic(ranking)
-        if self.cues.is_incident(text, words):
-            near = self._best_per_topic(ranking, INCIDENT_ADVICE_AT)[:2]
+        ranking = reading.ranking
+        if reading.incident:
+            near = self.best_per_topic(ranking, limits.incident_advice_at)[:2]
             return Routing(Kind.INCIDENT, [s for s, _ in near], ranking)
-        asking = self.cues.is_asking(text, words)
-        top_group, top_score = ranking[0] if ranking else (NOT_COVERED, 0.0)
-        if top_group == NOT_COVERED or not topics or topics[0][1] < NOTHING_BELOW:
-            kind = Kind.NOT_COVERED if asking or top_group == NOT_COVERED else Kind.JOURNAL
-            return Routing(kind, [], ranking)
-        best, score = topics[0]
+        topics = self.best_per_topic(ranking, limits.nothing_below)
+        best = topics[0][1] if topics else 0.0
+        not_covered = next((s for g, s in ranking if g.startswith(NOT_COVERED)), 0.0)
+        if (
+            not_covered >= limits.not_covered_from
+            and not_covered >= best - limits.not_covered_margin
+        ):
+            return Routing(Kind.NOT_COVERED, [], ranking)
+        if not topics:
+            return Routing(Kind.NOT_COVERED if reading.asking else Kind.JOURNAL, [], ranking)
         runner_up = topics[1][1] if len(topics) > 1 else 0.0
-        if score >= SURE_AT and score - runner_up >= SURE_MARGIN:
-            return Routing(Kind.ADVICE, [best], ranking)
+        if best >= limits.sure_at and best - runner_up >= limits.sure_margin:
+            return Routing(Kind.ADVICE, [topics[0][0]], ranking)
         return Routing(Kind.CHOICES, [s for s, _ in topics[:MAX_CHOICES]], ranking)
 
-    def _best_per_topic(
-        self, ranking: list[tuple[str, float]], floor: float = NOTHING_BELOW
+    def title(self, project: Project, screen: Screen) -> str:
+        """The button label of a screen's topic: its flow's title (the flow id if untitled)."""
+        title = project.flows[screen.flow].title
+        return project.catalog.text(title) if title else screen.flow
+
+    def best_per_topic(
+        self, ranking: list[tuple[str, float]], floor: float
     ) -> list[tuple[Screen, float]]:
-        """The best screen of each flow from `floor` up, best first ("not covered" left out)."""
+        """The best screen of each flow from `floor` up, best first (not-covered left out)."""
         seen: set[str] = set()
         best: list[tuple[Screen, float]] = []
         for group, score in ranking:
@@ -132,7 +193,7 @@ def _problem(path: Path | None, key: str, message: str) -> Problem:
     return Problem(path or Path(ASK_LIKE_FILE), line, f"{key} {message}")
 
 
-def _sentences(catalog: Catalog, keys: list[str]) -> list[str]:
+def _sentences(catalog: Catalog, keys: Sequence[str]) -> list[str]:
     """A screen's own words, sentence by sentence (a short query matches a sentence best)."""
     out: list[str] = []
     for key in keys:

@@ -163,7 +163,7 @@ class MetricsEndpoint:
     @property
     def address(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def stop(self) -> None:
         self.server.shutdown()

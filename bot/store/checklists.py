@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.store.crypto import Cipher
 from bot.store.db import Database
@@ -79,7 +81,7 @@ class ChecklistStore:
             )
         return Checklist(checklist_id, kind, dt.datetime.fromisoformat(answered_at), tuple(answers))
 
-    def _open(self, user_ref: str, row: tuple) -> Checklist:
+    def _open(self, user_ref: str, row: Sequence[Any]) -> Checklist:
         checklist_id, answered_at, sealed = int(row[0]), str(row[1]), bytes(row[2])
         raw = json.loads(
             self.cipher.open(sealed, checklist_context(user_ref, checklist_id, answered_at))

@@ -49,7 +49,10 @@ class ConversationStore:
             sealed = row[0] if row else None
         if sealed is None:
             return None
-        return json.loads(self.cipher.open_text(sealed, f"conversation:{ref}".encode()))
+        place: dict[str, Any] = json.loads(
+            self.cipher.open_text(sealed, f"conversation:{ref}".encode())
+        )
+        return place
 
     async def save_place(self, ref: str, place: dict[str, Any]) -> None:
         """Return once the place is committed."""

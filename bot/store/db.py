@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import aiosqlite
 
@@ -92,6 +93,12 @@ class Database:
                         await asyncio.shield(self.conn.execute("ROLLBACK"))
                     raise
 
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it, so deleted pages leave no old copy."""
+        # The write lock keeps this out of any open transaction on the shared connection.
+        async with self._write_lock:
+            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def _rollback_quietly(self) -> None:
         try:
             await self.conn.execute("ROLLBACK")
@@ -100,12 +107,13 @@ class Database:
 
     # Reads use `execute_fetchall`: one trip to the database thread instead of three (execute,
     # fetch, close), which halved the cost of a journal screen. Queries here return few rows.
-    async def fetchone(self, sql: str, params: tuple = ()) -> sqlite3.Row | tuple | None:
-        rows = await self.conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+    # Rows are plain tuples: no row_factory is set (aiosqlite's types say sqlite3.Row).
+    async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
-    async def fetchall(self, sql: str, params: tuple = ()) -> list:
-        return list(await self.conn.execute_fetchall(sql, params))
+    async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return cast("list[tuple[Any, ...]]", list(await self.conn.execute_fetchall(sql, params)))
 
     async def user_version(self) -> int:
         row = await self.fetchone("PRAGMA user_version")

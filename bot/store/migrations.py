@@ -23,7 +23,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         2,
-        "incident journal: incidents, append-only revisions, sealed files (bot/store/incidents.py)",
+        "incident journal: incidents, append-only revisions, sealed files (bot/store/incidents/)",
         [
             """CREATE TABLE incidents (
                 id INTEGER PRIMARY KEY,        -- random, so ids in buttons reveal no count
@@ -91,7 +91,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         5,
-        "journal: a keyed hash chain over every revision, per user (bot/store/incidents.py)",
+        "journal: a keyed hash chain over every revision, per user (bot/store/incidents/)",
         [
             # The user's entry order, the previous entry's MAC and this entry's MAC (hex text:
             # not sealed, so key rotation leaves them as they are; their key is the pseudonym key,
@@ -116,7 +116,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         6,
-        "journal: draft keys naming Telegram chats are replaced by keyed hashes (bot/store/incidents.py)",
+        "journal: draft keys naming Telegram chats are replaced by keyed hashes (bot/store/incidents/)",
         [
             # The store rewrites 'event:...' keys to 'h:<HMAC>' once, with the pseudonym key;
             # nothing else of an incident may change.

@@ -4,15 +4,18 @@ Why: the grammar alone, tuned on half of a blind corpus, caught 85.4% of the oth
 messages; people word danger in more ways than rules written from examples foresee. A linear model
 over word and character n-grams, trained on labelled examples a reviewer can read and change
 (content/danger_examples.yaml), catches wordings close to known ones that no rule names
-("wrecking", "peering through the letterbox"). Measured on the 888 seen messages (5-fold
-cross-validation and an honest train-on-one-half / test-on-the-other run), docs/danger.md.
+("wrecking", "a man in a balaclava at my back gate"). Estimated by `safety-bot danger cv` (5-fold,
+halves, and each later corpus judged by a model trained without it), docs/danger.md.
 
 How it stays cheap and explainable:
 - It reads the message as the grammar reads it (spellings, contractions, typos put right), so
   "hes outsdie" and "he is outside" give the same n-grams.
-- Features are binary: each word, each pair of words in a part, and each 2-5 letter slice of each
-  word padded with spaces (" kni", "nife "). The score is the logistic of the bias plus the sum of
-  the weights of the features present, so `danger explain` can list the n-grams that pushed most.
+- Features: each word and each pair of words in a part (present or not), and each 2-5 letter slice
+  of each distinct word padded with spaces (" kni", "nife "), counted once per distinct word that
+  has it. The score is the logistic of the bias plus the weights of the features present (times
+  their count), so `danger explain` can list the n-grams that pushed most, and the letter slices
+  of a word add up to one number kept per word (round 3: counting a slice shared by two words
+  once, as before, cost a set union per word and put p99 over 1 ms).
 - Training (scikit-learn's LogisticRegression) runs at build time only: `safety-bot danger train`
   writes classifier.json beside this module (weights of the features seen at least twice). The
   detector reads that file (~0.01 s) and never imports scikit-learn. The file carries a digest of the
@@ -65,22 +68,16 @@ def letter_slices(word: str) -> list[str]:
     return out
 
 
-def grams(parts: Sequence[Sequence[str]]) -> tuple[set[str], set[str]]:
-    """The word grams (each word, each pair of neighbours in a part) and the letter slices (2-5
-    letters of each distinct word padded with spaces) of a message as read. Set building is done
-    by C-level updates: this runs on every message no rule caught (bench/bench_danger.py)."""
+def features(parts: Sequence[Sequence[str]]) -> dict[str, int]:
+    """The named features of a message as read ("w:he is", "c: kni") with their counts; the same
+    at training and use (the weights file names them so)."""
     words, distinct = word_grams(parts)
-    letters: set[str] = set()
+    found = dict.fromkeys([f"w:{g}" for g in words], 1)
     for word in distinct:
-        letters.update(letter_slices(word))
-    return words, letters
-
-
-def features(parts: Sequence[Sequence[str]]) -> set[str]:
-    """The named features of a message as read ("w:he is", "c: kni"); the same at training and
-    use (the weights file names them so)."""
-    words, letters = grams(parts)
-    return {f"w:{g}" for g in words} | {f"c:{g}" for g in letters}
+        for g in set(letter_slices(word)):
+            key = f"c:{g}"
+            found[key] = found.get(key, 0) + 1
+    return found
 
 
 def digest(examples_text: str, grammar_text: str) -> str:
@@ -102,9 +99,9 @@ class Classifier:
         # the same weights split by kind, without prefixes: scoring looks grams up directly
         self._words = {k[2:]: v for k, v in weights.items() if k.startswith("w:")}
         self._letters = {k[2:]: v for k, v in weights.items() if k.startswith("c:")}
-        # word -> its letter slices that have a weight: slicing is most of the cost, and words
-        # repeat across messages (bounded and cleared like the reader's spelling cache)
-        self._slices: dict[str, frozenset[str]] = {}
+        # word -> the sum of the weights of its letter slices: slicing is most of the cost, and
+        # words repeat across messages (bounded and cleared like the reader's spelling cache)
+        self._slices: dict[str, float] = {}
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Classifier | None:
@@ -120,16 +117,15 @@ class Classifier:
         slices = self._slices
         if len(slices) > MAX_CACHE:
             slices.clear()
-        letters: set[str] = set()
+        letters = 0.0
         for word in distinct:
-            known = slices.get(word)
-            if known is None:
-                known = slices[word] = frozenset(
-                    g for g in letter_slices(word) if g in self._letters
-                )
-            letters |= known  # a slice shared by two words counts once, as in training
+            weight = slices.get(word)
+            if weight is None:
+                known = self._letters
+                weight = slices[word] = sum(known.get(g, 0.0) for g in set(letter_slices(word)))
+            letters += weight
         word_weights = [w for w in map(self._words.get, words) if w]
-        total = self.bias + sum(word_weights) + sum(map(self._letters.__getitem__, letters))
+        total = self.bias + sum(word_weights) + letters
         probability = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, total))))
         return probability, any(w > 0 for w in word_weights)
 
@@ -146,24 +142,26 @@ class Classifier:
         self, parts: Sequence[Sequence[str]], top: int = 8
     ) -> list[tuple[str, float]]:
         """The n-grams that pushed the score most, either way (for `danger explain`)."""
-        found = [(f, self.weights[f]) for f in features(parts) if f in self.weights]
+        found = [(f, self.weights[f] * n) for f, n in features(parts).items() if f in self.weights]
         found.sort(key=lambda fw: -abs(fw[1]))
         # words first (what a reviewer reads), then letter slices (what catches typos and forms)
         words = [fw for fw in found if fw[0].startswith("w:")][: top // 2]
         return words + [fw for fw in found if not fw[0].startswith("w:")][: top - len(words)]
 
 
-def train(texts_as_read: Iterable[Sequence[Sequence[str]]], labels: Sequence[bool]) -> tuple:
+def train(
+    texts_as_read: Iterable[Sequence[Sequence[str]]], labels: Sequence[bool]
+) -> tuple[dict[str, float], float]:
     """Fit the model (scikit-learn, build time only); returns (weights, bias)."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.feature_extraction import DictVectorizer  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
-    rows = [dict.fromkeys(features(parts), 1) for parts in texts_as_read]
+    rows = [features(parts) for parts in texts_as_read]
     counts: dict[str, int] = {}
     for row in rows:
         for f in row:
             counts[f] = counts.get(f, 0) + 1
-    rows = [{f: 1 for f in row if counts[f] >= MIN_COUNT} for row in rows]
+    rows = [{f: n for f, n in row.items() if counts[f] >= MIN_COUNT} for row in rows]
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform(rows)
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
@@ -219,18 +217,20 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
     - k-fold: stratified folds over all examples (the grammar was tuned on all of them, so its
       share is flattering);
     - halves: trained on the first 444 examples (round 1's tune half, the grammar's tuning data)
-      and judged on the other 444, where the grammar itself was blind: the honest estimate.
+      and judged on the other 444 (the grammar was blind to them in round 1, no longer);
+    - corpus2, corpus3-tune: each corpus judged by a model trained on all other examples.
     """
     import random
 
     import yaml
 
-    from bot.engine.danger import GRAMMAR_FILE, _held_back
+    from bot.engine.danger import GRAMMAR_FILE
     from bot.engine.danger.grammar import Grammar
+    from bot.engine.danger.guards import held_back as _held_back
 
-    examples = load_examples(
-        yaml.safe_load((content_dir / EXAMPLES_FILE).read_text(encoding="utf-8"))
-    )
+    items = yaml.safe_load((content_dir / EXAMPLES_FILE).read_text(encoding="utf-8"))
+    examples = load_examples(items)
+    sources = [str(item.get("from") or "") for item in items]
     grammar = Grammar.from_file(content_dir / GRAMMAR_FILE)
     readings = [grammar.read(text) for text, _ in examples]
     found = [grammar.findings(r) for r in readings]
@@ -249,18 +249,24 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
     ]
     half = min(HALF, n // 2)
     splits.append(("halves", -1, list(range(half)), -1))
+    held_out = [s for s in LEAVE_OUT if s in sources]
+    for k, source in enumerate(held_out):
+        splits.append((source, k, [i for i in range(n) if sources[i] != source], k))
     models: dict[tuple[str, int], Classifier] = {}
     for name, key, train_on, _ in splits:
         weights, bias = train([readings[i].parts for i in train_on], [labels[i] for i in train_on])
         models[(name, key)] = Classifier(weights, bias, THRESHOLD)
 
     def judged(name: str) -> list[tuple[int, Classifier]]:
+        if name in held_out:
+            model = models[(name, held_out.index(name))]
+            return [(i, model) for i in range(n) if sources[i] == name]
         if name == "halves":
             return [(i, models[("halves", -1)]) for i in range(half, n)]
         return [(i, models[("k-fold", fold_of[i])]) for i in range(n)]
 
     lines = []
-    for name in ("k-fold", "halves"):
+    for name in ("k-fold", "halves", *held_out):
         pairs = judged(name)
         lines.append(line(f"{name}: grammar alone", [(i, by_rules[i]) for i, _ in pairs], labels))
         for t in (0.5, 0.6, 0.7, 0.8, 0.9):
@@ -275,6 +281,9 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
 
 
 HALF = 444  # the examples file starts with round 1's tune half, then its held-aside half
+# corpora judged by a model trained on every other example (`from:` in the examples file): the
+# classifier never saw them; the grammar did (it was tuned on them), so rules' share flatters
+LEAVE_OUT = ("corpus2", "corpus3-tune")
 
 
 def line(name: str, raised: list[tuple[int, bool]], labels: Sequence[bool]) -> str:

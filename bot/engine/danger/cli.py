@@ -20,7 +20,9 @@ import yaml
 from bot.engine.danger import GRAMMAR_FILE, DangerDetector
 
 
-def add_danger_command(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> dict:
+def add_danger_command(
+    sub: Any, common: Callable[[argparse.ArgumentParser], None]
+) -> dict[str, Callable[[argparse.Namespace, Any], int]]:
     danger = sub.add_parser("danger", help="explain or check danger detection (for reviewers)")
     common(danger)
     actions = danger.add_subparsers(dest="danger_command", metavar="ACTION", required=True)

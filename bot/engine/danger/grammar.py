@@ -7,9 +7,9 @@ format); this module only reads it and matches. Matching one part of a message:
    there, with where each entry ends (entries may be several words: "on his way").
 2. Rules: a rule is a list of classes that must follow each other in the part with at most `gap`
    words between two of them. Every way a rule matches is tried until one passes the guards.
-3. Guards (see `Grammar.guard`): negation, past, future words just before or inside the match but
-   not part of it; a past time with no "now" in the part or the message; a question opener at
-   the start of the part; a hypothetical word before the match.
+3. Guards (guards.py): a record opener, a question opener, a hypothetical word, an idiom, an
+   all-clear, negation / past / future words near the match, an online place after it, a past
+   time with no "now".
 
 A rule's entries are exact words after reading (reading.py does spelling, typos and text-speak),
 so the cost is a few dictionary look-ups per word plus short searches over the tags: well under
@@ -25,16 +25,12 @@ from typing import Any
 
 import yaml
 
+from bot.engine.danger import guards
 from bot.engine.danger import lexicon as lexicon_module
+from bot.engine.danger.guards import GUARD_NAMES, HYPOTHETICAL, OPENER
 from bot.engine.danger.reading import Reader
 
 AGENT = "agent"  # a rule element: any word that can be a person ("Dave", "the neighbour")
-GUARD_NAMES = ("negation", "past", "future", "past_time", "now", "right_now", "online")
-AFTER = 3  # words after a match that an `online` word is looked for in
-OPENER = "question_openers"
-REQUEST = "requests"
-HYPOTHETICAL = "hypothetical"
-BEFORE = 4  # words before a match that negation / past / future words are looked for in
 MAX_TRIES = 64  # ways one rule may match one part before it is given up (guards a slow case)
 
 Tags = list[dict[str, list[int]]]
@@ -105,34 +101,13 @@ class Grammar:
         rewrites = {str(k): str(v) for k, v in (data.get("rewrites") or {}).items()}
         plain = Reader(spellings, rewrites)  # reads the grammar's own entries (no typo fixing)
         classes = data.get("classes") or {}
-        guards = data.get("guards") or {}
         self.rules = [self._rule(raw, i, classes) for i, raw in enumerate(data.get("rules") or [])]
-
-        # entries: (label, words) with "~" words kept for their forms
-        raw_entries: list[tuple[str, str]] = []
-        for name, members in classes.items():
-            raw_entries += [(str(name), m) for m in _as_list(members, f"classes.{name}")]
-        for name, members in guards.items():
-            raw_entries += [(f"guard:{name}", m) for m in _as_list(members, f"guards.{name}")]
-        for rule in self.rules:
-            raw_entries += [(f"={e}", e) for e in rule.match if e not in classes and e != AGENT]
-
-        self.tilde_words: list[tuple[str, str]] = []
-        split: list[tuple[str, list[str]]] = []
-        for label, text in raw_entries:
-            words = []
-            for word in text.split():
-                lemma, tilde, suffix = word.partition("~")
-                if tilde:
-                    self.tilde_words.append((lemma.casefold(), suffix))
-                words.append(word.casefold() if tilde else word)
-            split.append((label, words))
+        split, self.tilde_words = _split(_entries(classes, data.get("guards") or {}, self.rules))
         self.vocabulary = sorted(
             {w for _, words in split for w in words if "~" not in w}
             | {w for v in spellings.values() for w in v.split()}
             | {w for k in rewrites for w in k.split()}
         )
-
         lex = lexicon_module.load() if lexicon is None else dict(lexicon)
         forms: dict[str, list[str]] = dict(lex.get("forms") or {})
         self.stale = lexicon is None and lex.get("digest") != lexicon_module.digest(
@@ -142,39 +117,8 @@ class Grammar:
             # the grammar changed since lexicon.json was made: make the missing forms now (slow)
             for lemma, suffix in self.tilde_words:
                 forms.setdefault(f"{lemma}~{suffix}", lexicon_module.inflect(lemma, suffix))
-
-        # first word -> entry length -> words -> labels (one dict look-up per length)
-        self.index: dict[str, dict[int, dict[tuple[str, ...], list[str]]]] = {}
-        self.members: dict[str, set[tuple[str, ...]]] = {}
-        all_words: set[str] = set()
-        for label, words in split:
-            options: list[list[str]] = [[]]
-            for word in words:
-                lemma, tilde, suffix = word.partition("~")
-                choices = forms.get(f"{lemma}~{suffix}", [lemma]) if tilde else [word]
-                options = [o + [c] for o in options for c in choices]
-            for option in options:
-                seq = tuple(plain.words(" ".join(option), correct=False))
-                if not seq:
-                    continue
-                self.members.setdefault(label, set()).add(seq)
-                all_words.update(seq)
-        for label, seqs in self.members.items():
-            for seq in seqs:
-                by_len = self.index.setdefault(seq[0], {}).setdefault(len(seq), {})
-                by_len.setdefault(seq, []).append(label)
-        self.guard_labels = frozenset(m for m in self.members if m.startswith("guard:"))
-        # the same index split for speed: one-word entries by word, longer ones by their first
-        # two words (most word pairs start no entry: one look-up)
-        self._single: dict[str, tuple[str, ...]] = {}
-        multi: dict[tuple[str, str], dict[int, dict[tuple[str, ...], list[str]]]] = {}
-        for first, by_len in self.index.items():
-            if 1 in by_len:
-                self._single[first] = tuple(by_len[1][(first,)])
-            for size, entries in by_len.items():
-                for seq, labels in entries.items() if size > 1 else ():
-                    multi.setdefault(seq[:2], {}).setdefault(size, {})[seq] = labels
-        self._multi = {pair: tuple(sorted(by.items())) for pair, by in multi.items()}
+        self.members = _members(split, forms, plain)
+        self._index_entries()
         # each rule with the tag labels of its elements, and those it needs present in a part
         self._compiled: list[tuple[Rule, tuple[str, ...], frozenset[str]]] = []
         for rule in self.rules:
@@ -184,6 +128,7 @@ class Grammar:
         self.not_agent |= {s[0] for s in self.members.get("is", ()) if len(s) == 1}
 
         real = lex.get("real_words") or []
+        all_words = {w for seqs in self.members.values() for seq in seqs for w in seq}
         self.reader = Reader(
             spellings,
             rewrites,
@@ -192,6 +137,26 @@ class Grammar:
             real_words=real,
             frequency=lex.get("frequency") or {},
         )
+
+    def _index_entries(self) -> None:
+        """first word -> entry length -> words -> labels (one dict look-up per length), and the
+        same split for speed: one-word entries by word, longer ones by their first two words
+        (most word pairs start no entry: one look-up)."""
+        self.index: dict[str, dict[int, dict[tuple[str, ...], list[str]]]] = {}
+        for label, seqs in self.members.items():
+            for seq in seqs:
+                same_size = self.index.setdefault(seq[0], {}).setdefault(len(seq), {})
+                same_size.setdefault(seq, []).append(label)
+        self.guard_labels = frozenset(m for m in self.members if m.startswith("guard:"))
+        self._single: dict[str, tuple[str, ...]] = {}
+        multi: dict[tuple[str, ...], dict[int, dict[tuple[str, ...], list[str]]]] = {}
+        for first, by_len in self.index.items():
+            if 1 in by_len:
+                self._single[first] = tuple(by_len[1][(first,)])
+            for size, entries in by_len.items():
+                for seq, labels in entries.items() if size > 1 else ():
+                    multi.setdefault(seq[:2], {}).setdefault(size, {})[seq] = labels
+        self._multi = {pair: tuple(sorted(by.items())) for pair, by in multi.items()}
 
     @classmethod
     def from_file(cls, path: Path, lexicon: Mapping[str, Any] | None = None) -> Grammar:
@@ -279,7 +244,9 @@ class Grammar:
         n = len(tags)
         gap = rule.gap
 
-        def extend(k: int, pos: int, spans: tuple) -> Iterator[tuple]:
+        Spans = tuple[tuple[int, int], ...]
+
+        def extend(k: int, pos: int, spans: Spans) -> Iterator[Spans]:
             label = labels[k]
             for start in range(pos, min(n, pos + gap + 1)):
                 for end in tags[start].get(label, ()):
@@ -335,96 +302,56 @@ class Grammar:
 
     # ------------------------------------------------------------------ guards
 
-    def guard(self, reading: Reading, finding: Finding) -> None:
+    @staticmethod
+    def guard(reading: Reading, finding: Finding) -> None:
         """Set `finding.blocked_by` to the first guard that stops it, and the words why."""
-        scope = _Scope(reading, finding)
-        for check in (
-            self._question,
-            self._hypothetical,
-            self._near_words,
-            self._online,
-            self._past_time,
-        ):
-            stopped = check(scope)
-            if stopped is not None:
-                finding.blocked_by, finding.because = stopped
-                return
-
-    @staticmethod
-    def _question(s: _Scope) -> tuple[str, str] | None:
-        """The part opens as a question ("should I call 999...?"), not as a request."""
-        opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
-        if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
-            return None
-        return "question", " ".join(s.words[: max(opener)])
-
-    @staticmethod
-    def _hypothetical(s: _Scope) -> tuple[str, str] | None:
-        """A hypothetical word anywhere before the match ("in case he comes round")."""
-        if HYPOTHETICAL in s.rule.ignore:
-            return None
-        for i in range(s.start):
-            for stop in s.tags[i].get(f"guard:{HYPOTHETICAL}", ()):
-                return "hypothetical", " ".join(s.words[i:stop])
-        return None
-
-    @staticmethod
-    def _near_words(s: _Scope) -> tuple[str, str] | None:
-        """Negation, past and future words just before or inside the match, not its own."""
-        right_now = "guard:right_now" in s.present
-        for name in ("negation", "past", "future"):
-            if name in s.rule.ignore or (name == "past" and right_now):
-                continue
-            for i in range(max(0, s.start - BEFORE), s.end):
-                for stop in s.tags[i].get(f"guard:{name}", ()):
-                    if s.consumed.intersection(range(i, stop)):
-                        continue
-                    if stop in s.consumed and s.tags[stop].get("guard:negation"):
-                        continue  # "will" of the rule's own "will not let me leave"
-                    return name, " ".join(s.words[i:stop])
-        return None
-
-    @staticmethod
-    def _online(s: _Scope) -> tuple[str, str] | None:
-        """An online place just after the match ("following me on instagram")."""
-        if "online" in s.rule.ignore:
-            return None
-        for i in range(s.end, min(len(s.words), s.end + AFTER)):
-            for stop in s.tags[i].get("guard:online", ()):
-                return "online", " ".join(s.words[i:stop])
-        return None
-
-    @staticmethod
-    def _past_time(s: _Scope) -> tuple[str, str] | None:
-        """A past (or later) time in the part with no "now" there, or in a message with no "now"."""
-        if "past_time" in s.rule.ignore:
-            return None
-        where = _first(s.tags, "guard:past_time")
-        if where is not None and "guard:now" not in s.present:
-            return "past_time", " ".join(s.words[slice(*where)])
-        if s.reading.past_time_anywhere and not s.reading.now_anywhere:
-            return "past_time", "a past time elsewhere in the message, and no 'now'"
-        return None
+        guards.apply(reading, finding)
 
 
-class _Scope:
-    """What the guards look at for one finding."""
+def _entries(
+    classes: Mapping[str, Any], guard_lists: Mapping[str, Any], rules: list[Rule]
+) -> list[tuple[str, str]]:
+    """Every entry as (label, text): class members, guard words, and a rule's own words."""
+    raw: list[tuple[str, str]] = []
+    for name, members in classes.items():
+        raw += [(str(name), m) for m in _as_list(members, f"classes.{name}")]
+    for name, members in guard_lists.items():
+        raw += [(f"guard:{name}", m) for m in _as_list(members, f"guards.{name}")]
+    for rule in rules:
+        raw += [(f"={e}", e) for e in rule.match if e not in classes and e != AGENT]
+    return raw
 
-    __slots__ = ("reading", "rule", "tags", "words", "present", "consumed", "start", "end")
 
-    def __init__(self, reading: Reading, finding: Finding) -> None:
-        self.reading = reading
-        self.rule = finding.rule
-        self.tags = reading.tags[finding.part]
-        self.words = reading.parts[finding.part]
-        self.present = reading.present[finding.part]
-        self.consumed = {i for s, e in finding.spans for i in range(s, e)}
-        self.start, self.end = finding.spans[0][0], finding.spans[-1][1]
+def _split(
+    raw: list[tuple[str, str]],
+) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str]]]:
+    """Entries cut into words ("~" words kept for their forms), and the "~" words themselves."""
+    tilde_words: list[tuple[str, str]] = []
+    split: list[tuple[str, list[str]]] = []
+    for label, text in raw:
+        words = []
+        for word in text.split():
+            lemma, tilde, suffix = word.partition("~")
+            if tilde:
+                tilde_words.append((lemma.casefold(), suffix))
+            words.append(word.casefold() if tilde else word)
+        split.append((label, words))
+    return split, tilde_words
 
 
-def _first(tags: Tags, label: str) -> tuple[int, int] | None:
-    for i, t in enumerate(tags):
-        ends = t.get(label)
-        if ends:
-            return i, max(ends)
-    return None
+def _members(
+    split: list[tuple[str, list[str]]], forms: Mapping[str, list[str]], plain: Reader
+) -> dict[str, set[tuple[str, ...]]]:
+    """Each label's entries as read, every form of a "~" word spelled out."""
+    members: dict[str, set[tuple[str, ...]]] = {}
+    for label, words in split:
+        options: list[list[str]] = [[]]
+        for word in words:
+            lemma, tilde, suffix = word.partition("~")
+            choices = forms.get(f"{lemma}~{suffix}", [lemma]) if tilde else [word]
+            options = [o + [c] for o in options for c in choices]
+        for option in options:
+            seq = tuple(plain.words(" ".join(option), correct=False))
+            if seq:
+                members.setdefault(label, set()).add(seq)
+    return members

@@ -27,6 +27,7 @@ import importlib.resources
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.json")
 # Edits allowed when correcting a word of this length (shorter words are never corrected).
@@ -56,7 +57,7 @@ def digest(lemmas: Iterable[str], vocabulary: Iterable[str]) -> str:
 
 def inflect(lemma: str, suffix: str) -> list[str]:
     """The forms of `lemma` selected by a "~" suffix ("", "ing", "ed", "s"), via lemminflect."""
-    import lemminflect  # slow to load: only when building the lexicon
+    import lemminflect  # type: ignore[import-untyped]  # slow: only to build the lexicon
 
     found = lemminflect.getAllInflections(lemma) or lemminflect.getAllInflectionsOOV(lemma, "VERB")
     wanted = _TAGS.get(suffix)
@@ -71,9 +72,9 @@ def _dictionary_path() -> Path:
     return Path(str(importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"))
 
 
-def build(tilde_words: Iterable[tuple[str, str]], vocabulary: Iterable[str]) -> dict:
+def build(tilde_words: Iterable[tuple[str, str]], vocabulary: Iterable[str]) -> dict[str, Any]:
     """Make the lexicon for the grammar's "~" words and its whole vocabulary (slow: seconds)."""
-    from symspellpy import SymSpell, Verbosity
+    from symspellpy import SymSpell, Verbosity  # type: ignore[import-untyped]
 
     tilde = sorted(set(tilde_words))
     forms = {f"{lemma}~{suffix}": inflect(lemma, suffix) for lemma, suffix in tilde}
@@ -103,10 +104,11 @@ def build(tilde_words: Iterable[tuple[str, str]], vocabulary: Iterable[str]) -> 
     }
 
 
-def load() -> dict:
+def load() -> dict[str, Any]:
     if not LEXICON_FILE.exists():
         return {"digest": "", "forms": {}, "frequency": {}, "real_words": []}
-    return json.loads(LEXICON_FILE.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(LEXICON_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def rebuild(grammar_file: Path, target: Path = LEXICON_FILE) -> str:

@@ -91,7 +91,7 @@ class Reader:
         self._real = frozenset(real_words)
         self._speller = None
         if self._vocab:
-            from symspellpy import SymSpell
+            from symspellpy import SymSpell  # type: ignore[import-untyped]
 
             self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
             freq = frequency or {}

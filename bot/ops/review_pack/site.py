@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -39,6 +40,8 @@ from bot.ops.review_pack.screens import (
 
 MANIFEST = "manifest.json"
 PRINT_PAGE = "print.html"
+ASK_LIKE = "ask_like.yaml"  # the typed-question phrase lists (bot/ask), shown on their own page
+ASK_LIKE_PAGE = "ask-like.html"
 GRAPHS = "graphs"
 
 
@@ -199,6 +202,7 @@ def build_pack(
         slots = {n: f"[{n}]" for n in _slot_names(entry.words)}
         return catalog.render(entry.key, slots)[0] if catalog.has(entry.key) else entry.words
 
+    ask_like = _ask_like(content_dir)
     env = environment()
     common = {
         "region": catalog.region,
@@ -217,7 +221,11 @@ def build_pack(
     }
     pages = {
         "index.html": env.get_template("index.html").render(
-            **common, commands=commands, command_anchor=command_anchor, removed=removed
+            **common,
+            commands=commands,
+            command_anchor=command_anchor,
+            removed=removed,
+            ask_like_page=ASK_LIKE_PAGE if ask_like is not None else None,
         ),
         "signoff.html": env.get_template("signoff.html").render(
             **common, groups=groups, removed=removed
@@ -238,6 +246,8 @@ def build_pack(
     pages[PRINT_PAGE] = env.get_template("print.html").render(
         **common, graphs=graphs, graph_problems=graph_notes, one_page=True, link=_in_page
     )
+    if ask_like is not None:
+        pages[ASK_LIKE_PAGE] = env.get_template("ask_like.html").render(**common, ask_like=ask_like)
     for name, html in pages.items():
         (out_dir / name).write_text(html, encoding="utf-8")
     (out_dir / MANIFEST).write_text(
@@ -256,6 +266,14 @@ def build_pack(
         sorted(pages),
         since.region if since else None,
     )
+
+
+def _ask_like(content_dir: Path) -> dict | None:
+    """content/ask_like.yaml (the words people type for each screen), if the content has it."""
+    path = content_dir / ASK_LIKE
+    if not path.exists():
+        return None
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
 def _in_page(href: str) -> str:

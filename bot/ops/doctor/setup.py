@@ -1,73 +1,26 @@
-"""`safety-bot doctor`: check a deployment without changing it, and say what to fix.
+"""Doctor's checks of the deployment around the database: settings, Telegram, data dir, key.
 
-Nothing here writes: the database is opened read-only (no migrations), no key is created, and the
-token is never printed. Exit code 0 when nothing failed (warnings allowed; `--strict` counts them),
-1 when something must be fixed before the bot can run safely.
+Each adds findings to the report and never writes: no key is created, and neither the token nor
+the webhook secret is ever shown.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.engine.actions import Registry
-from bot.flows.problems import ProjectInvalid
 from bot.ops.checks import check_data_dir_private, check_token_format
+from bot.ops.doctor.report import FAIL, OK, WARN, Report
 from bot.settings import Settings
 from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
 from bot.store.db import DB_FILE_NAME
 from bot.store.incidents import FILES_DIR_NAME
-from bot.store.keys import CHECK_PLAINTEXT
-from bot.store.migrations import MIGRATIONS
 from bot.store.sealed import SEALED_FILES
 
-OK, WARN, FAIL = "ok", "warn", "FAIL"
 PENDING_KEY_SUFFIX = ".new"  # rotate-key keeps the new key in secret.key.new until the switch
-ROTATION_MARKER = "key_rotation"  # meta row present while a rotation is unfinished
-
-
-@dataclass(frozen=True)
-class Finding:
-    status: str  # OK, WARN or FAIL
-    area: str
-    message: str
-
-
-@dataclass
-class Report:
-    findings: list[Finding]
-
-    def add(self, status: str, area: str, message: str) -> None:
-        self.findings.append(Finding(status, area, message))
-
-    @property
-    def failed(self) -> bool:
-        return any(f.status == FAIL for f in self.findings)
-
-    @property
-    def warned(self) -> bool:
-        return any(f.status == WARN for f in self.findings)
-
-    def exit_code(self, strict: bool = False) -> int:
-        return 1 if self.failed or (strict and self.warned) else 0
-
-    def render(self) -> str:
-        lines = [f"  {f.status:<4}  {f.area:<9} {f.message}" for f in self.findings]
-        fails = sum(f.status == FAIL for f in self.findings)
-        warns = sum(f.status == WARN for f in self.findings)
-        if fails:
-            lines.append(f"{fails} problem(s) to fix, {warns} warning(s).")
-        elif warns:
-            lines.append(f"No problems; {warns} warning(s).")
-        else:
-            lines.append("All checks passed.")
-        return "\n".join(lines)
 
 
 def _mode(path: Path) -> int:
@@ -281,176 +234,3 @@ def check_backups_apart(settings: Settings, report: Report) -> None:
             f"database copies inside the data dir ({shown}): a backup there sits beside the key "
             "and is lost with the disk. Write backups elsewhere (safety-bot backup /elsewhere/)",
         )
-
-
-def open_readonly(db_path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
-    conn.execute("PRAGMA query_only = ON")
-    return conn
-
-
-def check_database(
-    settings: Settings, report: Report, cipher: Cipher | None, quick: bool = False
-) -> None:
-    db_path = settings.data_dir / DB_FILE_NAME
-    if not db_path.exists():
-        report.add(OK, "database", "none yet: created (and migrated) on first start")
-        return
-    try:
-        conn = open_readonly(db_path)
-    except sqlite3.Error as exc:
-        report.add(FAIL, "database", f"{db_path} cannot be opened: {exc}")
-        return
-    try:
-        if quick:  # a healthcheck: the file opens and its schema reads (no full scan)
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            report.add(OK, "database", f"{db_path} opens ({tables} schema entries)")
-        else:
-            rows = conn.execute("PRAGMA integrity_check").fetchall()
-            result = "; ".join(str(r[0]) for r in rows[:5])
-            if result != "ok":
-                report.add(FAIL, "database", f"{db_path}: PRAGMA integrity_check: {result}")
-                return
-            report.add(OK, "database", f"{db_path}: PRAGMA integrity_check ok")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        newest = max(v for v, _, _ in MIGRATIONS)
-        if version > newest:
-            report.add(
-                FAIL,
-                "database",
-                f"schema version {version} is newer than this bot knows ({newest}): upgrade the bot",
-            )
-        elif version < newest:
-            report.add(
-                OK, "database", f"schema version {version}; start-up migrates it to {newest}"
-            )
-        else:
-            report.add(OK, "database", f"schema version {version} (current)")
-        _check_key_opens(conn, report, cipher)
-        if not quick:
-            _check_inbox(conn, report)
-            _check_journal_chains(conn, report, cipher)
-    except sqlite3.Error as exc:
-        report.add(FAIL, "database", f"{db_path}: {exc}")
-    finally:
-        conn.close()
-
-
-def _check_inbox(conn: sqlite3.Connection, report: Report) -> None:
-    """Updates accepted from Telegram and not yet handled (bot/store/inbox.py)."""
-    try:
-        waiting, tries = conn.execute(
-            "SELECT COUNT(*), COALESCE(MAX(attempts), 0) FROM inbox"
-        ).fetchone()
-    except sqlite3.Error:
-        return  # an older schema: no inbox yet
-    if not waiting:
-        report.add(OK, "inbox", "no updates waiting")
-    elif tries:
-        report.add(
-            WARN,
-            "inbox",
-            f"{waiting} update(s) waiting, some already retried {tries} time(s) after a crash; "
-            "each is dropped after 3 (look for crashes in the log)",
-        )
-    else:
-        report.add(
-            OK,
-            "inbox",
-            f"{waiting} update(s) accepted but not handled when the bot last stopped: the next "
-            "start handles them",
-        )
-
-
-def _check_journal_chains(conn: sqlite3.Connection, report: Report, cipher: Cipher | None) -> None:
-    """Every user's diary against its keyed hash chain (bot/store/incidents.py)."""
-    from bot.store.incidents import doctor_chain_report
-
-    if cipher is None:
-        return
-    for status, message in doctor_chain_report(conn, cipher):
-        report.add({"ok": OK, "warn": WARN}.get(status, FAIL), "journal", message)
-
-
-def _check_key_opens(conn: sqlite3.Connection, report: Report, cipher: Cipher | None) -> None:
-    try:
-        rows = dict(conn.execute("SELECT name, value FROM meta").fetchall())
-    except sqlite3.Error:
-        return  # not migrated yet: nothing sealed
-    if ROTATION_MARKER in rows:
-        report.add(
-            FAIL,
-            "key",
-            "a key rotation is unfinished: the bot will not start until `safety-bot rotate-key` "
-            "finishes it",
-        )
-    check = rows.get("key_check")
-    if check is None or cipher is None:
-        return
-    try:
-        opened = cipher.open(check, b"meta:key_check") == CHECK_PLAINTEXT
-    except KeyProblem:
-        opened = False
-    if opened:
-        report.add(OK, "key", f"the key opens this database (key id {cipher.fingerprint})")
-    elif ROTATION_MARKER not in rows:
-        report.add(
-            FAIL,
-            "key",
-            "the key does not open this database: it was created with another key. Use the key "
-            "from when it was created (SAFETY_BOT_KEY or the key file from your backup)",
-        )
-
-
-def check_flows(settings: Settings, report: Report, registry: Registry | None) -> None:
-    from bot.app import build_registry, load_checked_project
-
-    try:
-        project = load_checked_project(settings, registry or build_registry())
-    except ProjectInvalid as exc:
-        shown = "\n".join(f"            {p}" for p in exc.problems[:10])
-        more = len(exc.problems) - 10
-        tail = (
-            f"\n            ... and {more} more (`safety-bot validate` lists all)"
-            if more > 0
-            else ""
-        )
-        report.add(
-            FAIL, "flows", f"{len(exc.problems)} problem(s) in flows/content:\n{shown}{tail}"
-        )
-        return
-    steps = sum(len(f.steps) for f in project.flows.values())
-    report.add(
-        OK,
-        "flows",
-        f"{len(project.flows)} flows, {steps} steps, {len(project.catalog.texts)} texts: valid",
-    )
-
-
-def run_doctor(
-    settings: Settings,
-    *,
-    quick: bool = False,
-    env: dict[str, str] | None = None,
-    registry: Registry | None = None,
-    extra_checks: list[Callable[[Settings, Report], None]] | None = None,
-) -> Report:
-    """Every check, in the order an operator fixes things.
-
-    `quick` (container healthchecks, ExecStartPre) skips what grows with the data or the
-    project: the full integrity check and loading every flow.
-    """
-    env = dict(os.environ) if env is None else env
-    report = Report([])
-    check_settings(settings, report)
-    check_telegram(env, report)
-    check_data_dir(settings, report)
-    cipher = check_key(settings, report)
-    check_key_apart(settings, env, report)
-    check_backups_apart(settings, report)
-    check_database(settings, report, cipher, quick)
-    if not quick:
-        check_flows(settings, report, registry)
-    for check in extra_checks or ():
-        check(settings, report)
-    return report

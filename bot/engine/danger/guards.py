@@ -1,0 +1,263 @@
+"""The guards that stop a grammar rule which matched: why a danger-sounding message is calm.
+
+Each guard looks at one finding (a rule matched in one part of the message) and, when it stops
+it, says so in words a reviewer reads in `safety-bot danger explain`. Their word lists are in
+content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. In order:
+
+- record: the message opens as a note to keep ("log this:", "note for my solicitor") and has no
+  "now" word anywhere: it is a record of the past, not a call for help;
+- question: the part opens as a question ("should I call 999...?"), not as a request;
+- hypothetical: a hypothetical word before the match ("in case he comes round");
+- idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
+  crime podcast about..."): the danger words are not meant;
+- all_clear: the part says, at or after the match, that the person is safe or it is over ("the
+  police are here and i'm safe", "he's gone"), not just after a negation ("i don't think he has
+  gone") nor before words such as "to" ("he's gone to get a knife");
+- mistaken: in the match's part or a later one, a fright that was mistaken ("it wasn't him");
+- negation / past / future words just before or inside the match, not the rule's own;
+- online: an online place just after the match ("following me on instagram");
+- past_time: a past (or later) time in the part with no "now" there, or in a neighbouring part
+  with no "now" in those parts. Only neighbours: in a long message the danger often comes last,
+  sentences after "I reported him in May".
+
+`held_back` is the same judgement for the classifier, which has no match to look around: it may
+not alarm alone on a message that is a record, names a past time and no "now", has a question
+that stopped a rule, opens as a question with no "now", an idiom, a joke mark ("lol"), or an all-clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.engine.danger.grammar import Finding, Reading, Rule, Tags
+
+GUARD_NAMES = (
+    "negation",
+    "past",
+    "future",
+    "past_time",
+    "now",
+    "right_now",
+    "online",
+    "idiom",
+    "all_clear",
+    "record",
+    "mistaken",
+)
+OPENER = "question_openers"
+REQUEST = "requests"
+HYPOTHETICAL = "hypothetical"
+AFTER = 3  # words after a match that an `online` word is looked for in
+BEFORE = 4  # words before a match that negation / past / future words are looked for in
+IDIOM_BEFORE = 6  # words before a match that an idiom is looked for in
+NEGATED = 3  # words before an all-clear that a negation undoes it in ("not sure he has gone")
+RECORD_START = 3  # a record opener must start within the first words of the message
+
+Stop = tuple[str, str] | None
+
+
+class Scope:
+    """What the guards look at for one finding."""
+
+    __slots__ = ("reading", "rule", "part", "tags", "words", "present", "consumed", "start", "end")
+
+    def __init__(self, reading: Reading, finding: Finding) -> None:
+        self.reading = reading
+        self.rule: Rule = finding.rule
+        self.part = finding.part
+        self.tags = reading.tags[finding.part]
+        self.words = reading.parts[finding.part]
+        self.present = reading.present[finding.part]
+        self.consumed = {i for s, e in finding.spans for i in range(s, e)}
+        self.start, self.end = finding.spans[0][0], finding.spans[-1][1]
+
+
+def apply(reading: Reading, finding: Finding) -> None:
+    """Set `finding.blocked_by` to the first guard that stops it, and the words why."""
+    scope = Scope(reading, finding)
+    for check in CHECKS:
+        stopped = check(scope)
+        if stopped is not None:
+            finding.blocked_by, finding.because = stopped
+            return
+
+
+def record(s: Scope) -> Stop:
+    """The message opens as a note to keep and says nothing is happening "now"."""
+    if "record" in s.rule.ignore:
+        return None
+    opener = record_opener(s.reading)
+    return ("record", opener) if opener else None
+
+
+def question(s: Scope) -> Stop:
+    """The part opens as a question ("should I call 999...?"), not as a request."""
+    opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
+    if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
+        return None
+    return "question", " ".join(s.words[: max(opener)])
+
+
+def hypothetical(s: Scope) -> Stop:
+    """A hypothetical word anywhere before the match ("in case he comes round")."""
+    if HYPOTHETICAL in s.rule.ignore:
+        return None
+    for i in range(s.start):
+        for stop in s.tags[i].get(f"guard:{HYPOTHETICAL}", ()):
+            return "hypothetical", " ".join(s.words[i:stop])
+    return None
+
+
+def idiom(s: Scope) -> Stop:
+    """An idiom or a harmless scene from IDIOM_BEFORE words before the match to the end of the
+    part ("listening to a true crime podcast about a man who broke in", "he set fire to my car
+    years ago and it still gives me nightmares"), not further before ("he is watching a film in
+    my living room and will not let me leave" is danger)."""
+    if "idiom" in s.rule.ignore or "guard:idiom" not in s.present:
+        return None
+    for i in range(max(0, s.start - IDIOM_BEFORE), len(s.tags)):
+        for stop in s.tags[i].get("guard:idiom", ()):
+            return "idiom", " ".join(s.words[i:stop])
+    return None
+
+
+def all_clear(s: Scope) -> Stop:
+    """The part says the person is safe or that it is over, and does not negate it."""
+    if "all_clear" in s.rule.ignore or "guard:all_clear" not in s.present:
+        return None
+    where = _all_clear_in(s.tags, s.start)
+    return ("all_clear", " ".join(s.words[slice(*where)])) if where else None
+
+
+def mistaken(s: Scope) -> Stop:
+    """In the match's part or a later one, the fright was mistaken ("i thought i saw him
+    outside, but it wasn't him"); not in an earlier one ("it wasn't him last time, but...")."""
+    if "mistaken" in s.rule.ignore:
+        return None
+    for p in range(s.part, len(s.reading.tags)):
+        tags = s.reading.tags[p]
+        where = _first(tags, "guard:mistaken") if "guard:mistaken" in s.reading.present[p] else None
+        if where:
+            return "mistaken", " ".join(s.reading.parts[p][slice(*where)])
+    return None
+
+
+def near_words(s: Scope) -> Stop:
+    """Negation, past and future words just before or inside the match, not its own. A
+    "still" or "just" near the match lets a past word describe now ("he had his hands round my
+    neck just now"); one far from it does not ("I was strangled in 2021 and I still get...")."""
+    low, high = max(0, s.start - BEFORE), min(len(s.tags), s.end + AFTER)
+    right_now = any("guard:right_now" in s.tags[i] for i in range(low, high))
+    for name in ("negation", "past", "future"):
+        if name in s.rule.ignore or (name == "past" and right_now):
+            continue
+        for i in range(max(0, s.start - BEFORE), s.end):
+            for stop in s.tags[i].get(f"guard:{name}", ()):
+                if s.consumed.intersection(range(i, stop)):
+                    continue
+                if stop in s.consumed and s.tags[stop].get("guard:negation"):
+                    continue  # "will" of the rule's own "will not let me leave"
+                return name, " ".join(s.words[i:stop])
+    return None
+
+
+def online(s: Scope) -> Stop:
+    """An online place just after the match ("following me on instagram")."""
+    if "online" in s.rule.ignore:
+        return None
+    for i in range(s.end, min(len(s.words), s.end + AFTER)):
+        for stop in s.tags[i].get("guard:online", ()):
+            return "online", " ".join(s.words[i:stop])
+    return None
+
+
+def past_time(s: Scope) -> Stop:
+    """A past (or later) time in the part with no "now" there, or in a neighbouring part with
+    no "now" in the part or its neighbours."""
+    if "past_time" in s.rule.ignore:
+        return None
+    where = _first(s.tags, "guard:past_time")
+    if where is not None and "guard:now" not in s.present:
+        return "past_time", " ".join(s.words[slice(*where)])
+    near = s.reading.present[max(0, s.part - 1) : s.part + 2]
+    if any("guard:past_time" in p for p in near) and not any("guard:now" in p for p in near):
+        return "past_time", "a past time in the next part, and no 'now'"
+    return None
+
+
+CHECKS: tuple[Callable[[Scope], Stop], ...] = (
+    record,
+    question,
+    hypothetical,
+    idiom,
+    all_clear,
+    mistaken,
+    near_words,
+    online,
+    past_time,
+)
+
+
+def held_back(reading: Reading, findings: list[Finding]) -> str:
+    """Why the classifier may not raise the alarm alone ("" when it may); see the module text.
+    Chosen by cross-validation (docs/danger.md)."""
+    if reading.past_time_anywhere and not reading.now_anywhere:
+        return "a past time and no 'now'"
+    if any(f.blocked_by == "question" for f in findings):
+        return "the question guard stopped a rule"
+    if not reading.now_anywhere and _opens_as_question(reading):
+        return "a question, and no 'now'"
+    opener = record_opener(reading)
+    if opener:
+        return f"a record to keep ({opener!r}) and no 'now'"
+    for tags, present in zip(reading.tags, reading.present, strict=True):
+        if "guard:idiom" in present or "guard:joke" in present:
+            return "an idiom or a joke"
+        if "guard:mistaken" in present:
+            return "a mistaken fright"
+        if "guard:all_clear" in present and _all_clear_in(tags):
+            return "the person says they are safe or it is over"
+    return ""
+
+
+def _opens_as_question(reading: Reading) -> bool:
+    """The message opens with a question opener that is not a request ("how can this bot help")."""
+    first = reading.tags[0][0] if reading.tags and reading.tags[0] else {}
+    return f"guard:{OPENER}" in first and f"guard:{REQUEST}" not in first
+
+
+def record_opener(reading: Reading) -> str:
+    """The words of a record opener at the start of the message ("log this"), when the message
+    has no "now" word; "" otherwise."""
+    if reading.now_anywhere or not reading.tags:
+        return ""
+    tags = reading.tags[0]
+    for i in range(min(RECORD_START, len(tags))):
+        ends = tags[i].get("guard:record")
+        if ends:
+            return " ".join(reading.parts[0][i : max(ends)])
+    return ""
+
+
+def _all_clear_in(tags: Tags, after: int = 0) -> tuple[int, int] | None:
+    """An all-clear at or after `after` (the match's start: "i'm fine, i'm fine, he's only at the
+    gate" is not one), not just after a negation nor just before a word of `all_clear_then`."""
+    for i in range(after, len(tags)):
+        ends = tags[i].get("guard:all_clear")
+        if not ends or any("guard:negation" in tags[j] for j in range(max(0, i - NEGATED), i)):
+            continue
+        end = max(ends)
+        if end < len(tags) and "guard:all_clear_then" in tags[end]:
+            continue
+        return i, end
+    return None
+
+
+def _first(tags: Tags, label: str) -> tuple[int, int] | None:
+    for i, t in enumerate(tags):
+        ends = t.get(label)
+        if ends:
+            return i, max(ends)
+    return None
