@@ -58,7 +58,7 @@ async def test_a_guided_record_that_failed_to_save_is_kept_and_saved_on_try_agai
     await chat.click("Skip")  # who
     await chat.click("Skip")  # when
     await chat.send("the bus stop")
-    await chat.send("he shouted at me")
+    await chat.send("a parcel I did not order came again")
     while "Do you have photos" not in chat.text:
         await chat.click("Skip")
     await chat.click("Done")
@@ -70,7 +70,7 @@ async def test_a_guided_record_that_failed_to_save_is_kept_and_saved_on_try_agai
     await chat.click("Try again")
     assert "Saved in your journal as incident 1" in chat.text
     [incident] = await incidents_of(app).all(app.engine.store.user_ref(chat.user_id))
-    assert incident.fields["description"] == "he shouted at me"  # nothing was lost
+    assert incident.fields["description"] == "a parcel I did not order came again"  # nothing was lost
 
 
 async def test_log_that_failed_to_save_says_so_and_saves_nothing(
@@ -90,7 +90,7 @@ async def test_an_offered_message_is_still_offered_after_a_failed_save(
 ) -> None:
     chat = ChatClient(app.engine)
     await chat.send("/menu")
-    await chat.send("he left a dead bird on my doorstep")
+    await chat.send("the same grey car was parked across the road")
     # "Save it", or beside advice "Save this in my journal instead": the same kind of button
     save = next(b.data for r in chat.replies for b in r.buttons if b.label.startswith("Save"))
     await chat.event(Event.button(save))
@@ -99,7 +99,7 @@ async def test_an_offered_message_is_still_offered_after_a_failed_save(
     await chat.event(Event.button(save))  # the same button, still on the phone: nothing was lost
     assert "Saved as incident 1" in chat.text
     [incident] = await incidents_of(app).all(app.engine.store.user_ref(chat.user_id))
-    assert incident.fields["description"] == "he left a dead bird on my doorstep"
+    assert incident.fields["description"] == "the same grey car was parked across the road"
 
 
 async def test_a_note_that_failed_to_save_says_so_and_adds_nothing(
