@@ -70,7 +70,9 @@ async def test_a_guided_record_that_failed_to_save_is_kept_and_saved_on_try_agai
     await chat.click("Try again")
     assert "Saved in your journal as incident 1" in chat.text
     [incident] = await incidents_of(app).all(app.engine.store.user_ref(chat.user_id))
-    assert incident.fields["description"] == "a parcel I did not order came again"  # nothing was lost
+    assert (
+        incident.fields["description"] == "a parcel I did not order came again"
+    )  # nothing was lost
 
 
 async def test_log_that_failed_to_save_says_so_and_saves_nothing(
