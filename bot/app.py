@@ -11,7 +11,7 @@ from bot import ask, journal, risk, tidy
 from bot.ask.handlers import ROUTER
 from bot.ask.ranker import danger_words
 from bot.ask.router import Router
-from bot.engine.actions import Registry, ServiceKey
+from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
 from bot.engine.engine import Engine
 from bot.engine.slots import SLOT_TYPES
@@ -23,6 +23,7 @@ from bot.store.crypto import Cipher, load_or_create_key
 from bot.store.db import DB_FILE_NAME, Database
 from bot.store.incidents import IncidentStore
 from bot.store.keys import unlock
+from bot.store.locks import LockStore
 
 
 def build_registry() -> Registry:
@@ -60,10 +61,6 @@ def load_checked_project(settings: Settings, registry: Registry) -> Project:
     )
 
 
-# The journal's incident store, by the name bot/journal reads it under (until it declares its key).
-INCIDENTS: ServiceKey[IncidentStore] = ServiceKey("incidents")
-
-
 def wire_services(
     registry: Registry,
     project: Project,
@@ -74,8 +71,8 @@ def wire_services(
 ) -> None:
     """Build every feature's store and service once, here, and provide it under its typed key
     (a feature reads it with `turn.service(KEY)`; nothing is built lazily from a dict)."""
-    registry.services.update(db=db, cipher=cipher, settings=settings)  # the journal lock's
-    registry.provide(INCIDENTS, IncidentStore(db, cipher, settings.data_dir))
+    registry.provide(journal.INCIDENTS, IncidentStore(db, cipher, settings.data_dir))
+    registry.provide(journal.LOCK_STORE, LockStore(db, cipher))
     registry.provide(risk.CHECKLISTS, ChecklistStore(db, cipher))
     router = Router.for_project(project, settings.content_dir, danger_words(danger))
     if router is not None:  # no advice flows to rank: typed questions get the journal offer

@@ -56,6 +56,8 @@ def _frozen(value: Any) -> Any:
         return frozenset(value)
     if isinstance(value, dict):
         return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):  # e.g. the steps features need (frozen dataclasses)
+        return tuple(_frozen(v) for v in value)
     return value
 
 

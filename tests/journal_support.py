@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from bot.app import App, open_app
 from bot.engine.events import Attachment, Event, Kind
@@ -22,6 +25,19 @@ async def start_app(data_dir: Path, clock: Clock | None = None) -> App:
 
 def incidents_of(app: App) -> IncidentStore:
     return IncidentStore(app.db, app.cipher, app.settings.data_dir)
+
+
+# The start-up every journal test shares, as fixtures. A test module imports the fixture
+# function (journal_app_fixture, with a noqa for F401: pytest uses it, not the module) and asks
+# for `app`: pytest finds a fixture by its `name`, so no argument shadows the imported name.
+
+
+@pytest.fixture(name="app")
+async def journal_app_fixture(tmp_path: Path) -> AsyncIterator[App]:
+    """The real app on a fresh data dir under tmp_path, closed after the test."""
+    app = await start_app(tmp_path)
+    yield app
+    await app.close()
 
 
 def raw_files(data_dir: Path) -> dict[Path, bytes]:

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import risk
+from bot import journal, risk
 from bot.app import build_registry, project_checks
 from bot.content.catalog import PLACEHOLDER_RE
 from bot.engine.danger import DangerDetector
@@ -37,6 +37,8 @@ from bot.flows.loader import Project, load_project
 from bot.store.checklists import ChecklistStore
 from bot.store.crypto import Cipher
 from bot.store.db import Database
+from bot.store.incidents import IncidentStore
+from bot.store.locks import LockStore
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = ROOT / "flows"
@@ -182,8 +184,10 @@ async def walk(project: tuple[Project, Any], tmp_path: Path) -> AsyncIterator[Wa
     # the screens shown after the commit
     db = await Database.open(tmp_path / "walk.db")
     cipher = Cipher(os.urandom(32))
-    registry.services.update(db=db, cipher=cipher)
-    registry.provide(risk.CHECKLISTS, ChecklistStore(db, cipher))  # as bot/app.py wires it
+    # the stores bot/app.py wires, on this walk's database (the module's registry is shared)
+    registry.provide(journal.INCIDENTS, IncidentStore(db, cipher, tmp_path))
+    registry.provide(journal.LOCK_STORE, LockStore(db, cipher))
+    registry.provide(risk.CHECKLISTS, ChecklistStore(db, cipher))
     try:
         yield await _walk(loaded, registry)
     finally:

@@ -4,12 +4,15 @@ court before the person writes how they feel."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from bot.app import App
 from tests.chat_client import ChatClient
-from tests.journal_support import incidents_of, skip_to_evidence, start_app
+from tests.journal_support import (
+    incidents_of,
+    journal_app_fixture,  # noqa: F401 - the `app` fixture
+    skip_to_evidence,
+)
 
 WHEN = "When did it happen?"
 PERSON = "How did the person look or sound?"
@@ -44,64 +47,50 @@ async def questions_for(chat: ChatClient, kind: str) -> list[str]:
         ("Something else", [PERSON, VEHICLE, NUMBER, ACCOUNT, EFFECT]),
     ],
 )
-async def test_the_questions_follow_the_kind(
-    tmp_path: Path, kind: str, expected: list[str]
-) -> None:
-    app = await start_app(tmp_path)
-    try:
-        assert await questions_for(ChatClient(app.engine), kind) == expected
-    finally:
-        await app.close()
+async def test_the_questions_follow_the_kind(app: App, kind: str, expected: list[str]) -> None:
+    assert await questions_for(ChatClient(app.engine), kind) == expected
 
 
-async def test_who_is_asked_once_and_offered_again(tmp_path: Path) -> None:
-    app = await start_app(tmp_path)
-    try:
-        chat = ChatClient(app.engine)
-        await chat.send("/record")
-        await chat.click("Phone call")
-        assert "Do you know who it is?" in chat.text and "ex-partner" in chat.text
-        await chat.send("Jay, my ex-partner")
-        for _ in range(3):  # when, where, what happened
-            await chat.click("Skip")
-        assert NUMBER in chat.text
-        await chat.send("07700 900123")
-        await skip_to_evidence(chat)
-        await chat.click("Done")
-        assert "Who: Jay, my ex-partner" in chat.text
-        assert "Number that called: 07700 900123 (+447700900123)" in chat.text
-        await chat.click("Save")
+async def test_who_is_asked_once_and_offered_again(app: App) -> None:
+    chat = ChatClient(app.engine)
+    await chat.send("/record")
+    await chat.click("Phone call")
+    assert "Do you know who it is?" in chat.text and "ex-partner" in chat.text
+    await chat.send("Jay, my ex-partner")
+    for _ in range(3):  # when, where, what happened
+        await chat.click("Skip")
+    assert NUMBER in chat.text
+    await chat.send("07700 900123")
+    await skip_to_evidence(chat)
+    await chat.click("Done")
+    assert "Who: Jay, my ex-partner" in chat.text
+    assert "Number that called: 07700 900123 (+447700900123)" in chat.text
+    await chat.click("Save")
 
-        await chat.send("/record")
-        await chat.click("Text or message")
-        assert chat.buttons[1:4] == ["Jay, my ex-partner", "Someone else", "I don't know"]
-        await chat.click("Jay, my ex-partner")
-        assert WHEN in chat.text  # not retyped
-        await chat.send("yesterday")
-        await skip_to_evidence(chat)
-        await chat.click("Done")
-        await chat.click("Save")
-        ref = app.engine.store.user_ref(chat.user_id)
-        first, second = await incidents_of(app).all(ref)
-        assert first.fields["who"] == second.fields["who"] == "Jay, my ex-partner"
-        assert first.fields["caller_number"] == {"typed": "07700 900123", "e164": "+447700900123"}
-    finally:
-        await app.close()
+    await chat.send("/record")
+    await chat.click("Text or message")
+    assert chat.buttons[1:4] == ["Jay, my ex-partner", "Someone else", "I don't know"]
+    await chat.click("Jay, my ex-partner")
+    assert WHEN in chat.text  # not retyped
+    await chat.send("yesterday")
+    await skip_to_evidence(chat)
+    await chat.click("Done")
+    await chat.click("Save")
+    ref = app.engine.store.user_ref(chat.user_id)
+    first, second = await incidents_of(app).all(ref)
+    assert first.fields["who"] == second.fields["who"] == "Jay, my ex-partner"
+    assert first.fields["caller_number"] == {"typed": "07700 900123", "e164": "+447700900123"}
 
 
-async def test_police_and_court_are_mentioned_before_feelings_and_notes(tmp_path: Path) -> None:
-    app = await start_app(tmp_path)
-    try:
-        chat = ChatClient(app.engine)
-        await chat.send("/record")
-        await chat.click("Damage to property")
-        while EFFECT not in chat.text:
-            await chat.click("Skip")
-        assert "may be shown to the police and in court" in chat.text
-        chat = ChatClient(app.engine, "test:notes")
-        await chat.send("/log he sent another email")
-        await chat.click("Add a note or police reference")
-        await chat.click("Add a note")
-        assert "may be shown to the police and in court" in chat.text
-    finally:
-        await app.close()
+async def test_police_and_court_are_mentioned_before_feelings_and_notes(app: App) -> None:
+    chat = ChatClient(app.engine)
+    await chat.send("/record")
+    await chat.click("Damage to property")
+    while EFFECT not in chat.text:
+        await chat.click("Skip")
+    assert "may be shown to the police and in court" in chat.text
+    chat = ChatClient(app.engine, "test:notes")
+    await chat.send("/log he sent another email")
+    await chat.click("Add a note or police reference")
+    await chat.click("Add a note")
+    assert "may be shown to the police and in court" in chat.text

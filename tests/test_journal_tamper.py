@@ -16,12 +16,17 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from bot.app import App
 from bot.ops.doctor import FAIL, OK, run_doctor
 from bot.settings import Settings
 from bot.store import db as db_module
 from bot.store.migrations import MIGRATIONS
 from tests.chat_client import ChatClient
-from tests.journal_support import incidents_of, start_app
+from tests.journal_support import (
+    incidents_of,
+    journal_app_fixture,  # noqa: F401 - the `app` fixture
+    start_app,
+)
 
 USER = "tg:4242"
 
@@ -202,15 +207,11 @@ def test_the_tampering_table_covers_each_way(
         assert ways(word), word
 
 
-async def test_two_stores_on_one_file_keep_one_chain(tmp_path: Path) -> None:
-    app = await start_app(tmp_path)
-    try:
-        first, second = incidents_of(app), incidents_of(app)
-        now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
-        for n in range(3):
-            saved = await first.create("u", {"description": f"from the first {n}"}, now=now)
-            await second.add_revision("u", saved.id, "note", {"text": "from the second"}, now=now)
-        assert (await first.verify("u")).intact
-        assert len(await second.all("u")) == 3
-    finally:
-        await app.close()
+async def test_two_stores_on_one_file_keep_one_chain(app: App) -> None:
+    first, second = incidents_of(app), incidents_of(app)
+    now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+    for n in range(3):
+        saved = await first.create("u", {"description": f"from the first {n}"}, now=now)
+        await second.add_revision("u", saved.id, "note", {"text": "from the second"}, now=now)
+    assert (await first.verify("u")).intact
+    assert len(await second.all("u")) == 3

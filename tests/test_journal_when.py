@@ -10,16 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from pathlib import Path
 
 import pytest
 
+from bot.app import App
 from bot.content.catalog import load_catalog
 from bot.journal.render import when_reading
 from bot.journal.when import ASK_AM_PM, NOT_GIVEN, read_when
 from bot.settings import PROJECT_ROOT
 from tests.chat_client import ChatClient
-from tests.journal_support import incidents_of, skip_to_evidence, start_app
+from tests.journal_support import (
+    incidents_of,
+    journal_app_fixture,  # noqa: F401 - the `app` fixture
+    skip_to_evidence,
+)
 
 WINTER = dt.datetime(2026, 11, 29, 23, 10, tzinfo=dt.UTC)  # Sunday night, GMT
 SUMMER = dt.datetime(2026, 6, 14, 21, 30, tzinfo=dt.UTC)  # Sunday night, 22:30 BST
@@ -227,54 +231,46 @@ def test_a_time_phrase_inside_a_message(message: str, understood: str | None) ->
 # ---------------------------------------------------------------------- in the conversation
 
 
-async def test_guided_record_asks_morning_or_night_and_keeps_the_words(tmp_path: Path) -> None:
-    app = await start_app(tmp_path)
+async def test_guided_record_asks_morning_or_night_and_keeps_the_words(app: App) -> None:
     app.engine.clock = lambda: WINTER
-    try:
-        chat = ChatClient(app.engine)
-        await chat.send("/record")
-        await chat.click("Phone call")
-        await chat.click("Skip")  # who it was
-        await chat.send("about 10")
-        assert "morning or at night" in chat.text
-        await chat.send("last night about 10")
-        assert "I understood: Sat 28 Nov 2026, about 22:00." in chat.text
-        await skip_to_evidence(chat)
-        await chat.click("Done")
-        assert (
-            "When it happened: Sat 28 Nov 2026, about 22:00 (written as: last night about 10)"
-            in chat.text
-        )
-        await chat.click("Save")
-        await chat.send("/incidents 1")
-        assert "Sat 28 Nov 2026, about 22:00 (written as: last night about 10)" in chat.text
-        assert "When it was recorded: Sun 29 Nov 2026, 23:10" in chat.text
-    finally:
-        await app.close()
+    chat = ChatClient(app.engine)
+    await chat.send("/record")
+    await chat.click("Phone call")
+    await chat.click("Skip")  # who it was
+    await chat.send("about 10")
+    assert "morning or at night" in chat.text
+    await chat.send("last night about 10")
+    assert "I understood: Sat 28 Nov 2026, about 22:00." in chat.text
+    await skip_to_evidence(chat)
+    await chat.click("Done")
+    assert (
+        "When it happened: Sat 28 Nov 2026, about 22:00 (written as: last night about 10)"
+        in chat.text
+    )
+    await chat.click("Save")
+    await chat.send("/incidents 1")
+    assert "Sat 28 Nov 2026, about 22:00 (written as: last night about 10)" in chat.text
+    assert "When it was recorded: Sun 29 Nov 2026, 23:10" in chat.text
 
 
-async def test_log_reads_the_time_in_the_message_and_offers_change_when(tmp_path: Path) -> None:
-    app = await start_app(tmp_path)
+async def test_log_reads_the_time_in_the_message_and_offers_change_when(app: App) -> None:
     app.engine.clock = lambda: WINTER
-    try:
-        chat = ChatClient(app.engine)
-        ref = app.engine.store.user_ref(chat.user_id)
-        await chat.send("/log three silent calls between 7 and 8 this morning")
-        assert "Saved as incident 1" in chat.text
-        assert (
-            "When it happened: Sun 29 Nov 2026, between 07:00 and 08:00 "
-            "(written as: between 7 and 8 this morning)" in chat.text
-        )
-        await chat.click("Change when")
-        assert "When did it happen?" in chat.text
-        await chat.send("yesterday between 7 and 8am")
-        assert "I understood: Sat 28 Nov 2026, between 07:00 and 08:00." in chat.text
-        await chat.click("Save")
-        incident = await incidents_of(app).by_number(ref, 1)
-        assert [r.kind for r in incident.revisions] == ["original", "correction"]
-        assert incident.fields["occurred_at"]["w"] == "yesterday between 7 and 8am"
-        assert incident.original["occurred_at"]["w"] == "between 7 and 8 this morning"
-        await chat.send("/log he rang again and again")
-        assert "When it happened: time not given" in chat.text
-    finally:
-        await app.close()
+    chat = ChatClient(app.engine)
+    ref = app.engine.store.user_ref(chat.user_id)
+    await chat.send("/log three silent calls between 7 and 8 this morning")
+    assert "Saved as incident 1" in chat.text
+    assert (
+        "When it happened: Sun 29 Nov 2026, between 07:00 and 08:00 "
+        "(written as: between 7 and 8 this morning)" in chat.text
+    )
+    await chat.click("Change when")
+    assert "When did it happen?" in chat.text
+    await chat.send("yesterday between 7 and 8am")
+    assert "I understood: Sat 28 Nov 2026, between 07:00 and 08:00." in chat.text
+    await chat.click("Save")
+    incident = await incidents_of(app).by_number(ref, 1)
+    assert [r.kind for r in incident.revisions] == ["original", "correction"]
+    assert incident.fields["occurred_at"]["w"] == "yesterday between 7 and 8am"
+    assert incident.original["occurred_at"]["w"] == "between 7 and 8 this morning"
+    await chat.send("/log he rang again and again")
+    assert "When it happened: time not given" in chat.text

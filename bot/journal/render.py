@@ -41,17 +41,6 @@ FIELD_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 SLOT_TO_FIELD = {slot: name for name, _, slot in FIELD_ROWS}
 FIELD_TO_SLOT = {name: slot for name, _, slot in FIELD_ROWS}
-KIND_VALUES = (
-    "followed",
-    "call",
-    "message",
-    "email",
-    "post",
-    "social_media",
-    "turned_up",
-    "damage",
-    "other",
-)
 
 
 def when_text(moment: dt.datetime | str | None) -> str:
@@ -62,7 +51,7 @@ def when_text(moment: dt.datetime | str | None) -> str:
         try:
             moment = dt.datetime.fromisoformat(moment)
         except ValueError:
-            return moment
+            return str(moment)  # not a time: shown as it was kept
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return f"{_day(moment)}, {_clock(moment)}"

@@ -26,6 +26,29 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.journal.when_words import (
+    AGO,
+    APPROX,
+    EARLIER,
+    FILLER,
+    HALF,
+    ISH,
+    NAMED,
+    NOW_RE,
+    NUMBER_WORDS,
+    ORDINAL_ALONE,
+    PART_WORDS,
+    QUARTER,
+    RANGE_NEEDS,
+    RANGE_RE,
+    TIME_RE,
+    WEEK_BEFORE_LAST,
+    WEEKDAY,
+    candidate_spans,
+    normalise,
+    original_words,
+)
+
 LONDON = ZoneInfo("Europe/London")
 
 EXACT = "exact"
@@ -48,107 +71,6 @@ PARTS: dict[str, tuple[int, int]] = {
     "evening": (18, 4),
     "night": (18, 12),
 }
-# How people say them; the longest match wins. "last night"/"tonight" also give the day.
-_PART_WORDS: tuple[tuple[str, str, int | None], ...] = (
-    (r"on the way home from work|after work|after school", "evening", None),
-    (r"first thing", "morning", None),
-    (r"last night", "night", -1),
-    (r"tonight|tonite", "night", 0),
-    (r"this evening", "evening", 0),
-    (r"this morning", "morning", 0),
-    (r"this (?:afternoon|arvo)", "afternoon", 0),
-    (
-        r"(?:in )?the (?:early|small|wee) hours(?: of(?: the morning)?)?|early hours",
-        "early_hours",
-        None,
-    ),
-    (r"tea ?time|at tea", "teatime", None),
-    (r"lunch ?time|at lunch|over lunch", "lunchtime", None),
-    (r"(?:in the )?morning", "morning", None),
-    (r"(?:in the )?(?:afternoon|arvo)", "afternoon", None),
-    (r"(?:in the )?evening", "evening", None),
-    (r"(?:at |in the )?night", "night", None),
-)
-_APPROX = r"(?:about|around|round about|roughly|approximately|approx\.?|circa|abt|sometime around)"
-_AMPM = r"(?:\s*(?P<{}>a\.?m\.?|p\.?m\.?))?"
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_AGO = re.compile(
-    r"\b(?P<n>\d+|an?|one|two|three|four|five|half an|a couple of|a few|few)\s+"
-    r"(?P<unit>minutes?|mins?|hours?|hrs?)\s+ago\b"
-)
-_NOW = re.compile(r"\b(?P<w>just now|right now|a (?:few|couple of) minutes? ago|now)\b")
-_EARLIER = re.compile(r"\bearlier(?: today| on)?\b")
-# 21:15, 9:30pm, 9.30pm (a dot only with am/pm: 12.03 may be a date), 9pm, noon...
-_CLOCK = (
-    r"(?<![\d/:.])(?P<h{i}>\d{{1,2}})(?::(?P<m{i}>\d{{2}})|\.(?P<d{i}>\d{{2}})(?=\s*[ap]\.?m))?"
-    r"(?:\s*(?P<ap{i}>[ap])\.?m\.?)?(?:\s*o'?clock)?"
-)
-_HALF = re.compile(r"\bhalf (?:past )?(?P<h>\d{1,2})\b")
-_QUARTER = re.compile(r"\bquarter (?P<rel>past|to) (?P<h>\d{1,2})\b")
-_NAMED = re.compile(r"\b(?P<w>noon|midday|midnight)\b")
-_RANGE = re.compile(
-    r"(?:\b(?:between|from)\s+)?" + _CLOCK.format(i=1) + r"\s*(?:and|to|till|until|-|–)\s*"
-    r"" + _CLOCK.format(i=2) + r"(?![/\d])"
-)
-_RANGE_NEEDS = re.compile(r"\bbetween\b|\bfrom\b|[-–]|\d\s*[ap]\.?m|:")
-_TIME = re.compile(
-    r"(?:(?P<approx>" + _APPROX + r")\s+)?(?:at\s+)?" + _CLOCK.format(i=1) + r"(?P<ish>\s*-?ish)?"
-    r"(?![/\d])"
-)
-_ISH = re.compile(r"-?ish\b")
-_FILLER = re.compile(
-    r"\b(?:on|at|the|in|of|sometime|some time|it was|was|around|about|and|from|approx)\b"
-)
-_WEEK_BEFORE_LAST = re.compile(r"\b(?:the )?week before last\b")
-_WEEKDAY = re.compile(r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*")
-_ORDINAL_ALONE = re.compile(r"^(?:the )?(?P<d>\d{1,2})(?:st|nd|rd|th)$")
-# For a longer message (quick capture): words that may belong to a time phrase.
-_VOCAB = re.compile(
-    r"^(?:\d{1,2}(?::\d{2}|\.\d{2})?(?:[ap]\.?m\.?)?|\d{1,2}(?:st|nd|rd|th)|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
-    r"|[ap]\.?m\.?|o'?clock|-?ish|\d{1,2}ish|noon|midday|midnight|half|quarter|past|to|till|until"
-    r"|between|and|from|at|on|the|in|of|this|last|next|ago|an?|few|couple|minutes?|mins?|hours?"
-    r"|hrs?|days?|weeks?|just|right|now|earlier|today|tonight|tonite|yesterday|morning|afternoon"
-    r"|arvo|evening|night|teatime|tea|lunchtime|lunch|early|small|wee|hours|first|thing|about"
-    r"|around|roughly|approx|approximately|circa|before|week|fortnight|sometime"
-    r"|mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?"
-    r"|sun(?:day)?|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|\d{1,2}|\d{4}|-|–)$"
-)
-_EDGE = {
-    "and",
-    "to",
-    "till",
-    "until",
-    "from",
-    "at",
-    "on",
-    "the",
-    "in",
-    "of",
-    "a",
-    "an",
-    "few",
-    "-",
-    "–",
-    "half",
-    "quarter",
-    "past",
-    "just",
-    "right",
-    "first",
-    "before",
-    "about",
-    "around",
-}
-_WEAK_ALONE = {"sat", "sun", "may", "march", "mar", "wed", "mon", "second", "now", "tea"}
-_ANCHOR = re.compile(
-    r"\d[:.]\d{2}|\d\s*[ap]\.?m|ago\b|\byesterday\b|\btoday\b|\btonight|\btonite|\bnight\b"
-    r"|\bmorning\b|\bafternoon\b|\barvo\b|\bevening\b|\bteatime\b|\btea time\b|\blunch"
-    r"|\bearly hours|\bsmall hours|\bnoon\b|\bmidday\b|\bmidnight\b|\bjust now\b|\bright now\b"
-    r"|\bearlier\b|\bweek\b|\bhalf \d|\bquarter (?:past|to) \d|\d/\d|\bbetween \d"
-    r"|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b"
-    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\d\s*-?ish\b"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,61 +137,20 @@ def read_when(text: str, now: dt.datetime, *, within: bool = False) -> When | No
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    cleaned = _normalise(text)
+    cleaned = normalise(text)
     if not cleaned:
         return None
     if not within:
         return _read(cleaned, text.strip(), now)
-    for start, end in _candidate_spans(cleaned):
+    for start, end in candidate_spans(cleaned):
         words = " ".join(cleaned.split(" ")[start:end])
-        found = _read(words, _original_words(text, words), now)
+        found = _read(words, original_words(text, words), now)
         if found is not None and found.ask is None:
             return found
     return None
 
 
 # ---------------------------------------------------------------------- steps
-
-
-def _normalise(text: str) -> str:
-    lowered = text.casefold().replace("’", "'")
-    lowered = re.sub(r"[^\w:./'\-– ]+", " ", lowered)
-    lowered = re.sub(r"(?<=\d)(?=[ap]m\b)", "", lowered)
-    return " ".join(lowered.split())[:200]
-
-
-def _original_words(text: str, words: str) -> str:
-    """The person's own spelling of a phrase found inside their message (for quoting it)."""
-    pattern = r"[\W_]*".join(re.escape(w) for w in words.split(" "))
-    match = re.search(pattern, text, flags=re.IGNORECASE)
-    return match.group(0) if match else words
-
-
-def _candidate_spans(cleaned: str) -> list[tuple[int, int]]:
-    """Runs of time words in a message that hold an anchor, longest first."""
-    tokens = cleaned.split(" ")
-    spans: list[tuple[int, int]] = []
-    start = None
-    for index, token in enumerate([*tokens, "\x00"]):
-        if token != "\x00" and _VOCAB.match(token):
-            if start is None:
-                start = index
-            continue
-        if start is not None:
-            first, last = start, index
-            while first < last and tokens[first] in _EDGE:
-                first += 1
-            while last > first and tokens[last - 1] in _EDGE:
-                last -= 1
-            run = " ".join(tokens[first:last])
-            if first < last and _ANCHOR.search(run) and run not in _WEAK_ALONE:
-                spans.append((first, last))
-            start = None
-    # Longest first; a lone ordinal ("the 3rd time he called") only if nothing better is there.
-    return sorted(
-        spans,
-        key=lambda s: (bool(_ORDINAL_ALONE.match(" ".join(tokens[s[0] : s[1]]))), s[0] - s[1]),
-    )
 
 
 def _read(cleaned: str, words: str, now: dt.datetime) -> When | None:
@@ -300,7 +181,7 @@ def _read(cleaned: str, words: str, now: dt.datetime) -> When | None:
 def _read_relative(cleaned: str, words: str, now: dt.datetime) -> When | None:
     """'an hour ago', 'just now', 'earlier': counted back from now."""
     utc_now = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
-    ago = _AGO.fullmatch(re.sub(rf"^{_APPROX} ", "", cleaned))
+    ago = AGO.fullmatch(re.sub(rf"^{APPROX} ", "", cleaned))
     if ago:
         amount = ago.group("n")
         count = (
@@ -310,28 +191,28 @@ def _read_relative(cleaned: str, words: str, now: dt.datetime) -> When | None:
             if amount == "a couple of"
             else 3
             if amount in ("a few", "few")
-            else _NUMBER_WORDS.get(amount)
+            else NUMBER_WORDS.get(amount)
         )
         number = float(count) if count is not None else float(amount)
         unit = (
             dt.timedelta(hours=1) if ago.group("unit").startswith("h") else dt.timedelta(minutes=1)
         )
         return When(APPROXIMATE, words, utc_now - unit * number)
-    here = _NOW.fullmatch(cleaned)
+    here = NOW_RE.fullmatch(cleaned)
     if here:
         said = here.group("w")
         if said == "now":
             return When(EXACT, words, utc_now)
         back = dt.timedelta(minutes=5 if "minute" in said else 0)
         return When(APPROXIMATE, words, utc_now - back)
-    if _EARLIER.fullmatch(cleaned):
+    if EARLIER.fullmatch(cleaned):
         today = now.astimezone(LONDON).date()
         return When(DAY, words, _at(today, 0, 0), _at(today + dt.timedelta(days=1), 0, 0))
     return None
 
 
 def _take_week_before_last(pieces: _Pieces) -> None:
-    pieces.text = _WEEK_BEFORE_LAST.sub("2 weeks ago", pieces.text)
+    pieces.text = WEEK_BEFORE_LAST.sub("2 weeks ago", pieces.text)
 
 
 def _time_of_day(match: re.Match[str], i: int) -> _TimeOfDay | None:
@@ -349,8 +230,8 @@ def _time_of_day(match: re.Match[str], i: int) -> _TimeOfDay | None:
 
 def _take_range(pieces: _Pieces) -> None:
     """'between 7 and 8', 'from 6 till 7', '7-8pm'."""
-    for match in _RANGE.finditer(pieces.text):
-        if not _RANGE_NEEDS.search(match.group(0)):
+    for match in RANGE_RE.finditer(pieces.text):
+        if not RANGE_NEEDS.search(match.group(0)):
             continue
         first, second = _time_of_day(match, 1), _time_of_day(match, 2)
         if first is None or second is None:
@@ -364,8 +245,8 @@ def _take_range(pieces: _Pieces) -> None:
 
 def _take_time(pieces: _Pieces) -> None:
     """A time of day: '9pm', '21:15', 'half 9', 'quarter to 7', 'about 10', 'noon'."""
-    approx = re.search(rf"\b{_APPROX}\b", pieces.text) is not None
-    named = _NAMED.search(pieces.text)
+    approx = re.search(rf"\b{APPROX}\b", pieces.text) is not None
+    named = NAMED.search(pieces.text)
     if named:
         hour = 0 if named.group("w") == "midnight" else 12
         pieces.time = _TimeOfDay(hour, 0, None, True)
@@ -373,8 +254,8 @@ def _take_time(pieces: _Pieces) -> None:
         pieces.approximate = approx
         pieces.text = _cut(pieces.text, named)
         return
-    half = _HALF.search(pieces.text)
-    quarter = _QUARTER.search(pieces.text)
+    half = HALF.search(pieces.text)
+    quarter = QUARTER.search(pieces.text)
     if half or quarter:
         match = half or quarter
         assert match is not None
@@ -388,10 +269,10 @@ def _take_time(pieces: _Pieces) -> None:
         else:
             hour, minute = (hour - 1) or 12, 45
         pieces.time = _TimeOfDay(hour, minute, None, False)
-        pieces.approximate = approx or bool(_ISH.search(pieces.text))
+        pieces.approximate = approx or bool(ISH.search(pieces.text))
         pieces.text = _cut(pieces.text, match)
         return
-    for match in _TIME.finditer(pieces.text):
+    for match in TIME_RE.finditer(pieces.text):
         said_clock = (
             match.group("m1")
             or match.group("d1")
@@ -413,7 +294,7 @@ def _take_time(pieces: _Pieces) -> None:
 
 def _take_part(pieces: _Pieces) -> None:
     """The first part of the day said wins; a second one may still give the day ('tonight')."""
-    for pattern, part, offset in _PART_WORDS:
+    for pattern, part, offset in PART_WORDS:
         match = re.search(rf"\b(?:{pattern})\b", pieces.text)
         if match is None:
             continue
@@ -443,19 +324,19 @@ def _cut(text: str, match: re.Match[str]) -> str:
 def _read_day(pieces: _Pieces, now: dt.datetime) -> tuple[dt.date | None, str]:
     """The day (and dateparser's period) from what is left once times and parts are taken."""
     local_now = now.astimezone(LONDON)
-    rest = _FILLER.sub(" ", pieces.text)
-    rest = _ISH.sub(" ", rest)
-    rest = re.sub(rf"\b{_APPROX}\b", " ", rest)
+    rest = FILLER.sub(" ", pieces.text)
+    rest = ISH.sub(" ", rest)
+    rest = re.sub(rf"\b{APPROX}\b", " ", rest)
     rest = " ".join(rest.split())
     if not rest:
         offset = pieces.day_offset or 0
         return local_now.date() + dt.timedelta(days=offset), "day"
     if pieces.day_offset is not None:
         return None, ""  # "last night" and a date too: not one reading
-    if _WEEKDAY.fullmatch(rest) and _WEEKDAY.fullmatch(local_now.strftime("%A").lower()[:3]):
+    if WEEKDAY.fullmatch(rest) and WEEKDAY.fullmatch(local_now.strftime("%A").lower()[:3]):
         if rest[:3] == local_now.strftime("%a").lower():
             return local_now.date(), "day"  # "sunday morning" said on a Sunday: today
-    ordinal = _ORDINAL_ALONE.match(rest)
+    ordinal = ORDINAL_ALONE.match(rest)
     if ordinal:  # "the 3rd": this month's, or last month's if that is still to come
         rest = f"{int(ordinal.group('d'))} {local_now.strftime('%B %Y')}"
         found = _dateparser(rest, local_now)
