@@ -80,7 +80,7 @@ async def record_guided(chat: ChatClient, what: str, where: str = "the bus stop"
     await chat.click("Done")
     assert "Nothing is saved until you press Save" in chat.text
     await chat.click("Save")
-    assert "Saved in your journal as incident" in chat.text
+    assert "Saved in your diary as incident" in chat.text
 
 
 def photo_event(content: bytes, name: str = "photo.jpg", **forwarded: object) -> Event:

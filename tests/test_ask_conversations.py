@@ -57,7 +57,7 @@ def test_console_answers_questions_greetings_and_incidents(tmp_path: Path) -> No
     assert "0808 802 0300" in order and "101" in order
     assert "What would help right now?" not in order  # the menu is a button, not forced
     assert "  3. Menu" in order
-    assert outside.index("save that message in your journal") < outside.index("2. Save it")
+    assert outside.index("save that message in your diary") < outside.index("2. Save it")
     assert "3. Staying safe out and at home" in outside  # the advice that fits, next
     assert "Saved as incident 1" in saved
 
@@ -69,9 +69,9 @@ def test_console_not_sure_offers_topics_then_the_journal(tmp_path: Path) -> None
     options = [
         line.strip() for line in unsure.splitlines() if line.strip()[:2].rstrip(".").isdigit()
     ]
-    # emergency, the topics, then "Save this in my journal instead", then Back and Menu
+    # emergency, the topics, then "Save this in my diary instead", then Back and Menu
     assert options[0].endswith("I'm in danger now")
-    assert options[-3].endswith("Save this in my journal instead")
+    assert options[-3].endswith("Save this in my diary instead")
     assert "Keep the messages on your mobile" in picked
 
 
@@ -94,7 +94,7 @@ async def test_telegram_routes_typed_text(api: FakeBotApi, bot: BotProcess) -> N
 
     await say(api, USER, "he was outside my work yesterday")
     offer = api.last_with_buttons(USER)
-    assert "save that message in your journal" in offer["text"]
+    assert "save that message in your diary" in offer["text"]
     labels = [label for label, _ in buttons(offer)]
     assert labels[:3] == [
         "🚨 I'm in danger now",
@@ -114,8 +114,8 @@ async def test_telegram_save_instead_keeps_the_message(
     choice = api.last_with_buttons(USER)
     labels = [label for label, _ in buttons(choice)]
     assert labels[:2] == ["🚨 I'm in danger now", "Keeping evidence"]
-    assert labels.index("Save this in my journal instead") == len(labels) - 3
-    texts = sent_texts(await tap(api, USER, choice, "Save this in my journal instead"))
+    assert labels.index("Save this in my diary instead") == len(labels) - 3
+    texts = sent_texts(await tap(api, USER, choice, "Save this in my diary instead"))
     assert any("Saved as incident 1" in t for t in texts)
     with sqlite3.connect(tmp_path / "data" / "safety-bot.db") as conn:
         assert conn.execute("SELECT count(*) FROM incidents").fetchone()[0] == 1

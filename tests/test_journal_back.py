@@ -81,10 +81,10 @@ async def test_back_typed_as_its_number_or_its_label_in_the_console(
     await chat.send("/menu")
     await chat.click("My diary")
     await chat.click("My incidents")
-    assert "Your journal is empty." in chat.text
+    assert "Your diary is empty." in chat.text
     assert chat.buttons == NAV
     await chat.send(console_number(chat, "Back", tmp_path))  # "2"
-    assert DIARY in chat.text and "Your journal is empty." not in chat.text
+    assert DIARY in chat.text and "Your diary is empty." not in chat.text
 
     await chat.send("/log He waited by my car again")
     await chat.send("/menu")

@@ -132,7 +132,7 @@ async def test_limits_set_by_the_operator_are_said_clearly(app: App) -> None:
     await chat.send("/log one")
     await chat.send("/log two")
     await chat.send("/log three")
-    assert "Your journal is full: it holds 2 incidents" in chat.text
+    assert "Your diary is full: it holds 2 incidents" in chat.text
     assert "Saved as" not in chat.text
     assert await incidents_of(app).count(ref) == 2
     await chat.send("/menu")
@@ -141,7 +141,7 @@ async def test_limits_set_by_the_operator_are_said_clearly(app: App) -> None:
     await chat.event(photo_event(b"second photo", "b.jpg"))
     assert "I can keep this photo" in chat.text
     await chat.event(photo_event(b"third photo", "c.jpg"))
-    assert "I can't keep this file: your journal already holds 1 files" in chat.text
+    assert "I can't keep this file: your diary already holds 1 files" in chat.text
 
 
 def test_limits_come_from_the_environment_with_clear_errors() -> None:

@@ -31,7 +31,7 @@ def flat(text: str) -> str:
 async def test_list_is_newest_first_and_paginated(app: App) -> None:
     chat = ChatClient(app.engine)
     await chat.send("/incidents")
-    assert "Your journal is empty" in chat.text
+    assert "Your diary is empty" in chat.text
     for n in range(1, 8):
         await chat.send(f"/log entry number {n}")
     await chat.send("/incidents")

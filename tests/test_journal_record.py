@@ -116,7 +116,7 @@ async def test_double_tap_on_save_makes_one_incident(app: App) -> None:
         app.engine.handle(chat.user_id, Event.button(save)),
     )
     texts = ["\n".join(r.text for r in replies) for replies in (first, second)]
-    assert sum("Saved in your journal as incident 1" in t for t in texts) >= 1
+    assert sum("Saved in your diary as incident 1" in t for t in texts) >= 1
     assert any("earlier screen" in t for t in texts)  # the second tap is told, not saved
     ref = app.engine.store.user_ref(chat.user_id)
     assert await incidents_of(app).count(ref) == 1
@@ -210,7 +210,7 @@ async def test_unexpected_text_is_offered_and_forwarded_message_keeps_date_and_s
     ref = app.engine.store.user_ref(chat.user_id)
     await chat.send("/menu")
     await chat.send("he parked outside again last night")
-    assert "save that message in your journal" in chat.text
+    assert "save that message in your diary" in chat.text
     await chat.click("No, thanks")
     assert await incidents_of(app).count(ref) == 0
     await chat.send("he parked outside again last night")

@@ -63,12 +63,12 @@ async def test_a_guided_record_that_failed_to_save_is_kept_and_saved_on_try_agai
         await chat.click("Skip")
     await chat.click("Done")
     await chat.click("Save")
-    assert NOT_SAVED in chat.text and "Saved in your journal" not in chat.text
+    assert NOT_SAVED in chat.text and "Saved in your diary" not in chat.text
     assert "Try again" in chat.buttons
     assert await count(app, chat) == 0
     disk.broken = False
     await chat.click("Try again")
-    assert "Saved in your journal as incident 1" in chat.text
+    assert "Saved in your diary as incident 1" in chat.text
     [incident] = await incidents_of(app).all(app.engine.store.user_ref(chat.user_id))
     assert (
         incident.fields["description"] == "a parcel I did not order came again"
@@ -93,7 +93,7 @@ async def test_an_offered_message_is_still_offered_after_a_failed_save(
     chat = ChatClient(app.engine)
     await chat.send("/menu")
     await chat.send("the same grey car was parked across the road")
-    # "Save it", or beside advice "Save this in my journal instead": the same kind of button
+    # "Save it", or beside advice "Save this in my diary instead": the same kind of button
     save = next(b.data for r in chat.replies for b in r.buttons if b.label.startswith("Save"))
     await chat.event(Event.button(save))
     assert NOT_SAVED in chat.text and await count(app, chat) == 0

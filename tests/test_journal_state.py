@@ -55,7 +55,7 @@ async def test_a_person_saved_in_the_old_form_carries_on_their_record(app: App) 
     await chat.click("Carry on")
     assert "Where: outside the gym" in chat.text
     await chat.click("Save")
-    assert "Saved in your journal" in chat.text
+    assert "Saved in your diary" in chat.text
     await chat.send("/record")
     await chat.click("Something else")
     assert "my ex-partner" in chat.buttons and "Sam" in chat.buttons  # named before

@@ -151,7 +151,7 @@ async def test_loading_one_incident_shows_its_own_change(tmp_path: Path) -> None
     await record_three(tmp_path)
     change(tmp_path, *TAMPERING["a revision back-dated"])
     _, _, incident_two = await export_and_list(tmp_path)
-    assert "Warning: this journal was changed outside the bot" in incident_two
+    assert "Warning: this diary was changed outside the bot" in incident_two
 
 
 async def test_a_diary_from_before_the_chain_is_chained_once_and_keeps_its_ids_private(

@@ -46,7 +46,7 @@ KILLS = 6
 OFFSET_DELAY = 0.15
 FIRST_USER = 7_100_000
 SAVED_QUICK = re.compile(r"Saved as incident (\d+)")
-SAVED_GUIDED = re.compile(r"Saved in your journal as incident (\d+)")
+SAVED_GUIDED = re.compile(r"Saved in your diary as incident (\d+)")
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _guided_steps(tag: str, photo: bytes) -> list[tuple[str, object, str]]:
         ("text", "skip", "Do you have photos"),
         ("photo", photo, "Added to this record"),
         ("press", "Done", "press Save"),
-        ("press", "Save", "Saved in your journal as incident"),
+        ("press", "Save", "Saved in your diary as incident"),
     ]
 
 
@@ -170,7 +170,7 @@ async def _guided(world: World, log: UserLog, tag: str) -> None:
 
         def shows(call: Call, expect: str = expect) -> bool:
             text = call.params.get("text", "")
-            if expect.startswith("Saved in your journal"):
+            if expect.startswith("Saved in your diary"):
                 found = SAVED_GUIDED.search(text)
                 return bool(found) and int(found.group(1)) > log.last_number
             return expect in text

@@ -5,7 +5,7 @@ question, after the danger check). The router (bot/ask/router.py) says what the 
 - a greeting -> the menu;
 - a question that one screen answers -> that screen (Back returns to where the user was);
 - not sure -> "This might help" with up to three topics as `a:` buttons, then
-  "Save this in my journal instead";
+  "Save this in my diary instead";
 - not covered -> said honestly, with the National Stalking Helpline, 101 and the menu;
 - an incident -> the journal's offer first, the advice that fits as the next buttons;
 - a forwarded message, or anything else -> not handled here: the journal's fallback offers to keep it, as before.
