@@ -206,7 +206,10 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def _read_back(self, update_id: int) -> Update | None:
         body = await self.inbox.get(update_id) if self.inbox is not None else None
         if body is None or self.application is None:
-            log_event(log, "parked_update_missing", logging.WARNING)
+            # A person's message is lost unanswered (it may have said they are in danger): an
+            # operator must see it, so it is an error and counted, never a quiet warning.
+            log_event(log, "parked_update_missing", logging.ERROR)
+            metrics.STORAGE_ERRORS.labels(error="ParkedUpdateMissing").inc()
             return None
         return Update.de_json(json.loads(body), self.application.bot)
 
