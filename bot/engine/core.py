@@ -58,9 +58,9 @@ class EngineCore:
 
     def current_step(self, place: Place) -> Step | None:
         """The step `place` is on, or None (outside every flow, or a step that is gone)."""
-        if place.flow is None or place.flow not in self.machines:
-            return None
-        return self.machines[place.flow].flow.steps.get(place.step or "")
+        nav = place.nav  # (read once: this runs several times a turn)
+        compiled = self.machines.get(nav.flow) if nav.flow is not None else None
+        return compiled.flow.steps.get(nav.step or "") if compiled is not None else None
 
     def _is_step(self, flow: str, step: str) -> bool:
         return flow in self.machines and step in self.machines[flow].flow.steps
