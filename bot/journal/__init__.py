@@ -39,7 +39,7 @@ from bot.journal import buttons as jb
 from bot.journal.common import DETAILS, INCIDENTS, LIMITS, RECORD, SWEEPS, DraftSweeps
 from bot.journal.limits import JournalLimits
 from bot.journal.lock_state import LOCK_STORE
-from bot.store.incidents import register_sealed
+from bot.store.incidents import JOURNAL_FILES, JOURNAL_TABLES
 
 if TYPE_CHECKING:
     from bot.engine.engine import Engine
@@ -111,7 +111,7 @@ def register(registry: Registry) -> None:
         buttons=PRIVATE_BUTTONS,
         place=_on_a_saved_incident,
     )
-    register_sealed()
+    registry.seal(tables=JOURNAL_TABLES, files=(JOURNAL_FILES,))
 
 
 def guard(registry: Registry) -> None:

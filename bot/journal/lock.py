@@ -49,7 +49,7 @@ from bot.journal.lock_state import (
     lock_of,
     prompt_of,
 )
-from bot.store.locks import register_sealed
+from bot.store.locks import LOCK_TABLE
 
 if TYPE_CHECKING:
     from bot.engine.engine import Engine
@@ -72,7 +72,7 @@ def register(registry: Registry, erase: Eraser) -> None:
     registry.command("lock")(lock_command)
     registry.button(PREFIX)(lock_button)
     registry.before_turn = before_turn
-    register_sealed()
+    registry.seal(tables=(LOCK_TABLE,))
 
 
 def _guarded(handler: CommandHandler) -> CommandHandler:
