@@ -22,7 +22,8 @@ Where things are (one concern per module):
 - steps.py: the steps of the flows the code depends on (checked when the flows load);
 - state.py: what the journal keeps per person (its typed section of the place);
 - common.py: the services, a draft's answers, and `saving`, the one rule for a failed save;
-- when.py and when_words.py: when it happened, from the person's words;
+- when.py reads when it happened from the person's words (`read_when`), taking the phrase apart
+  with when_pieces.py and when_words.py into a `When` (when_value.py);
 - lock.py (the gate), lock_pin.py (the PIN prompt, /lock), lock_state.py: the journal lock;
 - limits.py: the operator's limits; handlers.py: what bot/ask uses of the journal.
 """
