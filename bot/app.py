@@ -95,6 +95,11 @@ class App:
     cipher: Cipher
     sealed: SealedData  # every sealed table and folder, as the features declared them
 
+    @property
+    def registry(self) -> Registry:
+        """What the features declared, and the services built for them."""
+        return self.engine.registry
+
     async def close(self) -> None:
         await self.conversations.close()
         await self.db.close()
@@ -124,5 +129,5 @@ async def open_app(
     wire_services(registry, project, settings, db, cipher, danger)
     engine = Engine(project, registry, conversations, danger=danger, clock=clock)
     registry.services["engine"] = engine
-    await journal.on_open(engine)
+    await journal.on_open(registry, engine.turn_without_event, engine.clock())
     return App(settings, engine, db, conversations, cipher, sealed)

@@ -21,10 +21,9 @@ from bot.engine.buttons import (
     GLOBAL_SKIP,
 )
 from bot.engine.dispatch import Dispatch, _said
-from bot.engine.events import Event, Reply
+from bot.engine.events import Event, Kind, Reply
 from bot.engine.place import (
     PLACE_VERSION,
-    SHOWN_BUTTONS,
     ConversationStore,
     KeptAnswer,
     Navigation,
@@ -139,6 +138,11 @@ class Engine(Dispatch):
         self.forget(turn.user_ref)
         turn.drop_place = True
 
+    def turn_without_event(self, user_ref: str) -> Turn:
+        """A turn of no event for `user_ref`, on an empty place: for work on a person's data
+        outside a conversation (a planned erasure carried out at start-up)."""
+        return Turn(self, user_ref, Place(), Event(Kind.UNSUPPORTED))
+
     def forget(self, user_ref: str) -> None:
         """Drop what memory holds of a user (after their data is deleted)."""
         self._places.pop(user_ref, None)
@@ -180,7 +184,6 @@ __all__ = [
     "GLOBAL_MENU",
     "GLOBAL_SKIP",
     "PLACE_VERSION",
-    "SHOWN_BUTTONS",
     "ConversationStore",
     "Engine",
     "Place",

@@ -33,8 +33,6 @@ _OLD_ENGINE_KEYS = (
     _OLD_KEPT_ANSWER,
     _OLD_OFF_HISTORY,
 )
-# Kept for code that still names it (bot/journal/lock.py before it moved to `turn.shown_buttons`).
-SHOWN_BUTTONS = _OLD_SHOWN_BUTTONS
 
 
 class SlotEntry(TypedDict):

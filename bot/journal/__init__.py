@@ -30,20 +30,19 @@ Where things are (one concern per module):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from collections.abc import Callable
 
 from bot.engine.actions import Registry
 from bot.engine.place import Place
 from bot.engine.slots import slot_type
+from bot.engine.turn import Turn
 from bot.journal import browsing, capture, drafting, erasing, export, files, lock, pressing, steps
 from bot.journal import buttons as jb
 from bot.journal.common import DETAILS, INCIDENTS, LIMITS, RECORD, SWEEPS, DraftSweeps
 from bot.journal.limits import JournalLimits
 from bot.journal.lock_state import LOCK_STORE
 from bot.store.incidents import JOURNAL_FILES, JOURNAL_TABLES
-
-if TYPE_CHECKING:
-    from bot.engine.engine import Engine
 
 
 def _on_a_saved_incident(place: Place) -> bool:
@@ -121,9 +120,10 @@ def guard(registry: Registry) -> None:
     lock.register(registry, erase_everything)
 
 
-async def on_open(engine: Engine) -> None:
-    """At start-up: carry out planned erasures (forgotten PINs) that came due while stopped."""
-    await lock.sweep(engine)
+async def on_open(services: Registry, turn_for: Callable[[str], Turn], now: dt.datetime) -> None:
+    """At start-up: carry out planned erasures (forgotten PINs) that came due while stopped
+    (`turn_for`: a turn of no event for a person, `Engine.turn_without_event`)."""
+    await lock.sweep(services, turn_for, now)
 
 
 __all__ = ["INCIDENTS", "LOCK_STORE", "guard", "on_open", "register"]
