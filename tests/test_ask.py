@@ -9,12 +9,10 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
 from bot.app import App, build_registry, load_checked_project, open_app
-from bot.ask.ranker import content_words
 from bot.ask.router import Kind, Reading, Router, Thresholds
 from bot.engine.events import Event
 from bot.flows.loader import Project
@@ -36,15 +34,6 @@ def router(project: Project) -> Router:
     built = Router.for_project(project, ROOT / "content")
     assert built is not None
     return built
-
-
-def test_fast_path_scores_as_sklearn_transform(router: Router) -> None:
-    texts = [str(item["text"]) for item in yaml.safe_load(TUNE.read_text())]
-    texts += ["harrasment??", "passwrd", "", "🆘", "x" * 3000]
-    for text in texts:
-        ours = router.ranker._similarities(content_words(text, router.ranker._words))
-        theirs = router.ranker.similarities_by_sklearn(text)
-        assert np.allclose(ours, theirs, atol=1e-5), text
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ not cover (`not_covered:` court orders, housing, custody, therapy...) is a group
 "!not_covered/<topic>", ranked like the screens: a message nearer a topic the advice does not
 cover than any screen gets the honest answer (bot/ask/router.py), not a loosely similar screen.
 
-A message is scored against every text with scikit-learn's TF-IDF twice, and the two cosines
+A message is scored against every text with TF-IDF twice, and the two cosines
 blended (WORD_WEIGHT):
 - character n-grams within words (3 to 5 letters), so "harrasment", "passwrd" and "stalkin"
   still share most of their n-grams with the right words;
@@ -15,8 +15,10 @@ A group's score is its best text's blended similarity. Words are normalised firs
 detector's own reader (`danger_words`: case, apostrophes, "dont" -> "do not", "u" -> "you"...),
 so the two read a message the same way; function words are then dropped.
 
-Cost per message: its n-grams looked up, one product with their rows of each dense n-gram x text
-matrix; figures in docs/ask.md (bench/bench_ask.py).
+The fit (vocabulary, idf, the texts' vectors) is scikit-learn's, done at build time and shipped
+in bot/ask/index.json (bot/ask/index.py): the running bot needs numpy only. Cost per message:
+its n-grams looked up, one product with their rows of each dense n-gram x text matrix; figures
+in docs/ask.md (bench/bench_ask.py).
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.ask import index as ask_index
+from bot.ask.index import Analyser, Space, load_or_fit
 from bot.engine.danger import DangerDetector
 
 NOT_COVERED = "!not_covered"  # prefix of the groups of topics the advice does not cover
@@ -145,25 +148,23 @@ def _phrase_lists(raw: dict | None) -> dict[str, list[str]]:
 
 
 class _Space:
-    """One TF-IDF space (char n-grams or word grams) over the texts, with a fast `similarities`.
+    """One fitted space (bot/ask/index.py) with a fast `similarities` for a message.
 
-    The per-message side is done here, not by `transform`: sklearn's input checks cost ~0.5 ms a
-    call, over the budget. Same grams, weights and norm (tests/test_ask.py checks they agree with
-    `transform`); the fitted matrix is kept dense, grams x texts. For char n-grams, the columns
+    The per-message side is done here, not by scikit-learn's `transform` (its input checks alone
+    cost ~0.5 ms a call, and importing it ~1.3 s a process). Same grams, weights and norm
+    (tests/test_ask_index.py checks they agree with `transform`). For char n-grams, the columns
     of every word of the content are worked out once at start-up (a message's own words are
     never kept: an unknown word, a typo, is cut into n-grams each time)."""
 
-    __slots__ = ("vectoriser", "analyse", "columns", "idf", "dense_t", "known")
+    __slots__ = ("analyse", "columns", "idf", "dense_t", "known")
 
     def __init__(
-        self, texts: list[str], analyse: Callable[[str], list[str]], per_word: bool = False
+        self, fitted: Space, texts: list[str], analyse: Analyser, per_word: bool = False
     ) -> None:
         self.analyse = analyse
-        self.vectoriser = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, dtype=np.float32)
-        matrix = self.vectoriser.fit_transform(texts)
-        self.columns: dict[str, int] = self.vectoriser.vocabulary_
-        self.idf = self.vectoriser.idf_.astype(np.float32)
-        self.dense_t = np.ascontiguousarray(matrix.T.toarray())
+        self.columns = fitted.columns
+        self.idf = fitted.idf
+        self.dense_t = fitted.dense_t
         self.known: dict[str, list[int]] = {}
         if per_word:
             for word in {w for text in texts for w in text.split()}:
@@ -191,28 +192,30 @@ class _Space:
         weights /= np.linalg.norm(weights)
         return weights @ self.dense_t[index]
 
-    def by_sklearn(self, kept: str) -> np.ndarray:
-        return (self.vectoriser.transform([kept]) @ self.dense_t).ravel()
-
 
 class Ranker:
     """Scores every answering screen and every not-covered topic for a message."""
 
-    def __init__(self, groups: Mapping[str, Iterable[str]], words: Words) -> None:
+    def __init__(
+        self, groups: Mapping[str, Iterable[str]], words: Words, index_file: Path | None = None
+    ) -> None:
         self._words = words
         texts: list[str] = []
         owners: list[int] = []
         self.groups = list(groups)
-        for index, name in enumerate(self.groups):
+        for owner, name in enumerate(self.groups):
             for text in groups[name]:
                 kept = content_words(text, words)
                 if kept:
                     texts.append(kept)
-                    owners.append(index)
+                    owners.append(owner)
         self._texts = texts
         self._owners = owners
-        self._chars = _Space(texts, char_grams, per_word=True)
-        self._words_space = _Space(texts, word_grams)
+        self.fitted = load_or_fit(
+            texts, NGRAMS, char_grams, word_grams, index_file or ask_index.INDEX_FILE
+        )
+        self._chars = _Space(self.fitted.chars, texts, char_grams, per_word=True)
+        self._words_space = _Space(self.fitted.words, texts, word_grams)
         order = np.argsort(np.asarray(owners), kind="stable")
         self._order = order
         owners_sorted = np.asarray(owners)[order]
@@ -231,6 +234,11 @@ class Ranker:
         top = np.argsort(-best, kind="stable")
         return [(self.groups[self._group_of_start[i]], float(best[i])) for i in top]
 
+    @property
+    def texts(self) -> list[str]:
+        """The texts as ranked (content words only), in the index's order."""
+        return self._texts
+
     def explain(self, text: str, group: str) -> str:
         """The text of `group` that matched `text` best (for reviewers)."""
         kept = content_words(text, self._words)
@@ -242,10 +250,3 @@ class Ranker:
     def _similarities(self, kept: str) -> np.ndarray:
         chars = self._chars.similarities(kept)
         return (1.0 - WORD_WEIGHT) * chars + WORD_WEIGHT * self._words_space.similarities(kept)
-
-    def similarities_by_sklearn(self, text: str) -> np.ndarray:
-        """The same similarities through sklearn's own `transform` (for the test that checks
-        the fast path)."""
-        kept = content_words(text, self._words)
-        chars, words = self._chars.by_sklearn(kept), self._words_space.by_sklearn(kept)
-        return (1.0 - WORD_WEIGHT) * chars + WORD_WEIGHT * words

@@ -1,0 +1,151 @@
+"""The ranker's fitted TF-IDF spaces, built once and shipped, so the bot never imports scikit-learn.
+
+Why: importing scikit-learn cost ~1.3 s of CPU in every bot and console process (and in every
+test that starts one), for a fit that depends only on content/. So the fit (scikit-learn's
+TfidfVectorizer: vocabulary, idf, the texts' unit vectors) is done at build time and written to
+index.json beside this module, as the danger classifier's weights are (classifier.json). The bot
+reads it (~0.1 s, numpy only) and computes a message's vector itself (bot/ask/ranker.py
+`Space.similarities`; tests/test_ask_index.py checks it equals scikit-learn's `transform`).
+
+The file carries a digest of the texts as read (each screen's sentences and ask_like phrases
+after the danger reader's normalisation and the stop words, and the n-gram sizes), so it is
+current exactly when it was fitted on the same texts. When it is not (a force edited
+ask_like.yaml, or the reader changed), start-up still answers right: it fits with scikit-learn
+then and logs that it did, naming no text; `safety-bot ask build` rewrites the file, and
+tests/test_ask_index.py fails until it is rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+INDEX_FILE = Path(__file__).with_name("index.json")
+FORMAT = 1
+DIGITS = 7  # weights are in [0, 1]: rounding at 1e-7 moves no score by more than ~1e-6
+
+log = logging.getLogger(__name__)
+
+Analyser = Callable[[str], list[str]]
+
+
+class Space:
+    """One fitted TF-IDF space: gram -> column, idf per column, and the texts' unit vectors kept
+    dense as a grams x texts matrix (one product per message with the rows of its grams)."""
+
+    __slots__ = ("columns", "idf", "dense_t")
+
+    def __init__(self, columns: dict[str, int], idf: np.ndarray, dense_t: np.ndarray) -> None:
+        self.columns = columns
+        self.idf = idf
+        self.dense_t = dense_t
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], analyse: Analyser) -> Space:
+        """scikit-learn's fit (imported here only: build time, or start-up on stale content)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectoriser = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, dtype=np.float32)
+        matrix = vectoriser.fit_transform(list(texts))
+        return cls(
+            dict(vectoriser.vocabulary_),
+            vectoriser.idf_.astype(np.float32),
+            np.ascontiguousarray(matrix.T.toarray()),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        grams = sorted(self.columns, key=self.columns.__getitem__)
+        rows = []
+        for vector in self.dense_t.T:
+            cols = np.flatnonzero(vector)
+            rows.append([cols.tolist(), [round(float(v), DIGITS) for v in vector[cols]]])
+        return {
+            "grams": grams,
+            "idf": [round(float(v), DIGITS) for v in self.idf],
+            "rows": rows,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Space:
+        grams: list[str] = data["grams"]
+        rows = data["rows"]
+        dense_t = np.zeros((len(grams), len(rows)), dtype=np.float32)
+        for text, (cols, values) in enumerate(rows):
+            dense_t[cols, text] = values
+        return cls(
+            {gram: n for n, gram in enumerate(grams)},
+            np.asarray(data["idf"], dtype=np.float32),
+            dense_t,
+        )
+
+
+def digest(texts: Sequence[str], ngrams: tuple[int, int]) -> str:
+    """What the fit depends on: the texts as the ranker reads them, and the n-gram sizes."""
+    payload = json.dumps({"format": FORMAT, "ngrams": list(ngrams), "texts": list(texts)})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class Fitted:
+    """Both spaces of a ranker (character n-grams, words and pairs), fitted on the same texts."""
+
+    __slots__ = ("digest", "chars", "words")
+
+    def __init__(self, digest: str, chars: Space, words: Space) -> None:
+        self.digest = digest
+        self.chars = chars
+        self.words = words
+
+    @classmethod
+    def fit(
+        cls,
+        texts: Sequence[str],
+        ngrams: tuple[int, int],
+        char_grams: Analyser,
+        word_grams: Analyser,
+    ) -> Fitted:
+        return cls(
+            digest(texts, ngrams), Space.fit(texts, char_grams), Space.fit(texts, word_grams)
+        )
+
+    def write(self, path: Path = INDEX_FILE) -> None:
+        data = {"digest": self.digest, "chars": self.chars.to_json(), "words": self.words.to_json()}
+        path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    @classmethod
+    def read(cls, path: Path = INDEX_FILE) -> Fitted | None:
+        """The shipped index, or None if there is none or it cannot be read."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                str(data["digest"]), Space.from_json(data["chars"]), Space.from_json(data["words"])
+            )
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+            log.warning("ask index %s unreadable (%s)", path.name, type(error).__name__)
+            return None
+
+
+def load_or_fit(
+    texts: Sequence[str],
+    ngrams: tuple[int, int],
+    char_grams: Analyser,
+    word_grams: Analyser,
+    path: Path = INDEX_FILE,
+) -> Fitted:
+    """The shipped index if it was fitted on these texts, else a fit now (logged, no text)."""
+    wanted = digest(texts, ngrams)
+    shipped = Fitted.read(path) if path.exists() else None
+    if shipped is not None and shipped.digest == wanted:
+        return shipped
+    log.warning(
+        "ask index %s was not built from this content (%d texts): fitting it now with "
+        "scikit-learn; run `safety-bot ask build` to ship it",
+        path.name,
+        len(texts),
+    )
+    return Fitted.fit(texts, ngrams, char_grams, word_grams)
