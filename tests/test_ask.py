@@ -78,8 +78,23 @@ def test_the_ranking_names_the_topic_that_is_not_covered(router: Router) -> None
 
 
 def test_nothing_above_the_floor_is_not_covered_if_asked_else_the_journal(router: Router) -> None:
-    assert router.decide(Reading(empty=False, asking=True, ranking=[])).kind == Kind.NOT_COVERED
+    faint = [("cyber_safety/malware", 0.05), ("!not_covered/housing", 0.04)]
+    assert router.decide(Reading(empty=False, asking=True, ranking=faint)).kind == Kind.NOT_COVERED
+    assert router.decide(Reading(empty=False, asking=False, ranking=faint)).kind == Kind.JOURNAL
+
+
+def test_a_question_without_a_topic_word_gets_the_menu(router: Router) -> None:
+    assert router.decide(Reading(empty=False, asking=True, ranking=[])).kind == Kind.VAGUE
     assert router.decide(Reading(empty=False, asking=False, ranking=[])).kind == Kind.JOURNAL
+    assert router.route("what can i do about him").kind == Kind.VAGUE
+
+
+def test_a_past_situation_without_time_or_place_gets_advice_then_the_diary(router: Router) -> None:
+    hacked = router.route("my instagram got hacked")
+    assert hacked.kind in (Kind.ADVICE, Kind.CHOICES) and hacked.diary_second
+    assert hacked.screens[0].flow == "cyber_safety"
+    assert router.route("my instagram got hacked last night").kind == Kind.INCIDENT
+    assert router.route("he was waiting outside my work and followed me").kind == Kind.INCIDENT
 
 
 def test_not_sure_offers_at_most_three_topics_one_screen_each(router: Router) -> None:

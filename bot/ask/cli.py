@@ -32,7 +32,10 @@ def print_ranking(project: Project, router: Router, text: str, danger: bool) -> 
         Kind.NOT_COVERED: "nothing in the advice fits: say so; helpline, 101, menu",
         Kind.INCIDENT: "an incident: the journal offer first, then " + "; ".join(titles),
         Kind.JOURNAL: "the journal offer (no advice fits and it is not a question)",
+        Kind.VAGUE: "the menu (a question with no topic word)",
     }[routing.kind]
+    if routing.diary_second:
+        answer += "; the diary offer second (a situation, not one event)"
     print(f"answer: {answer}")
     print(f"thresholds: {router.thresholds}")
     print(f"incident score: {router.cues.score(text, router.words(text)):+.2f}")

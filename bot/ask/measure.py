@@ -6,7 +6,7 @@ An item is {text, label, also?}. What counts as right, per label:
 - nothing_fits: the "not covered" answer;
 - journal: the journal offer first (an incident); a danger answer also counts, reported apart
   (some incidents are frightening events happening now, which the danger detector rightly takes);
-- greeting: the menu.
+- greeting: the menu (a greeting, or a question with no topic word: both get the menu).
 `also` lists other labels that are acceptable for that item.
 """
 
@@ -31,7 +31,7 @@ LABEL_FLOWS = {
     "is_it_stalking": "is_this_stalking",
     "emergency": "emergency",
 }
-KIND_LABELS = {Kind.NOT_COVERED: "nothing_fits", Kind.GREETING: "greeting"}
+KIND_LABELS = {Kind.NOT_COVERED: "nothing_fits", Kind.GREETING: "greeting", Kind.VAGUE: "greeting"}
 
 
 @dataclass(slots=True)
