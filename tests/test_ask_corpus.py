@@ -1,9 +1,10 @@
 """The router measured on the labelled corpora (run with -s to see the figures).
 
 Every corpus here is SEEN: tests/corpus/ask/ (tune and holdout, 369 items, blind when written,
-both parts read while tuning this round) and tests/corpus/ask2/tune.yaml (209 items, the tune
-half of a second blind corpus). Their figures are inflated: the ask_like phrases were written
-after reading their misses. The cross-validated figure is honest for the thresholds only (chosen
+both parts read while tuning), tests/corpus/ask2/tune.yaml (209 items, the tune half of a second
+blind corpus) and tests/corpus/ask3/tune.yaml (254 items, the tune half of a third, read in
+round 3; before its phrases were written it read 63.9 / 85.8 / 76.9 / 93.3%). Their figures
+are inflated: the ask_like phrases were written after reading their misses. The cross-validated figure is honest for the thresholds only (chosen
 on four fifths, scored on the fifth left out), not for the phrases.
 
 The issue's targets are a claim about a part nobody tuned on: the held-aside half of ask2
@@ -14,6 +15,8 @@ among the buttons 91.7% (121/132), nothing fits 78.1% (25/32), incidents to the 
 danger round 3 merged; greetings 10/11. The router before round 2 read it at 68.9% / 84.1% /
 65.6% / 86.5% in the same sitting. The targets (80 / 95 / 80 / 95%) are MISSED; the test below
 says so and flips when they are met. The file is seen data from now on.
+
+A blind file is measured with `python -m bot.ask.measure FILE.yaml` (the same figures).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ SEEN = {
     "ask/tune": ROOT / "tests" / "corpus" / "ask" / "tune.yaml",
     "ask/holdout": ROOT / "tests" / "corpus" / "ask" / "holdout.yaml",
     "ask2/tune": ROOT / "tests" / "corpus" / "ask2" / "tune.yaml",
+    "ask3/tune": ROOT / "tests" / "corpus" / "ask3" / "tune.yaml",
 }
 
 
@@ -80,6 +84,7 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
     assert sizes["ask/tune"] == (108, 25, 45)
     assert sizes["ask/holdout"] == (106, 25, 45)
     assert sizes["ask2/tune"] == (130, 32, 36)
+    assert sizes["ask3/tune"] == (155, 39, 45)
 
 
 # What the router scored on the seen parts when this was written (floors, so that a change to
@@ -88,11 +93,16 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # Danger round 3 (issue 11) reads "hes rang 6 times in a row, i didnt answer" and "again today.
 # same blue van outside the office at lunch" as calm (records, not danger now), so one fewer
 # journal item in ask/holdout (and in the cross-validated total) is caught by a danger answer.
+# Round 3 (ask3/tune added, phrases written from its misses): ask/holdout's "does my landlord
+# have to change the locks for free" (nothing fits) now gets "This might help" with the locks
+# screen first (0.70 against housing's 0.62): nothing fits there 25 -> 24; the cross-validated
+# line now covers ask3/tune too (832 items).
 FLOORS = {
     "ask/tune": (94, 107, 25, 44),
-    "ask/holdout": (95, 104, 25, 44),
-    "ask2/tune": (123, 130, 31, 36),
-    "cross-validated": (312, 341, 81, 124),
+    "ask/holdout": (96, 104, 24, 44),
+    "ask2/tune": (124, 130, 31, 36),
+    "ask3/tune": (120, 144, 36, 42),
+    "cross-validated": (430, 482, 121, 166),
 }
 
 

@@ -203,3 +203,35 @@ def _add(total: Figures, part: Figures) -> None:
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.misses.extend(part.misses)
     total.kinds.update(part.kinds)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m bot.ask.measure FILE.yaml...`: the figures of the router (the shipped content)
+    on labelled files, e.g. a blind held-aside half, measured once."""
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from bot.app import build_registry, load_checked_project
+    from bot.engine.danger import DangerDetector
+    from bot.settings import Settings
+
+    settings = Settings(data_dir=Path("/nonexistent"))
+    router = Router.for_project(
+        load_checked_project(settings, build_registry()), settings.content_dir
+    )
+    if router is None:
+        print("No ask_like.yaml: nothing to measure.")
+        return 1
+    danger = DangerDetector.from_content(settings.content_dir)
+    for name in argv if argv is not None else sys.argv[1:]:
+        items = yaml.safe_load(Path(name).read_text(encoding="utf-8"))
+        figures = measure(router, items, danger.is_danger)
+        print(f"{name} ({len(items)} items):")
+        print("\n".join(f"  {line}" for line in figures.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -46,8 +46,8 @@ STOP_WORDS = frozenset(
     "how what wat when where why who which whats should shud could would will can may might "
     "must shall to of in on at for from with by about as into if or and but so then than "
     "this that these those there here just really very any some all not no yes ok "
-    "get got go going want need know think without also even like one only still again "
-    "anything something everything anyone thing things stuff way lot bit".split()
+    "get got go going want need think without also even like one only still again "
+    "anything something everything anyone thing things stuff way lot bit because cos".split()
 )
 
 
