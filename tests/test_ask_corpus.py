@@ -4,7 +4,9 @@ Every corpus here is SEEN: tests/corpus/ask/ (tune and holdout, 369 items, blind
 both parts read while tuning), tests/corpus/ask2/tune.yaml (209 items, the tune half of a second
 blind corpus) and tests/corpus/ask3/tune.yaml (254 items, the tune half of a third, read in
 round 3; before its phrases were written it read 63.9 / 85.8 / 76.9 / 93.3%). Their figures
-are inflated: the ask_like phrases were written after reading their misses. The cross-validated figure is honest for the thresholds only (chosen
+are inflated: the ask_like phrases were written after reading their misses, and since round 3
+the topic model (bot/ask/model.py) is trained on all of them. The honest lines are "left out":
+each family of corpora judged by a model trained without it (the phrases still saw it). The cross-validated figure is honest for the thresholds only (chosen
 on four fifths, scored on the fifth left out), not for the phrases.
 
 The issue's targets are a claim about a part nobody tuned on: the held-aside half of ask2
@@ -27,7 +29,7 @@ import pytest
 import yaml
 
 from bot.app import build_registry, load_checked_project
-from bot.ask.measure import Figures, Read, cross_validate, read_all, score
+from bot.ask.measure import Figures, Read, cross_validate, leave_corpus_out, read_all, score
 from bot.ask.router import Router
 from bot.engine.danger import DangerDetector
 from bot.settings import Settings
@@ -65,15 +67,30 @@ def show(name: str, figures: Figures) -> None:
     print("\n".join(f"  {line}" for line in figures.lines()))
 
 
+# Each family of corpora left out of the topic model's training in turn (bot/ask/model.py is
+# trained on all of them by `ask build`): the honest figures for the model.
+FAMILIES = {
+    "ask": [SEEN["ask/tune"], SEEN["ask/holdout"]],
+    "ask2": [SEEN["ask2/tune"], ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"],
+    "ask3": [SEEN["ask3/tune"]],
+}
+
+
 @pytest.fixture(scope="module")
 def figures(router: Router, reads: dict[str, list[Read]]) -> dict[str, Figures]:
     out = {name: score(router, part) for name, part in reads.items()}
     for name, part in out.items():
-        show(f"{name} ({len(reads[name])} items, seen)", part)
-    every = [read for part in reads.values() for read in part]
+        show(f"{name} ({len(reads[name])} items, seen, in the model's training)", part)
+    danger = DangerDetector.from_content(ROOT / "content")
+    left_out = leave_corpus_out(router, FAMILIES, danger.is_danger)
+    for name, part in left_out.items():
+        out[f"{name} left out"] = score(router, part)
+        show(f"{name} ({len(part)} items), the model trained without it", out[f"{name} left out"])
+    every = [read for part in left_out.values() for read in part]
     out["cross-validated"] = cross_validate(router, every)
     show(
-        f"all seen, thresholds cross-validated in 5 folds ({len(every)} items)",
+        f"all seen, each family left out of the model, thresholds cross-validated in 5 folds "
+        f"({len(every)} items)",
         out["cross-validated"],
     )
     return out
@@ -93,16 +110,18 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # Danger round 3 (issue 11) reads "hes rang 6 times in a row, i didnt answer" and "again today.
 # same blue van outside the office at lunch" as calm (records, not danger now), so one fewer
 # journal item in ask/holdout (and in the cross-validated total) is caught by a danger answer.
-# Round 3 (ask3/tune added, phrases written from its misses): ask/holdout's "does my landlord
-# have to change the locks for free" (nothing fits) now gets "This might help" with the locks
-# screen first (0.70 against housing's 0.62): nothing fits there 25 -> 24; the cross-validated
-# line now covers ask3/tune too (832 items).
+# Round 3: ask3/tune added; the topic model (bot/ask/model.py) is trained on every seen part,
+# so their own lines are training figures; the "left out" lines are each family judged by a
+# model trained without it (the honest ones), and the cross-validated line is over those.
 FLOORS = {
-    "ask/tune": (94, 107, 25, 44),
-    "ask/holdout": (96, 104, 24, 44),
-    "ask2/tune": (124, 130, 31, 36),
-    "ask3/tune": (120, 144, 36, 42),
-    "cross-validated": (430, 482, 121, 166),
+    "ask/tune": (105, 108, 25, 44),
+    "ask/holdout": (102, 106, 25, 44),
+    "ask2/tune": (129, 130, 32, 36),
+    "ask3/tune": (148, 155, 39, 42),
+    "ask left out": (202, 211, 48, 88),
+    "ask2 left out": (235, 254, 55, 70),
+    "ask3 left out": (134, 151, 36, 42),
+    "cross-validated": (569, 617, 139, 199),
 }
 
 

@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from bot.app import build_registry, load_checked_project
 from bot.ask import index
+from bot.ask.cli import corpus_examples
 from bot.ask.index import Fitted
-from bot.ask.ranker import NGRAMS, char_grams, content_words, word_grams
+from bot.ask.model import C, feature_matrix
+from bot.ask.ranker import NGRAMS, char_grams, content_words, topic_of, word_grams
 from bot.ask.router import Kind, Router
 from bot.flows.loader import Project
 from bot.settings import Settings
@@ -38,16 +41,52 @@ def router(project: Project) -> Router:
     return built
 
 
+def training(router: Router) -> tuple[list[str], list[tuple[str, str]]]:
+    """The labels of the ranker's texts and the corpus examples, as `ask build` uses them."""
+    ranker = router.ranker
+    labels = [topic_of(ranker.groups[owner]) for owner in ranker.owners]
+    return labels, corpus_examples(ranker)
+
+
 def test_the_shipped_index_is_current_with_content(router: Router) -> None:
     shipped = Fitted.read()
-    assert shipped is not None
-    fresh = Fitted.fit(router.ranker.texts, NGRAMS, char_grams, word_grams)
+    assert shipped is not None and shipped.model is not None
+    labels, examples = training(router)
+    analysers = (char_grams, word_grams)
+    fresh = Fitted.fit(router.ranker.texts, labels, NGRAMS, analysers, examples)
     assert shipped.digest == fresh.digest, "content changed: run `safety-bot ask build`"
+    assert shipped.examples == fresh.examples == len(examples), "corpora changed: ask build"
     for ours, theirs in ((shipped.chars, fresh.chars), (shipped.words, fresh.words)):
         assert ours.columns == theirs.columns
         assert np.allclose(ours.idf, theirs.idf, atol=1e-6)
         assert np.allclose(ours.dense_t, theirs.dense_t, atol=1e-6)
+    assert fresh.model is not None and shipped.model.classes == fresh.model.classes
+    assert np.allclose(shipped.model.chars, fresh.model.chars, atol=1e-3)
+    assert np.allclose(shipped.model.words, fresh.model.words, atol=1e-3)
     assert router.ranker.fitted.digest == shipped.digest  # the router read it, did not fit
+
+
+def test_the_run_time_model_gives_scikit_learn_probabilities(router: Router) -> None:
+    ranker = router.ranker
+    fitted = ranker.fitted
+    assert fitted.model is not None
+    labels, examples = training(router)
+    pairs = [*zip(ranker.texts, labels, strict=True), *examples]
+    widths = (fitted.chars.dense_t.shape[0], fitted.words.dense_t.shape[0])
+
+    def vectors(texts: list[str]) -> list:
+        return [
+            (fitted.chars.vector(char_grams(t)), fitted.words.vector(word_grams(t))) for t in texts
+        ]
+
+    theirs = LogisticRegression(C=C, max_iter=5000)
+    theirs.fit(feature_matrix(widths, vectors([t for t, _ in pairs])), [y for _, y in pairs])
+    assert list(theirs.classes_) == fitted.model.classes
+    messages = [str(i["text"]) for p in CORPORA for i in yaml.safe_load(p.read_text())][::7]
+    kept = [content_words(m, ranker.words) for m in [*messages, "passwrd", "🆘"]]
+    expected = theirs.predict_proba(feature_matrix(widths, vectors(kept)))
+    for text, pair, row in zip(kept, vectors(kept), expected, strict=True):
+        assert np.allclose(fitted.model.probabilities(*pair), row, atol=2e-3), text
 
 
 def test_the_bot_does_not_import_scikit_learn() -> None:
@@ -80,7 +119,7 @@ def test_the_run_time_transform_scores_as_scikit_learn(router: Router, corpus: P
         kept = content_words(text, ranker._words)
         for vectoriser, space in spaces:
             theirs = (vectoriser.transform([kept]) @ space.dense_t).ravel()
-            assert np.allclose(space.similarities(kept), theirs, atol=1e-5), text
+            assert np.allclose(space.similarities(space.vector(kept)), theirs, atol=1e-5), text
 
 
 @pytest.fixture

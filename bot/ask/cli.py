@@ -9,15 +9,28 @@ content; needs no database or key. `safety-bot ask build` rewrites the shipped i
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+import yaml
 
 from bot.ask import index
 from bot.ask.index import Fitted
-from bot.ask.ranker import NGRAMS, char_grams, word_grams
+from bot.ask.model import Model
+from bot.ask.ranker import (
+    NGRAMS,
+    NOT_COVERED,
+    Ranker,
+    char_grams,
+    content_words,
+    topic_of,
+    word_grams,
+)
 from bot.ask.router import Kind, Router
 from bot.flows.loader import Project
 
 SHOWN = 8
+CORPORA = Path(__file__).resolve().parents[2] / "tests" / "corpus"  # the seen corpora
 
 
 def print_ranking(project: Project, router: Router, text: str, danger: bool) -> None:
@@ -44,13 +57,48 @@ def print_ranking(project: Project, router: Router, text: str, danger: bool) -> 
 
 
 def build_index(router: Router, target: Path | None = None) -> str:
-    """`safety-bot ask build`: fit the TF-IDF spaces on this content (scikit-learn) and write
-    the index the bot reads at start-up (bot/ask/index.py)."""
+    """`safety-bot ask build`: fit the TF-IDF spaces and the topic model on this content and
+    the seen corpora (scikit-learn) and write the index the bot reads at start-up
+    (bot/ask/index.py, bot/ask/model.py)."""
     target = target or index.INDEX_FILE
-    texts = router.ranker.texts
-    fitted = Fitted.fit(texts, NGRAMS, char_grams, word_grams)
+    ranker = router.ranker
+    texts = ranker.texts
+    labels = [topic_of(ranker.groups[owner]) for owner in ranker.owners]
+    examples = corpus_examples(ranker)
+    fitted = Fitted.fit(texts, labels, NGRAMS, (char_grams, word_grams), examples)
     fitted.write(target)
     return (
         f"{target}: {len(fitted.chars.columns)} char n-grams and {len(fitted.words.columns)} "
-        f"words and pairs over {len(texts)} texts"
+        f"words and pairs over {len(texts)} texts; topic model on them and {len(examples)} "
+        f"labelled corpus items"
     )
+
+
+def corpus_examples(ranker: Ranker, paths: Iterable[Path] | None = None) -> list[tuple[str, str]]:
+    """(content words, topic) of every topic and nothing-fits item of these corpora (by default
+    the SEEN ones, tests/corpus/ask*/*.yaml; absent from an installed package: then none)."""
+    from bot.ask.measure import LABEL_FLOWS
+
+    out: list[tuple[str, str]] = []
+    for path in sorted(CORPORA.glob("ask*/*.yaml")) if paths is None else paths:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            label = str(item["label"])
+            topic = NOT_COVERED if label == "nothing_fits" else LABEL_FLOWS.get(label)
+            kept = content_words(str(item["text"]), ranker.words)
+            if topic and kept:
+                out.append((kept, topic))
+    return out
+
+
+def train_model(ranker: Ranker, examples: Sequence[tuple[str, str]]) -> Model | None:
+    """The topic model on the ranker's own texts and these examples, in its fitted spaces (as
+    `ask build` makes it; for measuring with a corpus left out of the training)."""
+    labels = [topic_of(ranker.groups[owner]) for owner in ranker.owners]
+    training = [*zip(ranker.texts, labels, strict=True), *examples]
+    fitted = ranker.fitted
+    vectors = [
+        (fitted.chars.vector(char_grams(t)), fitted.words.vector(word_grams(t)))
+        for t, _ in training
+    ]
+    widths = (fitted.chars.dense_t.shape[0], fitted.words.dense_t.shape[0])
+    return Model.train(widths, vectors, [label for _, label in training])

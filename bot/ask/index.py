@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.ask.model import Model, Vector
+
 INDEX_FILE = Path(__file__).with_name("index.json")
 FORMAT = 1
 DIGITS = 7  # weights are in [0, 1]: rounding at 1e-7 moves no score by more than ~1e-6
@@ -45,6 +47,11 @@ class Space:
         self.columns = columns
         self.idf = idf
         self.dense_t = dense_t
+
+    def vector(self, grams: Sequence[str]) -> Vector:
+        """A message's unit TF-IDF vector (sublinear tf, as fitted) from its grams."""
+        columns = self.columns
+        return unit_vector([c for c in map(columns.get, grams) if c is not None], self.idf)
 
     @classmethod
     def fit(cls, texts: Sequence[str], analyse: Analyser) -> Space:
@@ -85,6 +92,20 @@ class Space:
         )
 
 
+def unit_vector(found: Sequence[int], idf: np.ndarray) -> Vector:
+    """Columns and weights of the vector of these gram columns (repeats count, sublinear)."""
+    counts: dict[int, int] = {}
+    for column in found:
+        counts[column] = counts.get(column, 0) + 1
+    if not counts:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
+    index = np.fromiter(counts, dtype=np.intp, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    weights = (1.0 + np.log(tf)) * idf[index]  # sublinear tf x idf
+    weights /= np.linalg.norm(weights)
+    return index, weights
+
+
 def digest(texts: Sequence[str], ngrams: tuple[int, int]) -> str:
     """What the fit depends on: the texts as the ranker reads them, and the n-gram sizes."""
     payload = json.dumps({"format": FORMAT, "ngrams": list(ngrams), "texts": list(texts)})
@@ -92,29 +113,47 @@ def digest(texts: Sequence[str], ngrams: tuple[int, int]) -> str:
 
 
 class Fitted:
-    """Both spaces of a ranker (character n-grams, words and pairs), fitted on the same texts."""
+    """Both spaces of a ranker (character n-grams, words and pairs), fitted on the same texts,
+    and the topic model over them (bot/ask/model.py; None for content with one topic)."""
 
-    __slots__ = ("digest", "chars", "words")
+    __slots__ = ("digest", "chars", "words", "model", "examples")
 
-    def __init__(self, digest: str, chars: Space, words: Space) -> None:
+    def __init__(
+        self, digest: str, chars: Space, words: Space, model: Model | None, examples: int = 0
+    ) -> None:
         self.digest = digest
         self.chars = chars
         self.words = words
+        self.model = model
+        self.examples = examples  # corpus examples the model was trained on besides the texts
 
     @classmethod
     def fit(
         cls,
         texts: Sequence[str],
+        labels: Sequence[str],
         ngrams: tuple[int, int],
-        char_grams: Analyser,
-        word_grams: Analyser,
+        analysers: tuple[Analyser, Analyser],
+        examples: Sequence[tuple[str, str]] = (),
     ) -> Fitted:
-        return cls(
-            digest(texts, ngrams), Space.fit(texts, char_grams), Space.fit(texts, word_grams)
-        )
+        """Fit the spaces on `texts`, then the model on `texts` (labelled with their topic) and
+        `examples` (content words, topic) vectorised in those spaces."""
+        char_grams, word_grams = analysers
+        chars, words = Space.fit(texts, char_grams), Space.fit(texts, word_grams)
+        training = [*zip(texts, labels, strict=True), *examples]
+        vectors = [(chars.vector(char_grams(t)), words.vector(word_grams(t))) for t, _ in training]
+        widths = (chars.dense_t.shape[0], words.dense_t.shape[0])
+        model = Model.train(widths, vectors, [label for _, label in training])
+        return cls(digest(texts, ngrams), chars, words, model, len(examples))
 
     def write(self, path: Path = INDEX_FILE) -> None:
-        data = {"digest": self.digest, "chars": self.chars.to_json(), "words": self.words.to_json()}
+        data = {
+            "digest": self.digest,
+            "examples": self.examples,
+            "chars": self.chars.to_json(),
+            "words": self.words.to_json(),
+            "model": self.model.to_json() if self.model else None,
+        }
         path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     @classmethod
@@ -122,8 +161,13 @@ class Fitted:
         """The shipped index, or None if there is none or it cannot be read."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            model = Model.from_json(data["model"]) if data.get("model") else None
             return cls(
-                str(data["digest"]), Space.from_json(data["chars"]), Space.from_json(data["words"])
+                str(data["digest"]),
+                Space.from_json(data["chars"]),
+                Space.from_json(data["words"]),
+                model,
+                int(data.get("examples", 0)),
             )
         except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
             log.warning("ask index %s unreadable (%s)", path.name, type(error).__name__)
@@ -132,20 +176,21 @@ class Fitted:
 
 def load_or_fit(
     texts: Sequence[str],
+    labels: Sequence[str],
     ngrams: tuple[int, int],
-    char_grams: Analyser,
-    word_grams: Analyser,
+    analysers: tuple[Analyser, Analyser],
     path: Path = INDEX_FILE,
 ) -> Fitted:
-    """The shipped index if it was fitted on these texts, else a fit now (logged, no text)."""
+    """The shipped index if it was fitted on these texts, else a fit now (logged, no text): the
+    model then learns from the content alone (the seen corpora are used by `ask build` only)."""
     wanted = digest(texts, ngrams)
     shipped = Fitted.read(path) if path.exists() else None
     if shipped is not None and shipped.digest == wanted:
         return shipped
     log.warning(
         "ask index %s was not built from this content (%d texts): fitting it now with "
-        "scikit-learn; run `safety-bot ask build` to ship it",
+        "scikit-learn, without the corpus examples; run `safety-bot ask build` to ship it",
         path.name,
         len(texts),
     )
-    return Fitted.fit(texts, ngrams, char_grams, word_grams)
+    return Fitted.fit(texts, labels, ngrams, analysers)

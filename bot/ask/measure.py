@@ -17,6 +17,9 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
 
 from bot.ask.router import Kind, Reading, Router, Routing, Thresholds
 
@@ -205,13 +208,35 @@ def _add(total: Figures, part: Figures) -> None:
     total.kinds.update(part.kinds)
 
 
+def leave_corpus_out(
+    router: Router,
+    families: dict[str, Sequence[Path]],
+    is_danger: Callable[[str], bool] = lambda text: False,
+) -> dict[str, list[Read]]:
+    """Each family of corpora (e.g. "ask2": its tune and holdout files) read by a router whose
+    topic model was trained without it (on the content and the other families): the honest
+    figure for the model, which `ask build` trains on every seen corpus. The ranking is the
+    shipped one's again afterwards."""
+    from bot.ask.cli import corpus_examples, train_model
+
+    ranker = router.ranker
+    shipped = ranker.fitted.model
+    out: dict[str, list[Read]] = {}
+    try:
+        for name, paths in families.items():
+            others = [p for other, ps in families.items() if other != name for p in ps]
+            ranker.use_model(train_model(ranker, corpus_examples(ranker, others)))
+            items = [i for p in paths for i in yaml.safe_load(p.read_text(encoding="utf-8"))]
+            out[name] = read_all(router, items, is_danger)
+    finally:
+        ranker.use_model(shipped)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m bot.ask.measure FILE.yaml...`: the figures of the router (the shipped content)
     on labelled files, e.g. a blind held-aside half, measured once."""
     import sys
-    from pathlib import Path
-
-    import yaml
 
     from bot.app import build_registry, load_checked_project
     from bot.engine.danger import DangerDetector

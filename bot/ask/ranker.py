@@ -31,7 +31,8 @@ import numpy as np
 import yaml
 
 from bot.ask import index as ask_index
-from bot.ask.index import Analyser, Space, load_or_fit
+from bot.ask.index import Analyser, Space, load_or_fit, unit_vector
+from bot.ask.model import MODEL_WEIGHT, Model, Vector
 from bot.engine.danger import DangerDetector
 
 NOT_COVERED = "!not_covered"  # prefix of the groups of topics the advice does not cover
@@ -72,6 +73,11 @@ def danger_words(detector: DangerDetector) -> Words:
         return [word for part in reader.parts(text, correct=False) for word in part]
 
     return words
+
+
+def topic_of(group: str) -> str:
+    """The topic a group belongs to, as the model names it: its flow, or NOT_COVERED."""
+    return NOT_COVERED if group.startswith(NOT_COVERED) else group.partition("/")[0]
 
 
 def content_words(text: str, words: Words) -> str:
@@ -174,22 +180,19 @@ class _Space:
         columns = self.columns
         return [c for c in map(columns.get, self.analyse(kept)) if c is not None]
 
-    def similarities(self, kept: str) -> np.ndarray:
-        """Cosine similarity of the message with every text (the texts' rows are unit length)."""
-        counts: dict[int, int] = {}
+    def vector(self, kept: str) -> Vector:
+        """The message's unit TF-IDF vector in this space (as `Space.vector`, faster)."""
         if self.known:
-            found = [self.known.get(w) or self._columns_of(w) for w in kept.split()]
+            found = [c for w in kept.split() for c in (self.known.get(w) or self._columns_of(w))]
         else:
-            found = [self._columns_of(kept)]
-        for columns in found:
-            for column in columns:
-                counts[column] = counts.get(column, 0) + 1
-        if not counts:
+            found = self._columns_of(kept)
+        return unit_vector(found, self.idf)
+
+    def similarities(self, vector: Vector) -> np.ndarray:
+        """Cosine similarity of the message with every text (the texts' rows are unit length)."""
+        index, weights = vector
+        if not len(index):
             return np.zeros(self.dense_t.shape[1], dtype=np.float32)
-        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        weights = (1.0 + np.log(tf)) * self.idf[index]  # sublinear tf x idf
-        weights /= np.linalg.norm(weights)
         return weights @ self.dense_t[index]
 
 
@@ -211,9 +214,11 @@ class Ranker:
                     owners.append(owner)
         self._texts = texts
         self._owners = owners
+        labels = [topic_of(self.groups[owner]) for owner in owners]
         self.fitted = load_or_fit(
-            texts, NGRAMS, char_grams, word_grams, index_file or ask_index.INDEX_FILE
+            texts, labels, NGRAMS, (char_grams, word_grams), index_file or ask_index.INDEX_FILE
         )
+        self.use_model(self.fitted.model)
         self._chars = _Space(self.fitted.chars, texts, char_grams, per_word=True)
         self._words_space = _Space(self.fitted.words, texts, word_grams)
         order = np.argsort(np.asarray(owners), kind="stable")
@@ -229,15 +234,43 @@ class Ranker:
         kept = " ".join(w for w in words if w not in STOP_WORDS)
         if not kept:
             return []
-        sims = self._similarities(kept)
+        chars, words_vector = self._chars.vector(kept), self._words_space.vector(kept)
+        sims = self._blend(chars, words_vector)
         best = np.maximum.reduceat(sims[self._order], self._starts)
+        model = self.fitted.model
+        if model is not None:
+            probabilities = np.append(model.probabilities(chars, words_vector), 0.0)
+            topic = probabilities[self._topic_column[self._group_of_start]]
+            best = (1.0 - MODEL_WEIGHT) * best + MODEL_WEIGHT * topic
         top = np.argsort(-best, kind="stable")
         return [(self.groups[self._group_of_start[i]], float(best[i])) for i in top]
+
+    def use_model(self, model: Model | None) -> None:
+        """Rank with this topic model (the index's; another only to measure a corpus left out
+        of its training)."""
+        self.fitted.model = model
+        # the model's column of each group's topic in its probabilities (-1: none, scores 0)
+        self._topic_column = np.array(
+            [
+                model.classes.index(topic_of(g)) if model and topic_of(g) in model.classes else -1
+                for g in self.groups
+            ]
+        )
 
     @property
     def texts(self) -> list[str]:
         """The texts as ranked (content words only), in the index's order."""
         return self._texts
+
+    @property
+    def owners(self) -> list[int]:
+        """The group (index into `groups`) of each text."""
+        return self._owners
+
+    @property
+    def words(self) -> Words:
+        """The normaliser the texts were read with."""
+        return self._words
 
     def explain(self, text: str, group: str) -> str:
         """The text of `group` that matched `text` best (for reviewers)."""
@@ -248,5 +281,8 @@ class Ranker:
         return self._texts[max(mine, key=lambda i: sims[i])] if mine else ""
 
     def _similarities(self, kept: str) -> np.ndarray:
-        chars = self._chars.similarities(kept)
-        return (1.0 - WORD_WEIGHT) * chars + WORD_WEIGHT * self._words_space.similarities(kept)
+        return self._blend(self._chars.vector(kept), self._words_space.vector(kept))
+
+    def _blend(self, chars: Vector, words: Vector) -> np.ndarray:
+        char_sims = self._chars.similarities(chars)
+        return (1.0 - WORD_WEIGHT) * char_sims + WORD_WEIGHT * self._words_space.similarities(words)

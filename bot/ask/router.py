@@ -46,8 +46,8 @@ class Thresholds:
     nothing_below: float = 0.15  # best screen's similarity below this: nothing in the advice fits
     not_covered_margin: float = 0.05  # a not-covered topic this near the best screen wins...
     not_covered_from: float = 0.3  # ... if it scores at least this (a faint likeness is no sign)
-    sure_at: float = 0.5  # the best screen is the answer if it scores at least this...
-    sure_margin: float = 0.2  # ... and this much more than the best screen of any other topic
+    sure_at: float = 0.6  # the best screen is the answer if it scores at least this...
+    sure_margin: float = 0.3  # ... and this much more than the best screen of any other topic
     incident_advice_at: float = 0.25  # advice offered second under an incident's offer from this
 
 
