@@ -14,7 +14,8 @@ content/ask_like.yaml (`incident:`); this module weighs them:
   neither a time nor a place ("my instagram got hacked") is a situation, not an event to record:
   the router answers it with the advice first and the diary offer second (`is_situation`).
 
-score = 1.0 x time anchors (at most 2) + 0.5 x past verbs (at most 3) - 2.5 x asking - 1 x ongoing.
+score = 1.0 x time anchors (at most 2) + 0.5 x past verbs (at most 3) + 0.5 x (a past verb and a
+place or "now": "he just walked past my window") - 2.5 x asking - 1 x ongoing.
 The weights and the threshold (INCIDENT_AT) were set on the tune part of the blind corpus
 (figures in docs/ask.md).
 """
@@ -56,7 +57,12 @@ _QUESTION_PAIRS = (
     "any advice",
     "what can",
     "what now",
+    "can that",
+    "can it",
+    "can this",
 )
+# Before an "-ed" word, they make it a state ("being followed", "i feel exposed"), not an event.
+_STATE = frozenset("being be am feel feeling feels felt".split())
 # Before a participle, they make the perfect or the passive: "got hacked", "has been changed".
 _AUXILIARIES = frozenset("got get gets getting been was were is are has have".split())
 # Words ending in "ed" that are not (or not only) verbs in the past tense.
@@ -117,15 +123,18 @@ class IncidentCues:
         when = self.times(raw, words)
         past = sum(
             1
-            for w in words
-            if w in self.past or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST)
+            for before, w in zip(["", *words], words, strict=False)
+            if (w in self.past or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST))
+            and before not in _STATE  # "being followed", "feel exposed": a state, not an event
         )
         ongoing = any(w in self.ongoing for w in words) or any(
             f" {p} " in joined for p in self.ongoing_phrases
         )
+        placed = past > 0 and any(w in self.where for w in words)
         return (
             1.0 * min(when, 2)
             + 0.5 * min(past, 3)
+            + 0.5 * placed
             - 2.5 * self.is_asking(raw, words)
             - 1.0 * ongoing
         )
