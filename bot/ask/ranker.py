@@ -6,17 +6,19 @@ not cover (`not_covered:` court orders, housing, custody, therapy...) is a group
 "!not_covered/<topic>", ranked like the screens: a message nearer a topic the advice does not
 cover than any screen gets the honest answer (bot/ask/router.py), not a loosely similar screen.
 
-A message is scored against every text with TF-IDF twice, and the two cosines
-blended (WORD_WEIGHT):
+A message is scored against every text with TF-IDF twice, and the two cosines blended
+(WORD_WEIGHT):
 - character n-grams within words (3 to 5 letters), so "harrasment", "passwrd" and "stalkin"
   still share most of their n-grams with the right words;
 - whole words and word pairs, so "court" is not near "contact" and "family court" is a thing.
-A group's score is its best text's blended similarity. Words are normalised first by the danger
+A group's similarity is its best text's; its score blends that with the topic model's
+probability of its topic (bot/ask/model.py, MODEL_WEIGHT). Words are normalised first by the danger
 detector's own reader (`danger_words`: case, apostrophes, "dont" -> "do not", "u" -> "you"...),
 so the two read a message the same way; function words are then dropped.
 
-The fit (vocabulary, idf, the texts' vectors) is scikit-learn's, done at build time and shipped
-in bot/ask/index.json (bot/ask/index.py): the running bot needs numpy only. Cost per message:
+The fit (vocabulary, idf, the texts' vectors, the model's weights) is scikit-learn's, done at
+build time and shipped in bot/ask/index.json (bot/ask/index.py): the running bot needs numpy
+only. Cost per message:
 its n-grams looked up, one product with their rows of each dense n-gram x text matrix; figures
 in docs/ask.md (bench/bench_ask.py).
 """
