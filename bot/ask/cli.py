@@ -12,14 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import yaml
-
 from bot.ask import index
 from bot.ask.index import Fitted
 from bot.ask.model import Model
+from bot.ask.model import corpus_examples as model_corpus_examples
 from bot.ask.ranker import (
     NGRAMS,
-    NOT_COVERED,
     Ranker,
     char_grams,
     content_words,
@@ -30,7 +28,6 @@ from bot.ask.router import Kind, Router
 from bot.flows.loader import Project
 
 SHOWN = 8
-CORPORA = Path(__file__).resolve().parents[2] / "tests" / "corpus"  # the seen corpora
 
 
 def print_ranking(project: Project, router: Router, text: str, danger: bool) -> None:
@@ -75,19 +72,8 @@ def build_index(router: Router, target: Path | None = None) -> str:
 
 
 def corpus_examples(ranker: Ranker, paths: Iterable[Path] | None = None) -> list[tuple[str, str]]:
-    """(content words, topic) of every topic and nothing-fits item of these corpora (by default
-    the SEEN ones, tests/corpus/ask*/*.yaml; absent from an installed package: then none)."""
-    from bot.ask.measure import LABEL_FLOWS
-
-    out: list[tuple[str, str]] = []
-    for path in sorted(CORPORA.glob("ask*/*.yaml")) if paths is None else paths:
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            label = str(item["label"])
-            topic = NOT_COVERED if label == "nothing_fits" else LABEL_FLOWS.get(label)
-            kept = content_words(str(item["text"]), ranker.words)
-            if topic and kept:
-                out.append((kept, topic))
-    return out
+    """The seen corpora's topic and nothing-fits items as the ranker reads them (model.py)."""
+    return model_corpus_examples(lambda text: content_words(text, ranker.words), paths)
 
 
 def train_model(ranker: Ranker, examples: Sequence[tuple[str, str]]) -> Model | None:

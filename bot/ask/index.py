@@ -180,17 +180,18 @@ def load_or_fit(
     ngrams: tuple[int, int],
     analysers: tuple[Analyser, Analyser],
     path: Path = INDEX_FILE,
+    examples: Callable[[], Sequence[tuple[str, str]]] = lambda: (),
 ) -> Fitted:
-    """The shipped index if it was fitted on these texts, else a fit now (logged, no text): the
-    model then learns from the content alone (the seen corpora are used by `ask build` only)."""
+    """The shipped index if it was fitted on these texts, else a fit now (logged, no text) on
+    them and `examples()` (the seen corpora where they are, as `ask build` does)."""
     wanted = digest(texts, ngrams)
     shipped = Fitted.read(path) if path.exists() else None
     if shipped is not None and shipped.digest == wanted:
         return shipped
     log.warning(
         "ask index %s was not built from this content (%d texts): fitting it now with "
-        "scikit-learn, without the corpus examples; run `safety-bot ask build` to ship it",
+        "scikit-learn; run `safety-bot ask build` to ship it",
         path.name,
         len(texts),
     )
-    return Fitted.fit(texts, labels, ngrams, analysers)
+    return Fitted.fit(texts, labels, ngrams, analysers, examples())

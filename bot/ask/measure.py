@@ -21,19 +21,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.ask.model import LABEL_FLOWS
 from bot.ask.router import Kind, Reading, Router, Routing, Thresholds
 
-LABEL_FLOWS = {
-    "calls": "unwanted_calls",
-    "known_stalker": "know_who",
-    "physical": "physical_safety",
-    "cyber": "cyber_safety",
-    "evidence": "evidence",
-    "reporting": "reporting",
-    "telling_people": "telling_people",
-    "is_it_stalking": "is_this_stalking",
-    "emergency": "emergency",
-}
 KIND_LABELS = {Kind.NOT_COVERED: "nothing_fits", Kind.GREETING: "greeting", Kind.VAGUE: "greeting"}
 
 

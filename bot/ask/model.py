@@ -19,7 +19,8 @@ corpus left out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,20 @@ C = 10.0  # inverse regularisation (weak: the examples are short and many topics
 MODEL_WEIGHT = 0.3  # share of the model's probability in a group's score (docs/ask.md)
 
 Vector = tuple[np.ndarray, np.ndarray]  # (columns, weights) of a unit TF-IDF vector
+NOT_COVERED = "!not_covered"  # the topic (and group prefix) of what the advice does not cover
+# A corpus label -> the flow that answers it (tests/corpus/ask*/README.md).
+LABEL_FLOWS = {
+    "calls": "unwanted_calls",
+    "known_stalker": "know_who",
+    "physical": "physical_safety",
+    "cyber": "cyber_safety",
+    "evidence": "evidence",
+    "reporting": "reporting",
+    "telling_people": "telling_people",
+    "is_it_stalking": "is_this_stalking",
+    "emergency": "emergency",
+}
+CORPORA = Path(__file__).resolve().parents[2] / "tests" / "corpus"  # the seen corpora
 
 
 class Model:
@@ -111,3 +126,22 @@ def feature_matrix(widths: tuple[int, int], vectors: Sequence[tuple[Vector, Vect
             values.extend(weights.tolist())
         parts.append(csr_matrix((values, (rows, cols)), shape=(len(vectors), width)))
     return hstack(parts).tocsr()
+
+
+def corpus_examples(
+    kept: Callable[[str], str], paths: Iterable[Path] | None = None
+) -> list[tuple[str, str]]:
+    """(content words, topic) of every topic and nothing-fits item of these corpora (by default
+    the SEEN ones, tests/corpus/ask*/*.yaml; absent from an installed package: then none).
+    `kept`: a message -> its content words, as the ranker reads it."""
+    import yaml
+
+    out: list[tuple[str, str]] = []
+    for path in sorted(CORPORA.glob("ask*/*.yaml")) if paths is None else paths:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            label = str(item["label"])
+            topic = NOT_COVERED if label == "nothing_fits" else LABEL_FLOWS.get(label)
+            words = kept(str(item["text"]))
+            if topic and words:
+                out.append((words, topic))
+    return out

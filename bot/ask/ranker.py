@@ -34,10 +34,9 @@ import yaml
 
 from bot.ask import index as ask_index
 from bot.ask.index import Analyser, Space, load_or_fit, unit_vector
-from bot.ask.model import MODEL_WEIGHT, Model, Vector
+from bot.ask.model import MODEL_WEIGHT, NOT_COVERED, Model, Vector, corpus_examples
 from bot.engine.danger import DangerDetector
 
-NOT_COVERED = "!not_covered"  # prefix of the groups of topics the advice does not cover
 NGRAMS = (3, 5)  # character n-grams within words
 WORD_WEIGHT = 0.2  # share of the word (and word pair) cosine in a text's score; set on the corpus
 
@@ -218,7 +217,12 @@ class Ranker:
         self._owners = owners
         labels = [topic_of(self.groups[owner]) for owner in owners]
         self.fitted = load_or_fit(
-            texts, labels, NGRAMS, (char_grams, word_grams), index_file or ask_index.INDEX_FILE
+            texts,
+            labels,
+            NGRAMS,
+            (char_grams, word_grams),
+            index_file or ask_index.INDEX_FILE,
+            lambda: corpus_examples(lambda text: content_words(text, words)),
         )
         self.use_model(self.fitted.model)
         self._chars = _Space(self.fitted.chars, texts, char_grams, per_word=True)
