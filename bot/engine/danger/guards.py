@@ -5,7 +5,7 @@ it, says so in words a reviewer reads in `safety-bot danger explain`. Their word
 content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. In order:
 
 - record: the message opens as a note to keep ("log this:", "note for my solicitor") and has no
-  "now" word anywhere: it is a record of the past, not a call for help;
+  "right now" word anywhere ("today" does not count: records name their day): it is a record of the past, not a call for help;
 - question: the part opens as a question ("should I call 999...?"), not as a request;
 - hypothetical: a hypothetical word before the match ("in case he comes round");
 - idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
@@ -15,6 +15,8 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
   gone") nor before words such as "to" ("he's gone to get a knife");
 - mistaken: in the match's part or a later one, a fright that was mistaken ("it wasn't him");
 - negation / past / future words just before or inside the match, not the rule's own;
+- habit: the message asks about a pattern ("he keeps...", "all the time": a "?", a question
+  opener starting a part, or an `asks` phrase such as "should i") and has no "now";
 - online: an online place just after the match ("following me on instagram");
 - past_time: a past (or later) time in the part with no "now" there, or in a neighbouring part
   with no "now" in those parts. Only neighbours: in a long message the danger often comes last,
@@ -45,6 +47,7 @@ GUARD_NAMES = (
     "all_clear",
     "record",
     "mistaken",
+    "habit",
 )
 OPENER = "question_openers"
 REQUEST = "requests"
@@ -112,14 +115,26 @@ def hypothetical(s: Scope) -> Stop:
 
 def idiom(s: Scope) -> Stop:
     """An idiom or a harmless scene from IDIOM_BEFORE words before the match to the end of the
-    part ("listening to a true crime podcast about a man who broke in", "he set fire to my car
+    part (for a rule that is a whole part, in the next part too) ("listening to a true crime podcast about a man who broke in", "he set fire to my car
     years ago and it still gives me nightmares"), not further before ("he is watching a film in
     my living room and will not let me leave" is danger)."""
-    if "idiom" in s.rule.ignore or "guard:idiom" not in s.present:
+    if "idiom" in s.rule.ignore:
         return None
-    for i in range(max(0, s.start - IDIOM_BEFORE), len(s.tags)):
-        for stop in s.tags[i].get("guard:idiom", ()):
-            return "idiom", " ".join(s.words[i:stop])
+    if "guard:idiom" in s.present:
+        for i in range(max(0, s.start - IDIOM_BEFORE), len(s.tags)):
+            for stop in s.tags[i].get("guard:idiom", ()):
+                return "idiom", " ".join(s.words[i:stop])
+    # a cry that is a whole part ("help,", "knife!") is explained by the part after it
+    # ("help, i can't work out how to use this app")
+    after = s.part + 1
+    if (
+        s.rule.whole_part
+        and after < len(s.reading.tags)
+        and "guard:idiom" in s.reading.present[after]
+    ):
+        where = _first(s.reading.tags[after], "guard:idiom")
+        if where:
+            return "idiom", " ".join(s.reading.parts[after][slice(*where)])
     return None
 
 
@@ -142,6 +157,32 @@ def mistaken(s: Scope) -> Stop:
         if where:
             return "mistaken", " ".join(s.reading.parts[p][slice(*where)])
     return None
+
+
+def habit(s: Scope) -> Stop:
+    """A pattern ("he keeps...", "all the time") asked about, with no "now" anywhere: "he keeps
+    leaving gifts on my doorstep, do i bin them?" asks what to do about stalking, not for help
+    this minute."""
+    if "habit" in s.rule.ignore:
+        return None
+    why = habit_asked(s.reading)
+    return ("habit", why) if why else None
+
+
+def habit_asked(reading: Reading) -> str:
+    """The habitual words of a message that asks about a pattern and has no "now" ("" if not)."""
+    if reading.now_anywhere or not any("guard:habitual" in p for p in reading.present):
+        return ""
+    asked = reading.question_mark or any("guard:asks" in p for p in reading.present)
+    if not asked:
+        asked = any(_opens_as_question_part(tags) for tags in reading.tags)
+    if not asked:
+        return ""
+    for tags, words in zip(reading.tags, reading.parts, strict=True):
+        where = _first(tags, "guard:habitual")
+        if where:
+            return f"a pattern asked about ({' '.join(words[slice(*where)])!r}), and no 'now'"
+    return ""
 
 
 def near_words(s: Scope) -> Stop:
@@ -194,6 +235,7 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     idiom,
     all_clear,
     mistaken,
+    habit,
     near_words,
     online,
     past_time,
@@ -212,6 +254,9 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
     opener = record_opener(reading)
     if opener:
         return f"a record to keep ({opener!r}) and no 'now'"
+    pattern = habit_asked(reading)
+    if pattern:
+        return pattern
     for tags, present in zip(reading.tags, reading.present, strict=True):
         if "guard:idiom" in present or "guard:joke" in present:
             return "an idiom or a joke"
@@ -224,14 +269,19 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
 
 def _opens_as_question(reading: Reading) -> bool:
     """The message opens with a question opener that is not a request ("how can this bot help")."""
-    first = reading.tags[0][0] if reading.tags and reading.tags[0] else {}
+    return bool(reading.tags) and _opens_as_question_part(reading.tags[0])
+
+
+def _opens_as_question_part(tags: Tags) -> bool:
+    first = tags[0] if tags else {}
     return f"guard:{OPENER}" in first and f"guard:{REQUEST}" not in first
 
 
 def record_opener(reading: Reading) -> str:
     """The words of a record opener at the start of the message ("log this"), when the message
-    has no "now" word; "" otherwise."""
-    if reading.now_anywhere or not reading.tags:
+    has no word that means this very minute (`right_now`: "now", "still", "just"); "" otherwise.
+    A day word does not undo a record ("diary: he liked all my photos again today")."""
+    if not reading.tags or any("guard:right_now" in p for p in reading.present):
         return ""
     tags = reading.tags[0]
     for i in range(min(RECORD_START, len(tags))):
