@@ -4,12 +4,13 @@ Each guard looks at one finding (a rule matched in one part of the message) and,
 it, says so in words a reviewer reads in `safety-bot danger explain`. Their word lists are in
 content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. In order:
 
-- record: the message opens as a note to keep ("log this:", "note for my solicitor") and has no
+- record: (for a match in the past tense, not "is / are / am") the message opens as a note to keep ("log this:", "note for my solicitor") and has no
   "right now" word anywhere ("today" does not count: records name their day): it is a record of the past, not a call for help;
 - question: the part opens as a question ("should I call 999...?"), not as a request;
 - hypothetical: a hypothetical word before the match ("in case he comes round");
 - idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
-  crime podcast about..."): the danger words are not meant;
+  crime podcast about..."): the danger words are not meant; unless the idiom comes first and a
+  "just / now / still" comes between ("was watching eastenders and he's just turned up");
 - all_clear: the part says, at or after the match, that the person is safe or it is over ("the
   police are here and i'm safe", "he's gone"), not just after a negation ("i don't think he has
   gone") nor before words such as "to" ("he's gone to get a knife");
@@ -57,6 +58,7 @@ BEFORE = 4  # words before a match that negation / past / future words are looke
 IDIOM_BEFORE = 6  # words before a match that an idiom is looked for in
 NEGATED = 3  # words before an all-clear that a negation undoes it in ("not sure he has gone")
 RECORD_START = 3  # a record opener must start within the first words of the message
+PRESENT = frozenset(("is", "are", "am"))  # a rule that matched one of these speaks of now
 
 Stop = tuple[str, str] | None
 
@@ -91,6 +93,8 @@ def record(s: Scope) -> Stop:
     """The message opens as a note to keep and says nothing is happening "now"."""
     if "record" in s.rule.ignore:
         return None
+    if any(s.words[i] in PRESENT for i in s.consumed):
+        return None  # a record is kept in the past tense: "diary: ... he IS at the window" is now
     opener = record_opener(s.reading)
     return ("record", opener) if opener else None
 
@@ -123,6 +127,8 @@ def idiom(s: Scope) -> Stop:
     if "guard:idiom" in s.present:
         for i in range(max(0, s.start - IDIOM_BEFORE), len(s.tags)):
             for stop in s.tags[i].get("guard:idiom", ()):
+                if stop <= s.start and _right_now_in(s.tags, stop, s.end):
+                    continue  # "was watching eastenders and he's JUST turned up at the door"
                 return "idiom", " ".join(s.words[i:stop])
     # a cry that is a whole part ("help,", "knife!") is explained by the part after it
     # ("help, i can't work out how to use this app")
@@ -247,7 +253,11 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
     Chosen by cross-validation (docs/danger.md)."""
     if reading.past_time_anywhere and not reading.now_anywhere:
         return "a past time and no 'now'"
-    if any(f.blocked_by == "question" for f in findings):
+    asked = {f.part for f in findings if f.blocked_by == "question"}
+    if asked and not any(
+        "guard:now" in present for p, present in enumerate(reading.present) if p not in asked
+    ):
+        # not when another part says "now" ("does this app call the police? I need them now")
         return "the question guard stopped a rule"
     if not reading.now_anywhere and _opens_as_question(reading):
         return "a question, and no 'now'"
@@ -303,6 +313,10 @@ def _all_clear_in(tags: Tags, after: int = 0) -> tuple[int, int] | None:
             continue
         return i, end
     return None
+
+
+def _right_now_in(tags: Tags, start: int, end: int) -> bool:
+    return any("guard:right_now" in tags[i] for i in range(start, end))
 
 
 def _first(tags: Tags, label: str) -> tuple[int, int] | None:
