@@ -105,6 +105,7 @@ def test_only_the_tune_half_of_corpus_3_is_in_the_examples() -> None:
         "corpus3-tune",
         "developer",
         "ask-tune",
+        "danger4-tune",
     }
 
 

@@ -178,12 +178,11 @@ def test_help_on_its_own_is_danger_but_help_with_a_task_is_not(
         assert not rules.is_danger(text), rules.explain(text)
     for text in ["thanks for the help earlier", "how can this bot help", "/help"]:
         assert not detector.is_danger(text), detector.explain(text)
-    # a known false alarm of the classifier alone ("she", "help me" weigh toward danger): shown
-    # here so that a change to it is seen (docs/danger.md lists the kinds); round 3's examples
-    # taught it "help me understand the law"
-    explanation = detector.explain("she helps me with the shopping")
-    assert explanation.by_classifier and not explanation.by_rules, explanation
-    assert not detector.is_danger("help me understand the law")
+    # the classifier alone scores these high ("she", "help me" weigh toward danger); since
+    # round 4 (alarm line 0.60) the grammar's idioms of help with a task hold it back
+    for text in ["she helps me with the shopping", "help me understand the law"]:
+        explanation = detector.explain(text)
+        assert not explanation.is_danger and explanation.held_back, explanation
 
 
 def test_explain_prints_the_reading_the_rule_and_the_verdict(detector: DangerDetector) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bot.engine.danger.lexicon import max_edits
 
@@ -65,6 +66,7 @@ class Reader:
         "_vocab",
         "_real",
         "_speller",
+        "_frequency",
         "_cache",
         "_raw_cache",
         "_pieces",
@@ -103,15 +105,21 @@ class Reader:
             for w in (*self._vocab, *(k for k in self._spellings if k.isalpha()))
             if len(w) >= 2 or w in _SINGLE_WORDS
         )
-        self._speller = None
-        if self._vocab:
+        self._frequency = frequency or {}
+
+    def _spell(self) -> Any:
+        """symspellpy's corrector over the grammar words, made when a first word needs it: it
+        is a third of the detector's start-up (import and ~1,100 entries, ~0.03 s), and most
+        messages are read from the spelling cache without it (docs/danger.md)."""
+        if self._speller is None:
             from symspellpy import SymSpell
 
-            self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
-            freq = frequency or {}
+            speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
             for word in self._vocab:
                 if word.isalpha() and len(word) >= 3:
-                    self._speller.create_dictionary_entry(word, freq.get(word, 1))
+                    speller.create_dictionary_entry(word, self._frequency.get(word, 1))
+            self._speller = speller
+        return self._speller
 
     # -- words
 
@@ -137,7 +145,7 @@ class Reader:
             return hit
         hit = word
         if (
-            self._speller is not None
+            self._vocab
             and word not in self._vocab
             and word not in self._real
             and word.isalpha()
@@ -149,7 +157,7 @@ class Reader:
             if word.endswith("in") and dropped_g in self._vocab:
                 hit = dropped_g  # "kickin", "followin", "comin": a dropped g, not a typo
             else:
-                found = self._speller.lookup(word, Verbosity.TOP, max_edit_distance=max_edits(word))
+                found = self._spell().lookup(word, Verbosity.TOP, max_edit_distance=max_edits(word))
                 hit = found[0].term if found else self._segment(word)
         if len(self._cache) >= MAX_CACHE:
             self._cache.clear()
