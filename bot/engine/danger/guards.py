@@ -197,8 +197,12 @@ def near_words(s: Scope) -> Stop:
     neck just now"); one far from it does not ("I was strangled in 2021 and I still get...")."""
     low, high = max(0, s.start - BEFORE), min(len(s.tags), s.end + AFTER)
     right_now = any("guard:right_now" in s.tags[i] for i in range(low, high))
+    # "could you send someone": a request, not a maybe
+    request = bool(s.tags) and f"guard:{REQUEST}" in s.tags[0]
     for name in ("negation", "past", "future"):
         if name in s.rule.ignore or (name == "past" and right_now):
+            continue
+        if name == "future" and request:
             continue
         for i in range(max(0, s.start - BEFORE), s.end):
             for stop in s.tags[i].get(f"guard:{name}", ()):
