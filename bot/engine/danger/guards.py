@@ -6,7 +6,9 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 
 - record: (for a match in the past tense, not "is / are / am") the message opens as a note to keep ("log this:", "note for my solicitor") and has no
   "right now" word anywhere ("today" does not count: records name their day): it is a record of the past, not a call for help;
-- question: the part opens as a question ("should I call 999...?"), not as a request;
+- question: the part opens as a question ("should I call 999...?"), not as a request, and the
+  match is not a statement of its own after it with no "if" between ("what should i do hes at
+  the door", typed without a "?");
 - hypothetical: a hypothetical word before the match ("in case he comes round");
 - idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
   crime podcast about..."): the danger words are not meant; unless the idiom comes first and a
@@ -25,7 +27,8 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 
 `held_back` is the same judgement for the classifier, which has no match to look around: it may
 not alarm alone on a message that is a record, names a past time and no "now", has a question
-that stopped a rule, opens as a question with no "now", an idiom, a joke mark ("lol"), or an all-clear.
+that stopped a rule, opens as a question with no "now", an idiom, a joke mark ("lol"), an
+all-clear, a pattern asked about, or a phrase of at most four words that names nobody.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ IDIOM_BEFORE = 6  # words before a match that an idiom is looked for in
 NEGATED = 3  # words before an all-clear that a negation undoes it in ("not sure he has gone")
 RECORD_START = 3  # a record opener must start within the first words of the message
 PRESENT = frozenset(("is", "are", "am"))  # a rule that matched one of these speaks of now
+SUBJECTS = frozenset(("he", "she", "they", "someone", "somebody", "there"))
 
 Stop = tuple[str, str] | None
 
@@ -100,11 +104,39 @@ def record(s: Scope) -> Stop:
 
 
 def question(s: Scope) -> Stop:
-    """The part opens as a question ("should I call 999...?"), not as a request."""
+    """The part opens as a question ("should I call 999...?"), not as a request; unless a
+    statement about now follows the question with no "if / when" between, which a message
+    typed without a "?" runs into the same part ("what should i do hes at the door")."""
     opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
     if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
         return None
-    return "question", " ".join(s.words[: max(opener)])
+    asked = _question_end(s.tags)
+    if _statement_after(s, asked):
+        return None
+    return "question", " ".join(s.words[:asked])
+
+
+def _question_end(tags: Tags) -> int:
+    """Where the question that opens a part ends: its opener ("what") or a longer question
+    ("what should i do") starting there."""
+    first = tags[0] if tags else {}
+    ends: list[int] = [0, *first.get(f"guard:{OPENER}", ()), *first.get("guard:asks", ())]
+    return max(ends)
+
+
+def _statement_after(s: Scope, asked: int) -> bool:
+    """The match starts a clause of its own ("he is ...", "someone is ...") after the question,
+    and no conditional word ("if", "when") comes before it."""
+    start = s.start
+    # after a whole question ("what should i do | he is ...") at once; after a bare opener
+    # ("what | ... he is") two words on, so that "is he outside" stays a question
+    whole = "guard:asks" in s.tags[0] if s.tags else False
+    if start - asked < (0 if whole else 2) or start + 1 >= len(s.words):
+        return False
+    if s.words[start] not in SUBJECTS or s.words[start + 1] not in PRESENT:
+        return False
+    # the opener itself may be one ("whenever i go out i think someone is following me")
+    return not any("guard:conditional" in s.tags[i] for i in range(start))
 
 
 def hypothetical(s: Scope) -> Stop:
@@ -199,12 +231,16 @@ def near_words(s: Scope) -> Stop:
     right_now = any("guard:right_now" in s.tags[i] for i in range(low, high))
     # "could you send someone": a request, not a maybe
     request = bool(s.tags) and f"guard:{REQUEST}" in s.tags[0]
+    # a statement after a question: the question's words ("what SHOULD i do") are not its own
+    opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
+    asked = _question_end(s.tags) if opener else 0
+    low = max(low, asked) if opener and _statement_after(s, asked) else low
     for name in ("negation", "past", "future"):
         if name in s.rule.ignore or (name == "past" and right_now):
             continue
         if name == "future" and request:
             continue
-        for i in range(max(0, s.start - BEFORE), s.end):
+        for i in range(low, s.end):
             for stop in s.tags[i].get(f"guard:{name}", ()):
                 if s.consumed.intersection(range(i, stop)):
                     continue
@@ -271,6 +307,8 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
     pattern = habit_asked(reading)
     if pattern:
         return pattern
+    if _short_and_nobody(reading):
+        return "a short phrase with nobody in it (an answer such as 'outside the shop')"
     for tags, present in zip(reading.tags, reading.present, strict=True):
         if "guard:idiom" in present or "guard:joke" in present:
             return "an idiom or a joke"
@@ -279,6 +317,20 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
         if "guard:all_clear" in present and _all_clear_in(tags):
             return "the person says they are safe or it is over"
     return ""
+
+
+SHORT = 4  # words: a phrase this short with no person in it is an answer, not an alarm
+PEOPLE = ("person", "me", "child", "hiders")  # the grammar's classes of people
+
+
+def _short_and_nobody(reading: Reading) -> bool:
+    """A phrase of at most SHORT words that names nobody ("outside the Co-op", typed as the
+    answer to "where did it happen?"): the classifier may not alarm on it alone. Short alarms
+    the grammar knows ("knife", "door", "please come", "hes here") are its rules' to raise;
+    on the corpora no danger message was caught by the classifier alone in this shape."""
+    if sum(len(p) for p in reading.parts) > SHORT:
+        return False
+    return not any(label in present for present in reading.present for label in PEOPLE)
 
 
 def _opens_as_question(reading: Reading) -> bool:
