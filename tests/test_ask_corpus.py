@@ -137,6 +137,12 @@ def test_seen_parts_hold_what_was_measured(figures: dict[str, Figures], name: st
 HOLDOUT = ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"
 # Measured once, when round 2 was final (first, among, nothing fits, journal offered + danger)
 HOLDOUT_MEASURED = (100, 121, 25, 22 + 12)
+# Danger round 4 (issue 11) reads three dated records ("Sunday, at church, he sat two rows behind
+# me") and "he just rang from his work number" as calm (records, not danger now) and one more
+# ("he liked 40 of my old photos between midnight and 1am") as danger: one fewer journal item of
+# the held-aside half is caught by a danger answer (34 -> 33). The router's own figures are as
+# measured.
+HOLDOUT_FLOOR = (*HOLDOUT_MEASURED[:3], HOLDOUT_MEASURED[3] - 1)
 
 
 @pytest.fixture(scope="module")
@@ -151,4 +157,4 @@ def holdout(router: Router) -> Figures:
 def test_the_held_aside_half_holds_what_was_measured(holdout: Figures) -> None:
     f = holdout
     got = (f.topic_first, f.topic_among, f.nothing_right, f.journal_offered + f.journal_danger)
-    assert all(g >= floor for g, floor in zip(got, HOLDOUT_MEASURED, strict=True)), got
+    assert all(g >= floor for g, floor in zip(got, HOLDOUT_FLOOR, strict=True)), got
