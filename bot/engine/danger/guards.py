@@ -65,6 +65,7 @@ NEGATED = 3  # words before an all-clear that a negation undoes it in ("not sure
 RECORD_START = 3  # a record opener must start within the first words of the message
 PRESENT = frozenset(("is", "are", "am"))  # a rule that matched one of these speaks of now
 SUBJECTS = frozenset(("he", "she", "they", "someone", "somebody", "there"))
+CLAUSE = frozenset(("and", "so", "then"))  # a negation or past word before one is not the match's
 
 Stop = tuple[str, str] | None
 
@@ -237,6 +238,8 @@ def near_words(s: Scope) -> Stop:
     opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
     asked = _question_end(s.tags) if opener else 0
     low = max(low, asked) if opener and _statement_after(s, asked) else low
+    # a new clause: "nobody came AND he is still outside" (round 5)
+    low = max([low, *(i + 1 for i in range(low, s.start) if s.words[i] in CLAUSE)])
     for name in ("negation", "past", "future"):
         if name in s.rule.ignore or (name == "past" and right_now):
             continue
