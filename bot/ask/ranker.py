@@ -119,7 +119,7 @@ class Screen:
 class AskLike:
     """content/ask_like.yaml, read and checked."""
 
-    __slots__ = ("screens", "not_covered", "greetings", "incident", "path")
+    __slots__ = ("screens", "not_covered", "greetings", "small_talk", "incident", "path")
 
     def __init__(
         self,
@@ -128,11 +128,13 @@ class AskLike:
         greetings: list[str],
         incident: dict[str, list[str]],
         path: Path | None = None,
+        small_talk: list[str] | None = None,
     ) -> None:
         self.path = path
         self.screens = screens
         self.not_covered = not_covered
         self.greetings = greetings
+        self.small_talk = small_talk or []
         self.incident = incident
 
     @classmethod
@@ -147,6 +149,7 @@ class AskLike:
             [str(p) for p in raw.get("greetings", [])],
             _phrase_lists(raw.get("incident")),
             path,
+            [str(p) for p in raw.get("small_talk", [])],
         )
 
 
