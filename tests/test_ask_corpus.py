@@ -126,16 +126,17 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # Round 4: ask3/holdout added (measured once blind by the lead at round 3's end: 121, 147, 28,
 # 32 + 13 of 156 / 156 / 39 / 45); "ask3 left out" is now both halves (509 items), the model
 # trained on ask and ask2 only: before round 4's changes 254, 296, 64, 88 of 311 / 311 / 78 / 90.
+# After round 4 (small talk, two not-covered topics, a negated "know"): see docs/ask.md.
 FLOORS = {
     "ask/tune": (105, 108, 25, 44),
     "ask/holdout": (101, 106, 25, 44),
     "ask2/tune": (126, 130, 32, 36),
     "ask3/tune": (147, 155, 39, 43),
-    "ask3/holdout": (146, 152, 32, 45),
-    "ask left out": (201, 211, 48, 88),
-    "ask2 left out": (232, 253, 55, 73),
-    "ask3 left out": (254, 296, 64, 88),
-    "cross-validated": (685, 762, 169, 249),
+    "ask3/holdout": (146, 152, 38, 45),
+    "ask left out": (202, 211, 48, 89),
+    "ask2 left out": (235, 254, 57, 73),
+    "ask3 left out": (253, 296, 74, 88),
+    "cross-validated": (690, 764, 177, 249),
 }
 
 
