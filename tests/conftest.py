@@ -53,6 +53,14 @@ def _tmp_in_memory() -> Path | None:
     return MEMORY_TMP
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a long (`slow`) run first, each file's tests kept together and in order: on
+    two workers (`--dist loadfile`) a long file started last is a tail the other worker waits
+    out (the SIGKILL test, a minute, alone at the end). Every worker sorts the same way."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)  # stable: the rest keep their order
+
+
 def pytest_configure(config: pytest.Config) -> None:
     memory = _tmp_in_memory()
     if memory is not None:
