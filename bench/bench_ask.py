@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from pathlib import Path
@@ -106,7 +107,8 @@ def main() -> None:
         danger.is_danger(text)
 
     (ours, ours_cpu), (base, base_cpu) = timed([router.route, danger.is_danger], texts)
-    print(f"router built in {built * 1000:.0f} ms; {len(texts)} messages")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"router built in {built * 1000:.0f} ms; {len(texts)} messages; load average {load}")
     print(line("router.route (ours), wall clock", ours))
     print(line("danger.is_danger (baseline), wall clock", base))
     print(f"ratio p99: {pct(ours, 0.99) / pct(base, 0.99):.2f}x")

@@ -11,8 +11,10 @@ they replaced (kept as bench/old_danger_matcher.py + bench/old_danger_phrases.ya
 - start-up: flows + content, then the detector, loaded in a fresh interpreter (after the bot's
   own modules are imported; the detector's libraries, symspellpy, count in its time).
   Target: < 0.5 s together.
-- recall and false alarms on each corpus: tests/corpus/danger/, danger2/ and danger3/tune.yaml,
-  all seen now (round 3 tuned the grammar and trained the classifier on them).
+- the first message after start-up: the spelling corrector is made when a first word needs it
+  (round 4: a third of the detector's start-up moved there), printed beside start-up.
+- recall and false alarms on each corpus: tests/corpus/danger/, danger2/, danger3/ and
+  danger4/tune.yaml, all seen now (tuned on; danger3/holdout generalised from, not trained on).
 - p50 / p99: the best of ROUNDS interleaved rounds per detector (the machine is shared).
 
 Not a test: run `python bench/bench_danger.py`. Figures are recorded in docs/danger.md.
@@ -20,6 +22,7 @@ Not a test: run `python bench/bench_danger.py`. Figures are recorded in docs/dan
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -35,7 +38,7 @@ from old_danger_matcher import DangerDetector as OldDetector  # noqa: E402
 
 from bot.engine.danger import DangerDetector  # noqa: E402
 
-CORPORA = [ROOT / "tests" / "corpus" / name for name in ("danger", "danger2", "danger3")]
+CORPORA = [ROOT / "tests" / "corpus" / name for name in ("danger", "danger2", "danger3", "danger4")]
 ROUNDS = 3  # each detector timed in turn this many times; its best p50 and p99 kept
 MESSAGES = 2000
 LENGTH = 500
@@ -82,33 +85,42 @@ project = load_checked_project(settings, build_registry())
 t1, c1 = time.perf_counter(), time.process_time()
 {detector}
 t2, c2 = time.perf_counter(), time.process_time()
-print(t1 - t0, t2 - t1, c2 - c0)
+{first}
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, c2 - c0, t3 - t2)
 """
-NEW = "from bot.engine.danger import DangerDetector\nDangerDetector.from_content(settings.content_dir)"
+FIRST = "detector.is_danger('hes outsdie my hosue, cant tlak')"  # typos: the corrector is made
+NEW = (
+    "from bot.engine.danger import DangerDetector\n"
+    "detector = DangerDetector.from_content(settings.content_dir)"
+)
 GRAMMAR_ALONE = (
     "from bot.engine.danger import DangerDetector\n"
-    "DangerDetector.from_file(settings.content_dir / 'danger_grammar.yaml', classifier=False)"
+    "detector = DangerDetector.from_file(\n"
+    "    settings.content_dir / 'danger_grammar.yaml', classifier=False\n)"
 )
 OLD = (
     "import sys; sys.path.insert(0, 'bench')\nfrom old_danger_matcher import DangerDetector\n"
-    "from pathlib import Path\nDangerDetector.from_file(Path('bench/old_danger_phrases.yaml'))"
+    "from pathlib import Path\n"
+    "detector = DangerDetector.from_file(Path('bench/old_danger_phrases.yaml'))"
 )
 
 
-def startup(detector: str, runs: int = 5) -> tuple[float, float, float]:
-    """Best of `runs` (flows+content, detector, CPU of both) seconds in a fresh interpreter."""
-    best = (9e9, 9e9, 9e9)
+def startup(detector: str, runs: int = 5) -> tuple[float, float, float, float]:
+    """Best of `runs` (flows+content, detector, CPU of both, first message) seconds in a fresh
+    interpreter."""
+    best = (9e9, 9e9, 9e9, 9e9)
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", STARTUP.format(detector=detector)],
+            [sys.executable, "-c", STARTUP.format(detector=detector, first=FIRST)],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.split()
-        flows, det, cpu = float(out[0]), float(out[1]), float(out[2])
+        flows, det, cpu, first = (float(x) for x in out[:4])
         if flows + det < best[0] + best[1]:
-            best = (flows, det, cpu)
+            best = (flows, det, cpu, first)
     return best
 
 
@@ -149,13 +161,16 @@ def main() -> None:
         "start-up, s (flows + content, detector, total; and CPU time of the total),"
         " best of 5 fresh interpreters"
     )
+    print(f"  load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     old_total = sum(startup(OLD)[:2])
     for name, code in (("grammar+classifier", NEW), ("grammar alone", GRAMMAR_ALONE), ("old", OLD)):
-        f, d, cpu = startup(code)
+        f, d, cpu, first = startup(code)
         print(
             f"  {name:20} {f:.3f} + {d:.3f} = {f + d:.3f} (CPU {cpu:.3f})   ratio vs old "
             f"{(f + d) / old_total:.2f}x   target < 0.5 s: {'met' if f + d < 0.5 else 'MISSED'}"
+            f"   first message {first * 1e3:.1f} ms"
         )
+    print(f"  load average after: {os.getloadavg()[0]:.1f}")
 
     print("corpora: recall, false alarms (all seen: tuned and trained on; see docs/danger.md)")
     for part, items in parts.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -134,7 +135,16 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=8, help="events per user")
     parser.add_argument("--concurrency", type=int, default=500)
+    parser.add_argument(
+        "--walk-only",
+        choices=("engine", "store"),
+        help="only the engine-alone or the engine+store walk, between two sched_yield() calls: "
+        "for counting instructions under callgrind (docs/engine.md, Benchmarks)",
+    )
     args = parser.parse_args()
+    if args.walk_only:
+        await walk_only(args.walk_only, args.users, args.steps, args.concurrency)
+        return
 
     data = Path(tempfile.mkdtemp(prefix="bench-engine-"))
     settings = Settings.from_env(data_dir=str(data))
@@ -202,6 +212,35 @@ async def main() -> None:
         f"engine alone (store replaced by a dict, sequential): cost {mem_cost * 1e6:.1f} us/event, "
         f"ratio to raw trigger {mem_cost / base_cost:.1f}x"
     )
+
+
+async def walk_only(which: str, users: int, steps: int, concurrency: int) -> None:
+    """One walk and nothing else, marked for `valgrind --tool=callgrind
+    --dump-before=sched_yield`: the second dump counts exactly the walk, whatever other load
+    the machine carries (wall-clock figures on a shared machine move by 2x)."""
+    settings = Settings.from_env(data_dir=tempfile.mkdtemp(prefix="bench-walk-"))
+    project = load_checked_project(settings, build_registry())
+    app = await open_app(settings)
+    lat: list[float] = []
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(n: int) -> None:
+        async with sem:
+            await walk(app, f"bench:{n}", steps, random.Random(n), [], lat)
+
+    try:
+        os.sched_yield()
+        t0 = time.perf_counter()
+        if which == "engine":
+            services = {k: v for k, v in app.engine.registry.services.items() if k != "engine"}
+            cost = await engine_only(project, users, steps, services)
+        else:
+            await asyncio.gather(*(one(n) for n in range(users)))
+            cost = (time.perf_counter() - t0) / len(lat)
+        os.sched_yield()
+    finally:
+        await app.close()
+    print(f"{which} walk: {users} users x {steps} events, {cost * 1e6:.1f} us/event (wall)")
 
 
 if __name__ == "__main__":

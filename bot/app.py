@@ -24,6 +24,7 @@ from bot.store.db import DB_FILE_NAME, Database
 from bot.store.incidents import IncidentStore
 from bot.store.keys import unlock
 from bot.store.locks import LockStore
+from bot.store.sealed import SealedData
 
 
 def build_registry() -> Registry:
@@ -38,6 +39,12 @@ def build_registry() -> Registry:
     ask.register(registry)
     journal.guard(registry)  # last: the journal lock guards what every feature declared private
     return registry
+
+
+def sealed_data(registry: Registry) -> SealedData:
+    """Every sealed table and folder: the store's own and what each feature declared on
+    `registry` (`registry.seal`). The ops commands (rotate-key, backup) are handed this."""
+    return SealedData.of(registry.sealed_tables, registry.sealed_files)
 
 
 def project_checks(registry: Registry) -> dict[str, Any]:
@@ -86,6 +93,12 @@ class App:
     db: Database
     conversations: ConversationStore
     cipher: Cipher
+    sealed: SealedData  # every sealed table and folder, as the features declared them
+
+    @property
+    def registry(self) -> Registry:
+        """What the features declared, and the services built for them."""
+        return self.engine.registry
 
     async def close(self) -> None:
         await self.conversations.close()
@@ -101,6 +114,7 @@ async def open_app(
     real one unless a test passes its own)."""
     registry = registry or build_registry()
     project = load_checked_project(settings, registry)
+    sealed = sealed_data(registry)  # a table declared twice stops start-up here
     db_path = settings.data_dir / DB_FILE_NAME
     key = load_or_create_key(settings.data_dir, settings.key, db_path.exists(), settings.key_origin)
     cipher = Cipher(key)
@@ -115,5 +129,5 @@ async def open_app(
     wire_services(registry, project, settings, db, cipher, danger)
     engine = Engine(project, registry, conversations, danger=danger, clock=clock)
     registry.services["engine"] = engine
-    await journal.on_open(engine)
-    return App(settings, engine, db, conversations, cipher)
+    await journal.on_open(registry, engine.turn_without_event, engine.clock())
+    return App(settings, engine, db, conversations, cipher, sealed)

@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     _common(validate)
     ask = sub.add_parser("ask", help="show how a typed message would be answered (reviewers)")
     _common(ask)
-    ask.add_argument("text", help="the message, in quotes")
+    ask.add_argument("text", help='the message, in quotes; "build" rewrites the shipped index')
     run = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     _common(run)
     from bot.channels.telegram.cli import add_profile_arguments, add_run_arguments
@@ -126,6 +126,11 @@ def _ask(args: argparse.Namespace) -> int:
     if router is None:
         print("No advice flows to rank.")
         return 1
+    if args.text == "build":  # `safety-bot ask build`: rewrite the ranker's shipped index
+        from bot.ask.cli import build_index
+
+        print(build_index(router))
+        return 0
     print_ranking(project, router, args.text, danger.is_danger(args.text))
     return 0
 

@@ -75,6 +75,36 @@ def test_console_not_sure_offers_topics_then_the_journal(tmp_path: Path) -> None
     assert "Keep the messages on your mobile" in picked
 
 
+def options_of(answer: str) -> list[str]:
+    """The numbered options under an answer, without their numbers."""
+    lines = [line.strip() for line in answer.splitlines()]
+    return [line.split(". ", 1)[1] for line in lines if line[:2].rstrip(".").isdigit()]
+
+
+def test_console_a_sure_answer_also_offers_the_diary(tmp_path: Path) -> None:
+    answer, saved = console(tmp_path, ["what is 101", "5"])
+    assert "you could contact Cheshire Constabulary on 101" in answer
+    options = options_of(answer)
+    # its own buttons, then "Save this in my diary instead", then Back and Menu
+    assert options[-3:] == ["Save this in my diary instead", "Back", "Menu"]
+    assert options.index("Save this in my diary instead") == 4
+    assert "Saved as incident 1" in saved
+
+
+def test_console_a_situation_gets_advice_first_and_the_diary_second(tmp_path: Path) -> None:
+    hacked, saved = console(tmp_path, ["my instagram got hacked", "2"])
+    assert "Would you like me to save" not in hacked  # not the journal's offer first
+    assert "malware" in hacked  # the advice, shown
+    assert options_of(hacked)[:2] == ["🚨 I'm in danger now", "Save this in my diary instead"]
+    assert "Saved as incident 1" in saved
+
+
+def test_console_a_vague_question_gets_the_menu_not_an_apology(tmp_path: Path) -> None:
+    (vague,) = console(tmp_path, ["what can i do about him"])
+    assert "What would help right now?" in vague
+    assert NOT_COVERED not in vague
+
+
 async def test_telegram_routes_typed_text(api: FakeBotApi, bot: BotProcess) -> None:
     await say(api, USER, "/start")
     await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
@@ -121,6 +151,28 @@ async def test_telegram_save_instead_keeps_the_message(
         assert conn.execute("SELECT count(*) FROM incidents").fetchone()[0] == 1
 
 
+async def test_telegram_a_sure_answer_keeps_the_message_if_asked(
+    api: FakeBotApi, bot: BotProcess, tmp_path: Path
+) -> None:
+    await say(api, USER, "/start")
+    await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
+    await say(api, USER, "what is 101")
+    answer = api.last_with_buttons(USER)
+    assert "Cheshire Constabulary on 101" in answer["text"]
+    labels = [label for label, _ in buttons(answer)]
+    assert labels[-3:] == ["Save this in my diary instead", "Back", "Menu"]
+    texts = sent_texts(await tap(api, USER, answer, "Save this in my diary instead"))
+    assert any("Saved as incident 1" in t for t in texts)
+    with sqlite3.connect(tmp_path / "data" / "safety-bot.db") as conn:
+        assert conn.execute("SELECT count(*) FROM incidents").fetchone()[0] == 1
+    await say(api, USER, "my instagram got hacked")
+    situation = api.last_with_buttons(USER)
+    assert "malware" in situation["text"]
+    assert [label for label, _ in buttons(situation)][1] == "Save this in my diary instead"
+    texts = sent_texts(await say(api, USER, "what can i do about him"))
+    assert any("What would help right now?" in t for t in texts)
+
+
 @pytest.mark.parametrize(
     ("text", "answer"),
     [
@@ -128,6 +180,7 @@ async def test_telegram_save_instead_keeps_the_message(
         ("hello", "the menu"),
         ("can I get a restraining order?", "nothing in the advice fits"),
         ("he was outside my work yesterday", "an incident: the journal offer first"),
+        ("what can i do about him", "the menu (a question with no topic word)"),
     ],
 )
 def test_reviewers_see_the_ranking(text: str, answer: str, tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
 """The router measured on the labelled corpora (run with -s to see the figures).
 
 Every corpus here is SEEN: tests/corpus/ask/ (tune and holdout, 369 items, blind when written,
-both parts read while tuning this round) and tests/corpus/ask2/tune.yaml (209 items, the tune
-half of a second blind corpus). Their figures are inflated: the ask_like phrases were written
-after reading their misses. The cross-validated figure is honest for the thresholds only (chosen
+both parts read while tuning), tests/corpus/ask2/tune.yaml (209 items, the tune half of a second
+blind corpus) and tests/corpus/ask3/tune.yaml (254 items, the tune half of a third, read in
+round 3; before its phrases were written it read 63.9 / 85.8 / 76.9 / 93.3%). Their figures
+are inflated: the ask_like phrases were written after reading their misses, and since round 3
+the topic model (bot/ask/model.py) is trained on all of them. The honest lines are "left out":
+each family of corpora judged by a model trained without it (the phrases still saw it). The cross-validated figure is honest for the thresholds only (chosen
 on four fifths, scored on the fifth left out), not for the phrases.
 
 The issue's targets are a claim about a part nobody tuned on: the held-aside half of ask2
@@ -12,8 +15,12 @@ round 2 tuned, and measured once when round 2 was final: right topic first 75.8%
 among the buttons 91.7% (121/132), nothing fits 78.1% (25/32), incidents to the journal first
 86.5% (23 + 9 danger answers of 37) with the danger detector of that moment, 91.9% (22 + 12) with
 danger round 3 merged; greetings 10/11. The router before round 2 read it at 68.9% / 84.1% /
-65.6% / 86.5% in the same sitting. The targets (80 / 95 / 80 / 95%) are MISSED; the test below
-says so and flips when they are met. The file is seen data from now on.
+65.6% / 86.5% in the same sitting. The targets (80 / 95 / 80 / 95%) were MISSED there. The file
+is seen data from now on, and since round 3 a training file of the topic model, so what the
+router reads on it now says nothing about the targets; it is kept as a floor only. The next
+claim about the targets is the lead's one measurement of ask3's held-aside half.
+
+A blind file is measured with `python -m bot.ask.measure FILE.yaml` (the same figures).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import pytest
 import yaml
 
 from bot.app import build_registry, load_checked_project
-from bot.ask.measure import Figures, Read, cross_validate, read_all, score
+from bot.ask.measure import Figures, Read, cross_validate, leave_corpus_out, read_all, score
 from bot.ask.router import Router
 from bot.engine.danger import DangerDetector
 from bot.settings import Settings
@@ -34,6 +41,7 @@ SEEN = {
     "ask/tune": ROOT / "tests" / "corpus" / "ask" / "tune.yaml",
     "ask/holdout": ROOT / "tests" / "corpus" / "ask" / "holdout.yaml",
     "ask2/tune": ROOT / "tests" / "corpus" / "ask2" / "tune.yaml",
+    "ask3/tune": ROOT / "tests" / "corpus" / "ask3" / "tune.yaml",
 }
 
 
@@ -61,15 +69,30 @@ def show(name: str, figures: Figures) -> None:
     print("\n".join(f"  {line}" for line in figures.lines()))
 
 
+# Each family of corpora left out of the topic model's training in turn (bot/ask/model.py is
+# trained on all of them by `ask build`): the honest figures for the model.
+FAMILIES = {
+    "ask": [SEEN["ask/tune"], SEEN["ask/holdout"]],
+    "ask2": [SEEN["ask2/tune"], ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"],
+    "ask3": [SEEN["ask3/tune"]],
+}
+
+
 @pytest.fixture(scope="module")
 def figures(router: Router, reads: dict[str, list[Read]]) -> dict[str, Figures]:
     out = {name: score(router, part) for name, part in reads.items()}
     for name, part in out.items():
-        show(f"{name} ({len(reads[name])} items, seen)", part)
-    every = [read for part in reads.values() for read in part]
+        show(f"{name} ({len(reads[name])} items, seen, in the model's training)", part)
+    danger = DangerDetector.from_content(ROOT / "content")
+    left_out = leave_corpus_out(router, FAMILIES, danger.is_danger)
+    for name, part in left_out.items():
+        out[f"{name} left out"] = score(router, part)
+        show(f"{name} ({len(part)} items), the model trained without it", out[f"{name} left out"])
+    every = [read for part in left_out.values() for read in part]
     out["cross-validated"] = cross_validate(router, every)
     show(
-        f"all seen, thresholds cross-validated in 5 folds ({len(every)} items)",
+        f"all seen, each family left out of the model, thresholds cross-validated in 5 folds "
+        f"({len(every)} items)",
         out["cross-validated"],
     )
     return out
@@ -80,6 +103,7 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
     assert sizes["ask/tune"] == (108, 25, 45)
     assert sizes["ask/holdout"] == (106, 25, 45)
     assert sizes["ask2/tune"] == (130, 32, 36)
+    assert sizes["ask3/tune"] == (155, 39, 45)
 
 
 # What the router scored on the seen parts when this was written (floors, so that a change to
@@ -88,11 +112,18 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # Danger round 3 (issue 11) reads "hes rang 6 times in a row, i didnt answer" and "again today.
 # same blue van outside the office at lunch" as calm (records, not danger now), so one fewer
 # journal item in ask/holdout (and in the cross-validated total) is caught by a danger answer.
+# Round 3: ask3/tune added; the topic model (bot/ask/model.py) is trained on every seen part,
+# so their own lines are training figures; the "left out" lines are each family judged by a
+# model trained without it (the honest ones), and the cross-validated line is over those.
 FLOORS = {
-    "ask/tune": (94, 107, 25, 44),
-    "ask/holdout": (95, 104, 25, 44),
-    "ask2/tune": (123, 130, 31, 36),
-    "cross-validated": (312, 341, 81, 124),
+    "ask/tune": (105, 108, 25, 44),
+    "ask/holdout": (101, 106, 25, 44),
+    "ask2/tune": (126, 130, 32, 36),
+    "ask3/tune": (147, 155, 39, 43),
+    "ask left out": (201, 211, 48, 88),
+    "ask2 left out": (232, 253, 55, 73),
+    "ask3 left out": (133, 151, 36, 43),
+    "cross-validated": (564, 617, 139, 203),
 }
 
 
@@ -106,6 +137,12 @@ def test_seen_parts_hold_what_was_measured(figures: dict[str, Figures], name: st
 HOLDOUT = ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"
 # Measured once, when round 2 was final (first, among, nothing fits, journal offered + danger)
 HOLDOUT_MEASURED = (100, 121, 25, 22 + 12)
+# Danger round 4 (issue 11) reads three dated records ("Sunday, at church, he sat two rows behind
+# me") and "he just rang from his work number" as calm (records, not danger now) and one more
+# ("he liked 40 of my old photos between midnight and 1am") as danger: one fewer journal item of
+# the held-aside half is caught by a danger answer (34 -> 33). The router's own figures are as
+# measured.
+HOLDOUT_FLOOR = (*HOLDOUT_MEASURED[:3], HOLDOUT_MEASURED[3] - 1)
 
 
 @pytest.fixture(scope="module")
@@ -120,12 +157,4 @@ def holdout(router: Router) -> Figures:
 def test_the_held_aside_half_holds_what_was_measured(holdout: Figures) -> None:
     f = holdout
     got = (f.topic_first, f.topic_among, f.nothing_right, f.journal_offered + f.journal_danger)
-    assert all(g >= floor for g, floor in zip(got, HOLDOUT_MEASURED, strict=True)), got
-
-
-@pytest.mark.xfail(strict=True, reason="blind: 75.8% first, 91.7% among, 78.1% nothing fits")
-def test_the_held_aside_half_meets_the_targets(holdout: Figures) -> None:
-    assert holdout.first >= 0.80
-    assert holdout.among >= 0.95
-    assert holdout.nothing >= 0.80
-    assert holdout.journal >= 0.95
+    assert all(g >= floor for g, floor in zip(got, HOLDOUT_FLOOR, strict=True)), got

@@ -21,7 +21,13 @@ half of corpus 3, kept by the lead and measured once (never here).
   round 3 on the ask corpora"): recall 95.3% (205/215), false alarms 7.6% (11/144). The false
   alarm target is met; the recall target is MISSED. The detector before round 3 read it at 93.5%
   (201/215) / 18.1% (26/144) in the same sitting. It is here now so that nobody regresses it;
-  it is seen from now on, and the next round needs a new blind corpus.
+  it is seen from now on: round 4 generalised from its misses and false alarms (not trained on).
+- tests/corpus/danger4/tune.yaml (417): the tune half of a fourth corpus. First read, before round
+  4 tuned on it: 90.7% (215/237) / 5.6% (10/180), both with the detector before round 4 and
+  with round 4 before it saw the file; round 4 tuned on it. Its held-aside half is kept by the
+  lead and measured once (never here); the lead adds it afterwards.
+
+Round 4's figures are the floors below (the figures before round 4 beside them).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from bot.engine.danger.cli import figures
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT / "tests" / "corpus"
-SEEN = ["danger/tune", "danger/holdout", "danger2/holdout", "danger3/tune"]
+SEEN = ["danger/tune", "danger/holdout", "danger2/holdout", "danger3/tune", "danger4/tune"]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +70,8 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
 
 @pytest.mark.parametrize(
     ("part", "danger", "calm"),
-    [(p, 150, 100) for p in SEEN[:2]] + [(SEEN[2], 300, 200), (SEEN[3], 200, 140)],
+    [(p, 150, 100) for p in SEEN[:2]]
+    + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -73,13 +80,14 @@ def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) ->
     assert sum(i["label"] == "calm" for i in items) >= calm
 
 
-# Round 3's figures on each (recall, false alarms), asserted as floors. Before round 3:
-# 246/246 1/198; 246/246 23/198; 369/396 62/283; 200/208 24/143.
+# Round 4's figures on each (recall, false alarms), asserted as floors. Round 3's: 246/246
+# 1/198; 246/246 9/198; 393/396 7/283; 207/208 1/143; 215/237 10/180 (danger4/tune, blind then).
 SEEN_FIGURES = {
     "danger/tune": (246 / 246, 1 / 198),
     "danger/holdout": (246 / 246, 9 / 198),
-    "danger2/holdout": (393 / 396, 7 / 283),
+    "danger2/holdout": (394 / 396, 7 / 283),
     "danger3/tune": (207 / 208, 1 / 143),
+    "danger4/tune": (236 / 237, 0 / 180),
 }
 
 
@@ -93,26 +101,31 @@ def test_seen_parts_print_their_figures_and_do_not_regress(
     assert alarm_rate <= most_alarms, alarms
 
 
-def test_only_the_tune_half_of_corpus_3_is_in_the_examples() -> None:
-    """The examples name their corpus (`from`); of corpus 3 only its tune half is trained on,
-    and all of it (its held-aside half, measured once, is never trained on)."""
+@pytest.mark.parametrize(
+    ("source", "part"), [("corpus3-tune", "danger3/tune"), ("danger4-tune", "danger4/tune")]
+)
+def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> None:
+    """The examples name their corpus (`from`); of corpora 3 and 4 only their tune halves are
+    trained on, and all of each (a held-aside half, measured once, is never trained on)."""
     examples = load("../../content/danger_examples")
-    third = {i["text"] for i in examples if i.get("from") == "corpus3-tune"}
-    assert third == {i["text"] for i in load("danger3/tune")}
-    assert {i.get("from") for i in examples} == {None, "corpus2", "corpus3-tune", "developer"}
+    tune = {i["text"] for i in examples if i.get("from") == source}
+    assert tune == {i["text"] for i in load(part)}
+    assert {i.get("from") for i in examples} == {
+        None,
+        "corpus2",
+        "corpus3-tune",
+        "developer",
+        "ask-tune",
+        "danger4-tune",
+    }
 
 
 BLIND = "danger3/holdout"
 BLIND_MEASURED = (205 / 215, 11 / 144)  # measured once, see the module docstring
+ROUND_4 = (215 / 215, 0 / 144)  # after round 4 generalised from its misses: seen, flattering
 
 
 def test_the_held_aside_half_of_corpus_3_holds_what_was_measured(detector: DangerDetector) -> None:
     recall, alarm_rate, missed, alarms = measure(detector, BLIND)
-    assert recall >= BLIND_MEASURED[0], missed
-    assert alarm_rate <= BLIND_MEASURED[1], alarms
-
-
-@pytest.mark.xfail(strict=True, reason="recall 95.3% on the blind half, under the 97% target")
-def test_the_held_aside_half_of_corpus_3_meets_the_targets(detector: DangerDetector) -> None:
-    recall, alarm_rate, _, _ = measure(detector, BLIND)
-    assert recall >= 0.97 and alarm_rate <= 0.10
+    assert recall >= max(BLIND_MEASURED[0], ROUND_4[0]), missed
+    assert alarm_rate <= min(BLIND_MEASURED[1], ROUND_4[1]), alarms

@@ -178,12 +178,11 @@ def test_help_on_its_own_is_danger_but_help_with_a_task_is_not(
         assert not rules.is_danger(text), rules.explain(text)
     for text in ["thanks for the help earlier", "how can this bot help", "/help"]:
         assert not detector.is_danger(text), detector.explain(text)
-    # a known false alarm of the classifier alone ("she", "help me" weigh toward danger): shown
-    # here so that a change to it is seen (docs/danger.md lists the kinds); round 3's examples
-    # taught it "help me understand the law"
-    explanation = detector.explain("she helps me with the shopping")
-    assert explanation.by_classifier and not explanation.by_rules, explanation
-    assert not detector.is_danger("help me understand the law")
+    # the classifier alone scores these high ("she", "help me" weigh toward danger); since
+    # round 4 (alarm line 0.60) the grammar's idioms of help with a task hold it back
+    for text in ["she helps me with the shopping", "help me understand the law"]:
+        explanation = detector.explain(text)
+        assert not explanation.is_danger and explanation.held_back, explanation
 
 
 def test_explain_prints_the_reading_the_rule_and_the_verdict(detector: DangerDetector) -> None:
@@ -283,3 +282,50 @@ def test_round_3_wordings_are_caught_by_the_rules(rules: DangerDetector, text: s
     """Kinds the second blind corpus showed the grammar missing: formal wording, requests asked
     as questions, whispers, indirect presence, cameras, vehicles by make, fire, trackers."""
     assert rules.is_danger(text), rules.explain(text)
+
+
+# Round 4 (docs/danger.md): wordings written by the developer for each new class, guard and
+# reading step (not corpus messages), so that a change that undoes one is seen.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "heshere",  # words run together
+        "hes kickin the door in",  # a dropped g
+        "some bodies following me",  # voice-to-text
+        "hes ootside me hoose",  # Scots, and "me" for "my"
+        "i think she broke my wrist",  # a bone broken
+        "my nan is not waking up",
+        "im in the wardrobe",  # a hiding place
+        "GUN",  # a weapon named alone
+        "what do i do right now",
+        "diary - he is at the back window",  # a record in the present tense
+        "was watching the football and hes just come in",  # an idiom before "just"
+        "id like to order a pizza to my flat please hurry",  # a coded call
+        "what should i do hes at the front door",  # a statement after a question, no "?"
+        "is there a way to text, i cant speak he will hear",  # a whisper inside a question
+        "could you send someone please",  # a request, not a maybe
+        "he's holding the dog over the balcony",  # a pet held
+    ],
+)
+def test_round_4_readings_of_danger_now(detector: DangerDetector, text: str) -> None:
+    assert detector.is_danger(text), detector.explain(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nowhere feels like home",  # a real word is never cut ("now here")
+        "he keeps messaging me, should i block him?",  # a pattern asked about
+        "my neck is killing me",
+        "should i call 999 if he is outside",  # a conditional after the question
+        "diary: he was outside on friday",
+        "diary: he liked my photos again today",  # a record's day is not "now"
+        "outside the Co-op",  # a short answer naming nobody: not the classifier's alone
+        "non emergency number",
+        "personal safety tips pls",
+        "help, how do i use this app",  # a cry explained by the next part
+        "he threatened me once when we were still together",  # "still" inside a past time
+    ],
+)
+def test_round_4_readings_of_calm(detector: DangerDetector, text: str) -> None:
+    assert not detector.is_danger(text), detector.explain(text)

@@ -3,10 +3,14 @@ so nobody loses where they were when the new code is deployed."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pytest
+
 from bot.app import open_app
-from bot.engine.place import PLACE_VERSION, Place, Section, Slot
+from bot.engine.place import PLACE_VERSION, KeptAnswer, Place, Section, Slot
 from bot.settings import Settings
 from tests.chat_client import ChatClient
 from tests.conftest import mini_registry
@@ -50,7 +54,7 @@ def test_the_version_less_form_reads_too() -> None:
 def test_the_new_form_is_versioned_and_round_trips() -> None:
     stored = Place.from_json(OLD_FORM).to_json()
     assert stored["v"] == PLACE_VERSION
-    assert "welcomed" not in stored["data"]  # the engine writes no string keys into data
+    assert "welcomed" not in stored.get("data", {})  # the engine writes no string keys into data
     again = Place.from_json(stored)
     assert again.to_json() == stored
 
@@ -72,6 +76,45 @@ def test_a_feature_section_is_typed_saved_and_read_from_legacy_keys() -> None:
     again = Place.from_json(place.to_json())
     assert again.state(NOTES) == Notes(people=["Sam"], editing=True)
     assert Place().state(NOTES) == Notes()  # defaults for someone new
+
+
+def test_a_new_place_is_stored_in_few_bytes() -> None:
+    """Sealed and written every turn: what a new place has anyway is left out."""
+    place = Place("menu", "choose")
+    place.state(NOTES)  # read, but still at its defaults
+    assert place.to_json() == {
+        "v": PLACE_VERSION,
+        "nav": {"flow": "menu", "step": "choose", "history": []},
+    }
+
+
+CHANGES: dict[str, Callable[[Place], None]] = {
+    "off history": lambda p: setattr(p.nav, "off_history", True),
+    "welcomed": lambda p: setattr(p.nav, "welcomed", True),
+    "feature buttons": lambda p: setattr(p.nav, "shown_buttons", [["Open", "j:l:1"]]),
+    "an answer": lambda p: p.set_slot("survey", "name", Slot("Sam", "Sam")),
+    "a handled event": lambda p: p.replay.add("tg:9"),
+    "a kept answer": lambda p: setattr(
+        p.replay, "kept", KeptAnswer("tg:9", [["Saved.", [], [], False, False]])
+    ),
+    "a section": lambda p: setattr(p.state(NOTES), "editing", True),
+    "a feature's old key": lambda p: p.data.update(lock_ask={"do": "set"}),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_what_differs_from_a_new_place_comes_back(change: Callable[[Place], None]) -> None:
+    place = Place("menu", "choose")
+    change(place)
+    again = Place.from_json(json.loads(json.dumps(place.to_json())))
+    assert (again.nav, again.slots, again.replay, again.data) == (
+        place.nav,
+        place.slots,
+        place.replay,
+        place.data,
+    )
+    assert again.state(NOTES) == place.state(NOTES)
+    assert again.to_json() != Place("menu", "choose").to_json()
 
 
 async def test_a_user_saved_in_the_old_form_carries_on(mini_settings: Settings) -> None:

@@ -13,6 +13,7 @@ import pytest
 from bot.app import build_registry, open_app, project_checks
 from bot.channels import console
 from bot.channels.telegram.commands import command_menu
+from bot.engine.registry import Registry
 from bot.engine.turn import Turn
 from bot.flows.loader import load_project
 from bot.flows.problems import ProjectInvalid
@@ -105,3 +106,21 @@ def test_a_step_the_code_needs_must_be_in_the_flows(tmp_path: Path) -> None:
     assert len(raised.value.problems) == 1
     assert "the code needs step 'frightened' of flow 'risk_check'" in message
     assert "bot/risk/__init__.py:" in message  # where the code declared it needs the step
+
+
+async def _opens(turn: Turn) -> None:
+    """A feature's button handler (never called here)."""
+
+
+async def _closes(turn: Turn) -> None:
+    """Another feature's, registered later."""
+
+
+def test_a_buttons_feature_is_found_by_its_prefix_even_when_registered_late() -> None:
+    registry = Registry()
+    registry.button("a:")(_opens)
+    assert registry.button_handler_for("a:1") is _opens
+    assert registry.button_handler_for("menu.0") is None  # a step's button: no feature's
+    assert registry.button_handler_for("b:1") is None
+    registry.button("b:")(_closes)  # after buttons were already looked up
+    assert registry.button_handler_for("b:1") is _closes

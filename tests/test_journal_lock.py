@@ -125,7 +125,7 @@ async def test_the_journal_closes_after_five_quiet_minutes_and_activity_keeps_it
 async def test_clear_closes_the_journal(chat: ChatClient, app: App) -> None:
     await chat.send(f"/log {SECRET}")
     await set_pin(chat)
-    lock_now(app.engine, "tg:701")  # what Telegram's /clear calls
+    lock_now(app.registry, app.conversations.user_ref("tg:701"))  # what Telegram's /clear calls
     await chat.send("/incidents 1")
     assert "Type your PIN" in chat.text and SECRET not in chat.text
 

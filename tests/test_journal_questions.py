@@ -82,6 +82,27 @@ async def test_who_is_asked_once_and_offered_again(app: App) -> None:
     assert first.fields["caller_number"] == {"typed": "07700 900123", "e164": "+447700900123"}
 
 
+async def test_a_new_name_typed_over_the_names_offered_answers_who(app: App) -> None:
+    chat = ChatClient(app.engine, "test:typed-who")
+    await chat.send("/record")
+    await chat.click("Text or message")
+    await chat.send("Sam")
+    for _ in range(3):  # when, where, what happened
+        await chat.click("Skip")
+    await skip_to_evidence(chat)
+    await chat.click("Done")
+    await chat.click("Save")
+
+    await chat.send("/record")
+    await chat.click("Text or message")
+    assert chat.buttons[1:3] == ["Sam", "Someone else"]
+    await chat.send("my neighbour")  # typed, not picked: the question on screen takes it
+    assert WHEN in chat.text
+    assert (await app.engine.place_of(chat.user_id)).slot("record_incident", "who").value == (
+        "my neighbour"
+    )
+
+
 async def test_police_and_court_are_mentioned_before_feelings_and_notes(app: App) -> None:
     chat = ChatClient(app.engine)
     await chat.send("/record")

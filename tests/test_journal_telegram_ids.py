@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from bot.app import build_registry, sealed_data
 from bot.ops.backup import backup_database
 from bot.settings import Settings
 from tests.fake_bot_api import FakeBotApi
@@ -63,7 +64,9 @@ async def test_no_telegram_id_or_name_in_the_database_wal_or_backup(
     data_dir = bot.data_dir
     database = data_dir / "safety-bot.db"
     wal = data_dir / "safety-bot.db-wal"
-    backup = backup_database(Settings(data_dir=data_dir), tmp_path / "backup.db").path
+    backup = backup_database(
+        Settings(data_dir=data_dir), tmp_path / "backup.db", sealed_data(build_registry())
+    ).path
     searched = {"database": database.read_bytes(), "backup": backup.read_bytes()}
     assert wal.exists(), "the bot runs in WAL mode: its -wal file is searched too"
     searched["wal"] = wal.read_bytes()

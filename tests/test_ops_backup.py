@@ -11,16 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, open_app
+from bot.app import App, build_registry, open_app, sealed_data
 from bot.cli import main
 from bot.ops.backup import BackupError, BackupResult, backup_database
 from bot.settings import Settings
 from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
 from bot.store.db import DB_FILE_NAME
-from bot.store.incidents import IncidentStore, file_context, register_sealed
+from bot.store.incidents import IncidentStore, file_context
 from tests.chat_client import ChatClient
 from tests.conftest import mini_registry
 
+# What `safety-bot backup` is handed: every folder of sealed files the features declared.
+SEALED = sealed_data(build_registry())
 BATCH = 10  # the writer commits rows ten at a time: a consistent copy holds a multiple of ten
 
 
@@ -95,11 +97,13 @@ async def test_backup_while_writing_is_consistent_and_restores(
                     "INSERT INTO conversations (user_ref, state, updated_at) "
                     "VALUES ('uncommitted', x'00', 0)"
                 )
-                first = await asyncio.to_thread(backup_database, mini_settings, tmp_path / "b1.db")
+                first = await asyncio.to_thread(
+                    backup_database, mini_settings, tmp_path / "b1.db", SEALED
+                )
                 raise Abandon  # ...and then rolled back
         # 2. while the writer keeps committing batches
         low = 1 + BATCH * written["batches"]  # alice + what was committed before
-        second = await asyncio.to_thread(backup_database, mini_settings, tmp_path / "b2.db")
+        second = await asyncio.to_thread(backup_database, mini_settings, tmp_path / "b2.db", SEALED)
         stop.set()
         await task
         high = count(db_path)
@@ -144,7 +148,7 @@ async def test_key_is_not_in_the_backup(mini_settings: Settings, tmp_path: Path)
     app = await open_app(mini_settings, mini_registry([]))
     await app.close()
     key_text = (mini_settings.data_dir / KEY_FILE_NAME).read_text().strip()
-    result = backup_database(mini_settings, tmp_path)  # a folder: a dated file inside it
+    result = backup_database(mini_settings, tmp_path, SEALED)  # a folder: a dated file inside it
     assert result.path.parent == tmp_path and result.path.name.startswith("safety-bot-")
     data = result.path.read_bytes()
     assert key_text.encode() not in data
@@ -182,13 +186,12 @@ def test_backup_refuses_the_live_database(mini_settings: Settings) -> None:
     mini_settings.data_dir.mkdir()
     sqlite3.connect(mini_settings.data_dir / DB_FILE_NAME).close()
     with pytest.raises(BackupError, match="live database"):
-        backup_database(mini_settings, mini_settings.data_dir / DB_FILE_NAME, force=True)
+        backup_database(mini_settings, mini_settings.data_dir / DB_FILE_NAME, SEALED, force=True)
 
 
 async def test_journal_attachments_are_copied_beside_the_backup(
     mini_settings: Settings, tmp_path: Path
 ) -> None:
-    register_sealed()
     app = await open_app(mini_settings, mini_registry([]))
     try:
         ref = app.conversations.user_ref("test:alice")
@@ -202,7 +205,7 @@ async def test_journal_attachments_are_copied_beside_the_backup(
         )
     finally:
         await app.close()
-    result = backup_database(mini_settings, tmp_path / "with-files.db")
+    result = backup_database(mini_settings, tmp_path / "with-files.db", SEALED)
     assert result.files == 1 and result.files_dir == tmp_path / "with-files.db.files"
     rel = f"{ref}/{stored.id}.bin"
     copy = result.files_dir / "attachments" / rel

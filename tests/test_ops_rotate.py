@@ -7,30 +7,32 @@ and sealed attachment files written by `IncidentStore`, and Telegram message ids
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import os
+import re
 import sqlite3
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import bot.ops.rotate as rotate_mod
-from bot.app import open_app
+from bot.app import build_registry, open_app, sealed_data
 from bot.cli import main
 from bot.ops.doctor import run_doctor
 from bot.ops.rotate import PENDING_FILE_NAME, RotationError, rotate_key
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from bot.store.checklists import Answer, ChecklistStore
-from bot.store.checklists import register_sealed as register_checklists_sealed
 from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
 from bot.store.db import DB_FILE_NAME
 from bot.store.inbox import Inbox
-from bot.store.incidents import IncidentStore, register_sealed, revision_context
+from bot.store.incidents import IncidentStore, revision_context
 from bot.store.keys import CHECK_PLAINTEXT
 from bot.store.locks import LockRecord, LockStore
-from bot.store.locks import register_sealed as register_sealed_locks
 from bot.store.sealed import SealedTable
 from bot.store.tidy import TidySchedule
 from tests.chat_client import ChatClient
@@ -40,11 +42,9 @@ NOW = dt.datetime(2026, 11, 20, 21, 30, tzinfo=dt.UTC)
 USERS = [f"test:{i}" for i in range(7)]
 
 
-@pytest.fixture(autouse=True)
-def journal_sealed() -> None:
-    register_sealed()
-    register_checklists_sealed()  # what `safety-bot rotate-key` gets through build_registry()
-    register_sealed_locks()
+# What `safety-bot rotate-key` is handed: the store's sealed tables and what every feature
+# declared on the registry (no module list filled by importing the features).
+SEALED = sealed_data(build_registry())
 
 
 async def populate(settings: Settings) -> None:
@@ -144,7 +144,7 @@ def assert_all_under(settings: Settings, key: bytes) -> None:
     cipher = Cipher(key)
     conn = sqlite3.connect(settings.data_dir / DB_FILE_NAME)
     try:
-        for spec in rotate_mod.SEALED_TABLES:
+        for spec in SEALED.tables:
             cols = ", ".join([*spec.key_columns, *spec.sealed_columns])
             sql = f"SELECT {cols} FROM {spec.table}" + (
                 f" WHERE {spec.where}" if spec.where else ""
@@ -173,7 +173,7 @@ async def test_rotation_reseals_everything_and_switches_the_key_file(
     before = await snapshot(mini_settings)
     old = key_of(mini_settings)
 
-    result = rotate_key(mini_settings, batch_size=3)
+    result = rotate_key(mini_settings, SEALED, batch_size=3)
 
     new = key_of(mini_settings)
     assert new != old and result.switched
@@ -214,7 +214,7 @@ async def test_crash_between_batches_then_resume(mini_settings: Settings) -> Non
             raise Crash
 
     with pytest.raises(Crash):
-        rotate_key(mini_settings, batch_size=2, on_batch=crash_in_conversations)
+        rotate_key(mini_settings, SEALED, batch_size=2, on_batch=crash_in_conversations)
 
     # half done: the key file is still the old one, the new key waits, the marker says so
     assert key_of(mini_settings) == old
@@ -228,7 +228,9 @@ async def test_crash_between_batches_then_resume(mini_settings: Settings) -> Non
     assert report.failed and "rotation is unfinished" in report.render()
 
     batches.clear()
-    result = rotate_key(mini_settings, batch_size=2, on_batch=lambda t, n: batches.append((t, n)))
+    result = rotate_key(
+        mini_settings, SEALED, batch_size=2, on_batch=lambda t, n: batches.append((t, n))
+    )
 
     # resumed after the committed batch: meta was finished, conversations picks up at row 3
     assert [t for t, _ in batches].count("meta") == 0
@@ -259,7 +261,7 @@ async def test_crash_inside_a_batch_rolls_back_and_resumes(
 
     monkeypatch.setattr(Cipher, "seal", failing_seal)
     with pytest.raises(Crash):
-        rotate_key(mini_settings, batch_size=4)
+        rotate_key(mini_settings, SEALED, batch_size=4)
     monkeypatch.setattr(Cipher, "seal", real_seal)
 
     # the failed batch (the first of incident_revisions) left nothing behind: the marker still
@@ -275,7 +277,7 @@ async def test_crash_inside_a_batch_rolls_back_and_resumes(
     for user_ref, incident_id, revision, body in revisions:
         Cipher(old).open(body, revision_context(user_ref, incident_id, revision))
 
-    rotate_key(mini_settings, batch_size=4)
+    rotate_key(mini_settings, SEALED, batch_size=4)
     assert_all_under(mini_settings, key_of(mini_settings))
     assert await snapshot(mini_settings) == before
 
@@ -297,19 +299,19 @@ async def test_crash_after_the_key_switch_finishes_without_the_old_key(
 
     monkeypatch.setattr(rotate_mod, "_fsync_dir", crash_after_rename)
     with pytest.raises(Crash):
-        rotate_key(mini_settings)
+        rotate_key(mini_settings, SEALED)
     monkeypatch.setattr(rotate_mod, "_fsync_dir", real_fsync_dir)
     assert state["switched"]
     # the marker stays until the end: every table done, from the old key to the one now in use
     assert json.loads(marker(mini_settings) or "null") == {
         "old": Cipher(old).fingerprint,
         "new": Cipher(key_of(mini_settings)).fingerprint,
-        "done": [spec.table for spec in rotate_mod.SEALED_TABLES],
+        "done": [spec.table for spec in SEALED.tables],
         "table": None,
         "after": None,
     }
 
-    result = rotate_key(mini_settings)  # the old key is gone; nothing needs it any more
+    result = rotate_key(mini_settings, SEALED)  # the old key is gone; nothing needs it any more
     assert result.switched and marker(mini_settings) is None
     assert await snapshot(mini_settings) == before
 
@@ -319,7 +321,7 @@ async def test_refuses_while_the_bot_has_the_database_open(mini_settings: Settin
     app = await open_app(mini_settings, mini_registry([]))
     try:
         with pytest.raises(RotationError, match="in use: stop the bot"):
-            rotate_key(mini_settings)
+            rotate_key(mini_settings, SEALED)
     finally:
         await app.close()
     assert not (mini_settings.data_dir / PENDING_FILE_NAME).exists()
@@ -332,36 +334,52 @@ async def test_refuses_when_the_pending_key_is_lost(mini_settings: Settings) -> 
         raise Crash
 
     with pytest.raises(Crash):
-        rotate_key(mini_settings, batch_size=2, on_batch=crash)
+        rotate_key(mini_settings, SEALED, batch_size=2, on_batch=crash)
     (mini_settings.data_dir / PENDING_FILE_NAME).unlink()
     with pytest.raises(RotationError, match="new key .* is missing"):
-        rotate_key(mini_settings)
+        rotate_key(mini_settings, SEALED)
 
 
-async def test_unlisted_binary_column_blocks_rotation_until_registered(
-    mini_settings: Settings, monkeypatch: pytest.MonkeyPatch
+def db_bytes(settings: Settings) -> bytes:
+    """The database file as it lies on the disk, with its write-ahead log."""
+    files = [settings.data_dir / DB_FILE_NAME, settings.data_dir / (DB_FILE_NAME + "-wal")]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+async def test_a_new_features_sealed_table_is_rotated_once_declared_on_the_registry(
+    mini_settings: Settings,
 ) -> None:
     await populate(mini_settings)
     cipher = Cipher(key_of(mini_settings))
     conn = sqlite3.connect(mini_settings.data_dir / DB_FILE_NAME)
     conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, secret BLOB)")
     conn.execute(
-        "INSERT INTO notes (id, secret) VALUES (1, ?)", (cipher.seal(b"hidden", b"note:1"),)
+        "INSERT INTO notes (id, secret) VALUES (1, ?)",
+        (cipher.seal(b"he waited by the car", b"note:1"),),
     )
     conn.commit()
     conn.close()
 
-    with pytest.raises(RotationError, match=r"notes\.secret"):
-        rotate_key(mini_settings)
+    with pytest.raises(RotationError, match=r"notes\.secret"):  # nobody declared it
+        rotate_key(mini_settings, SEALED)
     assert key_of(mini_settings) == cipher_key(cipher, mini_settings)
 
-    spec = SealedTable("notes", ("id",), ("secret",), lambda row, col: f"note:{row['id']}".encode())
-    monkeypatch.setattr(rotate_mod, "SEALED_TABLES", [*rotate_mod.SEALED_TABLES, spec])
-    rotate_key(mini_settings)
+    registry = build_registry()  # a new feature declares its table where it registers
+    registry.seal(
+        tables=(
+            SealedTable(
+                "notes", ("id",), ("secret",), lambda row, col: f"note:{row['id']}".encode()
+            ),
+        )
+    )
+    sealed = sealed_data(registry)
+    assert sealed.table("notes") is not None and sealed.table("incident_revisions") is not None
+    rotate_key(mini_settings, sealed)
     conn = sqlite3.connect(mini_settings.data_dir / DB_FILE_NAME)
-    sealed = conn.execute("SELECT secret FROM notes").fetchone()[0]
+    resealed = conn.execute("SELECT secret FROM notes").fetchone()[0]
     conn.close()
-    assert Cipher(key_of(mini_settings)).open(sealed, b"note:1") == b"hidden"
+    assert Cipher(key_of(mini_settings)).open(resealed, b"note:1") == b"he waited by the car"
+    assert b"he waited by the car" not in db_bytes(mini_settings)  # sealed, not plain text
 
 
 def cipher_key(cipher: Cipher, settings: Settings) -> bytes:
@@ -377,7 +395,7 @@ async def test_with_key_in_environment_the_operator_switches(mini_settings: Sett
     mini_settings.key = old_text  # SAFETY_BOT_KEY
     before = await snapshot(mini_settings)
 
-    result = rotate_key(mini_settings)
+    result = rotate_key(mini_settings, SEALED)
     assert not result.switched
     assert result.pending_path == mini_settings.data_dir / PENDING_FILE_NAME
     assert not (mini_settings.data_dir / KEY_FILE_NAME).exists()
@@ -388,7 +406,7 @@ async def test_with_key_in_environment_the_operator_switches(mini_settings: Sett
 
     mini_settings.key = new_text
     assert await snapshot(mini_settings) == before
-    again = rotate_key(mini_settings)
+    again = rotate_key(mini_settings, SEALED)
     assert again.already_done and not result.pending_path.exists()
 
 
@@ -409,6 +427,39 @@ async def test_cli_rotate_key(mini_settings: Settings, capsys: pytest.CaptureFix
     assert "nothing to rotate" in capsys.readouterr().err
 
 
+FEATURE_TABLES = (
+    "incident_revisions",
+    "incident_files",
+    "journal_chains",
+    "journal_locks",
+    "checklists",
+)
+
+
+async def test_the_command_alone_knows_every_features_sealed_tables(
+    mini_settings: Settings,
+) -> None:
+    """`safety-bot rotate-key` in a fresh interpreter: nothing was imported or built before it,
+    and it still re-seals every table the features declared (they are read off the registry,
+    not off a list that building the engine would have filled)."""
+    await populate(mini_settings)
+    old = key_of(mini_settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETY_BOT_")}
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "rotate-key", "--data-dir", str(mini_settings.data_dir)),
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = (part.decode() for part in await asyncio.wait_for(process.communicate(), 120))
+    assert process.returncode == 0, err
+    counts = dict(re.findall(r"(\w+) (\d+)", out.partition("rows checked")[2]))
+    assert all(int(counts.get(table, 0)) > 0 for table in FEATURE_TABLES), out
+    assert key_of(mini_settings) != old
+    assert_all_under(mini_settings, key_of(mini_settings))
+
+
 async def test_missing_key_with_existing_database_refuses_and_creates_nothing(
     mini_settings: Settings,
 ) -> None:
@@ -420,9 +471,16 @@ async def test_missing_key_with_existing_database_refuses_and_creates_nothing(
         await open_app(mini_settings, mini_registry([]))
     assert not key_path.exists()  # never a new key over old data
     with pytest.raises(KeyProblem, match="cannot be read without it"):
-        rotate_key(mini_settings)
+        rotate_key(mini_settings, SEALED)
     conn = sqlite3.connect(mini_settings.data_dir / DB_FILE_NAME)
     check = conn.execute("SELECT value FROM meta WHERE name = 'key_check'").fetchone()[0]
     conn.close()
     # still the key check sealed under the old key: nothing was re-sealed or replaced
     assert Cipher(old).open(check, b"meta:key_check") == CHECK_PLAINTEXT
+
+
+def test_a_sealed_table_is_declared_once() -> None:
+    registry = build_registry()  # the risk check already declares "checklists"
+    registry.seal(tables=(SealedTable("checklists", ("id",), ("body",), lambda row, col: b""),))
+    with pytest.raises(ValueError, match="'checklists' declared twice"):
+        sealed_data(registry)

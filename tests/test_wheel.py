@@ -148,6 +148,16 @@ def test_init_writes_an_editable_copy_the_bot_then_uses(installed: Installed) ->
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
+def test_the_installed_bot_reads_the_shipped_ask_index(installed: Installed) -> None:
+    # without bot/ask/index.json in the wheel the bot refits at start-up, without the seen
+    # corpora's examples (tests/ is not installed): slower and a different topic model
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        assert "bot/ask/index.json" in wheel.namelist()
+    asked = installed.bot("ask", "how do i block his number")
+    assert asked.returncode == 0, asked.stderr
+    assert "was not built from this content" not in asked.stderr + asked.stdout
+
+
 def test_review_pack_from_the_installed_wheel(installed: Installed) -> None:
     # its templates are package data: a wheel without them fails here, not in a force's hands
     made = installed.bot("--data-dir", str(installed.elsewhere / "d3"), "review-pack", "pack")

@@ -1,9 +1,10 @@
 """Typed questions get answers: free text routed to the advice that fits (issue 15).
 
-`ranker` scores the advice screens for a message, `incident` tells a described incident from a
+`ranker` scores the advice screens for a message (with `model`, a topic classifier, and the
+fitted spaces `index` ships in index.json), `incident` tells a described incident from a
 question, `router` decides (menu, one screen, a choice, "not covered", journal), `handlers` does
-it in the conversation, `cli` prints it for reviewers (`safety-bot ask "TEXT"`), `measure` scores
-it on the blind corpus (tests/corpus/ask/). The words people use for each screen are in
+it in the conversation, `cli` prints it for reviewers (`safety-bot ask "TEXT"`) and rebuilds the
+index (`safety-bot ask build`), `measure` scores it on the labelled corpora (tests/corpus/ask*/). The words people use for each screen are in
 content/ask_like.yaml; figures in docs/ask.md.
 """
 

@@ -2,8 +2,9 @@
 
 Called for typed text the screen did not expect (not a button's label, not an answer to a
 question, after the danger check). The router (bot/ask/router.py) says what the message is:
-- a greeting -> the menu;
-- a question that one screen answers -> that screen (Back returns to where the user was);
+- a greeting, or a question with no topic word ("what can i do about him") -> the menu;
+- a question that one screen answers -> that screen (Back returns to where the user was), with
+  "Save this in my diary instead" under its own buttons;
 - not sure -> "This might help" with up to three topics as `a:` buttons, then
   "Save this in my diary instead";
 - not covered -> said honestly, with the National Stalking Helpline, 101 and the menu;
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from bot.ask.router import Kind, Router, Screen
 from bot.engine.actions import ServiceKey
+from bot.engine.buttons import GLOBAL_BACK, GLOBAL_EMERGENCY, GLOBAL_MENU
 from bot.engine.events import Button
 from bot.engine.events import Kind as EventKind
 from bot.engine.turn import Turn
@@ -23,6 +25,7 @@ from bot.journal import handlers as journal
 PREFIX = "a:"
 # Where typed text stays with the flow: a record or note being written, the emergency advice.
 NOT_HERE = {journal.RECORD, journal.DETAILS, "emergency"}
+NAVIGATION = {GLOBAL_BACK, GLOBAL_MENU}  # the last buttons of every screen
 # Built with the project and provided by bot/app.py (absent where content has no ask_like.yaml).
 ROUTER: ServiceKey[Router] = ServiceKey("ask_router")
 
@@ -42,12 +45,12 @@ async def user_types_free_text(turn: Turn) -> bool:
     if turn.event.forwarded_from or turn.event.forwarded_date:
         return False  # a forwarded message is something to keep, not a question to the bot
     routing = router.route(turn.event.text)
-    if routing.kind == Kind.GREETING:
+    if routing.kind in (Kind.GREETING, Kind.VAGUE):
         await turn.go("menu")
     elif routing.kind == Kind.ADVICE:
-        await _open(turn, routing.screens[0])
+        await _answer(turn, routing.screens[0], routing.diary_second)
     elif routing.kind == Kind.CHOICES:
-        _offer_choices(turn, routing.screens)
+        _offer_choices(turn, routing.screens, routing.diary_second)
     elif routing.kind == Kind.NOT_COVERED:
         _say_not_covered(turn)
     elif routing.kind == Kind.INCIDENT:
@@ -73,11 +76,32 @@ async def _open(turn: Turn, screen: Screen) -> None:
     await turn.go(screen.flow, screen.step)
 
 
-def _offer_choices(turn: Turn, screens: list[Screen]) -> None:
+async def _answer(turn: Turn, screen: Screen, diary_second: bool = False) -> None:
+    """The one screen that answers, in its flow, with "Save this in my diary instead" after its
+    own buttons (before Back and Menu), so nothing the person meant to record is lost; for a
+    situation told in the past tense, first of its own buttons (the advice first, then this)."""
+    await _open(turn, screen)
+    shown = next((r for r in reversed(turn.replies) if r.buttons), None)
+    instead = journal.save_instead_button(turn, _text(turn, "ask.btn_journal_instead"))
+    if shown is None or instead is None:
+        return
+    buttons = shown.buttons
+    if diary_second:
+        at = next((n for n, b in enumerate(buttons) if b.data != GLOBAL_EMERGENCY), len(buttons))
+    else:
+        at = len(buttons)
+        while at > 0 and buttons[at - 1].data in NAVIGATION:
+            at -= 1
+    buttons.insert(at, instead)
+
+
+def _offer_choices(turn: Turn, screens: list[Screen], diary_second: bool = False) -> None:
+    """ "This might help": the topics, then the diary offer (second, after the likeliest topic,
+    for a situation told in the past tense: "my instagram got hacked")."""
     buttons = _advice_buttons(turn, screens)
     instead = journal.save_instead_button(turn, _text(turn, "ask.btn_journal_instead"))
     if instead is not None:
-        buttons.append(instead)
+        buttons.insert(1 if diary_second else len(buttons), instead)
     turn.show_screen(_text(turn, "ask.might_help"), buttons)
 
 

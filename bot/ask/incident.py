@@ -9,9 +9,13 @@ content/ask_like.yaml (`incident:`); this module weighs them:
 - past tense: a listed irregular verb ("was", "saw", "rang") or a word ending in "ed";
 - `asking`: a question mark, or a question word first ("how", "should", "can"...), or "should i",
   "do i", "is it"... anywhere: a question is not an incident, whatever its tense;
-- `ongoing`: "keeps", "always", "every": a situation that goes on, which wants advice.
+- `ongoing`: "keeps", "always", "every": a situation that goes on, which wants advice;
+- `where`: a place ("outside", "work", "gate"). A message in the perfect or the passive with
+  neither a time nor a place ("my instagram got hacked") is a situation, not an event to record:
+  the router answers it with the advice first and the diary offer second (`is_situation`).
 
-score = 1.0 x time anchors (at most 2) + 0.5 x past verbs (at most 3) - 2.5 x asking - 1 x ongoing.
+score = 1.0 x time anchors (at most 2) + 0.5 x past verbs (at most 3) + 0.5 x (a past verb and a
+place or "now": "he just walked past my window") - 2.5 x asking - 1 x ongoing.
 The weights and the threshold (INCIDENT_AT) were set on the tune part of the blind corpus
 (figures in docs/ask.md).
 """
@@ -53,7 +57,14 @@ _QUESTION_PAIRS = (
     "any advice",
     "what can",
     "what now",
+    "can that",
+    "can it",
+    "can this",
 )
+# Before an "-ed" word, they make it a state ("being followed", "i feel exposed"), not an event.
+_STATE = frozenset("being be am feel feeling feels felt".split())
+# Before a participle, they make the perfect or the passive: "got hacked", "has been changed".
+_AUXILIARIES = frozenset("got get gets getting been was were is are has have".split())
 # Words ending in "ed" that are not (or not only) verbs in the past tense.
 _NOT_PAST = frozenset(
     "need bed red shed fed wed seed speed feed weed bleed breed freed hundred "
@@ -65,11 +76,12 @@ _NOT_PAST = frozenset(
 class IncidentCues:
     """Weighs the cues of content/ask_like.yaml `incident:` for one message."""
 
-    __slots__ = ("when", "when_phrases", "past", "asking", "ongoing", "ongoing_phrases")
+    __slots__ = ("when", "when_phrases", "where", "past", "asking", "ongoing", "ongoing_phrases")
 
     def __init__(self, cues: dict[str, list[str]]) -> None:
         self.when = frozenset(w for w in cues.get("when", []) if " " not in w)
         self.when_phrases = tuple(w for w in cues.get("when", []) if " " in w)
+        self.where = frozenset(cues.get("where", []))
         self.past = frozenset(cues.get("past", []))
         self.asking = frozenset(cues.get("asking", []))
         self.ongoing = frozenset(w for w in cues.get("ongoing", []) if " " not in w)
@@ -83,23 +95,46 @@ class IncidentCues:
         joined = " ".join(words)
         return any(f" {pair} " in f" {joined} " for pair in _QUESTION_PAIRS)
 
-    def score(self, raw: str, words: list[str]) -> float:
-        lowered = raw.casefold()
+    def times(self, raw: str, words: list[str]) -> int:
+        """How many time anchors: "yesterday", "last night", "8.15pm", "14/03"."""
         joined = f" {' '.join(words)} "
         when = sum(1 for w in words if w in self.when)
         when += sum(1 for p in self.when_phrases if f" {p} " in joined)
-        when += len(_CLOCK.findall(lowered))
+        return when + len(_CLOCK.findall(raw.casefold()))
+
+    def anchored(self, raw: str, words: list[str]) -> bool:
+        """Tied to a time or a place: one event to record, not a situation to advise on."""
+        return self.times(raw, words) > 0 or any(w in self.where for w in words)
+
+    def is_situation(self, raw: str, words: list[str]) -> bool:
+        """A state told in the perfect or the passive ("my instagram got hacked", "my password
+        has been changed") with no time or place: advice first, the diary offer second."""
+        if self.anchored(raw, words):
+            return False
+        return any(
+            a in _AUXILIARIES
+            and (b.endswith(("ed", "en")) or b in self.past)
+            and b not in _NOT_PAST
+            for a, b in zip(words, words[1:], strict=False)
+        )
+
+    def score(self, raw: str, words: list[str]) -> float:
+        joined = f" {' '.join(words)} "
+        when = self.times(raw, words)
         past = sum(
             1
-            for w in words
-            if w in self.past or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST)
+            for before, w in zip(["", *words], words, strict=False)
+            if (w in self.past or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST))
+            and before not in _STATE  # "being followed", "feel exposed": a state, not an event
         )
         ongoing = any(w in self.ongoing for w in words) or any(
             f" {p} " in joined for p in self.ongoing_phrases
         )
+        placed = past > 0 and any(w in self.where for w in words)
         return (
             1.0 * min(when, 2)
             + 0.5 * min(past, 3)
+            + 0.5 * placed
             - 2.5 * self.is_asking(raw, words)
             - 1.0 * ongoing
         )

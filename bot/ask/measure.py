@@ -6,7 +6,7 @@ An item is {text, label, also?}. What counts as right, per label:
 - nothing_fits: the "not covered" answer;
 - journal: the journal offer first (an incident); a danger answer also counts, reported apart
   (some incidents are frightening events happening now, which the danger detector rightly takes);
-- greeting: the menu.
+- greeting: the menu (a greeting, or a question with no topic word: both get the menu).
 `also` lists other labels that are acceptable for that item.
 """
 
@@ -17,21 +17,14 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+import yaml
+
+from bot.ask.model import LABEL_FLOWS
 from bot.ask.router import Kind, Reading, Router, Routing, Thresholds
 
-LABEL_FLOWS = {
-    "calls": "unwanted_calls",
-    "known_stalker": "know_who",
-    "physical": "physical_safety",
-    "cyber": "cyber_safety",
-    "evidence": "evidence",
-    "reporting": "reporting",
-    "telling_people": "telling_people",
-    "is_it_stalking": "is_this_stalking",
-    "emergency": "emergency",
-}
-KIND_LABELS = {Kind.NOT_COVERED: "nothing_fits", Kind.GREETING: "greeting"}
+KIND_LABELS = {Kind.NOT_COVERED: "nothing_fits", Kind.GREETING: "greeting", Kind.VAGUE: "greeting"}
 
 
 @dataclass(slots=True)
@@ -203,3 +196,57 @@ def _add(total: Figures, part: Figures) -> None:
         setattr(total, name, getattr(total, name) + getattr(part, name))
     total.misses.extend(part.misses)
     total.kinds.update(part.kinds)
+
+
+def leave_corpus_out(
+    router: Router,
+    families: dict[str, Sequence[Path]],
+    is_danger: Callable[[str], bool] = lambda text: False,
+) -> dict[str, list[Read]]:
+    """Each family of corpora (e.g. "ask2": its tune and holdout files) read by a router whose
+    topic model was trained without it (on the content and the other families): the honest
+    figure for the model, which `ask build` trains on every seen corpus. The ranking is the
+    shipped one's again afterwards."""
+    from bot.ask.cli import corpus_examples, train_model
+
+    ranker = router.ranker
+    shipped = ranker.fitted.model
+    out: dict[str, list[Read]] = {}
+    try:
+        for name, paths in families.items():
+            others = [p for other, ps in families.items() if other != name for p in ps]
+            ranker.use_model(train_model(ranker, corpus_examples(ranker, others)))
+            items = [i for p in paths for i in yaml.safe_load(p.read_text(encoding="utf-8"))]
+            out[name] = read_all(router, items, is_danger)
+    finally:
+        ranker.use_model(shipped)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m bot.ask.measure FILE.yaml...`: the figures of the router (the shipped content)
+    on labelled files, e.g. a blind held-aside half, measured once."""
+    import sys
+
+    from bot.app import build_registry, load_checked_project
+    from bot.engine.danger import DangerDetector
+    from bot.settings import Settings
+
+    settings = Settings(data_dir=Path("/nonexistent"))
+    router = Router.for_project(
+        load_checked_project(settings, build_registry()), settings.content_dir
+    )
+    if router is None:
+        print("No ask_like.yaml: nothing to measure.")
+        return 1
+    danger = DangerDetector.from_content(settings.content_dir)
+    for name in argv if argv is not None else sys.argv[1:]:
+        items = yaml.safe_load(Path(name).read_text(encoding="utf-8"))
+        figures = measure(router, items, danger.is_danger)
+        print(f"{name} ({len(items)} items):")
+        print("\n".join(f"  {line}" for line in figures.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,17 +6,21 @@ not cover (`not_covered:` court orders, housing, custody, therapy...) is a group
 "!not_covered/<topic>", ranked like the screens: a message nearer a topic the advice does not
 cover than any screen gets the honest answer (bot/ask/router.py), not a loosely similar screen.
 
-A message is scored against every text with scikit-learn's TF-IDF twice, and the two cosines
-blended (WORD_WEIGHT):
+A message is scored against every text with TF-IDF twice, and the two cosines blended
+(WORD_WEIGHT):
 - character n-grams within words (3 to 5 letters), so "harrasment", "passwrd" and "stalkin"
   still share most of their n-grams with the right words;
 - whole words and word pairs, so "court" is not near "contact" and "family court" is a thing.
-A group's score is its best text's blended similarity. Words are normalised first by the danger
+A group's similarity is its best text's; its score blends that with the topic model's
+probability of its topic (bot/ask/model.py, MODEL_WEIGHT). Words are normalised first by the danger
 detector's own reader (`danger_words`: case, apostrophes, "dont" -> "do not", "u" -> "you"...),
 so the two read a message the same way; function words are then dropped.
 
-Cost per message: its n-grams looked up, one product with their rows of each dense n-gram x text
-matrix; figures in docs/ask.md (bench/bench_ask.py).
+The fit (vocabulary, idf, the texts' vectors, the model's weights) is scikit-learn's, done at
+build time and shipped in bot/ask/index.json (bot/ask/index.py): the running bot needs numpy
+only. Cost per message:
+its n-grams looked up, one product with their rows of each dense n-gram x text matrix; figures
+in docs/ask.md (bench/bench_ask.py).
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.ask import index as ask_index
+from bot.ask.index import Analyser, Space, load_or_fit, unit_vector
+from bot.ask.model import MODEL_WEIGHT, NOT_COVERED, Model, Vector, corpus_examples
 from bot.engine.danger import DangerDetector
 
-NOT_COVERED = "!not_covered"  # prefix of the groups of topics the advice does not cover
 NGRAMS = (3, 5)  # character n-grams within words
 WORD_WEIGHT = 0.2  # share of the word (and word pair) cosine in a text's score; set on the corpus
 
@@ -43,8 +48,8 @@ STOP_WORDS = frozenset(
     "how what wat when where why who which whats should shud could would will can may might "
     "must shall to of in on at for from with by about as into if or and but so then than "
     "this that these those there here just really very any some all not no yes ok "
-    "get got go going want need know think without also even like one only still again "
-    "anything something everything anyone thing things stuff way lot bit".split()
+    "get got go going want need think without also even like one only still again "
+    "anything something everything anyone thing things stuff way lot bit because cos".split()
 )
 
 
@@ -69,6 +74,11 @@ def danger_words(detector: DangerDetector) -> Words:
         return [word for part in reader.parts(text, correct=False) for word in part]
 
     return words
+
+
+def topic_of(group: str) -> str:
+    """The topic a group belongs to, as the model names it: its flow, or NOT_COVERED."""
+    return NOT_COVERED if group.startswith(NOT_COVERED) else group.partition("/")[0]
 
 
 def content_words(text: str, words: Words) -> str:
@@ -145,25 +155,23 @@ def _phrase_lists(raw: dict | None) -> dict[str, list[str]]:
 
 
 class _Space:
-    """One TF-IDF space (char n-grams or word grams) over the texts, with a fast `similarities`.
+    """One fitted space (bot/ask/index.py) with a fast `similarities` for a message.
 
-    The per-message side is done here, not by `transform`: sklearn's input checks cost ~0.5 ms a
-    call, over the budget. Same grams, weights and norm (tests/test_ask.py checks they agree with
-    `transform`); the fitted matrix is kept dense, grams x texts. For char n-grams, the columns
+    The per-message side is done here, not by scikit-learn's `transform` (its input checks alone
+    cost ~0.5 ms a call, and importing it ~1.3 s a process). Same grams, weights and norm
+    (tests/test_ask_index.py checks they agree with `transform`). For char n-grams, the columns
     of every word of the content are worked out once at start-up (a message's own words are
     never kept: an unknown word, a typo, is cut into n-grams each time)."""
 
-    __slots__ = ("vectoriser", "analyse", "columns", "idf", "dense_t", "known")
+    __slots__ = ("analyse", "columns", "idf", "dense_t", "known")
 
     def __init__(
-        self, texts: list[str], analyse: Callable[[str], list[str]], per_word: bool = False
+        self, fitted: Space, texts: list[str], analyse: Analyser, per_word: bool = False
     ) -> None:
         self.analyse = analyse
-        self.vectoriser = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, dtype=np.float32)
-        matrix = self.vectoriser.fit_transform(texts)
-        self.columns: dict[str, int] = self.vectoriser.vocabulary_
-        self.idf = self.vectoriser.idf_.astype(np.float32)
-        self.dense_t = np.ascontiguousarray(matrix.T.toarray())
+        self.columns = fitted.columns
+        self.idf = fitted.idf
+        self.dense_t = fitted.dense_t
         self.known: dict[str, list[int]] = {}
         if per_word:
             for word in {w for text in texts for w in text.split()}:
@@ -173,46 +181,52 @@ class _Space:
         columns = self.columns
         return [c for c in map(columns.get, self.analyse(kept)) if c is not None]
 
-    def similarities(self, kept: str) -> np.ndarray:
-        """Cosine similarity of the message with every text (the texts' rows are unit length)."""
-        counts: dict[int, int] = {}
+    def vector(self, kept: str) -> Vector:
+        """The message's unit TF-IDF vector in this space (as `Space.vector`, faster)."""
         if self.known:
-            found = [self.known.get(w) or self._columns_of(w) for w in kept.split()]
+            found = [c for w in kept.split() for c in (self.known.get(w) or self._columns_of(w))]
         else:
-            found = [self._columns_of(kept)]
-        for columns in found:
-            for column in columns:
-                counts[column] = counts.get(column, 0) + 1
-        if not counts:
-            return np.zeros(self.dense_t.shape[1], dtype=np.float32)
-        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        weights = (1.0 + np.log(tf)) * self.idf[index]  # sublinear tf x idf
-        weights /= np.linalg.norm(weights)
-        return weights @ self.dense_t[index]
+            found = self._columns_of(kept)
+        return unit_vector(found, self.idf)
 
-    def by_sklearn(self, kept: str) -> np.ndarray:
-        return (self.vectoriser.transform([kept]) @ self.dense_t).ravel()
+    def similarities(self, vector: Vector) -> np.ndarray:
+        """Cosine similarity of the message with every text (the texts' rows are unit length)."""
+        index, weights = vector
+        if not len(index):
+            return np.zeros(self.dense_t.shape[1], dtype=np.float32)
+        return weights @ self.dense_t[index]
 
 
 class Ranker:
     """Scores every answering screen and every not-covered topic for a message."""
 
-    def __init__(self, groups: Mapping[str, Iterable[str]], words: Words) -> None:
+    def __init__(
+        self, groups: Mapping[str, Iterable[str]], words: Words, index_file: Path | None = None
+    ) -> None:
         self._words = words
         texts: list[str] = []
         owners: list[int] = []
         self.groups = list(groups)
-        for index, name in enumerate(self.groups):
+        for owner, name in enumerate(self.groups):
             for text in groups[name]:
                 kept = content_words(text, words)
                 if kept:
                     texts.append(kept)
-                    owners.append(index)
+                    owners.append(owner)
         self._texts = texts
         self._owners = owners
-        self._chars = _Space(texts, char_grams, per_word=True)
-        self._words_space = _Space(texts, word_grams)
+        labels = [topic_of(self.groups[owner]) for owner in owners]
+        self.fitted = load_or_fit(
+            texts,
+            labels,
+            NGRAMS,
+            (char_grams, word_grams),
+            index_file or ask_index.INDEX_FILE,
+            lambda: corpus_examples(lambda text: content_words(text, words)),
+        )
+        self.use_model(self.fitted.model)
+        self._chars = _Space(self.fitted.chars, texts, char_grams, per_word=True)
+        self._words_space = _Space(self.fitted.words, texts, word_grams)
         order = np.argsort(np.asarray(owners), kind="stable")
         self._order = order
         owners_sorted = np.asarray(owners)[order]
@@ -226,10 +240,43 @@ class Ranker:
         kept = " ".join(w for w in words if w not in STOP_WORDS)
         if not kept:
             return []
-        sims = self._similarities(kept)
+        chars, words_vector = self._chars.vector(kept), self._words_space.vector(kept)
+        sims = self._blend(chars, words_vector)
         best = np.maximum.reduceat(sims[self._order], self._starts)
+        model = self.fitted.model
+        if model is not None:
+            probabilities = np.append(model.probabilities(chars, words_vector), 0.0)
+            topic = probabilities[self._topic_column[self._group_of_start]]
+            best = (1.0 - MODEL_WEIGHT) * best + MODEL_WEIGHT * topic
         top = np.argsort(-best, kind="stable")
         return [(self.groups[self._group_of_start[i]], float(best[i])) for i in top]
+
+    def use_model(self, model: Model | None) -> None:
+        """Rank with this topic model (the index's; another only to measure a corpus left out
+        of its training)."""
+        self.fitted.model = model
+        # the model's column of each group's topic in its probabilities (-1: none, scores 0)
+        self._topic_column = np.array(
+            [
+                model.classes.index(topic_of(g)) if model and topic_of(g) in model.classes else -1
+                for g in self.groups
+            ]
+        )
+
+    @property
+    def texts(self) -> list[str]:
+        """The texts as ranked (content words only), in the index's order."""
+        return self._texts
+
+    @property
+    def owners(self) -> list[int]:
+        """The group (index into `groups`) of each text."""
+        return self._owners
+
+    @property
+    def words(self) -> Words:
+        """The normaliser the texts were read with."""
+        return self._words
 
     def explain(self, text: str, group: str) -> str:
         """The text of `group` that matched `text` best (for reviewers)."""
@@ -240,12 +287,8 @@ class Ranker:
         return self._texts[max(mine, key=lambda i: sims[i])] if mine else ""
 
     def _similarities(self, kept: str) -> np.ndarray:
-        chars = self._chars.similarities(kept)
-        return (1.0 - WORD_WEIGHT) * chars + WORD_WEIGHT * self._words_space.similarities(kept)
+        return self._blend(self._chars.vector(kept), self._words_space.vector(kept))
 
-    def similarities_by_sklearn(self, text: str) -> np.ndarray:
-        """The same similarities through sklearn's own `transform` (for the test that checks
-        the fast path)."""
-        kept = content_words(text, self._words)
-        chars, words = self._chars.by_sklearn(kept), self._words_space.by_sklearn(kept)
-        return (1.0 - WORD_WEIGHT) * chars + WORD_WEIGHT * words
+    def _blend(self, chars: Vector, words: Vector) -> np.ndarray:
+        char_sims = self._chars.similarities(chars)
+        return (1.0 - WORD_WEIGHT) * char_sims + WORD_WEIGHT * self._words_space.similarities(words)

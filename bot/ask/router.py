@@ -3,7 +3,9 @@
 In this order (issue 15):
 1. a greeting, thanks or "menu": the whole message is made of content/ask_like.yaml
    `greetings` words -> the menu;
-2. an incident described (bot/ask/incident.py) -> the journal offer first, the best advice second;
+2. an incident described (bot/ask/incident.py), tied to a time or a place -> the journal offer
+   first, the best advice second; told in the past tense with neither ("my instagram got
+   hacked") -> answered as a question (3), with the diary offer second;
 3. a question or a situation: the ranker (bot/ask/ranker.py) scores every answering screen and
    every topic the advice does not cover (`not_covered:` in content/ask_like.yaml):
    - a not-covered topic (from `not_covered_from`) within `not_covered_margin` of the best
@@ -11,7 +13,8 @@ In this order (issue 15):
      that the advice does not cover it (helpline, 101, menu);
    - one screen clearly best (at least `sure_at`, and `sure_margin` above the next topic) -> it;
    - else up to three topics' best screens as buttons ("This might help"), and "Save this in my
-     journal instead" last;
+     diary instead" last (a sure answer offers it too, under the screen's own buttons);
+   - a question without one topic word ("what can i do about him") -> the menu;
 4. anything else (nothing from `nothing_below`, not a question) -> the journal offer, as before.
 
 The thresholds were set by measurement: a grid search, cross-validated on the seen corpora
@@ -43,8 +46,8 @@ class Thresholds:
     nothing_below: float = 0.15  # best screen's similarity below this: nothing in the advice fits
     not_covered_margin: float = 0.05  # a not-covered topic this near the best screen wins...
     not_covered_from: float = 0.3  # ... if it scores at least this (a faint likeness is no sign)
-    sure_at: float = 0.5  # the best screen is the answer if it scores at least this...
-    sure_margin: float = 0.2  # ... and this much more than the best screen of any other topic
+    sure_at: float = 0.6  # the best screen is the answer if it scores at least this...
+    sure_margin: float = 0.3  # ... and this much more than the best screen of any other topic
     incident_advice_at: float = 0.25  # advice offered second under an incident's offer from this
 
 
@@ -57,6 +60,7 @@ class Kind(enum.Enum):
     CHOICES = "choices"  # not sure: up to three screens offered
     NOT_COVERED = "not_covered"  # nothing in the advice fits
     INCIDENT = "incident"  # journal offer first, advice second
+    VAGUE = "vague"  # a question with no topic word at all ("what can i do about him"): the menu
     JOURNAL = "journal"  # journal offer only (as before this router)
 
 
@@ -65,6 +69,7 @@ class Routing:
     kind: Kind
     screens: list[Screen] = field(default_factory=list)  # best first, one per topic
     ranking: list[tuple[str, float]] = field(default_factory=list)  # every group, for reviewers
+    diary_second: bool = False  # a situation told in the past tense: the diary offer comes second
 
 
 @dataclass(slots=True)
@@ -74,6 +79,7 @@ class Reading:
     empty: bool
     greeting: bool = False
     incident: bool = False
+    situation: bool = False  # perfect or passive, no time or place ("my instagram got hacked")
     asking: bool = False
     ranking: list[tuple[str, float]] = field(default_factory=list)
 
@@ -132,6 +138,7 @@ class Router:
         return Reading(
             empty=False,
             incident=self.cues.is_incident(text, words),
+            situation=self.cues.is_situation(text, words),
             asking=self.cues.is_asking(text, words),
             ranking=self.ranker.rank(text, words),
         )
@@ -145,8 +152,20 @@ class Router:
             return Routing(Kind.GREETING)
         ranking = reading.ranking
         if reading.incident:
+            if reading.situation:  # "my instagram got hacked": advice first, the diary second
+                routing = self._answer(reading, limits)
+                if routing.kind in (Kind.ADVICE, Kind.CHOICES):
+                    routing.diary_second = True
+                    return routing
             near = self.best_per_topic(ranking, limits.incident_advice_at)[:2]
             return Routing(Kind.INCIDENT, [s for s, _ in near], ranking)
+        if not ranking:  # not one topic word
+            return Routing(Kind.VAGUE if reading.asking else Kind.JOURNAL)
+        return self._answer(reading, limits)
+
+    def _answer(self, reading: Reading, limits: Thresholds) -> Routing:
+        """A question's answer: not covered, one screen, or up to three topics."""
+        ranking = reading.ranking
         topics = self.best_per_topic(ranking, limits.nothing_below)
         best = topics[0][1] if topics else 0.0
         not_covered = next((s for g, s in ranking if g.startswith(NOT_COVERED)), 0.0)

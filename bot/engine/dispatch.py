@@ -17,8 +17,10 @@ from bot.engine.buttons import (
     norm,
     token,
 )
+from bot.engine.core import EngineCore
 from bot.engine.events import MAX_TEXT, Button, Event, Kind
 from bot.engine.navigation import Moving
+from bot.engine.screens import Screens
 from bot.engine.slots import SLOT_TYPES, Answer, Invalid
 from bot.engine.turn import Turn
 from bot.flows.model import Step
@@ -35,8 +37,22 @@ def _said(event: Event) -> str:
     return ""
 
 
-class Dispatch(Moving):
+class Dispatch:
     """From an event to what it asks for."""
+
+    def __init__(self, core: EngineCore, screens: Screens, moving: Moving) -> None:
+        self.catalog = core.catalog
+        self.registry = core.registry
+        self.danger = core.danger
+        self._current_step = core._current_step
+        self._buttons = screens._buttons
+        self.help_text = screens.help_text
+        self._emergency_on_top = screens._emergency_on_top
+        self._emergency_within_reach = screens._emergency_within_reach
+        self._enter = moving._enter
+        self._fire = moving._fire
+        self._back = moving._back
+        self._present_current = moving._present_current
 
     async def _dispatch(self, turn: Turn) -> None:
         event = turn.event

@@ -10,7 +10,11 @@ place loaded, the replay check, dispatch, and the place saved before the answer 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
 
 from bot import metrics
 from bot.engine.buttons import (
@@ -20,26 +24,61 @@ from bot.engine.buttons import (
     GLOBAL_MENU,
     GLOBAL_SKIP,
 )
+from bot.engine.core import EngineCore
+from bot.engine.danger import DangerDetector
 from bot.engine.dispatch import Dispatch, _said
-from bot.engine.events import Event, Reply
+from bot.engine.events import Event, Kind, Reply
+from bot.engine.navigation import Moving
 from bot.engine.place import (
     PLACE_VERSION,
-    SHOWN_BUTTONS,
     ConversationStore,
     KeptAnswer,
     Navigation,
     Place,
     Slot,
 )
+from bot.engine.registry import Registry
 from bot.engine.replay import pack, unpack
+from bot.engine.screens import Screens
 from bot.engine.turn import Turn
+from bot.flows.loader import Project
 from bot.flows.model import BUILTIN_COMMANDS
 
 log = logging.getLogger(__name__)
 
 
-class Engine(Dispatch):
-    """Runs the flows for every user of every channel."""
+class Engine:
+    """Runs the flows for every user of every channel: drives the parts (bot/engine/core.py)."""
+
+    def __init__(
+        self,
+        project: Project,
+        registry: Registry,
+        store: ConversationStore,
+        *,
+        danger: DangerDetector | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        max_cached_places: int = 10_000,
+    ) -> None:
+        core = EngineCore(project, registry, danger)
+        screens = Screens(core)
+        moving = Moving(core, screens)
+        dispatch = Dispatch(core, screens, moving)
+        self.project, self.catalog, self.registry = project, core.catalog, registry
+        self.machines, self.danger = core.machines, core.danger
+        self.store = store
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._places: OrderedDict[str, Place] = OrderedDict()
+        self._max_places = max_cached_places
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # what this driver uses of the parts, and what `Turn` and the tools reach through it
+        self.current_step, self._current_step = core.current_step, core._current_step
+        self._show, self._feature_screen = screens._show, screens._feature_screen
+        self._emergency_screen, self.help_text = screens._emergency_screen, screens.help_text
+        self.emergency_text = screens.emergency_text
+        self.emergency_screen_keys = screens.emergency_screen_keys
+        self._enter, self._present_current = moving._enter, moving._present_current
+        self._dispatch, self._handle_event = dispatch._dispatch, dispatch._handle_event
 
     # ---------------------------------------------------------------- entry point
 
@@ -139,6 +178,11 @@ class Engine(Dispatch):
         self.forget(turn.user_ref)
         turn.drop_place = True
 
+    def turn_without_event(self, user_ref: str) -> Turn:
+        """A turn of no event for `user_ref`, on an empty place: for work on a person's data
+        outside a conversation (a planned erasure carried out at start-up)."""
+        return Turn(self, user_ref, Place(), Event(Kind.UNSUPPORTED))
+
     def forget(self, user_ref: str) -> None:
         """Drop what memory holds of a user (after their data is deleted)."""
         self._places.pop(user_ref, None)
@@ -180,7 +224,6 @@ __all__ = [
     "GLOBAL_MENU",
     "GLOBAL_SKIP",
     "PLACE_VERSION",
-    "SHOWN_BUTTONS",
     "ConversationStore",
     "Engine",
     "Place",

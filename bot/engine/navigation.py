@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.engine.core import EngineCore
 from bot.engine.events import Event
 from bot.engine.machines import EXIT, parse_exit
 from bot.engine.place import FEATURE_SCREEN
@@ -18,8 +19,15 @@ log = logging.getLogger("bot.engine.engine")
 MAX_HOPS = 40  # steps entered in one turn without waiting for the user (guards a loop)
 
 
-class Moving(Screens):
+class Moving:
     """Entering flows and steps, and going back."""
+
+    def __init__(self, core: EngineCore, screens: Screens) -> None:
+        self.machines = core.machines
+        self.registry = core.registry
+        self._current_step = core._current_step
+        self._is_step = core._is_step
+        self._show = screens._show
 
     async def _back(self, turn: Turn) -> None:
         """Back to the screen before the one the user sees: the last in the history if they see

@@ -33,8 +33,6 @@ _OLD_ENGINE_KEYS = (
     _OLD_KEPT_ANSWER,
     _OLD_OFF_HISTORY,
 )
-# Kept for code that still names it (bot/journal/lock.py before it moved to `turn.shown_buttons`).
-SHOWN_BUTTONS = _OLD_SHOWN_BUTTONS
 
 
 class SlotEntry(TypedDict):
@@ -86,6 +84,20 @@ class Navigation:
         """Is there a screen to go back to from the one the user sees?"""
         return len(self.history) >= (1 if self.off_history else 2)
 
+    def stored(self) -> dict[str, Any]:
+        """The stored form, without the fields at their defaults (the lists are shared)."""
+        stored: dict[str, Any] = {"flow": self.flow, "step": self.step, "history": self.history}
+        if self.off_history:
+            stored["off_history"] = True
+        if self.welcomed:
+            stored["welcomed"] = True
+        if self.shown_buttons:
+            stored["shown_buttons"] = self.shown_buttons
+        return stored
+
+
+_NAV_FIELDS = frozenset(f.name for f in dataclasses.fields(Navigation))
+
 
 @dataclass(slots=True)
 class KeptAnswer:
@@ -119,10 +131,12 @@ class Section(Generic[S]):
     """A feature's own typed part of the place (declared once, at module level).
 
     `kind` is a dataclass of JSON-ready fields with defaults (str, int, bool, lists and dicts of
-    them); its stored form is `dataclasses.asdict`. A feature reads and changes it with
-    `turn.state(SECTION)`; unknown stored fields are ignored, missing ones take their default.
+    them); its stored form is its fields (shallow), left out while all are at their defaults.
+    A feature reads and changes it with `turn.state(SECTION)`; unknown stored fields are
+    ignored, missing ones take their default.
     `legacy` reads the section from the untyped `data` keys a feature kept before it declared
-    one (called once, when no stored section exists).
+    one (called when no stored section exists and `data` holds keys). It must remove the keys
+    it read: a section at its defaults is not stored, so `legacy` may be called again later.
     """
 
     __slots__ = ("kind", "legacy", "name")
@@ -222,7 +236,7 @@ class Place:
         if isinstance(held, section.kind):
             return held
         made: S | None = None
-        if held is None and section.legacy is not None:
+        if held is None and section.legacy is not None and self.data:
             made = section.legacy(self.data)
         if made is None:
             made = section.load(held or {})
@@ -240,21 +254,30 @@ class Place:
     # ---------------------------------------------------------------- stored form
 
     def to_json(self) -> dict[str, Any]:
-        sections = {name: _plain(held) for name, held in self.sections.items()}
-        kept = self.replay.kept
-        return {
-            "v": PLACE_VERSION,
-            "nav": _plain(self.nav),
-            "slots": {
-                f: {n: Slot.of(e).stored() for n, e in s.items()} for f, s in self.slots.items()
-            },
-            "replay": {
-                "keys": self.replay.keys,
+        """The stored form: only what differs from a new place (a default field, an empty part
+        or a section at its defaults is left out; `from_json` gives them back), and the live
+        lists shared, not copied. Both matter for speed: the place is sealed and written on
+        every turn, and a deep copy of it cost 40% of a turn (docs/engine.md, Benchmarks)."""
+        stored: dict[str, Any] = {"v": PLACE_VERSION, "nav": self.nav.stored()}
+        if self.slots:
+            stored["slots"] = self.slots
+        replay = self.replay
+        if replay.keys or replay.kept is not None:
+            kept = replay.kept
+            stored["replay"] = {
+                "keys": replay.keys,
                 "kept": [kept.key, kept.replies] if kept is not None else None,
-            },
-            "sections": sections,
-            "data": self.data,
-        }
+            }
+        sections = {}
+        for name, held in self.sections.items():
+            plain = _stored_section(held)
+            if plain is not None:
+                sections[name] = plain
+        if sections:
+            stored["sections"] = sections
+        if self.data:
+            stored["data"] = self.data
+        return stored
 
     to_dict = to_json  # the name the store and older callers use
 
@@ -263,8 +286,7 @@ class Place:
         if raw.get("v") != PLACE_VERSION:
             return cls._from_version_1(raw)
         nav_raw = raw.get("nav") or {}
-        nav_fields = {f.name for f in dataclasses.fields(Navigation)}
-        nav = Navigation(**{k: v for k, v in nav_raw.items() if k in nav_fields})
+        nav = Navigation(**{k: v for k, v in nav_raw.items() if k in _NAV_FIELDS})
         replay_raw = raw.get("replay") or {}
         kept = replay_raw.get("kept")
         replay = Replay(
@@ -305,26 +327,26 @@ class Place:
         return cls(slots=raw.get("slots") or {}, data=data, nav=nav, replay=replay)
 
 
-def _plain(value: Any) -> Any:
-    """`dataclasses.asdict` without its deep copy of every leaf, which cost 40% of an engine
-    turn (bench/bench_engine.py: engine alone 61 -> 35 us/event): the stored form is turned into
-    JSON at once, so sharing the leaves (str, int, None) is safe."""
-    if type(value) in _LEAVES:
-        return value
-    names = _FIELDS.get(type(value))
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-    if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
-    if isinstance(value, list | tuple):
-        return type(value)(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+def _stored_section(held: Any) -> Any:
+    """A section's stored form: its fields (JSON-ready by contract, so shared, not copied), or
+    None when they are all at their defaults. A section still in its stored form (not read this
+    run) is kept as it is."""
+    kind = type(held)
+    if kind is dict:
+        return held
+    names, default = _SECTION_FORMS.get(kind) or _learn_section(kind)
+    plain = {name: getattr(held, name) for name in names}
+    return None if plain == default else plain
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_LEAVES = frozenset({str, int, float, bool, type(None)})
+def _learn_section(kind: type) -> tuple[tuple[str, ...], dict[str, Any]]:
+    names = tuple(f.name for f in dataclasses.fields(kind))
+    blank = kind()
+    form = _SECTION_FORMS[kind] = (names, {name: getattr(blank, name) for name in names})
+    return form
+
+
+_SECTION_FORMS: dict[type, tuple[tuple[str, ...], dict[str, Any]]] = {}
 
 
 class ConversationStore(Protocol):

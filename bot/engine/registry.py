@@ -118,6 +118,7 @@ class Registry:
     # Buttons that are not a flow step's, by the prefix of their data (e.g. "j:" for the journal):
     # a feature's own screens (lists, confirmations). The handler reads `turn.event.data`.
     button_handlers: dict[str, CommandHandler] = field(default_factory=dict)
+    _prefixes: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
     # Called first for every event (after the danger check); returns True if it answered it
     # (e.g. the journal lock taking a PIN, or asking for one before a private screen).
     before_turn: Callable[[Turn], Awaitable[bool]] | None = None
@@ -293,6 +294,13 @@ class Registry:
         return register
 
     def button_handler_for(self, data: str) -> CommandHandler | None:
+        # asked for every button of every screen (bot/engine/engine.py): most are a step's,
+        # rejected by one startswith over all prefixes (kept while the handlers' count holds;
+        # prefixes are only ever added, wrapping one replaces its handler, not its prefix)
+        if len(self._prefixes) != len(self.button_handlers):
+            self._prefixes = tuple(self.button_handlers)
+        if not data.startswith(self._prefixes):
+            return None
         for prefix, handler in self.button_handlers.items():
             if data.startswith(prefix):
                 return handler

@@ -58,8 +58,15 @@ def frame(own: Sequence[Button], shared: Frame, label: Callable[[str], str]) -> 
     return buttons
 
 
-class Screens(EngineCore):
+class Screens:
     """Rendering: flow screens, a feature's screens, the emergency screen, /help."""
+
+    def __init__(self, core: EngineCore) -> None:
+        self.catalog = core.catalog
+        self.machines = core.machines
+        self.registry = core.registry
+        self._screens = core.screens
+        self._emergency_start = core._emergency_start
 
     def _show(self, turn: Turn, step: Step) -> None:
         flow = turn.place.flow or ""

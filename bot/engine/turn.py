@@ -31,7 +31,7 @@ class Turn:
     Words
       `turn.catalog`, `turn.text(key, **values)`, `turn.count(key, n)`
     Where the person is
-      `turn.flow` (id or None), `turn.step` (the current `Step` or None),
+      `turn.flow` (id or None), `turn.step` (the current `Step` or None), `turn.step_id`,
       `turn.steps_of(flow)` (a flow's steps by id), `turn.flows` (every flow by id),
       `turn.shown_buttons` (a feature's buttons shown last, as `Button`s)
     Answers (slots; `flow` defaults to the current one)
@@ -47,7 +47,8 @@ class Turn:
       `turn.show_screen(text, buttons, again)`, `turn.send_document(document, caption)`,
       `turn.keep_answer = True` (a replayed event gets this answer again)
     Moving
-      `await turn.go(flow, step, fresh)`, `await turn.show_current()`, `await turn.redo(event)`
+      `await turn.go(flow, step, fresh)`, `await turn.show_current()`, `await turn.redo(event)`,
+      `turn.wait_on(step)` (a feature's screen asks the current flow's `step`)
     The person's data
       `await turn.erase_user()` (every feature's eraser, then the place; nothing is saved
       after), `await turn.diary_appendices()` (what features add to the export)
@@ -94,6 +95,11 @@ class Turn:
     def step(self) -> Step | None:
         """The step the person is on, or None (outside every flow, or a step that is gone)."""
         return self.engine.current_step(self.place)
+
+    @property
+    def step_id(self) -> str | None:
+        """The id of the step the person is on (None outside every flow)."""
+        return self.place.step
 
     def steps_of(self, flow: str) -> Mapping[str, Step]:
         """A flow's steps by id, in the file's order (empty for an unknown flow)."""
@@ -200,6 +206,14 @@ class Turn:
     async def go(self, flow: str, step: str | None = None, fresh: bool = True) -> None:
         """Move to a flow (at its start, or `step`) and present it."""
         await self.engine._enter(self, flow, step, fresh=fresh)
+
+    def wait_on(self, step: str) -> None:
+        """Stay on `step` of the current flow without showing it: the screen the feature just
+        showed (`show_screen`) asks that step's question in its own way, and what the person
+        types next answers the step. A step the flow lacks is a bug: it raises."""
+        if step not in self.steps_of(self.place.flow or ""):
+            raise ValueError(f"flow {self.place.flow!r} has no step {step!r}")
+        self.place.step = step
 
     async def show_current(self) -> None:
         await self.engine._present_current(self)

@@ -22,27 +22,27 @@ Where things are (one concern per module):
 - steps.py: the steps of the flows the code depends on (checked when the flows load);
 - state.py: what the journal keeps per person (its typed section of the place);
 - common.py: the services, a draft's answers, and `saving`, the one rule for a failed save;
-- when.py and when_words.py: when it happened, from the person's words;
+- when.py reads when it happened from the person's words (`read_when`), taking the phrase apart
+  with when_pieces.py and when_words.py into a `When` (when_value.py);
 - lock.py (the gate), lock_pin.py (the PIN prompt, /lock), lock_state.py: the journal lock;
 - limits.py: the operator's limits; handlers.py: what bot/ask uses of the journal.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from collections.abc import Callable
 
 from bot.engine.actions import Registry
 from bot.engine.place import Place
 from bot.engine.slots import slot_type
+from bot.engine.turn import Turn
 from bot.journal import browsing, capture, drafting, erasing, export, files, lock, pressing, steps
 from bot.journal import buttons as jb
 from bot.journal.common import DETAILS, INCIDENTS, LIMITS, RECORD, SWEEPS, DraftSweeps
 from bot.journal.limits import JournalLimits
 from bot.journal.lock_state import LOCK_STORE
-from bot.store.incidents import register_sealed
-
-if TYPE_CHECKING:
-    from bot.engine.engine import Engine
+from bot.store.incidents import JOURNAL_FILES, JOURNAL_TABLES
 
 
 def _on_a_saved_incident(place: Place) -> bool:
@@ -111,7 +111,7 @@ def register(registry: Registry) -> None:
         buttons=PRIVATE_BUTTONS,
         place=_on_a_saved_incident,
     )
-    register_sealed()
+    registry.seal(tables=JOURNAL_TABLES, files=(JOURNAL_FILES,))
 
 
 def guard(registry: Registry) -> None:
@@ -120,9 +120,10 @@ def guard(registry: Registry) -> None:
     lock.register(registry, erase_everything)
 
 
-async def on_open(engine: Engine) -> None:
-    """At start-up: carry out planned erasures (forgotten PINs) that came due while stopped."""
-    await lock.sweep(engine)
+async def on_open(services: Registry, turn_for: Callable[[str], Turn], now: dt.datetime) -> None:
+    """At start-up: carry out planned erasures (forgotten PINs) that came due while stopped
+    (`turn_for`: a turn of no event for a person, `Engine.turn_without_event`)."""
+    await lock.sweep(services, turn_for, now)
 
 
 __all__ = ["INCIDENTS", "LOCK_STORE", "guard", "on_open", "register"]

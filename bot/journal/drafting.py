@@ -193,12 +193,12 @@ async def journal_who(turn: Turn) -> None:
     )
     offered.append(Button(turn.text("journal.btn_who_dont_know"), jb.data(jb.KnownPerson("skip"))))
     turn.show_screen(turn.text("journal.ask_who_again"), offered)
-    turn.place.step = steps.ASK_WHO  # typed text still answers the question
+    turn.wait_on(steps.ASK_WHO)  # typed text still answers the question
 
 
 async def user_picks_a_known_person(turn: Turn, button: jb.KnownPerson) -> None:
     known = state_of(turn).people
-    if turn.flow != RECORD or turn.place.step != steps.ASK_WHO:
+    if turn.flow != RECORD or turn.step_id != steps.ASK_WHO:
         turn.say("journal.stale")
         await turn.show_current()
         return

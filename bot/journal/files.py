@@ -38,7 +38,7 @@ async def attachment_handler(turn: Turn) -> bool:
     if stored is None:
         await turn.show_current()
         return True
-    if turn.flow == RECORD and turn.place.step not in steps.NOT_IN_A_DRAFT:
+    if turn.flow == RECORD and turn.step_id not in steps.NOT_IN_A_DRAFT:
         ids = [*evidence_ids(turn), stored.id]
         turn.set_slot("evidence", ids, str(len(ids)), RECORD)
         keep_draft(turn)

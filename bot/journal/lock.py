@@ -28,11 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from bot.engine.actions import CommandHandler, Registry
 from bot.engine.events import Button, Event, Kind
-from bot.engine.place import Place
 from bot.engine.turn import Turn
 from bot.journal.lock_pin import ask_pin, held, lock_button, lock_command, typed_at_prompt
 from bot.journal.lock_state import (
@@ -49,10 +47,7 @@ from bot.journal.lock_state import (
     lock_of,
     prompt_of,
 )
-from bot.store.locks import register_sealed
-
-if TYPE_CHECKING:
-    from bot.engine.engine import Engine
+from bot.store.locks import LOCK_TABLE
 
 # ---------------------------------------------------------------------- the gate
 
@@ -72,7 +67,7 @@ def register(registry: Registry, erase: Eraser) -> None:
     registry.command("lock")(lock_command)
     registry.button(PREFIX)(lock_button)
     registry.before_turn = before_turn
-    register_sealed()
+    registry.seal(tables=(LOCK_TABLE,))
 
 
 def _guarded(handler: CommandHandler) -> CommandHandler:
@@ -175,18 +170,19 @@ async def _erase_now(turn: Turn) -> None:
     turn.say("lock.erased")
 
 
-async def sweep(engine: Engine, now: dt.datetime | None = None) -> int:
-    """Carry out every planned erasure that came due (at start-up); returns how many."""
-    lock = engine.registry.service_or_none(LOCK)
+async def sweep(services: Registry, turn_for: Callable[[str], Turn], now: dt.datetime) -> int:
+    """Carry out every planned erasure that came due (at start-up); returns how many.
+
+    `turn_for(user_ref)` makes a turn of no event for that person (`Engine.turn_without_event`):
+    what the erasers are given (they read its user and services)."""
+    lock = services.service_or_none(LOCK)
     if lock is None:
         return 0
-    due = await lock.store.erasures_due(now or engine.clock())
+    due = await lock.store.erasures_due(now)
     for ref in due:
-        # a turn of no event: what erasers are given (they read its user and services)
-        await lock.private.erase(Turn(engine, ref, Place(), Event(Kind.UNSUPPORTED)))
+        await lock.private.erase(turn_for(ref))
         lock.close(ref)
         await lock.store.delete(ref)
-        engine.forget(ref)
     return len(due)
 
 

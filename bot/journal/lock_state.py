@@ -20,7 +20,7 @@ from bot.engine.turn import Turn
 from bot.store.locks import LockStore
 
 if TYPE_CHECKING:
-    from bot.engine.engine import Engine
+    from bot.engine.registry import Registry
 
 PREFIX = "k:"
 IDLE = dt.timedelta(minutes=5)
@@ -87,11 +87,12 @@ def lock_of(turn: Turn) -> JournalLock:
     return turn.service(LOCK)
 
 
-def lock_now(engine: Engine, user_id: str) -> None:
-    """Close a user's journal at once (Lock now, /clear). `user_id` as the channel names it."""
-    lock = engine.registry.service_or_none(LOCK)
+def lock_now(services: Registry, user_ref: str) -> None:
+    """Close a person's journal at once (Lock now, Telegram's /clear): `services` are the
+    registry's (`App.registry`), `user_ref` their pseudonym (`App.conversations.user_ref`)."""
+    lock = services.service_or_none(LOCK)
     if lock is not None:
-        lock.close(engine.store.user_ref(user_id))
+        lock.close(user_ref)
 
 
 async def journal_open(turn: Turn) -> bool:

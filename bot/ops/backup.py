@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.store.crypto import Cipher, KeyProblem, load_or_create_key
 from bot.store.db import DB_FILE_NAME
 from bot.store.keys import CHECK_PLAINTEXT
-from bot.store.sealed import SEALED_FILES
+from bot.store.sealed import SealedData
 
 
 class BackupError(Exception):
@@ -74,7 +74,10 @@ def _destination(given: str | Path) -> Path:
     return dest
 
 
-def backup_database(settings: Settings, dest: str | Path, *, force: bool = False) -> BackupResult:
+def backup_database(
+    settings: Settings, dest: str | Path, sealed: SealedData, *, force: bool = False
+) -> BackupResult:
+    """Copy the database to `dest` (checked), and the folders of sealed files `sealed` lists."""
     db_path = settings.data_dir / DB_FILE_NAME
     if not db_path.exists():
         raise BackupError(f"there is no database to back up at {db_path}")
@@ -128,7 +131,7 @@ def backup_database(settings: Settings, dest: str | Path, *, force: bool = False
             "is lost with the disk. Move it elsewhere, and next time back up to another disk"
         )
     _note_key(settings, meta, result)
-    _copy_sealed_files(settings, dest, result)
+    _copy_sealed_files(settings, dest, sealed, result)
     return result
 
 
@@ -162,12 +165,14 @@ def _note_key(settings: Settings, meta: dict[str, object], result: BackupResult)
         result.notes.append("the current key does not open this copy")
 
 
-def _copy_sealed_files(settings: Settings, dest: Path, result: BackupResult) -> None:
+def _copy_sealed_files(
+    settings: Settings, dest: Path, sealed: SealedData, result: BackupResult
+) -> None:
     """Sealed files (e.g. journal attachments) go beside the copy, after it: every file a row in
     the copy refers to was written before that row committed, so it is there to copy."""
     files_dir = dest.with_name(dest.name + ".files")
     count = 0
-    for spec in SEALED_FILES:
+    for spec in sealed.files:
         root = settings.data_dir / spec.directory
         if not root.is_dir():
             continue

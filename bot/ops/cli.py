@@ -72,12 +72,12 @@ def _init(args: argparse.Namespace, settings: Settings) -> int:
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
     import sqlite3
 
-    from bot.app import build_registry
+    from bot.app import build_registry, sealed_data
     from bot.ops.backup import BackupError, backup_database, describe
 
-    build_registry()  # feature modules register their sealed files (journal attachments)
+    sealed = sealed_data(build_registry())  # what every feature declared sealed (its files)
     try:
-        result = backup_database(settings, args.path, force=args.force)
+        result = backup_database(settings, args.path, sealed, force=args.force)
     except BackupError as exc:
         _err(str(exc))
         return 2
@@ -90,12 +90,12 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 # -- rotate-key --------------------------------------------------------------------------------
 def _rotate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import build_registry
+    from bot.app import build_registry, sealed_data
     from bot.ops.rotate import RotationError, describe, rotate_key
 
-    build_registry()  # feature modules register their sealed tables on import
+    sealed = sealed_data(build_registry())  # the store's sealed tables and every feature's
     try:
-        result = rotate_key(settings, batch_size=args.batch_size)
+        result = rotate_key(settings, sealed, batch_size=args.batch_size)
     except RotationError as exc:
         _err(str(exc))
         return 2

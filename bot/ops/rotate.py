@@ -6,7 +6,7 @@ How it stays safe when interrupted at any point:
    re-sealed with it.
 2. A marker row `key_rotation` in `meta` records both key ids and how far the work got; the bot
    refuses to start while it is there.
-3. Each table in `bot/store/sealed.py` is walked in key order, in batches; each batch re-seals its
+3. Each sealed table (`SealedData`: the store's and every feature's, from the registry) is walked in key order, in batches; each batch re-seals its
    rows and moves the marker forward in one transaction. A value that opens with the new key is
    already done, one that opens with the old key is re-sealed: re-running after a crash only
    finishes the work.
@@ -51,7 +51,7 @@ from bot.store.crypto import (
 from bot.store.crypto import fsync_dir as _fsync_dir  # looked up here at the key switch
 from bot.store.db import DB_FILE_NAME
 from bot.store.migrations import MIGRATIONS
-from bot.store.sealed import SEALED_FILES, SEALED_TABLES
+from bot.store.sealed import SealedData
 
 __all__ = [
     "BATCH_SIZE",
@@ -99,9 +99,9 @@ def _lock(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def unlisted_sealed_columns(conn: sqlite3.Connection) -> list[str]:
-    """`table.column` for every column holding binary values that sealed.py does not list."""
-    specs = {spec.table: spec for spec in SEALED_TABLES}
+def unlisted_sealed_columns(conn: sqlite3.Connection, sealed: SealedData) -> list[str]:
+    """`table.column` for every column holding binary values that `sealed` does not list."""
+    specs = {spec.table: spec for spec in sealed.tables}
     found = []
     for table, columns in sorted(table_columns(conn).items()):
         spec = specs.get(table)
@@ -118,7 +118,7 @@ def unlisted_sealed_columns(conn: sqlite3.Connection) -> list[str]:
     return found
 
 
-def _refuse_unknown_data(conn: sqlite3.Connection) -> None:
+def _refuse_unknown_data(conn: sqlite3.Connection, sealed: SealedData) -> None:
     """A newer schema, or a sealed column nobody listed, would stay under the old key."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     newest = max(v for v, _, _ in MIGRATIONS)
@@ -127,10 +127,10 @@ def _refuse_unknown_data(conn: sqlite3.Connection) -> None:
             f"the database has schema version {version}, newer than this bot knows ({newest}): "
             "rotate with the newer bot, which knows all its sealed columns"
         )
-    unlisted = unlisted_sealed_columns(conn)
+    unlisted = unlisted_sealed_columns(conn, sealed)
     if unlisted:
         raise RotationError(
-            "these columns hold binary values that bot/store/sealed.py does not list, so "
+            "these columns hold binary values that no feature declared sealed (registry.seal), so "
             f"rotation would leave them under the old key: {', '.join(unlisted)}"
         )
 
@@ -198,6 +198,7 @@ def _switch_key(settings: Settings, result: RotationResult, pending_path: Path) 
 
 def rotate_key(
     settings: Settings,
+    sealed: SealedData,
     *,
     batch_size: int = BATCH_SIZE,
     on_batch: BatchHook | None = None,
@@ -211,7 +212,7 @@ def rotate_key(
     current = Cipher(load_or_create_key(data_dir, settings.key, True, settings.key_origin))
     conn = _lock(db_path)
     try:
-        _refuse_unknown_data(conn)
+        _refuse_unknown_data(conn, sealed)
         probe = Rotation(conn, data_dir, None, current, batch_size, on_batch)
         marker = probe.marker() if "meta" in probe.columns else None
         keys = _choose_keys(current, marker, pending_path)
@@ -223,12 +224,12 @@ def rotate_key(
         result = RotationResult(old_id, new.fingerprint)
         if marker is None:
             marker = work.start_marker()
-        for spec in SEALED_TABLES:
+        for spec in sealed.tables:
             if spec.table in work.columns:
                 result.resealed[spec.table] = work.rotate_table(spec, marker)
-        for files in SEALED_FILES:
+        for files in sealed.files:
             result.files += work.rotate_files(files)
-        work.verify(SEALED_TABLES, SEALED_FILES)
+        work.verify(list(sealed.tables), list(sealed.files))
         _switch_key(settings, result, pending_path)
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM meta WHERE name = ?", (MARKER,))

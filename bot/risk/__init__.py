@@ -22,7 +22,7 @@ from bot.engine.actions import ActionFailed, DiaryAppendix, Registry, ServiceKey
 from bot.engine.events import Button
 from bot.engine.turn import Turn
 from bot.journal.render import when_text
-from bot.store.checklists import Answer, Checklist, ChecklistStore, register_sealed
+from bot.store.checklists import CHECKLIST_TABLE, Answer, Checklist, ChecklistStore
 
 FLOW = "risk_check"
 KIND = "sdash"
@@ -129,7 +129,7 @@ def register(registry: Registry) -> None:
     registry.diary_appendices.append(diary_appendix)
     registry.on_erase(erase_checklists)
     registry.private(commands=(COMMAND,), buttons=(PREFIX,))  # behind the journal lock
-    register_sealed()
+    registry.seal(tables=(CHECKLIST_TABLE,))
 
 
 __all__ = ["register"]

@@ -20,26 +20,20 @@ from typing import Any
 
 from bot.store.crypto import Cipher
 from bot.store.db import Database
-from bot.store.sealed import SEALED_TABLES, SealedTable, register_sealed_table
+from bot.store.sealed import SealedTable
 
 
 def checklist_context(user_ref: str, checklist_id: int, answered_at: str) -> bytes:
     return f"checklist:{user_ref}:{checklist_id}:{answered_at}".encode()
 
 
-def register_sealed() -> None:
-    """Tell key rotation (bot.store.sealed) where the answered checklists are sealed."""
-    if not any(t.table == "checklists" for t in SEALED_TABLES):
-        register_sealed_table(
-            SealedTable(
-                "checklists",
-                ("user_ref", "id", "answered_at"),
-                ("body",),
-                lambda row, column: checklist_context(
-                    row["user_ref"], int(row["id"]), row["answered_at"]
-                ),
-            )
-        )
+# Where the answered checklists are sealed: declared on the registry by bot/risk (`registry.seal`).
+CHECKLIST_TABLE = SealedTable(
+    "checklists",
+    ("user_ref", "id", "answered_at"),
+    ("body",),
+    lambda row, column: checklist_context(row["user_ref"], int(row["id"]), row["answered_at"]),
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from bot.store.crypto import Cipher
 from bot.store.db import Database
-from bot.store.sealed import SEALED_TABLES, SealedTable, register_sealed_table
+from bot.store.sealed import SealedTable
 
 SCRYPT_N = 2**15
 SCRYPT_R = 8
@@ -175,14 +175,7 @@ class LockStore:
         return due
 
 
-def register_sealed() -> None:
-    """Tell key rotation where locks are sealed (once)."""
-    if not any(t.table == "journal_locks" for t in SEALED_TABLES):
-        register_sealed_table(
-            SealedTable(
-                "journal_locks",
-                ("user_ref",),
-                ("body",),
-                lambda row, column: lock_context(row["user_ref"]),
-            )
-        )
+# Where locks are sealed: declared on the registry by bot/journal/lock.py (`registry.seal`).
+LOCK_TABLE = SealedTable(
+    "journal_locks", ("user_ref",), ("body",), lambda row, column: lock_context(row["user_ref"])
+)

@@ -270,10 +270,9 @@ class Channel(Sending, Tidying):
 
     # ------------------------------------------------------------------ helpers
 
-    @staticmethod
-    def _text_event(message: Message) -> Event:
+    def _text_event(self, message: Message) -> Event:
         text = message.text or ""
-        who, when = forwarded_from(message)
+        who, when = forwarded_from(message, self._words)
         if who is not None:  # a forwarded message is evidence, never a command to the bot
             return Event(Kind.TEXT, text=text, forwarded_from=who, forwarded_date=when)  # type: ignore[arg-type]
         return Event.from_text(text)
@@ -304,7 +303,7 @@ class Channel(Sending, Tidying):
             words = "telegram.file_too_big" if too_big else "telegram.file_not_fetched"
             await self._say(bot, message.chat_id, self._words(words))
             return None
-        who, when = forwarded_from(message)
+        who, when = forwarded_from(message, self._words)
         attachment = Attachment(
             kind=kind,
             file_name=getattr(media, "file_name", None) or default_name,

@@ -84,9 +84,8 @@ class Tidying:
         chat_id = message.chat_id
         cleared = await self.clear_chat(bot, chat_id, also=[message.message_id])
         user_id = message.from_user.id if message.from_user else message.chat_id
-        lock_now(
-            app.engine, USER_PREFIX + str(user_id)
-        )  # the journal closes too (bot/journal/lock)
+        # the journal closes too (bot/journal/lock)
+        lock_now(app.registry, app.conversations.user_ref(USER_PREFIX + str(user_id)))
         await self._neutral_menu(bot, chat_id)
         if not cleared.complete:
             await self._say_what_is_left(bot, chat_id, cleared)

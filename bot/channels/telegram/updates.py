@@ -3,6 +3,8 @@ message attribute holds a file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import (
     Message,
     MessageOriginChannel,
@@ -26,8 +28,11 @@ ATTACHMENT_TYPES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def forwarded_from(message: Message) -> tuple[str | None, object | None]:
-    """The original sender and date of a forwarded message, as Telegram reports them."""
+def forwarded_from(
+    message: Message, words: Callable[[str], str]
+) -> tuple[str | None, object | None]:
+    """The original sender and date of a forwarded message, as Telegram reports them; where
+    it gives no name, the words for one from content (`words(key)`: `telegram.forwarded.*`)."""
     origin = message.forward_origin
     if origin is None:
         return None, None
@@ -37,11 +42,15 @@ def forwarded_from(message: Message) -> tuple[str | None, object | None]:
     elif isinstance(origin, MessageOriginHiddenUser):
         name = origin.sender_user_name
     elif isinstance(origin, MessageOriginChat):
-        name = origin.sender_chat.title or origin.sender_chat.full_name or "a chat"
+        name = (
+            origin.sender_chat.title
+            or origin.sender_chat.full_name
+            or words("telegram.forwarded.a_chat")
+        )
     elif isinstance(origin, MessageOriginChannel):
-        name = origin.chat.title or "a channel"
+        name = origin.chat.title or words("telegram.forwarded.a_channel")
     else:
-        name = "unknown"
+        name = words("telegram.forwarded.unknown")
     return name, origin.date
 
 

@@ -39,8 +39,10 @@ C = 3.0  # inverse regularisation strength, chosen by 5-fold cross-validation (d
 MIN_COUNT = 2  # a feature seen in fewer examples gets no weight (smaller file, same figures)
 # Above this probability the classifier raises the alarm on its own, unless held back (a past
 # time and no "now"; the grammar's question guard: bot/engine/danger/__init__.py _held_back).
-# Chosen by cross-validation on the seen messages, leaning toward recall (docs/danger.md).
-THRESHOLD = 0.7
+# Chosen by cross-validation on the seen messages, leaning toward recall (docs/danger.md):
+# round 4 lowered it from 0.70 (halves: 97.7% / 7.7% -> 98.1% / 9.3%; corpus 4's tune half
+# judged by a model trained without it: 99.2% / 0.6% -> 99.6% / 0.6%).
+THRESHOLD = 0.6
 MAX_CACHE = 20_000  # words whose weighted letter slices are kept
 
 
@@ -218,7 +220,8 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
       share is flattering);
     - halves: trained on the first 444 examples (round 1's tune half, the grammar's tuning data)
       and judged on the other 444 (the grammar was blind to them in round 1, no longer);
-    - corpus2, corpus3-tune: each corpus judged by a model trained on all other examples.
+    - corpus2, corpus3-tune, ask-tune, danger4-tune: each corpus judged by a model trained on all
+      other examples.
     """
     import random
 
@@ -283,7 +286,7 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
 HALF = 444  # the examples file starts with round 1's tune half, then its held-aside half
 # corpora judged by a model trained on every other example (`from:` in the examples file): the
 # classifier never saw them; the grammar did (it was tuned on them), so rules' share flatters
-LEAVE_OUT = ("corpus2", "corpus3-tune")
+LEAVE_OUT = ("corpus2", "corpus3-tune", "ask-tune", "danger4-tune")
 
 
 def line(name: str, raised: list[tuple[int, bool]], labels: Sequence[bool]) -> str:
@@ -291,7 +294,10 @@ def line(name: str, raised: list[tuple[int, bool]], labels: Sequence[bool]) -> s
     n_calm = len(raised) - n_danger
     hits = sum(r and labels[i] for i, r in raised)
     alarms = sum(r and not labels[i] for i, r in raised)
+    # a corpus of calm questions only (ask-tune) has no recall to give
+    recall = f"{hits / n_danger:.1%}" if n_danger else "-"
+    alarm_rate = f"{alarms / n_calm:.1%}" if n_calm else "-"
     return (
-        f"{name}: recall {hits / n_danger:.1%} ({hits}/{n_danger}), "
-        f"false alarms {alarms / n_calm:.1%} ({alarms}/{n_calm})"
+        f"{name}: recall {recall} ({hits}/{n_danger}), "
+        f"false alarms {alarm_rate} ({alarms}/{n_calm})"
     )

@@ -80,6 +80,7 @@ class Reading:
     past_time_anywhere: bool = False
     now_anywhere: bool = False
     findings: list[Finding] = field(default_factory=list)
+    question_mark: bool = False  # the message has a "?" (the parts lose their punctuation)
 
 
 def _as_list(value: Any, where: str) -> list[str]:
@@ -231,6 +232,7 @@ class Grammar:
             present=present,
             past_time_anywhere=any("guard:past_time" in p for p in present),
             now_anywhere=any("guard:now" in p for p in present),
+            question_mark="?" in text,
         )
 
     # ------------------------------------------------------------------ matching

@@ -4,17 +4,22 @@ Each guard looks at one finding (a rule matched in one part of the message) and,
 it, says so in words a reviewer reads in `safety-bot danger explain`. Their word lists are in
 content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. In order:
 
-- record: the message opens as a note to keep ("log this:", "note for my solicitor") and has no
-  "now" word anywhere: it is a record of the past, not a call for help;
-- question: the part opens as a question ("should I call 999...?"), not as a request;
+- record: (for a match in the past tense, not "is / are / am") the message opens as a note to keep ("log this:", "note for my solicitor") and has no
+  "right now" word anywhere ("today" does not count: records name their day): it is a record of the past, not a call for help;
+- question: the part opens as a question ("should I call 999...?"), not as a request, and the
+  match is not a statement of its own after it with no "if" between ("what should i do hes at
+  the door", typed without a "?");
 - hypothetical: a hypothetical word before the match ("in case he comes round");
 - idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
-  crime podcast about..."): the danger words are not meant;
+  crime podcast about..."): the danger words are not meant; unless the idiom comes first and a
+  "just / now / still" comes between ("was watching eastenders and he's just turned up");
 - all_clear: the part says, at or after the match, that the person is safe or it is over ("the
   police are here and i'm safe", "he's gone"), not just after a negation ("i don't think he has
   gone") nor before words such as "to" ("he's gone to get a knife");
 - mistaken: in the match's part or a later one, a fright that was mistaken ("it wasn't him");
 - negation / past / future words just before or inside the match, not the rule's own;
+- habit: the message asks about a pattern ("he keeps...", "all the time": a "?", a question
+  opener starting a part, or an `asks` phrase such as "should i") and has no "now";
 - online: an online place just after the match ("following me on instagram");
 - past_time: a past (or later) time in the part with no "now" there, or in a neighbouring part
   with no "now" in those parts. Only neighbours: in a long message the danger often comes last,
@@ -22,7 +27,8 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 
 `held_back` is the same judgement for the classifier, which has no match to look around: it may
 not alarm alone on a message that is a record, names a past time and no "now", has a question
-that stopped a rule, opens as a question with no "now", an idiom, a joke mark ("lol"), or an all-clear.
+that stopped a rule, opens as a question with no "now", an idiom, a joke mark ("lol"), an
+all-clear, a pattern asked about, or a phrase of at most four words that names nobody.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ GUARD_NAMES = (
     "all_clear",
     "record",
     "mistaken",
+    "habit",
 )
 OPENER = "question_openers"
 REQUEST = "requests"
@@ -54,6 +61,8 @@ BEFORE = 4  # words before a match that negation / past / future words are looke
 IDIOM_BEFORE = 6  # words before a match that an idiom is looked for in
 NEGATED = 3  # words before an all-clear that a negation undoes it in ("not sure he has gone")
 RECORD_START = 3  # a record opener must start within the first words of the message
+PRESENT = frozenset(("is", "are", "am"))  # a rule that matched one of these speaks of now
+SUBJECTS = frozenset(("he", "she", "they", "someone", "somebody", "there"))
 
 Stop = tuple[str, str] | None
 
@@ -88,16 +97,46 @@ def record(s: Scope) -> Stop:
     """The message opens as a note to keep and says nothing is happening "now"."""
     if "record" in s.rule.ignore:
         return None
+    if any(s.words[i] in PRESENT for i in s.consumed):
+        return None  # a record is kept in the past tense: "diary: ... he IS at the window" is now
     opener = record_opener(s.reading)
     return ("record", opener) if opener else None
 
 
 def question(s: Scope) -> Stop:
-    """The part opens as a question ("should I call 999...?"), not as a request."""
+    """The part opens as a question ("should I call 999...?"), not as a request; unless a
+    statement about now follows the question with no "if / when" between, which a message
+    typed without a "?" runs into the same part ("what should i do hes at the door")."""
     opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
     if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
         return None
-    return "question", " ".join(s.words[: max(opener)])
+    asked = _question_end(s.tags)
+    if _statement_after(s, asked):
+        return None
+    return "question", " ".join(s.words[:asked])
+
+
+def _question_end(tags: Tags) -> int:
+    """Where the question that opens a part ends: its opener ("what") or a longer question
+    ("what should i do") starting there."""
+    first = tags[0] if tags else {}
+    ends: list[int] = [0, *first.get(f"guard:{OPENER}", ()), *first.get("guard:asks", ())]
+    return max(ends)
+
+
+def _statement_after(s: Scope, asked: int) -> bool:
+    """The match starts a clause of its own ("he is ...", "someone is ...") after the question,
+    and no conditional word ("if", "when") comes before it."""
+    start = s.start
+    # after a whole question ("what should i do | he is ...") at once; after a bare opener
+    # ("what | ... he is") two words on, so that "is he outside" stays a question
+    whole = "guard:asks" in s.tags[0] if s.tags else False
+    if start - asked < (0 if whole else 2) or start + 1 >= len(s.words):
+        return False
+    if s.words[start] not in SUBJECTS or s.words[start + 1] not in PRESENT:
+        return False
+    # the opener itself may be one ("whenever i go out i think someone is following me")
+    return not any("guard:conditional" in s.tags[i] for i in range(start))
 
 
 def hypothetical(s: Scope) -> Stop:
@@ -112,14 +151,28 @@ def hypothetical(s: Scope) -> Stop:
 
 def idiom(s: Scope) -> Stop:
     """An idiom or a harmless scene from IDIOM_BEFORE words before the match to the end of the
-    part ("listening to a true crime podcast about a man who broke in", "he set fire to my car
+    part (for a rule that is a whole part, in the next part too) ("listening to a true crime podcast about a man who broke in", "he set fire to my car
     years ago and it still gives me nightmares"), not further before ("he is watching a film in
     my living room and will not let me leave" is danger)."""
-    if "idiom" in s.rule.ignore or "guard:idiom" not in s.present:
+    if "idiom" in s.rule.ignore:
         return None
-    for i in range(max(0, s.start - IDIOM_BEFORE), len(s.tags)):
-        for stop in s.tags[i].get("guard:idiom", ()):
-            return "idiom", " ".join(s.words[i:stop])
+    if "guard:idiom" in s.present:
+        for i in range(max(0, s.start - IDIOM_BEFORE), len(s.tags)):
+            for stop in s.tags[i].get("guard:idiom", ()):
+                if stop <= s.start and _right_now_in(s.tags, stop, s.end):
+                    continue  # "was watching eastenders and he's JUST turned up at the door"
+                return "idiom", " ".join(s.words[i:stop])
+    # a cry that is a whole part ("help,", "knife!") is explained by the part after it
+    # ("help, i can't work out how to use this app")
+    after = s.part + 1
+    if (
+        s.rule.whole_part
+        and after < len(s.reading.tags)
+        and "guard:idiom" in s.reading.present[after]
+    ):
+        where = _first(s.reading.tags[after], "guard:idiom")
+        if where:
+            return "idiom", " ".join(s.reading.parts[after][slice(*where)])
     return None
 
 
@@ -144,16 +197,50 @@ def mistaken(s: Scope) -> Stop:
     return None
 
 
+def habit(s: Scope) -> Stop:
+    """A pattern ("he keeps...", "all the time") asked about, with no "now" anywhere: "he keeps
+    leaving gifts on my doorstep, do i bin them?" asks what to do about stalking, not for help
+    this minute."""
+    if "habit" in s.rule.ignore:
+        return None
+    why = habit_asked(s.reading)
+    return ("habit", why) if why else None
+
+
+def habit_asked(reading: Reading) -> str:
+    """The habitual words of a message that asks about a pattern and has no "now" ("" if not)."""
+    if reading.now_anywhere or not any("guard:habitual" in p for p in reading.present):
+        return ""
+    asked = reading.question_mark or any("guard:asks" in p for p in reading.present)
+    if not asked:
+        asked = any(_opens_as_question_part(tags) for tags in reading.tags)
+    if not asked:
+        return ""
+    for tags, words in zip(reading.tags, reading.parts, strict=True):
+        where = _first(tags, "guard:habitual")
+        if where:
+            return f"a pattern asked about ({' '.join(words[slice(*where)])!r}), and no 'now'"
+    return ""
+
+
 def near_words(s: Scope) -> Stop:
     """Negation, past and future words just before or inside the match, not its own. A
     "still" or "just" near the match lets a past word describe now ("he had his hands round my
     neck just now"); one far from it does not ("I was strangled in 2021 and I still get...")."""
     low, high = max(0, s.start - BEFORE), min(len(s.tags), s.end + AFTER)
     right_now = any("guard:right_now" in s.tags[i] for i in range(low, high))
+    # "could you send someone": a request, not a maybe
+    request = bool(s.tags) and f"guard:{REQUEST}" in s.tags[0]
+    # a statement after a question: the question's words ("what SHOULD i do") are not its own
+    opener = s.tags[0].get(f"guard:{OPENER}") if s.tags else None
+    asked = _question_end(s.tags) if opener else 0
+    low = max(low, asked) if opener and _statement_after(s, asked) else low
     for name in ("negation", "past", "future"):
         if name in s.rule.ignore or (name == "past" and right_now):
             continue
-        for i in range(max(0, s.start - BEFORE), s.end):
+        if name == "future" and request:
+            continue
+        for i in range(low, s.end):
             for stop in s.tags[i].get(f"guard:{name}", ()):
                 if s.consumed.intersection(range(i, stop)):
                     continue
@@ -194,6 +281,7 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     idiom,
     all_clear,
     mistaken,
+    habit,
     near_words,
     online,
     past_time,
@@ -205,13 +293,22 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
     Chosen by cross-validation (docs/danger.md)."""
     if reading.past_time_anywhere and not reading.now_anywhere:
         return "a past time and no 'now'"
-    if any(f.blocked_by == "question" for f in findings):
+    asked = {f.part for f in findings if f.blocked_by == "question"}
+    if asked and not any(
+        "guard:now" in present for p, present in enumerate(reading.present) if p not in asked
+    ):
+        # not when another part says "now" ("does this app call the police? I need them now")
         return "the question guard stopped a rule"
     if not reading.now_anywhere and _opens_as_question(reading):
         return "a question, and no 'now'"
     opener = record_opener(reading)
     if opener:
         return f"a record to keep ({opener!r}) and no 'now'"
+    pattern = habit_asked(reading)
+    if pattern:
+        return pattern
+    if _short_and_nobody(reading):
+        return "a short phrase with nobody in it (an answer such as 'outside the shop')"
     for tags, present in zip(reading.tags, reading.present, strict=True):
         if "guard:idiom" in present or "guard:joke" in present:
             return "an idiom or a joke"
@@ -222,16 +319,35 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
     return ""
 
 
+SHORT = 4  # words: a phrase this short with no person in it is an answer, not an alarm
+PEOPLE = ("person", "me", "child", "hiders")  # the grammar's classes of people
+
+
+def _short_and_nobody(reading: Reading) -> bool:
+    """A phrase of at most SHORT words that names nobody ("outside the Co-op", typed as the
+    answer to "where did it happen?"): the classifier may not alarm on it alone. Short alarms
+    the grammar knows ("knife", "door", "please come", "hes here") are its rules' to raise;
+    on the corpora no danger message was caught by the classifier alone in this shape."""
+    if sum(len(p) for p in reading.parts) > SHORT:
+        return False
+    return not any(label in present for present in reading.present for label in PEOPLE)
+
+
 def _opens_as_question(reading: Reading) -> bool:
     """The message opens with a question opener that is not a request ("how can this bot help")."""
-    first = reading.tags[0][0] if reading.tags and reading.tags[0] else {}
+    return bool(reading.tags) and _opens_as_question_part(reading.tags[0])
+
+
+def _opens_as_question_part(tags: Tags) -> bool:
+    first = tags[0] if tags else {}
     return f"guard:{OPENER}" in first and f"guard:{REQUEST}" not in first
 
 
 def record_opener(reading: Reading) -> str:
     """The words of a record opener at the start of the message ("log this"), when the message
-    has no "now" word; "" otherwise."""
-    if reading.now_anywhere or not reading.tags:
+    has no word that means this very minute (`right_now`: "now", "still", "just"); "" otherwise.
+    A day word does not undo a record ("diary: he liked all my photos again today")."""
+    if not reading.tags or any("guard:right_now" in p for p in reading.present):
         return ""
     tags = reading.tags[0]
     for i in range(min(RECORD_START, len(tags))):
@@ -253,6 +369,10 @@ def _all_clear_in(tags: Tags, after: int = 0) -> tuple[int, int] | None:
             continue
         return i, end
     return None
+
+
+def _right_now_in(tags: Tags, start: int, end: int) -> bool:
+    return any("guard:right_now" in tags[i] for i in range(start, end))
 
 
 def _first(tags: Tags, label: str) -> tuple[int, int] | None:

@@ -11,7 +11,8 @@ once and keeps only what the grammar uses:
   follows, followed, following;
 - `real_words`: the English words (symspellpy's bundled frequency dictionary) that lie within the
   spelling corrector's reach of a grammar word but are words in their own right ("hat" is not a
-  typo of "hit", "bread" not of "break"), so they are never "corrected";
+  typo of "hit", "bread" not of "break"), so they are never "corrected", and those that could be
+  read as grammar words run together ("nowhere" is not "now here"), so they are never cut;
 - `frequency`: how common each grammar word is, so a typo close to two grammar words goes to the
   likelier one.
 
@@ -72,6 +73,11 @@ def _dictionary_path() -> Path:
     return Path(str(importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"))
 
 
+def _dictionary_words() -> list[str]:
+    with _dictionary_path().open(encoding="utf-8") as handle:
+        return [line.partition(" ")[0] for line in handle]
+
+
 def build(tilde_words: Iterable[tuple[str, str]], vocabulary: Iterable[str]) -> dict[str, Any]:
     """Make the lexicon for the grammar's "~" words and its whole vocabulary (slow: seconds)."""
     from symspellpy import SymSpell, Verbosity
@@ -117,6 +123,13 @@ def rebuild(grammar_file: Path, target: Path = LEXICON_FILE) -> str:
 
     grammar = Grammar.from_file(grammar_file, lexicon={})
     data = build(grammar.tilde_words, grammar.vocabulary)
+    # English words the reader would cut into grammar words ("somewhere" -> "some where",
+    # "nowhere" -> "now here") are real words: kept whole, never cut nor corrected
+    reader = Grammar.from_file(grammar_file, lexicon=data).reader
+    kept = set(data["real_words"])
+    data["real_words"] = sorted(
+        kept | {w for w in _dictionary_words() if w not in kept and reader.would_cut(w)}
+    )
     target.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n", encoding="utf-8")
     return (
         f"{target}: {len(data['forms'])} words with forms, "

@@ -11,6 +11,9 @@ Steps, each cheap (the detector runs on every message):
 4. Typos: a word that is neither a grammar word nor a real English word near one is put right by
    symspellpy (Damerau-Levenshtein within 1 edit for words of 4-5 letters, 2 for longer), towards
    the commoner grammar word ("outsdie" -> "outside", "folowing" -> "following").
+   A dropped g is put back when that makes a grammar word ("kickin" -> "kicking"); a word
+   that is no typo of one may be words run together, cut into the fewest grammar words
+   ("heshere" -> "he is here").
 5. The grammar's `rewrites` read several words as one ("going to" -> "gonna", "right now" -> "now").
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bot.engine.danger.lexicon import max_edits
 
@@ -30,6 +34,9 @@ _REPEAT = re.compile(r"([^\W\d_])\1{2,}")  # letters only: "999" stays
 _DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}[^\W\d_]?")  # "s.o.s" is one word, not three parts
 _ENDINGS = {"'s": "is", "'re": "are", "'ve": "have", "'ll": "will", "'d": "had", "'m": "am"}
 MAX_CACHE = 20_000
+SEGMENT_FROM = 6  # the shortest run-together word that is cut into words
+MAX_PIECES = 5
+MAX_PIECE = 12  # the longest grammar word looked for inside a run-together word
 _SINGLE_WORDS = frozenset("ia")
 
 
@@ -59,8 +66,10 @@ class Reader:
         "_vocab",
         "_real",
         "_speller",
+        "_frequency",
         "_cache",
         "_raw_cache",
+        "_pieces",
     )
 
     def __init__(
@@ -89,15 +98,28 @@ class Reader:
                 self._rewrite_first[words[0]] = max(longest, len(words))
         self._vocab = frozenset(vocabulary)
         self._real = frozenset(real_words)
-        self._speller = None
-        if self._vocab:
+        # the words a run-together message may be cut into ("heshere" -> "hes here"): grammar
+        # words and the spellings' short forms, two letters or more ("i" and "a" too)
+        self._pieces = frozenset(
+            w
+            for w in (*self._vocab, *(k for k in self._spellings if k.isalpha()))
+            if len(w) >= 2 or w in _SINGLE_WORDS
+        )
+        self._frequency = frequency or {}
+
+    def _spell(self) -> Any:
+        """symspellpy's corrector over the grammar words, made when a first word needs it: it
+        is a third of the detector's start-up (import and ~1,100 entries, ~0.03 s), and most
+        messages are read from the spelling cache without it (docs/danger.md)."""
+        if self._speller is None:
             from symspellpy import SymSpell
 
-            self._speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
-            freq = frequency or {}
+            speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
             for word in self._vocab:
                 if word.isalpha() and len(word) >= 3:
-                    self._speller.create_dictionary_entry(word, freq.get(word, 1))
+                    speller.create_dictionary_entry(word, self._frequency.get(word, 1))
+            self._speller = speller
+        return self._speller
 
     # -- words
 
@@ -123,7 +145,7 @@ class Reader:
             return hit
         hit = word
         if (
-            self._speller is not None
+            self._vocab
             and word not in self._vocab
             and word not in self._real
             and word.isalpha()
@@ -131,13 +153,45 @@ class Reader:
         ):
             from symspellpy import Verbosity
 
-            found = self._speller.lookup(word, Verbosity.TOP, max_edit_distance=max_edits(word))
-            if found:
-                hit = found[0].term
+            dropped_g = f"{word}g"
+            if word.endswith("in") and dropped_g in self._vocab:
+                hit = dropped_g  # "kickin", "followin", "comin": a dropped g, not a typo
+            else:
+                found = self._spell().lookup(word, Verbosity.TOP, max_edit_distance=max_edits(word))
+                hit = found[0].term if found else self._segment(word)
         if len(self._cache) >= MAX_CACHE:
             self._cache.clear()
         self._cache[word] = hit
         return hit
+
+    def _segment(self, word: str) -> str:
+        """A run of words typed without spaces ("heshere", "hessmashingthewindows") cut into
+        the fewest grammar words (at most MAX_PIECES), spellings written out ("he is here");
+        the word itself if it cannot be. A real English word is never cut ("nowhere": the
+        lexicon lists it), and neither is one under SEGMENT_FROM letters."""
+        n = len(word)
+        if n < SEGMENT_FROM:
+            return word
+        pieces = self._pieces
+        # best[i]: the fewest pieces that make word[:i], as a tuple of piece ends
+        best: list[tuple[int, ...] | None] = [()] + [None] * n
+        for end in range(1, n + 1):
+            for start in range(max(0, end - MAX_PIECE), end):
+                before = best[start]
+                if before is None or word[start:end] not in pieces:
+                    continue
+                current = best[end]
+                if len(before) < MAX_PIECES and (current is None or len(before) + 1 < len(current)):
+                    best[end] = (*before, end)
+        ends = best[n]
+        if not ends or len(ends) < 2:
+            return word
+        cut = [word[a:b] for a, b in zip((0, *ends), ends, strict=False)]
+        return " ".join(w for piece in cut for w in self._spellings.get(piece, [piece]))
+
+    def would_cut(self, word: str) -> bool:
+        """Whether an unknown word this long would be cut into grammar words (lexicon build)."""
+        return word.isalpha() and word not in self._vocab and self._segment(word) != word
 
     def words(self, text: str, correct: bool = True) -> list[str]:
         """One part's words (spellings written out, letters typed apart joined, typos put right)."""
@@ -156,6 +210,8 @@ class Reader:
         if correct:
             fixed = self._cache.get
             words = [fixed(w) or self.correct(w) for w in words]
+            if any(" " in w for w in words):  # a run-together word was cut
+                words = [piece for w in words for piece in w.split()]
         return self._rewrite(words)
 
     def _rewrite(self, words: list[str]) -> list[str]:

@@ -91,14 +91,17 @@ def run_doctor(
     `quick` (container healthchecks, ExecStartPre) skips what grows with the data or the
     project: the full integrity check and loading every flow.
     """
+    from bot.app import build_registry, sealed_data
+
     env = dict(os.environ) if env is None else env
+    registry = registry or build_registry()  # what the features declare: flows' needs, sealed data
     report = Report([])
     check_settings(settings, report)
     check_telegram(env, report)
     check_data_dir(settings, report)
     cipher = check_key(settings, report)
     check_key_apart(settings, env, report)
-    check_backups_apart(settings, report)
+    check_backups_apart(settings, report, sealed_data(registry))
     check_database(settings, report, cipher, quick)
     if not quick:
         check_flows(settings, report, registry)

@@ -17,8 +17,7 @@ from bot.ops.doctor.report import FAIL, OK, WARN, Report
 from bot.settings import Settings
 from bot.store.crypto import KEY_FILE_NAME, Cipher, KeyProblem, decode_key
 from bot.store.db import DB_FILE_NAME
-from bot.store.incidents import FILES_DIR_NAME
-from bot.store.sealed import SEALED_FILES
+from bot.store.sealed import SealedData
 
 PENDING_KEY_SUFFIX = ".new"  # rotate-key keeps the new key in secret.key.new until the switch
 
@@ -206,19 +205,20 @@ def check_key_apart(settings: Settings, env: dict[str, str], report: Report) -> 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def check_backups_apart(settings: Settings, report: Report) -> None:
+def check_backups_apart(settings: Settings, report: Report, sealed: SealedData) -> None:
     """Database copies inside the data dir (e.g. `backup` pointed there) sit beside the key and
     go wherever the data dir goes: a backup belongs on another disk."""
     data_dir = settings.data_dir
     if not data_dir.is_dir():
         return
     live = {DB_FILE_NAME, DB_FILE_NAME + "-wal", DB_FILE_NAME + "-shm"}
-    # sealed files (journal attachments) are many and never a database: not opened
-    sealed = {spec.directory for spec in SEALED_FILES} | {FILES_DIR_NAME}
+    # the folders of sealed files the features declared (journal attachments) hold many files
+    # and never a database: not opened
+    folders = {spec.directory for spec in sealed.files}
     copies = []
     for path in sorted(data_dir.rglob("*")):
         relative = path.relative_to(data_dir)
-        if relative.parts[0] in sealed or str(relative) in live or not path.is_file():
+        if relative.parts[0] in folders or str(relative) in live or not path.is_file():
             continue
         try:
             with path.open("rb") as handle:

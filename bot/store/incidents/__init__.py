@@ -56,10 +56,12 @@ from bot.store.incidents.records import (
     head_context,
     revision_context,
 )
-from bot.store.incidents.sealed import register_sealed
+from bot.store.incidents.sealed import JOURNAL_FILES, JOURNAL_TABLES
 from bot.store.incidents.store import IncidentStore
 
 __all__ = [
+    "JOURNAL_FILES",
+    "JOURNAL_TABLES",
     "CHAIN_BUILT",
     "CHAIN_ROWS_SQL",
     "FIELDS",
@@ -89,6 +91,5 @@ __all__ = [
     "file_relpath",
     "fingerprint_text",
     "head_context",
-    "register_sealed",
     "revision_context",
 ]

@@ -1,4 +1,5 @@
-"""Where the journal keeps sealed data, for key rotation (`bot/store/sealed.py`)."""
+"""Where the journal keeps sealed data: declared on the registry by bot/journal (`registry.seal`),
+for key rotation and backups (`bot/store/sealed.py`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,7 @@ from bot.store.incidents.records import (
     head_context,
     revision_context,
 )
-from bot.store.sealed import (
-    SEALED_FILES,
-    SEALED_TABLES,
-    SealedFiles,
-    SealedTable,
-    register_sealed_files,
-    register_sealed_table,
-)
+from bot.store.sealed import SealedFiles, SealedTable
 
 JOURNAL_TABLES = (
     SealedTable(
@@ -41,13 +35,3 @@ JOURNAL_TABLES = (
     ),
 )
 JOURNAL_FILES = SealedFiles(FILES_DIR_NAME, "*/*.bin", file_context)
-
-
-def register_sealed() -> None:
-    """Tell key rotation where the journal keeps sealed data (once; calling again is harmless)."""
-    registered = {t.table for t in SEALED_TABLES}
-    for spec in JOURNAL_TABLES:
-        if spec.table not in registered:
-            register_sealed_table(spec)
-    if not any(f.directory == FILES_DIR_NAME for f in SEALED_FILES):
-        register_sealed_files(JOURNAL_FILES)
