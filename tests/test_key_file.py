@@ -41,7 +41,8 @@ bot.store.crypto.create_key_file = at_the_barrier
 
 async def main():
     app = await bot.app.open_app(Settings(data_dir=Path(sys.argv[1])))
-    print(app.cipher.fingerprint, app.conversations.user_ref("tg:1"), flush=True)
+    line = f"{app.cipher.fingerprint} {app.conversations.user_ref('tg:1')}\\n"
+    os.write(1, line.encode())  # one write, under PIPE_BUF: the six lines never interleave
     await app.close()
 
 children = []
