@@ -108,7 +108,8 @@ def said_pattern(catalog: Catalog, key: str, slots: dict[str, str]) -> str:
         parts.append(re.escape(text[at : match.start()]))
         kind, name = match.group(1), match.group(2)
         if kind == "slot":
-            parts.append(re.escape(slots[name]) if name in slots else ".*?")
+            # a slot not named may run over lines (a summary, a list)
+            parts.append(re.escape(slots[name]) if name in slots else "(?s:.*?)")
         else:
             card = catalog.contacts[name]
             parts.append(re.escape(card.number if kind == "contact" else card.name))

@@ -61,6 +61,11 @@ class Call:
 
 FAULT_KINDS = ("429", "500", "502", "slow", "drop")
 
+# How long a test waits for the bot to answer before it fails: a wait, never a measurement (a
+# healthy bot answers in milliseconds). Generous because the suite runs on two workers by default
+# (pyproject.toml) on a 2-core machine that others load too (load 8 seen while measuring).
+WAIT_WITHIN = 60.0
+
 
 @dataclass
 class Faults:
@@ -539,7 +544,7 @@ class FakeBotApi:
             if c.method == method and (chat_id is None or c.chat_id == chat_id)
         ]
 
-    async def wait_for(self, predicate: Any, within: float = 20.0, what: str = "") -> Any:
+    async def wait_for(self, predicate: Any, within: float = WAIT_WITHIN, what: str = "") -> Any:
         """Wait until `predicate()` returns something truthy (re-checked on every call)."""
         deadline = time.monotonic() + within
         async with self._new_call:
@@ -560,7 +565,7 @@ class FakeBotApi:
         its own (the call is not performed)."""
         self.refusals.setdefault(method, []).append(BotApiError(code, description))
 
-    async def sentinel(self, user_id: int, within: float = 20.0) -> int:
+    async def sentinel(self, user_id: int, within: float = WAIT_WITHIN) -> int:
         """Send an update from `user_id` and wait for its answer; return that answer's index.
 
         The bot handles one user's updates one at a time, in order (processor.py), so once the
@@ -582,13 +587,13 @@ class FakeBotApi:
 
         return await self.wait_for(answer, within=within, what="the sentinel's answer") - 1
 
-    async def handled(self, user_id: int, since: int, within: float = 20.0) -> list[Call]:
+    async def handled(self, user_id: int, since: int, within: float = WAIT_WITHIN) -> list[Call]:
         """Every call since index `since`, once all that `user_id` sent so far has been handled."""
         end = await self.sentinel(user_id, within=within)
         return [c for c in self.calls[since:end] if not _is_sentinel(c)]
 
     async def settle(
-        self, since: int, quiet: float = 0.4, within: float = 20.0, user: int | None = None
+        self, since: int, quiet: float = 0.4, within: float = WAIT_WITHIN, user: int | None = None
     ) -> list[Call]:
         """Wait for the bot's answer: calls after index `since`, then `quiet` seconds of none.
 

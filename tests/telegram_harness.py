@@ -223,6 +223,24 @@ def expect(text: str, key: str, **slots: object) -> None:
     assert said(text, key, **slots), f"{key} not said; the bot said: {displayed(text)!r}"
 
 
+def number_said(text: str, key: str, slot: str) -> int | None:
+    """The number the bot put in `slot` of `key`'s text, if an HTML-mode `text` shows that text
+    ("journal.logged", "number" for "Saved as incident 12."); None if it does not."""
+    pattern = said_pattern(catalog(), key, {slot: "NUMBERSLOT"}).replace("NUMBERSLOT", r"(\d+)")
+    found = re.search(pattern, displayed(text))
+    return int(found.group(1)) if found else None
+
+
+def newest_with(api: FakeBotApi, chat: int, key: str, **slots: object) -> dict[str, Any]:
+    """The newest message in `chat` with the button that says the text of `key`: the one a
+    person scrolling back would press."""
+    label = words(key, **slots)
+    for message in reversed(api.bot_messages(chat)):
+        if any(label_is(shown, label) for shown, _ in buttons(message)):
+            return message
+    raise AssertionError(f"chat {chat}: no {key} ({label!r}) button on screen")
+
+
 def opens_with(text: str, key: str, **slots: object) -> bool:
     """Whether an HTML-mode `text` begins with the first line of `key`'s text (the 999 line
     first, above anything else on the screen)."""

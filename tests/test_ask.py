@@ -60,6 +60,36 @@ def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> Non
         assert routing.screens[0].key == first
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thnaks so much",  # one letter out: still thanks
+        "helo",
+        "menue pls",
+        "good evenin, first time using this",
+        "how does this thing work?",
+        "hey, what can you help with",
+        "ok, i'll think about it. night",
+    ],
+)
+def test_greetings_and_small_talk_get_the_menu(router: Router, text: str) -> None:
+    assert router.route(text).kind == Kind.GREETING
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he's back",  # "go back" is a greeting; "back" alone with "he" is not
+        "he did this before",  # one word of "never used this before"
+        "he said hi to my mum",
+        "thanks, he followed me home again last night",
+        "he rang at night",
+    ],
+)
+def test_a_message_with_more_than_small_talk_is_not_a_greeting(router: Router, text: str) -> None:
+    assert router.route(text).kind != Kind.GREETING
+
+
 def test_a_not_covered_topic_wins_within_the_margin_of_the_best_screen(router: Router) -> None:
     ranking = [("cyber_safety/malware", 0.50), ("!not_covered/housing", 0.45)]
     read = Reading(empty=False, asking=True, ranking=ranking)

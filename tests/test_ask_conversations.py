@@ -105,6 +105,15 @@ def test_console_a_vague_question_gets_the_menu_not_an_apology(tmp_path: Path) -
     assert NOT_COVERED not in vague
 
 
+def test_console_small_talk_gets_the_menu(tmp_path: Path) -> None:
+    answers = console(tmp_path, ["MAIN MENU PLS", "how does this work?", "thnaks for earlier"])
+    assert len(answers) == 3
+    for answer in answers:
+        assert "What would help right now?" in answer
+        assert NOT_COVERED not in answer
+        assert "save that message" not in answer
+
+
 async def test_telegram_routes_typed_text(api: FakeBotApi, bot: BotProcess) -> None:
     await say(api, USER, "/start")
     await tap(api, USER, api.last_with_buttons(USER), "No, not right now")
@@ -117,6 +126,9 @@ async def test_telegram_routes_typed_text(api: FakeBotApi, bot: BotProcess) -> N
     assert any('just say "hello"' in t for t in texts)
 
     texts = sent_texts(await say(api, USER, "hello"))
+    assert any("What would help right now?" in t for t in texts)
+
+    texts = sent_texts(await say(api, USER, "hi there, not sure where to start"))
     assert any("What would help right now?" in t for t in texts)
 
     texts = sent_texts(await say(api, USER, "can I get a restraining order?"))

@@ -18,7 +18,13 @@ danger round 3 merged; greetings 10/11. The router before round 2 read it at 68.
 65.6% / 86.5% in the same sitting. The targets (80 / 95 / 80 / 95%) were MISSED there. The file
 is seen data from now on, and since round 3 a training file of the topic model, so what the
 router reads on it now says nothing about the targets; it is kept as a floor only. The next
-claim about the targets is the lead's one measurement of ask3's held-aside half.
+claim about the targets was the lead's one measurement of ask3's held-aside half
+(tests/corpus/ask3/holdout.yaml, 255 items), against round 3 (main at 1a08bfa): right topic
+first 121/156 77.6%, among the buttons 147/156 94.2%, nothing fits 28/39 71.8%, incidents to
+the journal first 32 + 13 danger answers of 45 100%, greetings 8/15 (before round 3: 69.9 / 88.5
+/ 64.1 / 100%, greetings 7/15). The targets were MISSED there too (first, among, nothing fits).
+Since round 4 it is seen and a training file of the topic model, like ask2's held-aside half;
+the next claim about the targets is the lead's one measurement of the ask4 corpus.
 
 A blind file is measured with `python -m bot.ask.measure FILE.yaml` (the same figures).
 """
@@ -42,6 +48,7 @@ SEEN = {
     "ask/holdout": ROOT / "tests" / "corpus" / "ask" / "holdout.yaml",
     "ask2/tune": ROOT / "tests" / "corpus" / "ask2" / "tune.yaml",
     "ask3/tune": ROOT / "tests" / "corpus" / "ask3" / "tune.yaml",
+    "ask3/holdout": ROOT / "tests" / "corpus" / "ask3" / "holdout.yaml",
 }
 
 
@@ -74,7 +81,7 @@ def show(name: str, figures: Figures) -> None:
 FAMILIES = {
     "ask": [SEEN["ask/tune"], SEEN["ask/holdout"]],
     "ask2": [SEEN["ask2/tune"], ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"],
-    "ask3": [SEEN["ask3/tune"]],
+    "ask3": [SEEN["ask3/tune"], SEEN["ask3/holdout"]],
 }
 
 
@@ -104,6 +111,7 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
     assert sizes["ask/holdout"] == (106, 25, 45)
     assert sizes["ask2/tune"] == (130, 32, 36)
     assert sizes["ask3/tune"] == (155, 39, 45)
+    assert sizes["ask3/holdout"] == (156, 39, 45)
 
 
 # What the router scored on the seen parts when this was written (floors, so that a change to
@@ -115,15 +123,20 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # Round 3: ask3/tune added; the topic model (bot/ask/model.py) is trained on every seen part,
 # so their own lines are training figures; the "left out" lines are each family judged by a
 # model trained without it (the honest ones), and the cross-validated line is over those.
+# Round 4: ask3/holdout added (measured once blind by the lead at round 3's end: 121, 147, 28,
+# 32 + 13 of 156 / 156 / 39 / 45); "ask3 left out" is now both halves (509 items), the model
+# trained on ask and ask2 only: before round 4's changes 254, 296, 64, 88 of 311 / 311 / 78 / 90.
+# After round 4 (small talk, two not-covered topics, a negated "know"): see docs/ask.md.
 FLOORS = {
     "ask/tune": (105, 108, 25, 44),
     "ask/holdout": (101, 106, 25, 44),
     "ask2/tune": (126, 130, 32, 36),
     "ask3/tune": (147, 155, 39, 43),
-    "ask left out": (201, 211, 48, 88),
-    "ask2 left out": (232, 253, 55, 73),
-    "ask3 left out": (133, 151, 36, 43),
-    "cross-validated": (564, 617, 139, 203),
+    "ask3/holdout": (146, 152, 38, 45),
+    "ask left out": (202, 211, 48, 89),
+    "ask2 left out": (235, 254, 57, 73),
+    "ask3 left out": (253, 296, 74, 88),
+    "cross-validated": (690, 764, 177, 249),
 }
 
 
@@ -132,6 +145,16 @@ def test_seen_parts_hold_what_was_measured(figures: dict[str, Figures], name: st
     f = figures[name]
     got = (f.topic_first, f.topic_among, f.nothing_right, f.journal_offered + f.journal_danger)
     assert all(g >= floor for g, floor in zip(got, FLOORS[name], strict=True)), got
+
+
+@pytest.mark.parametrize("name", list(SEEN))
+def test_every_greeting_of_every_seen_corpus_gets_the_menu(
+    figures: dict[str, Figures], name: str
+) -> None:
+    # Round 4: ask3's held-aside half read 8/15 before bot/ask/small_talk.py (the closed lists
+    # `greetings:` and `small_talk:`); every other seen part was already 100%.
+    f = figures[name]
+    assert f.greeting_right == f.greeting_items, f.misses
 
 
 HOLDOUT = ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"

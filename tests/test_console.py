@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.chat_client import project_catalog
 from tests.chat_client import project_words as words
 
 # typed as the buttons' words: past the welcome, to the advice on unwanted calls
@@ -43,15 +44,18 @@ def test_bare_command_starts_console_and_walks_a_flow(tmp_path: Path) -> None:
 def test_numbers_emergency_and_contacts(tmp_path: Path) -> None:
     result = run_chat(tmp_path, ["2", "/emergency", "/quit"], "chat")
     out = result.stdout
+    assert f"2. {words('start.btn_no_danger')}" in out  # what "2" picked
     assert words("emergency.call_999") in out
     # the number is shown once: it is in the text, so no contact line repeats it
-    assert "☎  Police emergency: 999" not in out
+    police = project_catalog().contacts["emergency"]
+    assert f"☎  {police.name}: {police.number}" not in out
     assert out.count(words("emergency.call_999")) == 1
 
 
 def test_ctrl_d_exits_cleanly_and_place_is_kept(tmp_path: Path) -> None:
     first = run_chat(tmp_path, ["2", *WALK[1:]], "chat")  # stdin ends: Ctrl-D
     assert first.returncode == 0
+    assert f"2. {words('start.btn_no_danger')}" in first.stdout  # what "2" picked
     assert "Goodbye" in first.stdout
     second = run_chat(tmp_path, ["/quit"], "chat")
     # a returning user sees the menu, not the welcome and not the screen they left

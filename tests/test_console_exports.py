@@ -79,7 +79,10 @@ def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
     out = result.stdout
     assert f"2. {words('journal.btn_delete_yes')}" in out
     # before the user chooses, they are told the exported files will go too, and where they are
-    confirm = out[out.index("This deletes everything") : out.index("2. Yes, delete everything")]
+    opening = words("journal.delete_confirm", incidents="").split(":")[
+        0
+    ]  # "This deletes everything"
+    confirm = out[out.index(opening) : out.index(f"2. {words('journal.btn_delete_yes')}")]
     assert said(confirm, "journal.console_exports_warning", folder=folder)
     assert words("journal.deleted") in out
     assert words("journal.console_exports_deleted", folder=folder) in out
@@ -96,6 +99,7 @@ def test_delete_my_data_removes_the_exports_too(tmp_path: Path) -> None:
 def test_log_export_and_delete_in_one_session(tmp_path: Path) -> None:
     result = run_chat(tmp_path, [f"/log {WHAT}", "/export", "/delete_my_data", "2"], "chat")
     assert result.returncode == 0, result.stderr
+    assert f"2. {words('journal.btn_delete_yes')}" in result.stdout  # what "2" picked
     assert "Saved to " in result.stdout  # the console's own line for a file it wrote
     assert said(result.stdout, "journal.console_exports_deleted")
     assert export_folders(tmp_path) == []
@@ -108,6 +112,7 @@ def test_keeping_the_data_keeps_the_exports(tmp_path: Path) -> None:
     # "3. No, keep it", then ordinary turns: none of them removes anything
     result = run_chat(tmp_path, ["/delete_my_data", "3", "/menu", "/incidents", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
+    assert f"3. {words('journal.btn_delete_no')}" in result.stdout  # what "3" picked
     assert words("journal.delete_kept") in result.stdout
     assert not said(result.stdout, "journal.console_exports_deleted")
     assert pdf.read_bytes() == before
@@ -118,6 +123,7 @@ def test_without_exports_deleting_says_nothing_of_them(tmp_path: Path) -> None:
     result = run_chat(tmp_path, [f"/log {WHAT}", "/delete_my_data", "2", "/quit"], "chat")
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert f"2. {words('journal.btn_delete_yes')}" in out  # what "2" picked
     assert words("journal.deleted") in out
     assert not said(out, "journal.console_exports_warning")
     assert not said(out, "journal.console_exports_deleted")

@@ -8,7 +8,6 @@ attachments, locations and unsupported messages, for several users at once.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,9 +98,9 @@ steps = st.lists(st.tuples(st.integers(0, 2), event), min_size=10, max_size=50)
 class Harness:
     """One app for the whole module: hypothesis runs many examples against the same bot."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        self.data = Path(tempfile.mkdtemp(prefix="hostile-"))
+        self.data = data
         self.app = self.loop.run_until_complete(open_app(Settings(data_dir=self.data)))
         self.last_buttons: dict[str, list[str]] = {}
         self.events = 0
@@ -158,10 +157,10 @@ class Harness:
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[Harness]:
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     """The app, checked when the last test using it is done: it really handled thousands of
     events, and the database is intact."""
-    h = Harness()
+    h = Harness(tmp_path_factory.mktemp("hostile"))
     try:
         yield h
         print(f"hostile events handled: {h.events}")

@@ -15,51 +15,78 @@ from bot.store import crypto
 from bot.store.crypto import KEY_FILE_NAME, Cipher, encode_key, load_or_create_key
 from tests.test_console import run_chat
 
+# One interpreter imports the bot once, then forks the processes that race: each is a process of
+# its own (its own pid, file descriptors and SQLite connection) and runs the whole `open_app`.
+# The barrier is inside it, where each has found no key file and is about to make one: all of
+# them make a key at once, every round. With the barrier before `open_app`, the flow checks
+# (0.7 s each, six processes on two cores) spread them out so far that a key file made with
+# `os.replace` instead of an exclusive link still passed; now it fails every time.
 STARTER = """
-import asyncio, sys
+import asyncio, os, sys
 from pathlib import Path
-from bot.app import open_app
+import bot.app
+import bot.store.crypto
 from bot.settings import Settings
 
+arrived, told = os.pipe()
+barrier, release = os.pipe()
+make_key = bot.store.crypto.create_key_file
+
+def at_the_barrier(*args, **kwargs):
+    os.write(told, b".")
+    os.read(barrier, 1)  # returns when the parent closes `release`: for all at once
+    return make_key(*args, **kwargs)
+
+bot.store.crypto.create_key_file = at_the_barrier
+
 async def main():
-    settings = Settings(data_dir=Path(sys.argv[1]))
-    print("ready", flush=True)
-    sys.stdin.readline()  # released together with the others
-    app = await open_app(settings)
-    print(app.cipher.fingerprint, app.conversations.user_ref("tg:1"), flush=True)
+    app = await bot.app.open_app(Settings(data_dir=Path(sys.argv[1])))
+    line = f"{app.cipher.fingerprint} {app.conversations.user_ref('tg:1')}\\n"
+    os.write(1, line.encode())  # one write, under PIPE_BUF: the six lines never interleave
     await app.close()
 
-asyncio.run(main())
+children = []
+for _ in range(int(sys.argv[2])):
+    pid = os.fork()
+    if pid == 0:
+        os.close(release)
+        try:
+            asyncio.run(main())
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+            os._exit(1)
+        os._exit(0)
+    children.append(pid)
+os.close(barrier)
+for _ in children:
+    os.read(arrived, 1)  # every child found no key file
+print("ready", flush=True)
+sys.stdin.readline()
+os.close(release)
+failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+sys.exit(1 if failed else 0)
 """
 
 
 def start_together(data_dir: Path, count: int) -> list[str]:
-    """`count` processes open the app on `data_dir` at the same moment; their last lines."""
+    """`count` processes open the app on `data_dir` at the same moment; their lines."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFETY_BOT_", "TELEGRAM_"))}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", STARTER, str(data_dir)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for _ in range(count)
-    ]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    for proc in procs:  # the barrier: every process is imported and waiting
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    lines = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        assert "Traceback" not in err
-        lines.append(out.strip())
-    return lines
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STARTER, str(data_dir), str(count)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    out, err = proc.communicate("go\n", timeout=120)  # the barrier: every process is waiting
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    lines = out.split("\n")
+    assert len([line for line in lines if line]) == count, out  # one line from each process
+    return [line.strip() for line in lines if line]
 
 
 @pytest.mark.parametrize("round_", range(3))

@@ -72,7 +72,7 @@ async def test_backup_while_writing_is_consistent_and_restores(
     app = await open_app(mini_settings, mini_registry([]))
     chat = ChatClient(app.engine, user_id="test:alice")
     await chat.send("/start")
-    await chat.click("Go to the menu")
+    await chat.press("t.go_menu")
     alice_place = await app.conversations.load_place(app.conversations.user_ref("test:alice"))
     stop, started = asyncio.Event(), asyncio.Event()
     written = {"batches": 0}

@@ -55,7 +55,7 @@ async def populate(settings: Settings) -> None:
             chat = ChatClient(app.engine, user_id=user)
             await chat.send("/start")
             if i % 2:
-                await chat.click("Go to the menu")
+                await chat.press("t.go_menu")
             ref = app.conversations.user_ref(user)
             photo = await store.add_file(
                 ref,

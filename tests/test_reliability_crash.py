@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,8 +34,17 @@ from bot.app import open_app
 from bot.settings import Settings
 from bot.store.inbox import Inbox
 from bot.store.incidents import IncidentStore, file_relpath
-from tests.fake_bot_api import Call, FakeBotApi, buttons
-from tests.telegram_harness import BotProcess, button_data, project_env, running_api
+from tests.chat_client import project_said
+from tests.fake_bot_api import Call, FakeBotApi
+from tests.telegram_harness import (
+    BotProcess,
+    data_of,
+    newest_with,
+    number_said,
+    project_env,
+    running_api,
+    said,
+)
 
 USERS = 24
 GUIDED_EVERY = 3  # every third user also records through the guided flow
@@ -45,8 +53,6 @@ PER_USER = 22  # confirmed incidents each user reaches: 24 x 22 = 528
 KILLS = 6
 OFFSET_DELAY = 0.15
 FIRST_USER = 7_100_000
-SAVED_QUICK = re.compile(r"Saved as incident (\d+)")
-SAVED_GUIDED = re.compile(r"Saved in your diary as incident (\d+)")
 
 
 @dataclass
@@ -112,41 +118,35 @@ async def _quick(world: World, log: UserLog, tag: str) -> None:
     update = await api.send_text(log.user, f"/log {tag}")
 
     def saved(call: Call) -> bool:
-        found = SAVED_QUICK.search(call.params.get("text", ""))
-        return bool(found) and int(found.group(1)) > log.last_number
+        number = number_said(call.params.get("text", ""), "journal.logged", "number")
+        return number is not None and number > log.last_number
 
     call = await _answer(world, log, update["update_id"], since, sent_at, saved)
-    number = int(SAVED_QUICK.search(call.params["text"]).group(1))  # type: ignore[union-attr]
+    number = number_said(call.params["text"], "journal.logged", "number")
+    assert number is not None
     log.confirmed[number] = tag
     log.last_number = number
 
 
-def _with_button(api: FakeBotApi, chat: int, part: str) -> dict:
-    """The newest message on the user's screen with a button labelled `part`: what they tap."""
-    for message in reversed(api.bot_messages(chat)):
-        if any(part.lower() in label.lower() for label, _ in buttons(message)):
-            return message
-    raise AssertionError(f"user {chat}: no {part!r} button on screen")
-
-
-def _guided_steps(tag: str, photo: bytes) -> list[tuple[str, object, str]]:
-    """(kind, what, the text the next screen must show)."""
+def _guided_steps(tag: str, photo: bytes) -> list[tuple[str, object, tuple[str, ...]]]:
+    """(kind, what: text, photo or the content id of a button, what the next screen shows)."""
     return [
-        ("text", "/record", "What kind of incident"),
-        ("press", "Something else", "Do you know who it is"),  # every question is asked
-        ("text", f"who {tag}", "When did it happen"),
-        ("text", "yesterday 9pm", "Where did it happen"),
-        ("text", f"where {tag}", "What happened?"),
-        ("text", f"what {tag}", "How did the person look"),
-        ("text", f"person {tag}", "Was there a vehicle"),
-        ("text", "skip", "Which number called"),
-        ("text", "skip", "Which account"),
-        ("text", "skip", "Did anyone else"),
-        ("text", "skip", "How did it make you feel"),
-        ("text", "skip", "Do you have photos"),
-        ("photo", photo, "Added to this record"),
-        ("press", "Done", "press Save"),
-        ("press", "Save", "Saved in your diary as incident"),
+        ("text", "/record", ("journal.ask_kind",)),
+        # every question is asked; who: the first time, or again naming those named before
+        ("press", "journal.kind_other", ("journal.ask_who", "journal.ask_who_again")),
+        ("text", f"who {tag}", ("journal.ask_when",)),
+        ("text", "yesterday 9pm", ("journal.ask_where",)),
+        ("text", f"where {tag}", ("journal.ask_what",)),
+        ("text", f"what {tag}", ("journal.ask_person",)),
+        ("text", f"person {tag}", ("journal.ask_vehicle",)),
+        ("text", "skip", ("journal.ask_number",)),
+        ("text", "skip", ("journal.ask_account",)),
+        ("text", "skip", ("journal.ask_witnesses",)),
+        ("text", "skip", ("journal.ask_effect",)),
+        ("text", "skip", ("journal.ask_evidence",)),
+        ("photo", photo, ("journal.file_added_to_draft",)),
+        ("press", "journal.btn_evidence_done", ("journal.summary",)),
+        ("press", "journal.btn_save", ("journal.saved",)),
     ]
 
 
@@ -165,20 +165,21 @@ async def _guided(world: World, log: UserLog, tag: str) -> None:
         elif kind == "photo":
             update = await api.send_photo(log.user, what)  # type: ignore[arg-type]
         else:
-            screen = _with_button(api, log.user, str(what))
-            update = await api.press(log.user, screen, button_data(screen, str(what)))
+            screen = newest_with(api, log.user, str(what))
+            update = await api.press(log.user, screen, data_of(screen, str(what)))
 
-        def shows(call: Call, expect: str = expect) -> bool:
+        def shows(call: Call, expect: tuple[str, ...] = expect) -> bool:
             text = call.params.get("text", "")
-            if expect.startswith("Saved in your diary"):
-                found = SAVED_GUIDED.search(text)
-                return bool(found) and int(found.group(1)) > log.last_number
-            return expect in text
+            if expect == ("journal.saved",):
+                number = number_said(text, "journal.saved", "_number")
+                return number is not None and number > log.last_number
+            return any(said(text, key) for key in expect)
 
         call = await _answer(world, log, update["update_id"], since, sent_at, shows)
         index += 1
         if index == len(steps):
-            number = int(SAVED_GUIDED.search(call.params["text"]).group(1))  # type: ignore[union-attr]
+            number = number_said(call.params["text"], "journal.saved", "_number")
+            assert number is not None
             log.guided[number] = (tag, photo)
             log.confirmed[number] = tag
             log.last_number = number
@@ -238,7 +239,7 @@ async def test_sigkill_while_users_record_loses_and_duplicates_nothing(tmp_path:
                     update["update_id"],
                     since,
                     time.monotonic(),
-                    lambda c: "This bot gives safety advice" in c.params.get("text", ""),
+                    lambda c: said(c.params.get("text", ""), "bot.help"),
                 )
         finally:
             assert await bot.stop() == 0  # SIGTERM: a clean exit
@@ -325,7 +326,7 @@ async def test_an_event_delivered_twice_is_handled_once(tmp_path: Path) -> None:
         user = "tg:42"
         first = await engine.handle(user, Event.from_text("/log he waited outside", key="m:42:7"))
         again = await engine.handle(user, Event.from_text("/log he waited outside", key="m:42:7"))
-        assert "Saved as incident 1" in first[0].text
+        assert project_said(first[0].text, "journal.logged", number=1)
         assert [r.text for r in again] == [r.text for r in first]  # the kept answer, again
         await engine.handle(user, Event.from_text("/record", key="m:42:8"))
         await engine.handle(user, Event.from_text("skip", key="m:42:9"))  # the kind
@@ -333,8 +334,10 @@ async def test_an_event_delivered_twice_is_handled_once(tmp_path: Path) -> None:
         await engine.handle(user, Event.from_text("skip", key="m:42:20"))  # when
         where = await engine.handle(user, Event.from_text("the station", key="m:42:11"))
         replayed = await engine.handle(user, Event.from_text("the station", key="m:42:11"))
-        assert "What happened?" in where[-1].text
-        assert "What happened?" in replayed[-1].text  # the same screen, not the next question
+        assert project_said(where[-1].text, "journal.ask_what")
+        assert project_said(
+            replayed[-1].text, "journal.ask_what"
+        )  # the same screen, not the next question
         place = await engine.place_of(user)
         assert place.step == "ask_what"
         ref = app.conversations.user_ref(user)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,9 +148,9 @@ sequences = st.lists(update, min_size=15, max_size=40)
 class Harness:
     """One Application for the whole module: hypothesis runs many examples against it."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        self.data = Path(tempfile.mkdtemp(prefix="hostile-updates-"))
+        self.data = data
         self.request = InProcessRequest()
         self.app, self.channel = build_application(
             Settings(data_dir=self.data),
@@ -395,10 +394,10 @@ POLL = {
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[Harness]:
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     """The Application, checked when the last test using it is done: it really took thousands
     of updates, never reached the error handler, and the database is intact."""
-    h = Harness()
+    h = Harness(tmp_path_factory.mktemp("hostile-updates"))
     try:
         yield h
         print(f"\nhostile raw updates through the Telegram handlers: {h.updates}")

@@ -21,8 +21,14 @@ from typing import Any
 import pytest
 
 from tests.clock import INSTANTS
-from tests.fake_bot_api import Call, FakeBotApi, Faults, buttons
-from tests.telegram_harness import BotProcess, button_data, project_env, running_api
+from tests.fake_bot_api import Call, FakeBotApi, Faults
+from tests.telegram_harness import (
+    BotProcess,
+    data_of,
+    newest_with,
+    project_env,
+    running_api,
+)
 
 USERS = 6
 FIRST_USER = 7_200_000
@@ -30,15 +36,16 @@ SHOWN = ("sendMessage", "editMessageText", "sendContact", "sendDocument")
 START = INSTANTS["summer"]  # noon: minutes of running never cross midnight
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the car " + bytes(range(256)) * 16
 
-# (kind, value): text to send, a button label to press on the newest screen showing it, a photo
+# (kind, value): text to send, a button (content id) to press on the newest screen showing it,
+# a photo
 SCRIPT: list[tuple[str, Any]] = [
     ("text", "/start"),
-    ("press", "No"),
+    ("press", "start.btn_no_danger"),
     ("text", "/menu"),
     ("text", "/log he sent 20 messages this morning"),
     ("text", "/emergency"),
     ("text", "/record"),
-    ("press", "Phone call"),
+    ("press", "journal.kind_call"),
     ("text", "skip"),  # who it was
     ("text", "skip"),  # when
     ("text", "outside my work"),
@@ -47,8 +54,8 @@ SCRIPT: list[tuple[str, Any]] = [
     ("text", "skip"),
     ("text", "skip"),
     ("photo", PHOTO),
-    ("press", "Done"),
-    ("press", "Save"),
+    ("press", "journal.btn_evidence_done"),
+    ("press", "journal.btn_save"),
     ("text", "/incidents"),
     ("text", "/help"),
 ]
@@ -68,13 +75,6 @@ def normal(call: Call) -> tuple[str, str, tuple[str, ...]]:
     return call.method, text, labels
 
 
-def newest_with(api: FakeBotApi, chat: int, label: str) -> dict:
-    for message in reversed(api.bot_messages(chat)):
-        if any(label.lower() in text.lower() for text, _ in buttons(message)):
-            return message
-    raise AssertionError(f"chat {chat}: no {label!r} button on screen")
-
-
 async def act(api: FakeBotApi, user: int, kind: str, value: Any) -> None:
     if kind == "text":
         await api.send_text(user, value)
@@ -82,7 +82,7 @@ async def act(api: FakeBotApi, user: int, kind: str, value: Any) -> None:
         await api.send_photo(user, value)
     else:
         screen = newest_with(api, user, value)
-        await api.press(user, screen, button_data(screen, value))
+        await api.press(user, screen, data_of(screen, value))
 
 
 async def settle_chat(api: FakeBotApi, chat: int, before: int) -> int:

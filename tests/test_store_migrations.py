@@ -60,8 +60,8 @@ async def test_start_up_migrates_an_older_database(
     try:
         chat = ChatClient(old.engine, "t:kept")
         await chat.send("/menu")
-        await chat.click("Advice")
-        assert "First advice screen." in chat.text
+        await chat.press("t.advice")
+        chat.expect("t.first")
     finally:
         await old.close()
     version, objects = schema(settings.data_dir / DB_FILE_NAME)

@@ -1,8 +1,8 @@
 """What a typed message is, once danger and the screen's own answers are ruled out.
 
 In this order (issue 15):
-1. a greeting, thanks or "menu": the whole message is made of content/ask_like.yaml
-   `greetings` words -> the menu;
+1. a greeting, thanks, "menu" or small talk about the bot ("how does this work?"): the closed
+   lists `greetings` and `small_talk` of content/ask_like.yaml (bot/ask/small_talk.py) -> the menu;
 2. an incident described (bot/ask/incident.py), tied to a time or a place -> the journal offer
    first, the best advice second; told in the past tense with neither ("my instagram got
    hacked") -> answered as a question (3), with the diary offer second;
@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.ask.incident import IncidentCues
-from bot.ask.ranker import NOT_COVERED, AskLike, Ranker, Screen, Words, danger_words
+from bot.ask.ranker import NOT_COVERED, STOP_WORDS, AskLike, Ranker, Screen, Words, danger_words
+from bot.ask.small_talk import SmallTalk
 from bot.content.catalog import Catalog
 from bot.engine.danger import DangerDetector
 from bot.flows.loader import Project
@@ -109,7 +110,7 @@ class Router:
         for topic, phrases in ask_like.not_covered.items():
             groups[f"{NOT_COVERED}/{topic}"] = phrases
         self.ranker = Ranker(groups, words)
-        self.greeting_words = frozenset(w for g in ask_like.greetings for w in words(g))
+        self.small_talk = SmallTalk(ask_like.greetings, ask_like.small_talk, words, STOP_WORDS)
         self.cues = IncidentCues(ask_like.incident)
 
     @classmethod
@@ -133,7 +134,7 @@ class Router:
         words = self.words(text)
         if not words:
             return Reading(empty=True)
-        if all(w in self.greeting_words for w in words):
+        if self.small_talk.is_small_talk(words):
             return Reading(empty=False, greeting=True)
         return Reading(
             empty=False,
