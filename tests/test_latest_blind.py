@@ -1,10 +1,11 @@
 """The last blind measurement (issues 11 and 15), kept as floors so it cannot quietly get worse.
 
-tests/corpus/latest-blind/ holds two corpora written by helpers who never saw the code or its
-word lists, measured once by the lead at the end of the third session on the code that landed
-(figures and the baseline in that folder's README). They are seen data now; what is asserted here
-is what was measured, and the targets that measurement missed are strict xfails: when a later
-round meets one on data it has not tuned on, the xfail turns into a failure and must be removed.
+tests/corpus/danger5/ and tests/corpus/ask4/ hold two corpora written by helpers who never saw the
+code or its word lists, measured once by the lead at the end of the third session on the code that
+landed (figures and the baseline in danger5's README). They are seen data since the fourth session
+(the ask topic model trains on ask4 now, so its "among the buttons" target, missed blind by one
+item, is no longer asserted here); what is asserted is what was measured, and the target still
+missed is a strict xfail: when a later round meets it, the xfail fails and must be removed.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from bot.engine.danger import DangerDetector
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-BLIND = ROOT / "tests" / "corpus" / "latest-blind"
+CORPORA = ROOT / "tests" / "corpus"
 
 
 def load(name: str) -> list[dict]:
-    return yaml.safe_load((BLIND / f"{name}.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((CORPORA / name / "all.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +87,3 @@ def test_ask4_meets_the_first_nothing_fits_and_diary_targets(ask4: Figures) -> N
     assert ask4.first >= 0.80
     assert ask4.nothing >= 0.80
     assert ask4.journal >= 0.95
-
-
-@pytest.mark.xfail(
-    strict=True, reason="measured blind: 94.8% among the buttons (312/329), target 95%"
-)
-def test_ask4_meets_the_among_the_buttons_target(ask4: Figures) -> None:
-    assert ask4.among >= 0.95
