@@ -31,6 +31,13 @@ half of corpus 3, kept by the lead and measured once (never here).
   round 4 read it at 91.0% (213/234) / 15.2% (28/184) in the same sitting. Seen from round 5 on:
   round 5 generalised from its misses and false alarms (own examples `from: danger4-holdout`,
   never its messages).
+- tests/corpus/danger5/all.yaml (824): a fifth corpus, kept whole by the lead outside the
+  repository and measured ONCE on the code that landed in the third session (round 5): recall
+  97.2% (452/465), false alarms 12.5% (45/359): the recall target met, the false-alarm target
+  MISSED (tests/test_latest_blind.py, the lead's, keeps those floors). Seen from round 6 on.
+- tests/corpus/danger7/tune.yaml (415): the tune half of a seventh corpus (the lead keeps the
+  other half). Read blind on main before round 6 changed anything: 96.3% (234/243) / 14.0%
+  (24/172); round 6 tuned on it (own examples `from: danger7-tune`, never its messages).
 
 Round 4's figures are the floors below (the figures before round 4 beside them); corpus 4's
 held-aside half has round 5's.
@@ -55,6 +62,8 @@ SEEN = [
     "danger3/tune",
     "danger4/tune",
     "danger4/holdout",
+    "danger5/all",
+    "danger7/tune",
 ]
 
 
@@ -84,7 +93,8 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
 @pytest.mark.parametrize(
     ("part", "danger", "calm"),
     [(p, 150, 100) for p in SEEN[:2]]
-    + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)],
+    + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)]
+    + [(SEEN[6], 460, 350), (SEEN[7], 240, 170)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -104,6 +114,10 @@ SEEN_FIGURES = {
     # measured once, blind, by the lead: 220/234 24/184 (before round 4: 213/234 28/184);
     # round 5 generalised from it (seen, flattering): 234/234 4/184
     "danger4/holdout": (234 / 234, 4 / 184),
+    # measured once, blind, by the lead on round 5: 452/465 45/359 (7e291aa: 441/465 46/359)
+    "danger5/all": (452 / 465, 45 / 359),
+    # read blind on main before round 6: 234/243 24/172
+    "danger7/tune": (234 / 243, 24 / 172),
 }
 
 
