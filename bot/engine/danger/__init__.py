@@ -9,7 +9,7 @@ Two readers, either raises the alarm: the grammar (rules over word classes with 
 guards.py) and a small linear classifier over word and letter n-grams (classifier.py), trained at
 build time on the reviewable examples in content/danger_examples.yaml and held back where the
 grammar reads the message as calm: a past time without "now", a question, a record to keep, an
-idiom or joke, an all-clear, a mistaken fright (guards.held_back).
+idiom or joke, an all-clear, a mistaken fright (hold_back.py).
 
 Why: the old phrase list (kept in bench/old_danger_matcher.py as the baseline) matched its own
 corpus 100% and caught a third of a blind corpus's danger messages. Round 1's grammar alone caught
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from bot.engine.danger.classifier import Classifier
 from bot.engine.danger.grammar import Finding, Grammar, GrammarError, Reading
-from bot.engine.danger.guards import held_back as _held_back
+from bot.engine.danger.hold_back import held_back as _held_back
 
 __all__ = ["DangerDetector", "Explanation", "GrammarError"]
 

@@ -230,7 +230,7 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
 
     from bot.engine.danger import GRAMMAR_FILE
     from bot.engine.danger.grammar import Grammar
-    from bot.engine.danger.guards import held_back as _held_back
+    from bot.engine.danger.hold_back import held_back as _held_back
 
     items = yaml.safe_load((content_dir / EXAMPLES_FILE).read_text(encoding="utf-8"))
     n = len(items)

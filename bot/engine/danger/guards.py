@@ -13,6 +13,7 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 - idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
   crime podcast about..."): the danger words are not meant; unless the idiom comes first and a
   "just / now / still" comes between ("was watching eastenders and he's just turned up");
+- joke: a joke mark ("lol") at or after the match, and no "now" near it (round 6);
 - all_clear: the part says, at or after the match, that the person is safe or it is over ("the
   police are here and i'm safe", "he's gone"), not just after a negation ("i don't think he has
   gone") nor before words such as "to" ("he's gone to get a knife");
@@ -27,10 +28,7 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
   `returned` ("back", "again": "the same lot from last night are back"). Only neighbours: in a
   long message the danger often comes last, sentences after "I reported him in May".
 
-`held_back` is the same judgement for the classifier, which has no match to look around: it may
-not alarm alone on a message that is a record, names a past time and no "now", has a question
-that stopped a rule, opens as a question with no "now", an idiom, a joke mark ("lol"), an
-all-clear, a pattern asked about, or a phrase of at most four words that names nobody.
+The same judgement for the classifier, which has no match to look around, is in hold_back.py.
 """
 
 from __future__ import annotations
@@ -54,10 +52,12 @@ GUARD_NAMES = (
     "record",
     "mistaken",
     "habit",
+    "joke",
 )
 OPENER = "question_openers"
 REQUEST = "requests"
 HYPOTHETICAL = "hypothetical"
+NOW_AFTER = 2  # words after a past-tense match and its past time that a "now" undoes it in
 AFTER = 3  # words after a match that an `online` word is looked for in
 BEFORE = 4  # words before a match that negation / past / future words are looked for in
 IDIOM_BEFORE = 6  # words before a match that an idiom is looked for in
@@ -179,6 +179,26 @@ def idiom(s: Scope) -> Stop:
     return None
 
 
+def joke(s: Scope) -> Stop:
+    """A joke mark ("lol", "haha", "😂") at or after the match, in its part or a later one, with no
+    "now / still / just" near the match: "i'm gonna kill my brother he ate my yoghurt 😂",
+    "there's a man at the door selling fish, do i have to answer lol" (round 6: 8 calm messages
+    of the seen corpora, no danger one; a joke mark before the match does not stop it: "lol he's
+    outside again")."""
+    if "joke" in s.rule.ignore:
+        return None
+    low, high = max(0, s.start - BEFORE), min(len(s.tags), s.end + AFTER)
+    if _right_now_in(s.tags, low, high):
+        return None
+    for p in range(s.part, len(s.reading.tags)):
+        if "guard:joke" not in s.reading.present[p]:
+            continue
+        for i in range(s.start if p == s.part else 0, len(s.reading.tags[p])):
+            if "guard:joke" in s.reading.tags[p][i]:
+                return "joke", s.reading.parts[p][i]
+    return None
+
+
 def all_clear(s: Scope) -> Stop:
     """The part says the person is safe or that it is over, and does not negate it."""
     if "all_clear" in s.rule.ignore or "guard:all_clear" not in s.present:
@@ -274,7 +294,7 @@ def past_time(s: Scope) -> Stop:
     if now_tense and "guard:returned" in s.present:
         return None  # "the same lot from last night ARE BACK outside": a return, now
     where = _past_time_in(s.tags, today_counts=not now_tense)
-    if where is not None and "guard:now" not in s.present:
+    if where is not None and not _now_for(s, now_tense, where):
         return "past_time", " ".join(s.words[slice(*where)])
     if now_tense:
         # "he was arrested last week | he IS at my door": another part's past does not stop a
@@ -286,11 +306,24 @@ def past_time(s: Scope) -> Stop:
     return None
 
 
+def _now_for(s: Scope, now_tense: bool, where: tuple[int, int]) -> bool:
+    """A "now" that undoes the part's past time. For a match in the present tense any "now" in
+    the part does; for one in the past tense ("he GRABBED me by the throat in March") only a "now"
+    near the match, not one that speaks of something else further on ("...and I've only just
+    told anyone", "...that's really serious even now") (round 6)."""
+    if now_tense:
+        return "guard:now" in s.present
+    low = max(0, min(s.start, where[0]) - BEFORE)
+    high = min(len(s.tags), max(s.end, where[1]) + NOW_AFTER)
+    return any("guard:now" in s.tags[i] for i in range(low, high))
+
+
 CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     record,
     question,
     hypothetical,
     idiom,
+    joke,
     all_clear,
     mistaken,
     habit,
@@ -298,51 +331,6 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     online,
     past_time,
 )
-
-
-def held_back(reading: Reading, findings: list[Finding]) -> str:
-    """Why the classifier may not raise the alarm alone ("" when it may); see the module text.
-    Chosen by cross-validation (docs/danger.md)."""
-    if reading.past_time_anywhere and not reading.now_anywhere:
-        return "a past time and no 'now'"
-    asked = {f.part for f in findings if f.blocked_by == "question"}
-    if asked and not any(
-        "guard:now" in present for p, present in enumerate(reading.present) if p not in asked
-    ):
-        # not when another part says "now" ("does this app call the police? I need them now")
-        return "the question guard stopped a rule"
-    if not reading.now_anywhere and _opens_as_question(reading):
-        return "a question, and no 'now'"
-    opener = record_opener(reading)
-    if opener:
-        return f"a record to keep ({opener!r}) and no 'now'"
-    pattern = habit_asked(reading)
-    if pattern:
-        return pattern
-    if _short_and_nobody(reading):
-        return "a short phrase with nobody in it (an answer such as 'outside the shop')"
-    for tags, present in zip(reading.tags, reading.present, strict=True):
-        if "guard:idiom" in present or "guard:joke" in present:
-            return "an idiom or a joke"
-        if "guard:mistaken" in present:
-            return "a mistaken fright"
-        if "guard:all_clear" in present and _all_clear_in(tags):
-            return "the person says they are safe or it is over"
-    return ""
-
-
-SHORT = 4  # words: a phrase this short with no person in it is an answer, not an alarm
-PEOPLE = ("person", "me", "child", "hiders")  # the grammar's classes of people
-
-
-def _short_and_nobody(reading: Reading) -> bool:
-    """A phrase of at most SHORT words that names nobody ("outside the Co-op", typed as the
-    answer to "where did it happen?"): the classifier may not alarm on it alone. Short alarms
-    the grammar knows ("knife", "door", "please come", "hes here") are its rules' to raise;
-    on the corpora no danger message was caught by the classifier alone in this shape."""
-    if sum(len(p) for p in reading.parts) > SHORT:
-        return False
-    return not any(label in present for present in reading.present for label in PEOPLE)
 
 
 def _opens_as_question(reading: Reading) -> bool:
