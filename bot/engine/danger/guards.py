@@ -9,26 +9,30 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 - question: the part opens as a question ("should I call 999...?"), not as a request, and the
   match is not a statement of its own after it with no "if" between ("what should i do hes at
   the door", typed without a "?");
-- hypothetical: a hypothetical word before the match ("in case he comes round");
+- hypothetical: a hypothetical word before the match ("in case he comes round"), or an "if"
+  before it in its part with no "now" near (frames.py, round 6);
 - idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
   crime podcast about..."): the danger words are not meant; unless the idiom comes first and a
   "just / now / still" comes between ("was watching eastenders and he's just turned up");
-- joke: a joke mark ("lol") at or after the match, and no "now" near it (round 6);
+- joke (frames.py, round 6): a joke mark ("lol") at or after the match, and no "now" near it;
 - all_clear: the part says, at or after the match, that the person is safe or it is over ("the
   police are here and i'm safe", "he's gone"), not just after a negation ("i don't think he has
-  gone") nor before words such as "to" ("he's gone to get a knife");
+  gone") nor before words such as "to" ("he's gone to get a knife"); or (frames.py, round 6) a
+  later part does, and nothing from the match on says "now / still / just";
 - mistaken: in the match's part or a later one, a fright that was mistaken ("it wasn't him");
 - negation / past / future words just before or inside the match, not the rule's own;
 - habit: the message asks about a pattern ("he keeps...", "all the time": a "?", a question
   opener starting a part, or an `asks` phrase such as "should i") and has no "now";
 - online: an online place just after the match ("following me on instagram");
-- past_time: a past (or later) time in the part with no "now" there, or in a neighbouring part
+- past_time (frames.py): a past (or later) time in the part with no "now" there, or in a neighbouring part
   with no "now" in those parts. A match in the present tense ("he IS at my door") is stopped
   only in its own part, not by a time of `today` ("this morning"), and not when its part says
   `returned` ("back", "again": "the same lot from last night are back"). Only neighbours: in a
   long message the danger often comes last, sentences after "I reported him in May".
 
-The same judgement for the classifier, which has no match to look around, is in hold_back.py.
+The guards of time and frame are in frames.py, what they look at (Scope) in scope.py, and the same
+judgement for the classifier, which has no match to look around, in hold_back.py (round 6 split
+them out of this file, which had passed 400 lines).
 """
 
 from __future__ import annotations
@@ -36,8 +40,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.engine.danger.frames import all_clear_after, if_before, joke, past_time
+from bot.engine.danger.scope import (
+    AFTER,
+    BEFORE,
+    CLAUSE,
+    IDIOM_BEFORE,
+    PRESENT,
+    RECORD_START,
+    SUBJECTS,
+    Scope,
+    Stop,
+    _all_clear_in,
+    _first,
+    _right_now_in,
+)
+
 if TYPE_CHECKING:
-    from bot.engine.danger.grammar import Finding, Reading, Rule, Tags
+    from bot.engine.danger.grammar import Finding, Reading, Tags
 
 GUARD_NAMES = (
     "negation",
@@ -57,33 +77,6 @@ GUARD_NAMES = (
 OPENER = "question_openers"
 REQUEST = "requests"
 HYPOTHETICAL = "hypothetical"
-NOW_AFTER = 2  # words after a past-tense match and its past time that a "now" undoes it in
-AFTER = 3  # words after a match that an `online` word is looked for in
-BEFORE = 4  # words before a match that negation / past / future words are looked for in
-IDIOM_BEFORE = 6  # words before a match that an idiom is looked for in
-NEGATED = 3  # words before an all-clear that a negation undoes it in ("not sure he has gone")
-RECORD_START = 3  # a record opener must start within the first words of the message
-PRESENT = frozenset(("is", "are", "am"))  # a rule that matched one of these speaks of now
-SUBJECTS = frozenset(("he", "she", "they", "someone", "somebody", "there"))
-CLAUSE = frozenset(("and", "so", "then"))  # a negation or past word before one is not the match's
-
-Stop = tuple[str, str] | None
-
-
-class Scope:
-    """What the guards look at for one finding."""
-
-    __slots__ = ("reading", "rule", "part", "tags", "words", "present", "consumed", "start", "end")
-
-    def __init__(self, reading: Reading, finding: Finding) -> None:
-        self.reading = reading
-        self.rule: Rule = finding.rule
-        self.part = finding.part
-        self.tags = reading.tags[finding.part]
-        self.words = reading.parts[finding.part]
-        self.present = reading.present[finding.part]
-        self.consumed = {i for s, e in finding.spans for i in range(s, e)}
-        self.start, self.end = finding.spans[0][0], finding.spans[-1][1]
 
 
 def apply(reading: Reading, finding: Finding) -> None:
@@ -149,7 +142,7 @@ def hypothetical(s: Scope) -> Stop:
     for i in range(s.start):
         for stop in s.tags[i].get(f"guard:{HYPOTHETICAL}", ()):
             return "hypothetical", " ".join(s.words[i:stop])
-    return None
+    return if_before(s)
 
 
 def idiom(s: Scope) -> Stop:
@@ -176,26 +169,6 @@ def idiom(s: Scope) -> Stop:
         where = _first(s.reading.tags[after], "guard:idiom")
         if where:
             return "idiom", " ".join(s.reading.parts[after][slice(*where)])
-    return None
-
-
-def joke(s: Scope) -> Stop:
-    """A joke mark ("lol", "haha", "😂") at or after the match, in its part or a later one, with no
-    "now / still / just" near the match: "i'm gonna kill my brother he ate my yoghurt 😂",
-    "there's a man at the door selling fish, do i have to answer lol" (round 6: 8 calm messages
-    of the seen corpora, no danger one; a joke mark before the match does not stop it: "lol he's
-    outside again")."""
-    if "joke" in s.rule.ignore:
-        return None
-    low, high = max(0, s.start - BEFORE), min(len(s.tags), s.end + AFTER)
-    if _right_now_in(s.tags, low, high):
-        return None
-    for p in range(s.part, len(s.reading.tags)):
-        if "guard:joke" not in s.reading.present[p]:
-            continue
-        for i in range(s.start if p == s.part else 0, len(s.reading.tags[p])):
-            if "guard:joke" in s.reading.tags[p][i]:
-                return "joke", s.reading.parts[p][i]
     return None
 
 
@@ -285,39 +258,6 @@ def online(s: Scope) -> Stop:
     return None
 
 
-def past_time(s: Scope) -> Stop:
-    """A past (or later) time in the part with no "now" there, or in a neighbouring part with
-    no "now" in the part or its neighbours."""
-    if "past_time" in s.rule.ignore:
-        return None
-    now_tense = any(s.words[i] in PRESENT for i in s.consumed)
-    if now_tense and "guard:returned" in s.present:
-        return None  # "the same lot from last night ARE BACK outside": a return, now
-    where = _past_time_in(s.tags, today_counts=not now_tense)
-    if where is not None and not _now_for(s, now_tense, where):
-        return "past_time", " ".join(s.words[slice(*where)])
-    if now_tense:
-        # "he was arrested last week | he IS at my door": another part's past does not stop a
-        # match in the present tense (round 5, from corpus 4's held-aside half)
-        return None
-    near = s.reading.present[max(0, s.part - 1) : s.part + 2]
-    if any("guard:past_time" in p for p in near) and not any("guard:now" in p for p in near):
-        return "past_time", "a past time in the next part, and no 'now'"
-    return None
-
-
-def _now_for(s: Scope, now_tense: bool, where: tuple[int, int]) -> bool:
-    """A "now" that undoes the part's past time. For a match in the present tense any "now" in
-    the part does; for one in the past tense ("he GRABBED me by the throat in March") only a "now"
-    near the match, not one that speaks of something else further on ("...and I've only just
-    told anyone", "...that's really serious even now") (round 6)."""
-    if now_tense:
-        return "guard:now" in s.present
-    low = max(0, min(s.start, where[0]) - BEFORE)
-    high = min(len(s.tags), max(s.end, where[1]) + NOW_AFTER)
-    return any("guard:now" in s.tags[i] for i in range(low, high))
-
-
 CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     record,
     question,
@@ -325,6 +265,7 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     idiom,
     joke,
     all_clear,
+    all_clear_after,
     mistaken,
     habit,
     near_words,
@@ -355,39 +296,3 @@ def record_opener(reading: Reading) -> str:
         if ends:
             return " ".join(reading.parts[0][i : max(ends)])
     return ""
-
-
-def _all_clear_in(tags: Tags, after: int = 0) -> tuple[int, int] | None:
-    """An all-clear at or after `after` (the match's start: "i'm fine, i'm fine, he's only at the
-    gate" is not one), not just after a negation nor just before a word of `all_clear_then`."""
-    for i in range(after, len(tags)):
-        ends = tags[i].get("guard:all_clear")
-        if not ends or any("guard:negation" in tags[j] for j in range(max(0, i - NEGATED), i)):
-            continue
-        end = max(ends)
-        if end < len(tags) and "guard:all_clear_then" in tags[end]:
-            continue
-        return i, end
-    return None
-
-
-def _past_time_in(tags: Tags, today_counts: bool) -> tuple[int, int] | None:
-    """The first past time of a part; one of `today` ("this morning", "earlier") only when
-    `today_counts`: "he IS outside with the dog that went missing this morning" is now."""
-    for i, t in enumerate(tags):
-        ends = t.get("guard:past_time")
-        if ends and (today_counts or not t.get("guard:today")):
-            return i, max(ends)
-    return None
-
-
-def _right_now_in(tags: Tags, start: int, end: int) -> bool:
-    return any("guard:right_now" in tags[i] for i in range(start, end))
-
-
-def _first(tags: Tags, label: str) -> tuple[int, int] | None:
-    for i, t in enumerate(tags):
-        ends = t.get(label)
-        if ends:
-            return i, max(ends)
-    return None

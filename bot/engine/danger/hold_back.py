@@ -12,12 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.engine.danger.guards import (
-    _all_clear_in,
-    _opens_as_question,
-    habit_asked,
-    record_opener,
-)
+from bot.engine.danger.guards import _opens_as_question, habit_asked, record_opener
+from bot.engine.danger.scope import _all_clear_in
 
 if TYPE_CHECKING:
     from bot.engine.danger.grammar import Finding, Reading
