@@ -138,9 +138,14 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
     """The examples name their corpus (`from`); of corpora 3 and 4 only their tune halves are
     trained on, and all of each (a held-aside half, measured once, is never trained on)."""
     examples = load("../../content/danger_examples")
-    holdout = {i["text"].lower() for i in load("danger4/holdout")}
-    mine = [i["text"] for i in examples if i.get("from") == "danger4-holdout"]
-    assert mine and not [t for t in mine if t.lower() in holdout]
+    for written_from, corpus in (
+        ("danger4-holdout", "danger4/holdout"),
+        ("danger5", "danger5/all"),
+        ("danger7-tune", "danger7/tune"),
+    ):
+        seen = {i["text"].lower() for i in load(corpus)}
+        mine = [i["text"] for i in examples if i.get("from") == written_from]
+        assert mine and not [t for t in mine if t.lower() in seen]
     tune = {i["text"] for i in examples if i.get("from") == source}
     assert tune == {i["text"] for i in load(part)}
     assert {i.get("from") for i in examples} == {
@@ -151,6 +156,8 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
         "ask-tune",
         "danger4-tune",
         "danger4-holdout",  # written from its kinds of wording, never its messages (round 5)
+        "danger5",  # the same (round 6)
+        "danger7-tune",  # the same (round 6)
     }
 
 

@@ -120,7 +120,8 @@ class Explanation:
             if f.counts:
                 lines.append(f"{head}: counts ({f.rule.says})")
             else:
-                lines.append(f"{head}: stopped by the {f.blocked_by} guard ({f.because})")
+                judge = "; the classifier judges it" if f.judged else ""
+                lines.append(f"{head}: stopped by the {f.blocked_by} guard ({f.because}){judge}")
         if self.score is not None:
             if self.by_classifier:
                 verdict = f"at or above the alarm line {self.threshold:.2f}: counts"

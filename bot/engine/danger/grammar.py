@@ -68,6 +68,11 @@ class Finding:
     def counts(self) -> bool:
         return not self.blocked_by
 
+    @property
+    def judged(self) -> bool:
+        """Stopped only by a guard whose stop the classifier may overrule (guards.JUDGED)."""
+        return self.blocked_by in guards.JUDGED
+
 
 @dataclass(slots=True)
 class Reading:

@@ -24,6 +24,8 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 - habit: the message asks about a pattern ("he keeps...", "all the time": a "?", a question
   opener starting a part, or an `asks` phrase such as "should i") and has no "now";
 - online: an online place just after the match ("following me on instagram");
+- asked_not_now (frames.py, round 6): the message asks something, has no "now", and the match
+  is not in the present tense; a borderline stop the classifier may overrule (JUDGED);
 - past_time (frames.py): a past (or later) time in the part with no "now" there, or in a neighbouring part
   with no "now" in those parts. A match in the present tense ("he IS at my door") is stopped
   only in its own part, not by a time of `today` ("this morning"), and not when its part says
@@ -40,9 +42,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.engine.danger.frames import all_clear_after, if_before, joke, past_time
+from bot.engine.danger.frames import all_clear_after, asked_not_now, if_before, joke, past_time
 from bot.engine.danger.scope import (
     AFTER,
+    ASKED,
     BEFORE,
     CLAUSE,
     IDIOM_BEFORE,
@@ -74,6 +77,9 @@ GUARD_NAMES = (
     "habit",
     "joke",
 )
+# guards whose stop the classifier may overrule: the match counts when the classifier, too,
+# reads the message as danger (round 6: the rules judged by the classifier on a borderline)
+JUDGED = frozenset((ASKED,))
 OPENER = "question_openers"
 REQUEST = "requests"
 HYPOTHETICAL = "hypothetical"
@@ -265,12 +271,13 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     idiom,
     joke,
     all_clear,
-    all_clear_after,
     mistaken,
+    all_clear_after,
     habit,
     near_words,
     online,
     past_time,
+    asked_not_now,
 )
 
 

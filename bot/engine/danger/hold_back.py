@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 def held_back(reading: Reading, findings: list[Finding]) -> str:
     """Why the classifier may not raise the alarm alone ("" when it may); see the module text.
-    Chosen by cross-validation (docs/danger.md)."""
+    Chosen by cross-validation (docs/danger.md). A rule's match stopped only by a borderline
+    guard (guards.JUDGED, round 6) leaves the verdict to the classifier: never held back."""
+    if any(f.judged for f in findings):
+        return ""
     if reading.past_time_anywhere and not reading.now_anywhere:
         return "a past time and no 'now'"
     asked = {f.part for f in findings if f.blocked_by == "question"}

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from bot.engine.danger.grammar import Finding, Reading, Rule, Tags
 
 IF = "if"
+# a borderline stop: the rule's match counts if the classifier reads the message as danger too
+ASKED = "asked_not_now"
 NOW_AFTER = 2  # words after a past-tense match and its past time that a "now" undoes it in
 AFTER = 3  # words after a match that an `online` word is looked for in
 BEFORE = 4  # words before a match that negation / past / future words are looked for in
