@@ -340,6 +340,11 @@ def test_round_4_readings_of_calm(detector: DangerDetector, text: str) -> None:
         ("12 oct - he turned up at my work", "past_time"),
         ("the housing officer said if he turns up i should call 999", "hypothetical"),
         ("the police have him in the van outside my house. i am ok", "all_clear"),
+        ("the storm is banging on the windows all night", "not_a_person"),
+        ("he is outside in handcuffs with the police", "all_clear"),
+        ("turned out the banging at the door was the wind", "mistaken"),
+        ("she's threatening to take me to court for the flat", "idiom"),
+        ("my daughter is playing a horror game where a man is breaking in", "idiom"),
     ],
 )
 def test_round_6_frames_stop_calm_messages(rules: DangerDetector, text: str, guard: str) -> None:
@@ -357,6 +362,8 @@ def test_round_6_frames_stop_calm_messages(rules: DangerDetector, text: str, gua
         "my friend said if he turns up again i should text her, he is outside now",
         "someone followed me off the bus where do i go",  # a question about this minute
         "he punched me in the face, should i ring someone?",  # done to the writer
+        "my dog is barking like mad and someone is trying the back door",  # a person too
+        "the cat ran in scared and the back door is rattling",  # "and": another clause
     ],
 )
 def test_round_6_frames_leave_danger_now(detector: DangerDetector, text: str) -> None:

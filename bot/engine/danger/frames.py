@@ -22,6 +22,7 @@ from bot.engine.danger.scope import (
     AFTER,
     ASKED,
     BEFORE,
+    CLAUSE,
     IF,
     NOW_AFTER,
     PRESENT,
@@ -139,3 +140,24 @@ def asked_not_now(s: Scope) -> Stop:
     if not asked:
         return None
     return ASKED, "a question, the match not in the present tense, and no 'now'"
+
+
+NOT_A_PERSON = "not_a_person"
+
+
+def not_a_person(s: Scope) -> Stop:
+    """The one doing it is not a person: an animal, the weather, luck (`not_people`) in the
+    match's first word or before it in its clause, and no person named before the match: "the wind is
+    trying to get in", "the seagulls outside are trying to break in" (round 6), not "HE'S got my
+    cat and is threatening to kill it". The classifier is held back too (hold_back.py)."""
+    if "idiom" in s.rule.ignore:
+        return None
+    if any("person" in s.tags[i] for i in range(s.start)):
+        return None
+    # its own clause: "the cat shot in terrified AND the back door's rattling" is danger
+    low = max([0, *(i + 1 for i in range(s.start) if s.words[i] in CLAUSE)])
+    for i in range(low, min(s.start + 1, len(s.tags))):
+        ends = s.tags[i].get("guard:not_people")
+        if ends:
+            return NOT_A_PERSON, " ".join(s.words[i : max(ends)])
+    return None

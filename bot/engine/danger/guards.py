@@ -14,6 +14,8 @@ content/danger_grammar.yaml under `guards:`; a rule may `ignore:` any of them. I
 - idiom: an idiom or a harmless scene near the match ("this traffic is killing me", "a true
   crime podcast about..."): the danger words are not meant; unless the idiom comes first and a
   "just / now / still" comes between ("was watching eastenders and he's just turned up");
+- not_a_person (frames.py, round 6): an animal, the weather or luck does it ("the wind is
+  trying to get in");
 - joke (frames.py, round 6): a joke mark ("lol") at or after the match, and no "now" near it;
 - all_clear: the part says, at or after the match, that the person is safe or it is over ("the
   police are here and i'm safe", "he's gone"), not just after a negation ("i don't think he has
@@ -42,7 +44,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.engine.danger.frames import all_clear_after, asked_not_now, if_before, joke, past_time
+from bot.engine.danger.frames import (
+    all_clear_after,
+    asked_not_now,
+    if_before,
+    joke,
+    not_a_person,
+    past_time,
+)
 from bot.engine.danger.scope import (
     AFTER,
     ASKED,
@@ -76,6 +85,7 @@ GUARD_NAMES = (
     "mistaken",
     "habit",
     "joke",
+    "not_a_person",
 )
 # guards whose stop the classifier may overrule: the match counts when the classifier, too,
 # reads the message as danger (round 6: the rules judged by the classifier on a borderline)
@@ -269,6 +279,7 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     question,
     hypothetical,
     idiom,
+    not_a_person,
     joke,
     all_clear,
     mistaken,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.engine.danger.frames import NOT_A_PERSON
 from bot.engine.danger.guards import _opens_as_question, habit_asked, record_opener
 from bot.engine.danger.scope import _all_clear_in
 
@@ -27,6 +28,8 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
         return ""
     if reading.past_time_anywhere and not reading.now_anywhere:
         return "a past time and no 'now'"
+    if any(f.blocked_by == NOT_A_PERSON for f in findings):
+        return "the one doing it is not a person (the wind, a cat)"
     asked = {f.part for f in findings if f.blocked_by == "question"}
     if asked and not any(
         "guard:now" in present for p, present in enumerate(reading.present) if p not in asked
