@@ -364,6 +364,8 @@ def test_round_6_frames_stop_calm_messages(rules: DangerDetector, text: str, gua
         "he punched me in the face, should i ring someone?",  # done to the writer
         "my dog is barking like mad and someone is trying the back door",  # a person too
         "the cat ran in scared and the back door is rattling",  # "and": another clause
+        "🔪 by the back gate",  # a short phrase naming a weapon: the classifier's to judge
+        "a red car has driven past the house four times in ten minutes",
     ],
 )
 def test_round_6_frames_leave_danger_now(detector: DangerDetector, text: str) -> None:

@@ -112,7 +112,9 @@ def _now_for(s: Scope, now_tense: bool, where: tuple[int, int]) -> bool:
         return "guard:now" in s.present
     low = max(0, min(s.start, where[0]) - BEFORE)
     high = min(len(s.tags), max(s.end, where[1]) + NOW_AFTER)
-    return any("guard:now" in s.tags[i] for i in range(low, high))
+    # not a "now" word inside the past time itself ("earlier TODAY he drove past the house")
+    inside = range(*where)
+    return any("guard:now" in s.tags[i] for i in range(low, high) if i not in inside)
 
 
 WRITER = frozenset(("me",))

@@ -57,7 +57,9 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
 
 
 SHORT = 4  # words: a phrase this short with no person in it is an answer, not an alarm
-PEOPLE = ("person", "me", "child", "hiders")  # the grammar's classes of people
+# the grammar's classes of people, and weapons (round 6: "knife at the door", typed as emoji, is
+# the classifier's to judge; no calm message of the seen corpora is a short phrase naming one)
+PEOPLE = ("person", "me", "child", "hiders", "weapon")
 
 
 def _short_and_nobody(reading: Reading) -> bool:
