@@ -188,7 +188,7 @@ class Router:
             and not_covered >= best - limits.not_covered_margin
         ):
             # Not sure it is not covered: the nearest advice as buttons under the honest answer.
-            # Round 5: 18 of 47 topic questions missing from the buttons, each corpus left out
+            # Round 5: 19 of 47 topic questions missing from the buttons, each corpus left out
             # of the model, had been judged not covered; 13 had their topic in these two.
             near = not_covered - limits.nearest_within
             nearest = [s for s, score in topics[:MAX_NEAREST] if score >= near]
