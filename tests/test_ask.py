@@ -78,6 +78,9 @@ def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> Non
         "can i talk to you",
         "what sort of things can i ask you",
         "👍",  # a reaction, no words
+        "sorry wrong button",
+        "brill thanks",
+        "hi, i dont really know how this works",
     ],
 )
 def test_greetings_and_small_talk_get_the_menu(router: Router, text: str) -> None:
@@ -97,6 +100,9 @@ def test_greetings_and_small_talk_get_the_menu(router: Router, text: str) -> Non
         "he sent me this",
         "hi, is this stalking",  # "stalking" is an advice word, not a typo of "talking"
         "07700900123",  # a number, to keep: not a reaction
+        "hi, he's back",  # about someone: not small talk, whatever greets it
+        "thanks, he is here again",
+        "what will the police ask me",  # "what can i ask you" is small talk; this is not
     ],
 )
 def test_a_message_with_more_than_small_talk_is_not_a_greeting(router: Router, text: str) -> None:

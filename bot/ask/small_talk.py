@@ -23,7 +23,9 @@ word typed with letters drawn out counts as the listed word it squeezes to ("hii
 Round 5: ask4 and ask5's tune half read 26/32 and 12/16: sign-offs ("bye for now", "cheers
 mate", "hiya hun"), thanks in Welsh and Polish, "yo", "can i talk to you", "what kind of things
 can i ask you", "my friend told me to use this". More of each kind were listed (content), in
-our own words, with thanks and hello in the languages people here write in.
+our own words, with thanks and hello in the languages people here write in. Two hazards
+closed: a word the advice uses is never a typo of a small-talk word ("stalking" is not
+"talking"), and a message about someone else ("hi, he is back") is never small talk.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ from collections.abc import Callable, Iterable, Sequence
 from symspellpy import SymSpell, Verbosity
 
 MIN_FUZZY = 4  # shorter words are matched exactly: one edit turns "hi" into "he"
+# A message about someone else is not small talk, whatever greets it: "hi, he is back", "thanks,
+# he is here again" are made of greeting and function words only (round 5).
+SOMEONE = frozenset(
+    {"he", "him", "his", "himself", "she", "her", "hers", "herself", "they", "them"}
+)
 
 
 class SmallTalk:
@@ -69,6 +76,8 @@ class SmallTalk:
     def is_small_talk(self, words: Sequence[str]) -> bool:
         if all(w in self.greeting_words for w in words):
             return True  # "is anyone there", "ok": every word listed, function words too
+        if any(w in SOMEONE for w in words):
+            return False
         read: list[str] = []
         for word in words:
             if word in self.vocabulary or word in self.stop_words:
