@@ -51,6 +51,9 @@ def router(project: Project) -> Router:
         ("can the council rehouse me", Kind.NOT_COVERED, None),
         ("where can i get therapy", Kind.NOT_COVERED, None),
         ("whats on telly tonight", Kind.NOT_COVERED, None),  # a question, not an incident
+        # a question asked after the event is told is a question (round 5)
+        ("he was let out on bail last week, what happens if he breaks it", Kind.NOT_COVERED, None),
+        ("he was at my door at 9 last night", Kind.INCIDENT, None),
     ],
 )
 def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> None:

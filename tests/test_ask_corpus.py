@@ -146,22 +146,23 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # in its training; first, among, nothing, journal): ask4 left out 284, 313, 68, 85 of 329 / 329
 # / 78 / 88 and greetings 26/32; ask5 left out 143, 161, 34, 44 of 169 / 169 / 40 / 44 and
 # greetings 12/16 (its blind figures: the shipped model had not seen it). After (the nearest
-# topics under "not covered", sure_margin 0.4, more greetings and small talk): below.
+# topics under "not covered", sure_margin 0.4, more greetings and small talk, a question asked
+# after the event is told): below.
 # The cross-validated line is now over all five families (1,870 items).
 FLOORS = {
     "ask/tune": (105, 108, 25, 44),
     "ask/holdout": (102, 106, 25, 45),
     "ask2/tune": (126, 130, 32, 36),
     "ask3/tune": (147, 155, 39, 43),
-    "ask3/holdout": (146, 153, 38, 45),
-    "ask4": (315, 329, 77, 85),
-    "ask5/tune": (163, 169, 37, 44),
+    "ask3/holdout": (146, 153, 39, 45),
+    "ask4": (315, 329, 78, 85),
+    "ask5/tune": (164, 169, 38, 44),
     "ask left out": (200, 214, 48, 89),
     "ask2 left out": (237, 256, 57, 73),
-    "ask3 left out": (262, 304, 75, 88),
-    "ask4 left out": (284, 319, 68, 85),
-    "ask5 left out": (143, 167, 34, 44),
-    "cross-validated": (1120, 1257, 286, 378),
+    "ask3 left out": (262, 304, 76, 88),
+    "ask4 left out": (284, 319, 69, 85),
+    "ask5 left out": (144, 167, 35, 44),
+    "cross-validated": (1121, 1257, 289, 378),
 }
 
 
