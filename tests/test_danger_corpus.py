@@ -122,12 +122,13 @@ SEEN_FIGURES = {
     # measured once, blind, by the lead on round 5: 452/465 45/359 (7e291aa: 441/465 46/359);
     # round 6 tuned on it (seen, flattering; judged by the classifier trained without the
     # examples written from it, `danger cv`: 453/465 26/359)
-    "danger5/all": (456 / 465, 25 / 359),
+    "danger5/all": (456 / 465, 24 / 359),
     # read blind on main before round 6: 234/243 24/172; round 6 tuned on it (cv: 237/243 11/172)
-    "danger7/tune": (238 / 243, 8 / 172),
+    "danger7/tune": (239 / 243, 8 / 172),
     # measured once, blind, by the lead on round 6: 226/245 14/180 (start of that session:
-    # 222/245 16/180); seen from round 6b on
-    "danger7/holdout": (226 / 245, 14 / 180),
+    # 222/245 16/180); seen from round 6b on, which generalised from its misses (seen,
+    # flattering; `danger cv` judges it with the classifier trained without its examples)
+    "danger7/holdout": (241 / 245, 14 / 180),
 }
 
 
@@ -152,6 +153,7 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
         ("danger4-holdout", "danger4/holdout"),
         ("danger5", "danger5/all"),
         ("danger7-tune", "danger7/tune"),
+        ("danger7-holdout", "danger7/holdout"),
     ):
         seen = {i["text"].lower() for i in load(corpus)}
         mine = [i["text"] for i in examples if i.get("from") == written_from]
@@ -168,6 +170,7 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
         "danger4-holdout",  # written from its kinds of wording, never its messages (round 5)
         "danger5",  # the same (round 6)
         "danger7-tune",  # the same (round 6)
+        "danger7-holdout",  # the same (round 6b)
     }
 
 
