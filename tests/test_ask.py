@@ -51,6 +51,9 @@ def router(project: Project) -> Router:
         ("can the council rehouse me", Kind.NOT_COVERED, None),
         ("where can i get therapy", Kind.NOT_COVERED, None),
         ("whats on telly tonight", Kind.NOT_COVERED, None),  # a question, not an incident
+        # a question asked after the event is told is a question (round 5)
+        ("he was let out on bail last week, what happens if he breaks it", Kind.NOT_COVERED, None),
+        ("he was at my door at 9 last night", Kind.INCIDENT, None),
     ],
 )
 def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> None:
@@ -70,6 +73,17 @@ def test_routes(router: Router, text: str, kind: Kind, first: str | None) -> Non
         "how does this thing work?",
         "hey, what can you help with",
         "ok, i'll think about it. night",
+        "hiiii",  # letters drawn out (round 5)
+        "byeee x",
+        "cheers mate",  # the words people put around thanks
+        "diolch yn fawr",  # thanks in the languages people here write in
+        "dziekuje bardzo",
+        "can i talk to you",
+        "what sort of things can i ask you",
+        "👍",  # a reaction, no words
+        "sorry wrong button",
+        "brill thanks",
+        "hi, i dont really know how this works",
     ],
 )
 def test_greetings_and_small_talk_get_the_menu(router: Router, text: str) -> None:
@@ -84,6 +98,14 @@ def test_greetings_and_small_talk_get_the_menu(router: Router, text: str) -> Non
         "he said hi to my mum",
         "thanks, he followed me home again last night",
         "he rang at night",
+        "can i talk to him",  # "can i talk to you" is listed word for word, not by its words
+        "he will be back",
+        "he sent me this",
+        "hi, is this stalking",  # "stalking" is an advice word, not a typo of "talking"
+        "07700900123",  # a number, to keep: not a reaction
+        "hi, he's back",  # about someone: not small talk, whatever greets it
+        "thanks, he is here again",
+        "what will the police ask me",  # "what can i ask you" is small talk; this is not
     ],
 )
 def test_a_message_with_more_than_small_talk_is_not_a_greeting(router: Router, text: str) -> None:
@@ -99,6 +121,23 @@ def test_a_not_covered_topic_wins_within_the_margin_of_the_best_screen(router: R
     assert router.decide(read, replace(near, not_covered_margin=0.1)).kind == Kind.NOT_COVERED
     faint = replace(near, not_covered_margin=0.1, not_covered_from=0.5)
     assert router.decide(read, faint).kind == Kind.CHOICES  # too faint a likeness to decide
+
+
+def test_not_covered_offers_the_nearest_topics_when_a_screen_comes_close(router: Router) -> None:
+    ranking = [
+        ("!not_covered/housing", 0.60),
+        ("physical_safety/locks", 0.45),
+        ("physical_safety/intro", 0.44),  # the same topic: offered once
+        ("cyber_safety/malware", 0.35),
+        ("evidence/intro", 0.34),
+    ]
+    read = Reading(empty=False, asking=True, ranking=ranking)
+    routing = router.decide(read, Thresholds(nearest_within=0.2))
+    assert routing.kind == Kind.NOT_COVERED
+    assert [s.key for s in routing.screens] == ["physical_safety/locks"]  # 0.35 < 0.60 - 0.2
+    wide = router.decide(read, Thresholds(nearest_within=0.3))
+    assert [s.key for s in wide.screens] == ["physical_safety/locks", "cyber_safety/malware"]
+    assert router.decide(read, Thresholds(nearest_within=0.1)).screens == []
 
 
 def test_the_ranking_names_the_topic_that_is_not_covered(router: Router) -> None:

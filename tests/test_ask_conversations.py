@@ -99,6 +99,26 @@ def test_console_a_situation_gets_advice_first_and_the_diary_second(tmp_path: Pa
     assert "Saved as incident 1" in saved
 
 
+def test_console_not_covered_but_near_a_topic_offers_the_nearest_advice(tmp_path: Path) -> None:
+    # Round 5: when a screen comes close to a topic the advice does not cover, the router is
+    # not sure; the honest answer stays first and the nearest two topics follow as buttons.
+    answer, picked = console(tmp_path, ["can i get him sacked for following me at work", "2"])
+    assert NOT_COVERED in answer and "0808 802 0300" in answer
+    assert "the advice I have on it may still help" in answer
+    options = options_of(answer)
+    assert options[0] == "🚨 I'm in danger now"
+    assert options[1] == "Staying safe out and at home"
+    assert options[-2:] == ["Back", "Menu"]
+    assert NOT_COVERED not in picked and "safe" in picked.lower()
+
+
+def test_console_far_from_every_topic_offers_no_advice(tmp_path: Path) -> None:
+    (answer,) = console(tmp_path, ["can I get a restraining order?"])
+    assert NOT_COVERED in answer
+    assert "may still help" not in answer
+    assert options_of(answer) == ["🚨 I'm in danger now", "Back", "Menu"]
+
+
 def test_console_a_vague_question_gets_the_menu_not_an_apology(tmp_path: Path) -> None:
     (vague,) = console(tmp_path, ["what can i do about him"])
     assert "What would help right now?" in vague

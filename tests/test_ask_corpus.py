@@ -26,6 +26,14 @@ the journal first 32 + 13 danger answers of 45 100%, greetings 8/15 (before roun
 Since round 4 it is seen and a training file of the topic model, like ask2's held-aside half;
 the next claim about the targets is the lead's one measurement of the ask4 corpus.
 
+Round 5: ask4 (tests/corpus/ask4/all.yaml, 527 items) was measured once, blind and whole, on
+round 4's landed code: first 279/329 84.8%, among 312/329 94.8% (one item short of 95%),
+nothing fits 65/78 83.3%, journal 63 + 22 danger answers of 88 96.6%, greetings 26/32. The tune
+half of a fifth corpus (tests/corpus/ask5/tune.yaml, 269 items) read blind on main before round
+5: first 143/169 84.6%, among 161/169 95.3%, nothing fits 34/40 85.0%, journal 33 + 11 / 44
+100%, greetings 12/16. Both are seen now (read while tuning, in the topic model's training); the
+claim about the targets is the lead's one measurement of ask5's other half and of a new corpus.
+
 A blind file is measured with `python -m bot.ask.measure FILE.yaml` (the same figures).
 """
 
@@ -50,6 +58,8 @@ SEEN = {
     "ask2/tune": ROOT / "tests" / "corpus" / "ask2" / "tune.yaml",
     "ask3/tune": ROOT / "tests" / "corpus" / "ask3" / "tune.yaml",
     "ask3/holdout": ROOT / "tests" / "corpus" / "ask3" / "holdout.yaml",
+    "ask4": ROOT / "tests" / "corpus" / "ask4" / "all.yaml",
+    "ask5/tune": ROOT / "tests" / "corpus" / "ask5" / "tune.yaml",
 }
 
 
@@ -86,6 +96,8 @@ FAMILIES = {
     "ask": [SEEN["ask/tune"], SEEN["ask/holdout"]],
     "ask2": [SEEN["ask2/tune"], ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"],
     "ask3": [SEEN["ask3/tune"], SEEN["ask3/holdout"]],
+    "ask4": [SEEN["ask4"]],
+    "ask5": [SEEN["ask5/tune"]],
 }
 
 
@@ -131,6 +143,8 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
     assert sizes["ask2/tune"] == (130, 32, 36)
     assert sizes["ask3/tune"] == (155, 39, 45)
     assert sizes["ask3/holdout"] == (156, 39, 45)
+    assert sizes["ask4"] == (329, 78, 88)
+    assert sizes["ask5/tune"] == (169, 40, 44)
 
 
 # What the router scored on the seen parts when this was written (floors, so that a change to
@@ -146,16 +160,28 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # 32 + 13 of 156 / 156 / 39 / 45); "ask3 left out" is now both halves (509 items), the model
 # trained on ask and ask2 only: before round 4's changes 254, 296, 64, 88 of 311 / 311 / 78 / 90.
 # After round 4 (small talk, two not-covered topics, a negated "know"): see docs/ask.md.
+# Round 5: ask4 and ask5/tune added, and "ask4 left out", "ask5 left out" (each family judged by
+# a model trained on the other four). Before round 5's changes (the index rebuilt with ask5/tune
+# in its training; first, among, nothing, journal): ask4 left out 284, 313, 68, 85 of 329 / 329
+# / 78 / 88 and greetings 26/32; ask5 left out 143, 161, 34, 44 of 169 / 169 / 40 / 44 and
+# greetings 12/16 (its blind figures: the shipped model had not seen it). After (the nearest
+# topics under "not covered", sure_margin 0.4, more greetings and small talk, a question asked
+# after the event is told): below.
+# The cross-validated line is now over all five families (1,870 items).
 FLOORS = {
     "ask/tune": (105, 108, 25, 44),
-    "ask/holdout": (101, 106, 25, 44),
+    "ask/holdout": (102, 106, 25, 45),
     "ask2/tune": (126, 130, 32, 36),
     "ask3/tune": (147, 155, 39, 43),
-    "ask3/holdout": (146, 152, 38, 45),
-    "ask left out": (202, 211, 48, 89),
-    "ask2 left out": (235, 254, 57, 73),
-    "ask3 left out": (253, 296, 74, 88),
-    "cross-validated": (690, 764, 177, 249),
+    "ask3/holdout": (146, 153, 39, 45),
+    "ask4": (315, 329, 78, 85),
+    "ask5/tune": (164, 169, 38, 44),
+    "ask left out": (200, 214, 48, 89),
+    "ask2 left out": (237, 256, 57, 73),
+    "ask3 left out": (262, 304, 76, 88),
+    "ask4 left out": (284, 319, 69, 85),
+    "ask5 left out": (144, 167, 35, 44),
+    "cross-validated": (1121, 1257, 289, 378),
 }
 
 
@@ -171,7 +197,9 @@ def test_every_greeting_of_every_seen_corpus_gets_the_menu(
     figures: dict[str, Figures], name: str
 ) -> None:
     # Round 4: ask3's held-aside half read 8/15 before bot/ask/small_talk.py (the closed lists
-    # `greetings:` and `small_talk:`); every other seen part was already 100%.
+    # `greetings:` and `small_talk:`); every other seen part was already 100%. Round 5: ask4
+    # 26/32 and ask5/tune 12/16 before more greetings, sign-offs, thanks in other languages,
+    # drawn-out letters and reactions (emoji only) were listed or read.
     f = figures[name]
     assert f.greeting_right == f.greeting_items, f.misses
 

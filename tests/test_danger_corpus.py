@@ -31,9 +31,15 @@ half of corpus 3, kept by the lead and measured once (never here).
   round 4 read it at 91.0% (213/234) / 15.2% (28/184) in the same sitting. Seen from round 5 on:
   round 5 generalised from its misses and false alarms (own examples `from: danger4-holdout`,
   never its messages).
+- tests/corpus/danger5/all.yaml (824): a fifth corpus, kept whole by the lead outside the
+  repository and measured ONCE on the code that landed in the third session (round 5): recall
+  97.2% (452/465), false alarms 12.5% (45/359): the recall target met, the false-alarm target
+  MISSED (tests/test_latest_blind.py, the lead's, keeps those floors). Seen from round 6 on.
+- tests/corpus/danger7/tune.yaml (415): the tune half of a seventh corpus (the lead keeps the
+  other half). Read blind on main before round 6 changed anything: 96.3% (234/243) / 14.0%
+  (24/172); round 6 tuned on it (own examples `from: danger7-tune`, never its messages).
 
-Round 4's figures are the floors below (the figures before round 4 beside them); corpus 4's
-held-aside half has round 5's.
+Round 6's figures are the floors below (the earlier rounds' beside them).
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ SEEN = [
     "danger3/tune",
     "danger4/tune",
     "danger4/holdout",
+    "danger5/all",
+    "danger7/tune",
 ]
 
 
@@ -84,7 +92,8 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
 @pytest.mark.parametrize(
     ("part", "danger", "calm"),
     [(p, 150, 100) for p in SEEN[:2]]
-    + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)],
+    + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)]
+    + [(SEEN[6], 460, 350), (SEEN[7], 240, 170)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -93,17 +102,24 @@ def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) ->
     assert sum(i["label"] == "calm" for i in items) >= calm
 
 
-# Round 4's figures on each (recall, false alarms), asserted as floors. Round 3's: 246/246
+# Round 6's figures on each (recall, false alarms), asserted as floors. Round 4's (and round 5's):
+# 246/246 1/198; 246/246 9/198; 394/396 7/283; 207/208 1/143; 236/237 0/180. Round 3's: 246/246
 # 1/198; 246/246 9/198; 393/396 7/283; 207/208 1/143; 215/237 10/180 (danger4/tune, blind then).
 SEEN_FIGURES = {
-    "danger/tune": (246 / 246, 1 / 198),
-    "danger/holdout": (246 / 246, 9 / 198),
-    "danger2/holdout": (394 / 396, 7 / 283),
-    "danger3/tune": (207 / 208, 1 / 143),
+    "danger/tune": (246 / 246, 0 / 198),
+    "danger/holdout": (246 / 246, 7 / 198),
+    "danger2/holdout": (394 / 396, 5 / 283),
+    "danger3/tune": (207 / 208, 0 / 143),
     "danger4/tune": (236 / 237, 0 / 180),
     # measured once, blind, by the lead: 220/234 24/184 (before round 4: 213/234 28/184);
-    # round 5 generalised from it (seen, flattering): 234/234 4/184
-    "danger4/holdout": (234 / 234, 4 / 184),
+    # round 5 generalised from it (seen, flattering): 234/234 4/184; round 6: 234/234 3/184
+    "danger4/holdout": (234 / 234, 3 / 184),
+    # measured once, blind, by the lead on round 5: 452/465 45/359 (7e291aa: 441/465 46/359);
+    # round 6 tuned on it (seen, flattering; judged by the classifier trained without the
+    # examples written from it, `danger cv`: 453/465 26/359)
+    "danger5/all": (456 / 465, 25 / 359),
+    # read blind on main before round 6: 234/243 24/172; round 6 tuned on it (cv: 237/243 11/172)
+    "danger7/tune": (238 / 243, 8 / 172),
 }
 
 
@@ -124,9 +140,14 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
     """The examples name their corpus (`from`); of corpora 3 and 4 only their tune halves are
     trained on, and all of each (a held-aside half, measured once, is never trained on)."""
     examples = load("../../content/danger_examples")
-    holdout = {i["text"].lower() for i in load("danger4/holdout")}
-    mine = [i["text"] for i in examples if i.get("from") == "danger4-holdout"]
-    assert mine and not [t for t in mine if t.lower() in holdout]
+    for written_from, corpus in (
+        ("danger4-holdout", "danger4/holdout"),
+        ("danger5", "danger5/all"),
+        ("danger7-tune", "danger7/tune"),
+    ):
+        seen = {i["text"].lower() for i in load(corpus)}
+        mine = [i["text"] for i in examples if i.get("from") == written_from]
+        assert mine and not [t for t in mine if t.lower() in seen]
     tune = {i["text"] for i in examples if i.get("from") == source}
     assert tune == {i["text"] for i in load(part)}
     assert {i.get("from") for i in examples} == {
@@ -137,6 +158,8 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
         "ask-tune",
         "danger4-tune",
         "danger4-holdout",  # written from its kinds of wording, never its messages (round 5)
+        "danger5",  # the same (round 6)
+        "danger7-tune",  # the same (round 6)
     }
 
 

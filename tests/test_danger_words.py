@@ -329,3 +329,64 @@ def test_round_4_readings_of_danger_now(detector: DangerDetector, text: str) -> 
 )
 def test_round_4_readings_of_calm(detector: DangerDetector, text: str) -> None:
     assert not detector.is_danger(text), detector.explain(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "guard"),
+    [
+        ("the kids are banging on the bathroom door again haha", "joke"),
+        ("my flatmate is outside arguing with the taxi driver lol", "joke"),
+        ("he grabbed my arm in august and i've only just told my mum", "past_time"),
+        ("12 oct - he turned up at my work", "past_time"),
+        ("the housing officer said if he turns up i should call 999", "hypothetical"),
+        ("the police have him in the van outside my house. i am ok", "all_clear"),
+        ("the storm is banging on the windows all night", "not_a_person"),
+        ("he is outside in handcuffs with the police", "all_clear"),
+        ("turned out the banging at the door was the wind", "mistaken"),
+        ("she's threatening to take me to court for the flat", "idiom"),
+        ("my daughter is playing a horror game where a man is breaking in", "idiom"),
+    ],
+)
+def test_round_6_frames_stop_calm_messages(rules: DangerDetector, text: str, guard: str) -> None:
+    explanation = rules.explain(text)
+    assert not explanation.is_danger, explanation
+    assert f"by the {guard} guard" in str(explanation)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lol he's outside again",  # a joke mark before the match does not stop it
+        "he hit me last night and he's just come back",
+        "he's at my door and i'm scared, what do i do",  # a question in the present tense
+        "my friend said if he turns up again i should text her, he is outside now",
+        "someone followed me off the bus where do i go",  # a question about this minute
+        "he punched me in the face, should i ring someone?",  # done to the writer
+        "my dog is barking like mad and someone is trying the back door",  # a person too
+        "the cat ran in scared and the back door is rattling",  # "and": another clause
+        "🔪 by the back gate",  # a short phrase naming a weapon: the classifier's to judge
+        "a red car has driven past the house four times in ten minutes",
+    ],
+)
+def test_round_6_frames_leave_danger_now(detector: DangerDetector, text: str) -> None:
+    assert detector.is_danger(text), detector.explain(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "danger"),
+    [
+        # a question with no "now", the match not in the present tense: the classifier judges
+        ("he followed me round the shop, do i report it?", False),
+        ("she came to my work, should i tell my manager?", False),
+        ("he grabbed her arm in the car park, should i go back inside?", True),
+    ],
+)
+def test_the_classifier_judges_a_question_about_the_past(
+    detector: DangerDetector, rules: DangerDetector, text: str, danger: bool
+) -> None:
+    explanation = detector.explain(text)
+    assert explanation.is_danger is danger, explanation
+    assert "asked_not_now guard" in str(explanation) and "the classifier judges it" in str(
+        explanation
+    )
+    assert not rules.is_danger(text)  # the grammar alone stops it

@@ -39,7 +39,8 @@ def print_ranking(project: Project, router: Router, text: str, danger: bool) -> 
         Kind.GREETING: "the menu (a greeting, thanks or 'menu')",
         Kind.ADVICE: f"the screen {titles[0] if titles else ''}",
         Kind.CHOICES: "not sure: 'This might help' with " + "; ".join(titles),
-        Kind.NOT_COVERED: "nothing in the advice fits: say so; helpline, 101, menu",
+        Kind.NOT_COVERED: "nothing in the advice fits: say so; helpline, 101, menu"
+        + ("; the nearest: " + "; ".join(titles) if titles else ""),
         Kind.INCIDENT: "an incident: the journal offer first, then " + "; ".join(titles),
         Kind.JOURNAL: "the journal offer (no advice fits and it is not a question)",
         Kind.VAGUE: "the menu (a question with no topic word)",

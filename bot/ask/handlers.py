@@ -7,7 +7,8 @@ question, after the danger check). The router (bot/ask/router.py) says what the 
   "Save this in my diary instead" under its own buttons;
 - not sure -> "This might help" with up to three topics as `a:` buttons, then
   "Save this in my diary instead";
-- not covered -> said honestly, with the National Stalking Helpline, 101 and the menu;
+- not covered -> said honestly, with the National Stalking Helpline, 101 and the menu (and the
+  nearest two topics as buttons when a screen came close: the router was not sure);
 - an incident -> the journal's offer first, the advice that fits as the next buttons;
 - a forwarded message, or anything else -> not handled here: the journal's fallback offers to keep it, as before.
 """
@@ -52,7 +53,7 @@ async def user_types_free_text(turn: Turn) -> bool:
     elif routing.kind == Kind.CHOICES:
         _offer_choices(turn, routing.screens, routing.diary_second)
     elif routing.kind == Kind.NOT_COVERED:
-        _say_not_covered(turn)
+        _say_not_covered(turn, routing.screens)
     elif routing.kind == Kind.INCIDENT:
         note = _text(turn, "ask.incident_also") if routing.screens else ""
         return journal.offer_to_keep(turn, _advice_buttons(turn, routing.screens), note)
@@ -105,14 +106,20 @@ def _offer_choices(turn: Turn, screens: list[Screen], diary_second: bool = False
     turn.show_screen(_text(turn, "ask.might_help"), buttons)
 
 
-def _say_not_covered(turn: Turn) -> None:
+def _say_not_covered(turn: Turn, nearest: list[Screen]) -> None:
+    """Said honestly, with the helpline and 101; the nearest advice as buttons when a screen
+    came close (the router was not sure it is not covered)."""
     catalog = turn.catalog
     parts = [
         catalog.render(key)
         for key in ("ask.not_covered", "ask.not_covered_helpline", "region.police_non_emergency")
     ]
-    text = "\n".join(p[0] for p in parts) + "\n\n" + _text(turn, "ask.not_covered_menu")
-    reply = turn.show_screen(text, [])  # its last buttons are emergency, Back and Menu
+    text = "\n".join(p[0] for p in parts) + "\n\n"
+    if nearest:
+        text += _text(turn, "ask.not_covered_nearest") + "\n"
+    text += _text(turn, "ask.not_covered_menu")
+    # its last buttons are emergency, Back and Menu
+    reply = turn.show_screen(text, _advice_buttons(turn, nearest))
     reply.contacts = [card for _, cards in parts for card in cards]
 
 

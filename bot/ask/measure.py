@@ -3,7 +3,8 @@
 An item is {text, label, also?}. What counts as right, per label:
 - a topic label (calls, cyber, ...): "first" if the one screen answered, or the first button,
   is in that topic's flow; "among" if it is any of the offered screens;
-- nothing_fits: the "not covered" answer;
+- nothing_fits: the "not covered" answer (a topic item judged not covered is "among" when its
+  topic is one of the nearest offered under that answer);
 - journal: the journal offer first (an incident); a danger answer also counts, reported apart
   (some incidents are frightening events happening now, which the danger detector rightly takes);
 - greeting: the menu (a greeting, or a question with no topic word: both get the menu).
@@ -95,32 +96,43 @@ class Read:
     item: dict
     danger: bool
     reading: Reading
+    wanted: frozenset[str] = field(init=False)  # what may be offered first: flows, kinds
+
+    def __post_init__(self) -> None:
+        ok = {str(self.item["label"]), *self.item.get("also", [])}
+        journal = {"!journal"} if "journal" in ok else set()
+        self.wanted = frozenset({LABEL_FLOWS.get(x, x) for x in ok} | journal)
 
 
 def read_all(router: Router, items: Iterable[dict], is_danger: Callable[[str], bool]) -> list[Read]:
     return [Read(i, is_danger(str(i["text"])), router.read(str(i["text"]))) for i in items]
 
 
-def score(router: Router, reads: Iterable[Read], thresholds: Thresholds | None = None) -> Figures:
+def score(
+    router: Router, reads: Iterable[Read], thresholds: Thresholds | None = None, detail: bool = True
+) -> Figures:
+    """The figures; with `detail`, also every miss and the count of each kind of answer."""
     figures = Figures()
     for read in reads:
-        _count(figures, read, router.decide(read.reading, thresholds))
+        _count(figures, read, router.decide(read.reading, thresholds), detail)
     return figures
 
 
-def _count(figures: Figures, read: Read, routing: Routing) -> None:
-    text, label = str(read.item["text"]), str(read.item["label"])
-    ok = {label, *read.item.get("also", [])}
+def _count(figures: Figures, read: Read, routing: Routing, detail: bool = True) -> None:
+    label = str(read.item["label"])
     danger = read.danger
-    figures.kinds[(label, "danger" if danger else routing.kind.value)] += 1
+    if detail:
+        figures.kinds[(label, "danger" if danger else routing.kind.value)] += 1
     topics = [s.flow for s in routing.screens]
     if routing.kind in (Kind.ADVICE, Kind.CHOICES):
         offered = list(topics)
     elif routing.kind == Kind.INCIDENT:
         offered = ["!journal", *topics]
+    elif routing.kind == Kind.NOT_COVERED:
+        offered = ["nothing_fits", *topics]  # the nearest advice under the honest answer
     else:
         offered = [KIND_LABELS.get(routing.kind, "!journal")]
-    wanted = {LABEL_FLOWS.get(x, x) for x in ok} | ({"!journal"} if "journal" in ok else set())
+    wanted = read.wanted
     right_first = bool(offered) and offered[0] in wanted
     if label in LABEL_FLOWS:
         figures.topic_items += 1
@@ -142,7 +154,8 @@ def _count(figures: Figures, read: Read, routing: Routing) -> None:
     elif label == "greeting":
         figures.greeting_items += 1
         figures.greeting_right += right_first
-    if not right_first:
+    if detail and not right_first:
+        text = str(read.item["text"])
         figures.misses.append(f"{label:15} -> {routing.kind.value:11} {topics} | {text}")
 
 
@@ -166,7 +179,7 @@ def best_thresholds(router: Router, reads: Sequence[Read]) -> Thresholds:
     best, best_value = router.thresholds, -1.0
     for values in itertools.product(*(GRID[n] for n in names)):
         candidate = replace(router.thresholds, **dict(zip(names, values, strict=True)))
-        value = objective(score(router, reads, candidate))
+        value = objective(score(router, reads, candidate, detail=False))
         if value > best_value + 1e-9:
             best, best_value = candidate, value
     return best

@@ -220,9 +220,10 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
       share is flattering);
     - halves: trained on the first 444 examples (round 1's tune half, the grammar's tuning data)
       and judged on the other 444 (the grammar was blind to them in round 1, no longer);
-    - corpus2, corpus3-tune, ask-tune, danger4-tune, danger4-holdout: each corpus judged by a
-      model trained on all other examples; and corpus 4's held-aside half itself (SEEN_CORPORA)
-      by the model trained without the examples written from it.
+    - corpus2, corpus3-tune, ask-tune, danger4-tune, danger4-holdout, danger5, danger7-tune:
+      each judged by a model trained on all other examples; and each seen corpus whose wordings
+      examples were written from (SEEN_CORPORA: corpus 4's held-aside half, danger5, danger7's
+      tune half) itself, by the model trained without those examples.
     """
     import random
 
@@ -230,7 +231,7 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
 
     from bot.engine.danger import GRAMMAR_FILE
     from bot.engine.danger.grammar import Grammar
-    from bot.engine.danger.guards import held_back as _held_back
+    from bot.engine.danger.hold_back import held_back as _held_back
 
     items = yaml.safe_load((content_dir / EXAMPLES_FILE).read_text(encoding="utf-8"))
     n = len(items)
@@ -297,11 +298,24 @@ def cross_validate(content_dir: Path, folds: int = 5, seed: int = 0) -> list[str
 HALF = 444  # the examples file starts with round 1's tune half, then its held-aside half
 # corpora judged by a model trained on every other example (`from:` in the examples file): the
 # classifier never saw them; the grammar did (it was tuned on them), so rules' share flatters
-LEAVE_OUT = ("corpus2", "corpus3-tune", "ask-tune", "danger4-tune", "danger4-holdout")
+LEAVE_OUT = (
+    "corpus2",
+    "corpus3-tune",
+    "ask-tune",
+    "danger4-tune",
+    "danger4-holdout",
+    "danger5",
+    "danger7-tune",
+)
 # examples written from a seen corpus's kinds of wording (not its messages): the corpus itself
 # is judged by the model trained without them ("danger4-holdout (the corpus)": the most honest
 # estimate there is, short of a new blind corpus; the grammar was tuned on it, so it flatters)
-SEEN_CORPORA = {"danger4-holdout": "tests/corpus/danger4/holdout.yaml"}
+# (round 6: danger5 and danger7's tune half, read blind before round 6 tuned on them)
+SEEN_CORPORA = {
+    "danger4-holdout": "tests/corpus/danger4/holdout.yaml",
+    "danger5": "tests/corpus/danger5/all.yaml",
+    "danger7-tune": "tests/corpus/danger7/tune.yaml",
+}
 
 
 def line(name: str, raised: list[tuple[int, bool]], labels: Sequence[bool]) -> str:

@@ -68,6 +68,11 @@ class Finding:
     def counts(self) -> bool:
         return not self.blocked_by
 
+    @property
+    def judged(self) -> bool:
+        """Stopped only by a guard whose stop the classifier may overrule (guards.JUDGED)."""
+        return self.blocked_by in guards.JUDGED
+
 
 @dataclass(slots=True)
 class Reading:
@@ -281,12 +286,14 @@ class Grammar:
                     if rule.whole_part and not self._whole(tags, spans, rule.allow):
                         continue
                     finding = Finding(rule, p, spans)
-                    self.guard(reading, finding)
+                    part_wide = self.guard(reading, finding)
                     found.append(finding)
                     if finding.counts:
                         if stop_at_first:
                             return found
                         break
+                    if part_wide:
+                        break  # every other way in this part is stopped the same way
         return found
 
     def _whole(self, tags: Tags, spans: tuple[tuple[int, int], ...], allow: str) -> bool:
@@ -305,9 +312,10 @@ class Grammar:
     # ------------------------------------------------------------------ guards
 
     @staticmethod
-    def guard(reading: Reading, finding: Finding) -> None:
-        """Set `finding.blocked_by` to the first guard that stops it, and the words why."""
-        guards.apply(reading, finding)
+    def guard(reading: Reading, finding: Finding) -> bool:
+        """Set `finding.blocked_by` to the first guard that stops it, and the words why; True
+        when that guard looks at the whole part, not the match (guards.PART_WIDE)."""
+        return guards.apply(reading, finding)
 
 
 def _entries(
