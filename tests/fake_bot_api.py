@@ -63,7 +63,7 @@ FAULT_KINDS = ("429", "500", "502", "slow", "drop")
 
 # How long a test waits for the bot to answer before it fails: a wait, never a measurement (a
 # healthy bot answers in milliseconds). Generous because the suite runs on two workers by default
-# (pyproject.toml) on a 2-core machine that others load too (load 8 seen while measuring).
+# (the README's `pytest -n 2`) on a 2-core machine that others load too (load 12 seen while measuring).
 WAIT_WITHIN = 60.0
 
 
