@@ -31,8 +31,14 @@ round 4's landed code: first 279/329 84.8%, among 312/329 94.8% (one item short 
 nothing fits 65/78 83.3%, journal 63 + 22 danger answers of 88 96.6%, greetings 26/32. The tune
 half of a fifth corpus (tests/corpus/ask5/tune.yaml, 269 items) read blind on main before round
 5: first 143/169 84.6%, among 161/169 95.3%, nothing fits 34/40 85.0%, journal 33 + 11 / 44
-100%, greetings 12/16. Both are seen now (read while tuning, in the topic model's training); the
-claim about the targets is the lead's one measurement of ask5's other half and of a new corpus.
+100%, greetings 12/16. Both are seen now (read while tuning, in the topic model's training).
+
+Round 5b: the lead measured ask5's held-aside half (tests/corpus/ask5/holdout.yaml, 267 items)
+once on round 5's landed code: first 148/168 88.1%, among 166/168 98.8%, nothing fits 33/39
+84.6%, journal 31 + 13 danger answers of 45 97.8%, greetings 14/15 (at the session's start:
+148, 165, 33, 30 + 14, greetings 11/15). All four targets were met there. It is seen now and in
+the topic model's training; the next claim about the targets is the lead's one measurement of a
+new whole corpus.
 
 A blind file is measured with `python -m bot.ask.measure FILE.yaml` (the same figures).
 """
@@ -60,6 +66,7 @@ SEEN = {
     "ask3/holdout": ROOT / "tests" / "corpus" / "ask3" / "holdout.yaml",
     "ask4": ROOT / "tests" / "corpus" / "ask4" / "all.yaml",
     "ask5/tune": ROOT / "tests" / "corpus" / "ask5" / "tune.yaml",
+    "ask5/holdout": ROOT / "tests" / "corpus" / "ask5" / "holdout.yaml",
 }
 
 
@@ -97,7 +104,7 @@ FAMILIES = {
     "ask2": [SEEN["ask2/tune"], ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"],
     "ask3": [SEEN["ask3/tune"], SEEN["ask3/holdout"]],
     "ask4": [SEEN["ask4"]],
-    "ask5": [SEEN["ask5/tune"]],
+    "ask5": [SEEN["ask5/tune"], SEEN["ask5/holdout"]],
 }
 
 
@@ -145,6 +152,7 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
     assert sizes["ask3/holdout"] == (156, 39, 45)
     assert sizes["ask4"] == (329, 78, 88)
     assert sizes["ask5/tune"] == (169, 40, 44)
+    assert sizes["ask5/holdout"] == (168, 39, 45)
 
 
 # What the router scored on the seen parts when this was written (floors, so that a change to
@@ -168,20 +176,27 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # topics under "not covered", sure_margin 0.4, more greetings and small talk, a question asked
 # after the event is told): below.
 # The cross-validated line is now over all five families (1,870 items).
+# Round 5b: ask5/holdout added (measured once blind by the lead on round 5: 148, 166, 33,
+# 31 + 13 of 168 / 168 / 39 / 45, greetings 14/15); "ask5 left out" is now both halves (337
+# items). Training on it too moved three other families' left-out "first" by one or two (ask2
+# 237 -> 235, ask3 262 -> 261, ask4 284 -> 283; ask2 among 256 -> 257, ask3 nothing 76 -> 75)
+# and ask2/tune's training figure 126 -> 125: the model, not the router, moved. The
+# cross-validated line is over 2,362 items.
 FLOORS = {
     "ask/tune": (105, 108, 25, 44),
     "ask/holdout": (102, 106, 25, 45),
-    "ask2/tune": (126, 130, 32, 36),
+    "ask2/tune": (125, 130, 32, 36),
     "ask3/tune": (147, 155, 39, 43),
     "ask3/holdout": (146, 153, 39, 45),
     "ask4": (315, 329, 78, 85),
     "ask5/tune": (164, 169, 38, 44),
+    "ask5/holdout": (158, 168, 36, 44),
     "ask left out": (200, 214, 48, 89),
-    "ask2 left out": (237, 256, 57, 73),
-    "ask3 left out": (262, 304, 76, 88),
-    "ask4 left out": (284, 319, 69, 85),
-    "ask5 left out": (144, 167, 35, 44),
-    "cross-validated": (1121, 1257, 289, 378),
+    "ask2 left out": (235, 257, 57, 73),
+    "ask3 left out": (261, 304, 75, 88),
+    "ask4 left out": (283, 319, 69, 85),
+    "ask5 left out": (293, 334, 68, 88),
+    "cross-validated": (1265, 1426, 326, 422),
 }
 
 
@@ -199,7 +214,8 @@ def test_every_greeting_of_every_seen_corpus_gets_the_menu(
     # Round 4: ask3's held-aside half read 8/15 before bot/ask/small_talk.py (the closed lists
     # `greetings:` and `small_talk:`); every other seen part was already 100%. Round 5: ask4
     # 26/32 and ask5/tune 12/16 before more greetings, sign-offs, thanks in other languages,
-    # drawn-out letters and reactions (emoji only) were listed or read.
+    # drawn-out letters and reactions (emoji only) were listed or read. Round 5b: ask5/holdout
+    # 14/15 ("ok brill thats me done": sign-offs of that kind listed).
     f = figures[name]
     assert f.greeting_right == f.greeting_items, f.misses
 

@@ -38,6 +38,10 @@ half of corpus 3, kept by the lead and measured once (never here).
 - tests/corpus/danger7/tune.yaml (415): the tune half of a seventh corpus (the lead keeps the
   other half). Read blind on main before round 6 changed anything: 96.3% (234/243) / 14.0%
   (24/172); round 6 tuned on it (own examples `from: danger7-tune`, never its messages).
+- tests/corpus/danger7/holdout.yaml (425): its held-aside half, kept by the lead while round 6
+  tuned and measured ONCE by the lead on round 6 as landed: recall 92.2% (226/245), false alarms
+  7.8% (14/180): the recall target MISSED (the detector at the start of that session: 90.6%
+  (222/245) / 8.9% (16/180)). Seen from round 6b on (own examples `from: danger7-holdout`).
 
 Round 6's figures are the floors below (the earlier rounds' beside them).
 """
@@ -63,6 +67,7 @@ SEEN = [
     "danger4/holdout",
     "danger5/all",
     "danger7/tune",
+    "danger7/holdout",
 ]
 
 
@@ -93,7 +98,7 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
     ("part", "danger", "calm"),
     [(p, 150, 100) for p in SEEN[:2]]
     + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)]
-    + [(SEEN[6], 460, 350), (SEEN[7], 240, 170)],
+    + [(SEEN[6], 460, 350), (SEEN[7], 240, 170), (SEEN[8], 240, 175)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -117,9 +122,13 @@ SEEN_FIGURES = {
     # measured once, blind, by the lead on round 5: 452/465 45/359 (7e291aa: 441/465 46/359);
     # round 6 tuned on it (seen, flattering; judged by the classifier trained without the
     # examples written from it, `danger cv`: 453/465 26/359)
-    "danger5/all": (456 / 465, 25 / 359),
+    "danger5/all": (456 / 465, 24 / 359),
     # read blind on main before round 6: 234/243 24/172; round 6 tuned on it (cv: 237/243 11/172)
-    "danger7/tune": (238 / 243, 8 / 172),
+    "danger7/tune": (239 / 243, 8 / 172),
+    # measured once, blind, by the lead on round 6: 226/245 14/180 (start of that session:
+    # 222/245 16/180); seen from round 6b on, which generalised from its misses (seen,
+    # flattering; `danger cv` judges it with the classifier trained without its examples)
+    "danger7/holdout": (241 / 245, 14 / 180),
 }
 
 
@@ -144,6 +153,7 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
         ("danger4-holdout", "danger4/holdout"),
         ("danger5", "danger5/all"),
         ("danger7-tune", "danger7/tune"),
+        ("danger7-holdout", "danger7/holdout"),
     ):
         seen = {i["text"].lower() for i in load(corpus)}
         mine = [i["text"] for i in examples if i.get("from") == written_from]
@@ -160,6 +170,7 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
         "danger4-holdout",  # written from its kinds of wording, never its messages (round 5)
         "danger5",  # the same (round 6)
         "danger7-tune",  # the same (round 6)
+        "danger7-holdout",  # the same (round 6b)
     }
 
 

@@ -141,7 +141,10 @@ class IncidentCues:
             for a, b in zip(words, words[1:], strict=False)
         )
 
-    def score(self, raw: str, words: list[str]) -> float:
+    def score(self, raw: str, words: list[str], asking: bool | None = None) -> float:
+        """`asking`: `is_asking` of this message if already worked out (the router has)."""
+        if asking is None:
+            asking = self.is_asking(raw, words)
         joined = f" {' '.join(words)} "
         when = self.times(raw, words)
         past = sum(
@@ -154,13 +157,7 @@ class IncidentCues:
             f" {p} " in joined for p in self.ongoing_phrases
         )
         placed = past > 0 and any(w in self.where for w in words)
-        return (
-            1.0 * min(when, 2)
-            + 0.5 * min(past, 3)
-            + 0.5 * placed
-            - 2.5 * self.is_asking(raw, words)
-            - 1.0 * ongoing
-        )
+        return 1.0 * min(when, 2) + 0.5 * min(past, 3) + 0.5 * placed - 2.5 * asking - 1.0 * ongoing
 
-    def is_incident(self, raw: str, words: list[str]) -> bool:
-        return self.score(raw, words) >= INCIDENT_AT
+    def is_incident(self, raw: str, words: list[str], asking: bool | None = None) -> bool:
+        return self.score(raw, words, asking) >= INCIDENT_AT

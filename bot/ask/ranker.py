@@ -215,6 +215,43 @@ class _Space:
         return weights @ self.dense_t[index]
 
 
+class _Sparse:
+    """Both spaces' texts kept as runs of (text, value) per gram, the char grams then the word
+    grams, the texts in group order and the values weighted as they are blended: per message one
+    gather and one sum (`np.bincount`) give every text's score. Why: the grams x texts matrices
+    are ~99% zeros, and gathering a message's ~100 rows of them as dense rows copied ~0.5 MB per
+    message (round 5b)."""
+
+    __slots__ = ("offset", "starts", "texts", "values", "width")
+
+    def __init__(self, chars: np.ndarray, words: np.ndarray, order: np.ndarray) -> None:
+        position = np.empty_like(order)
+        position[order] = np.arange(order.shape[0])
+        self.offset = chars.shape[0]  # the word grams' rows come after the char grams'
+        rows, texts, values = [], [], []
+        for matrix, weight, offset in ((chars, 1.0 - WORD_WEIGHT, 0), (words, WORD_WEIGHT, 1)):
+            row, column = np.nonzero(matrix)  # row-major: each gram's entries are one run
+            rows.append(row + offset * self.offset)
+            texts.append(position[column])
+            values.append(matrix[row, column] * np.float32(weight))
+        self.texts = np.concatenate(texts)
+        self.values = np.concatenate(values)
+        grams = self.offset + words.shape[0]
+        self.starts = np.searchsorted(np.concatenate(rows), np.arange(grams + 1))
+        self.width = chars.shape[1]
+
+    def similarities(self, chars: Vector, words: Vector) -> np.ndarray:
+        """The blended similarity of the message with every text, in group order."""
+        index = np.concatenate([chars[0], words[0] + self.offset])
+        weights = np.concatenate([chars[1], words[1]])
+        first = self.starts[index]
+        lengths = self.starts[index + 1] - first
+        runs = np.repeat(first - np.cumsum(lengths) + lengths, lengths)
+        at = runs + np.arange(runs.shape[0])
+        spread = self.values[at] * np.repeat(weights, lengths)
+        return np.bincount(self.texts[at], weights=spread, minlength=self.width)
+
+
 class Ranker:
     """Scores every answering screen and every not-covered topic for a message."""
 
@@ -251,6 +288,7 @@ class Ranker:
         self._starts = np.flatnonzero(np.r_[True, owners_sorted[1:] != owners_sorted[:-1]])
         self._group_of_start = owners_sorted[self._starts]
         self._start_names = [self.groups[g] for g in self._group_of_start.tolist()]
+        self._sparse = _Sparse(self.fitted.chars.dense_t, self.fitted.words.dense_t, order)
 
     def rank(self, text: str, read: list[str] | None = None) -> list[tuple[str, float]]:
         """Every group with its best text's similarity (0 to 1), best first. `read`: the
@@ -260,8 +298,8 @@ class Ranker:
         if not kept:
             return []
         chars, words_vector = self._chars.vector(kept), self._words_space.vector(kept)
-        sims = self._blend(chars, words_vector)
-        best = np.maximum.reduceat(sims[self._order], self._starts)
+        sims = self._sparse.similarities(chars, words_vector)  # already in group order
+        best = np.maximum.reduceat(sims, self._starts)
         model = self.fitted.model
         if model is not None:
             probabilities = np.append(model.probabilities(chars, words_vector), 0.0)

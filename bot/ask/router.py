@@ -83,7 +83,8 @@ class Reading:
     empty: bool
     greeting: bool = False
     incident: bool = False
-    situation: bool = False  # perfect or passive, no time or place ("my instagram got hacked")
+    situation: bool = False  # an incident in the perfect or passive, no time or place ("my
+    # instagram got hacked"); only worked out for an incident
     asking: bool = False
     ranking: list[tuple[str, float]] = field(default_factory=list)
     # The best screen of each topic and the best not-covered score, worked out from `ranking`
@@ -147,11 +148,14 @@ class Router:
             return Reading(empty=True, greeting=reaction)
         if self.small_talk.is_small_talk(words):
             return Reading(empty=False, greeting=True)
+        asking = self.cues.is_asking(text, words)
+        incident = self.cues.is_incident(text, words, asking)
         return Reading(
             empty=False,
-            incident=self.cues.is_incident(text, words),
-            situation=self.cues.is_situation(text, words),
-            asking=self.cues.is_asking(text, words),
+            incident=incident,
+            # only an incident's answer asks whether it is a situation (decide)
+            situation=incident and self.cues.is_situation(text, words),
+            asking=asking,
             ranking=self.ranker.rank(text, words),
         )
 

@@ -28,6 +28,9 @@ Round 6: danger5 (blind once on round 5: 97.2% / 12.5%) and danger7's tune half 
 96.3% / 14.0%) became seen; guards of frame (frames.py) and one borderline stop the classifier
 judges (a question about the past with no "now": guards.JUDGED); each corpus judged by the
 classifier trained without the examples written from it: 97.4% / 7.2% and 97.5% / 6.4%.
+Round 6b: danger7's held-aside half, measured once by the lead on round 6 (92.2% / 7.8%: recall
+missed), became seen; short pleas with emoji, coded requests to be fetched now, approach to the
+house over a track or field (content/danger_grammar.yaml): 98.4% / 7.8% on it (seen, flattering).
 A false alarm costs little (the advice shows, the person carries on); a miss can cost a life: both
 readers lean toward raising the alarm.
 """

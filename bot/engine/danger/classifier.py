@@ -306,6 +306,7 @@ LEAVE_OUT = (
     "danger4-holdout",
     "danger5",
     "danger7-tune",
+    "danger7-holdout",
 )
 # examples written from a seen corpus's kinds of wording (not its messages): the corpus itself
 # is judged by the model trained without them ("danger4-holdout (the corpus)": the most honest
@@ -315,6 +316,7 @@ SEEN_CORPORA = {
     "danger4-holdout": "tests/corpus/danger4/holdout.yaml",
     "danger5": "tests/corpus/danger5/all.yaml",
     "danger7-tune": "tests/corpus/danger7/tune.yaml",
+    "danger7-holdout": "tests/corpus/danger7/holdout.yaml",
 }
 
 
