@@ -42,6 +42,10 @@ half of corpus 3, kept by the lead and measured once (never here).
   tuned and measured ONCE by the lead on round 6 as landed: recall 92.2% (226/245), false alarms
   7.8% (14/180): the recall target MISSED (the detector at the start of that session: 90.6%
   (222/245) / 8.9% (16/180)). Seen from round 6b on (own examples `from: danger7-holdout`).
+- tests/corpus/danger6/all.yaml (823): a whole corpus, kept by the lead outside the repository and
+  measured ONCE on main (rounds 6 + 6b): recall 93.6% (436/466), false alarms 12.0% (43/357):
+  BOTH targets MISSED (start of that session: 93.6% (436/466) / 14.0% (50/357)). Seen from round
+  6c on (own examples `from: danger6`, never its messages).
 
 Round 6's figures are the floors below (the earlier rounds' beside them).
 """
@@ -68,6 +72,7 @@ SEEN = [
     "danger5/all",
     "danger7/tune",
     "danger7/holdout",
+    "danger6/all",
 ]
 
 
@@ -98,7 +103,7 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
     ("part", "danger", "calm"),
     [(p, 150, 100) for p in SEEN[:2]]
     + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)]
-    + [(SEEN[6], 460, 350), (SEEN[7], 240, 170), (SEEN[8], 240, 175)],
+    + [(SEEN[6], 460, 350), (SEEN[7], 240, 170), (SEEN[8], 240, 175), (SEEN[9], 460, 350)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -129,6 +134,10 @@ SEEN_FIGURES = {
     # 222/245 16/180); seen from round 6b on, which generalised from its misses (seen,
     # flattering; `danger cv` judges it with the classifier trained without its examples)
     "danger7/holdout": (241 / 245, 14 / 180),
+    # measured once, blind, by the lead on main (rounds 6 + 6b): 436/466 43/357 (start of that
+    # session: 436/466 50/357); seen from round 6c on (seen, flattering; `danger cv` judges it
+    # with the classifier trained without its examples); round 6c: 439/466 22/357
+    "danger6/all": (439 / 466, 22 / 357),
 }
 
 

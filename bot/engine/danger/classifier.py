@@ -307,6 +307,7 @@ LEAVE_OUT = (
     "danger5",
     "danger7-tune",
     "danger7-holdout",
+    "danger6",
 )
 # examples written from a seen corpus's kinds of wording (not its messages): the corpus itself
 # is judged by the model trained without them ("danger4-holdout (the corpus)": the most honest
@@ -317,6 +318,7 @@ SEEN_CORPORA = {
     "danger5": "tests/corpus/danger5/all.yaml",
     "danger7-tune": "tests/corpus/danger7/tune.yaml",
     "danger7-holdout": "tests/corpus/danger7/holdout.yaml",
+    "danger6": "tests/corpus/danger6/all.yaml",  # round 6c: measured blind once on main
 }
 
 
