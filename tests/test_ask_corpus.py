@@ -172,6 +172,12 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # 237 -> 235, ask3 262 -> 261, ask4 284 -> 283; ask2 among 256 -> 257, ask3 nothing 76 -> 75)
 # and ask2/tune's training figure 126 -> 125: the model, not the router, moved. The
 # cross-validated line is over 2,362 items.
+# Round 5c: ask6 added (measured once blind by the lead on main: 264, 298, 63, 61 + 24 of 320 /
+# 320 / 76 / 86, greetings 28/30). With it in the training, before round 5c's phrases, "ask6
+# left out" read 264, 298, 63, 85 (the blind figures: the shipped model had not seen it) and
+# the others' left-out lines moved by the model (ask3 262 -> 265, ask4 284 -> 289, ask5 among
+# 334 -> 333); ask4's training "first" 315 -> 314. After the phrases written from ask6's misses
+# (so ask6's left-out line is not blind for the phrases): below. Cross-validated over 2,874 items.
 FLOORS = {
     "ask/tune": (105, 108, 25, 44),
     "ask/holdout": (102, 106, 25, 45),
@@ -181,12 +187,14 @@ FLOORS = {
     "ask4": (315, 329, 78, 85),
     "ask5/tune": (164, 169, 38, 44),
     "ask5/holdout": (158, 168, 36, 44),
+    "ask6": (305, 319, 74, 85),
     "ask left out": (200, 214, 48, 89),
     "ask2 left out": (235, 257, 57, 73),
     "ask3 left out": (261, 304, 75, 88),
     "ask4 left out": (283, 319, 69, 85),
     "ask5 left out": (293, 334, 68, 88),
-    "cross-validated": (1265, 1426, 326, 422),
+    "ask6 left out": (271, 308, 63, 85),
+    "cross-validated": (1549, 1726, 396, 508),
 }
 
 
@@ -205,7 +213,8 @@ def test_every_greeting_of_every_seen_corpus_gets_the_menu(
     # `greetings:` and `small_talk:`); every other seen part was already 100%. Round 5: ask4
     # 26/32 and ask5/tune 12/16 before more greetings, sign-offs, thanks in other languages,
     # drawn-out letters and reactions (emoji only) were listed or read. Round 5b: ask5/holdout
-    # 14/15 ("ok brill thats me done": sign-offs of that kind listed).
+    # 14/15 ("ok brill thats me done": sign-offs of that kind listed). Round 5c: ask6 28/30
+    # ("aye hello", a grandchild set the bot up and "how does it work": listed).
     f = figures[name]
     assert f.greeting_right == f.greeting_items, f.misses
 
