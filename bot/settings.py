@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,11 @@ class Settings:
     key: str | None = None  # SAFETY_BOT_KEY (base64), or read from SAFETY_BOT_KEY_FILE
     key_file: Path | None = None  # SAFETY_BOT_KEY_FILE: where `key` was read from
     busy_timeout_ms: int = 5000  # SAFETY_BOT_BUSY_TIMEOUT_MS: how long a write waits on a lock
+    # TELEGRAM_READ_TIMEOUT / TELEGRAM_CONNECT_TIMEOUT: seconds a Bot API call waits for its
+    # answer / for a connection before it is given up and retried (python-telegram-bot's 5 s).
+    # Too short on a slow link sends a message twice (an answer lost is a call sent again).
+    telegram_read_timeout: float = 5.0
+    telegram_connect_timeout: float = 5.0
 
     @classmethod
     def from_env(
@@ -62,6 +68,8 @@ class Settings:
                 f"SAFETY_BOT_BUSY_TIMEOUT_MS: '{raw_timeout}' is not a whole number of ms"
             )
         settings.busy_timeout_ms = int(raw_timeout)
+        settings.telegram_read_timeout = read_seconds("TELEGRAM_READ_TIMEOUT", 5.0)
+        settings.telegram_connect_timeout = read_seconds("TELEGRAM_CONNECT_TIMEOUT", 5.0)
         if flows_dir or env.get("SAFETY_BOT_FLOWS_DIR"):
             settings.flows_dir = Path(flows_dir or env["SAFETY_BOT_FLOWS_DIR"]).expanduser()
             settings.flows_origin = "--flows-dir" if flows_dir else "SAFETY_BOT_FLOWS_DIR"
@@ -100,6 +108,20 @@ class Settings:
             raise SettingError(
                 f"--region / SAFETY_BOT_REGION: '{self.region}' is not a region name"
             )
+
+
+def read_seconds(name: str, default: float) -> float:
+    """A number of seconds from the environment variable `name` (0.1 s to an hour)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0.1 <= seconds <= 3600:  # also false for nan
+        raise SettingError(f"{name}: '{raw}' is not a number of seconds from 0.1 to 3600")
+    return seconds
 
 
 def read_key_file_setting(path: Path, key_also_set: bool) -> str:

@@ -53,12 +53,38 @@ def _tmp_in_memory() -> Path | None:
     return MEMORY_TMP
 
 
+# What each long file took, serial, in seconds of wall time (the whole suite under
+# /usr/bin/time with a per-file hook, load 3-5, 29 Nov 2026). Only the order matters: on two
+# workers (`-n 2`, `--dist loadfile`, `--no-loadscope-reorder`, pyproject.toml) xdist hands out
+# whole files in collection order, so the longest go first and the short ones fill in around
+# them; a long file started last is a tail the other worker waits out. A file not named here
+# counts as short; a renamed one only loses its place in the queue.
+LONG_FILES = {
+    "test_ask_corpus.py": 89,
+    "test_danger_classifier.py": 76,
+    "test_ask_index.py": 64,
+    "test_reliability_telegram_faults.py": 50,
+    "test_reliability_crash.py": 39,
+    "test_review_pack.py": 34,
+    "test_reliability_hostile_updates.py": 31,
+    "test_key_file.py": 28,
+    "test_ask_conversations.py": 22,
+    "test_hostile_events.py": 22,
+    "test_telegram_promises.py": 20,
+    "test_console_exports.py": 18,
+    "test_wheel.py": 15,
+    "test_journal_lock.py": 14,
+    "test_telegram_flood.py": 13,
+    "test_telegram_chat.py": 13,
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with a long (`slow`) run first, each file's tests kept together and in order: on
-    two workers (`--dist loadfile`) a long file started last is a tail the other worker waits
-    out (the SIGKILL test, a minute, alone at the end). Every worker sorts the same way."""
+    """The longest files first, each file's tests kept together and in order (see LONG_FILES);
+    among the rest, files holding a `slow` run first. Every worker sorts the same way."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)  # stable: the rest keep their order
+    # stable: the rest keep their order
+    items.sort(key=lambda item: (-LONG_FILES.get(item.path.name, 0), item.path not in slow))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -63,7 +63,7 @@ FAULT_KINDS = ("429", "500", "502", "slow", "drop")
 
 # How long a test waits for the bot to answer before it fails: a wait, never a measurement (a
 # healthy bot answers in milliseconds). Generous because the suite runs on two workers by default
-# (pyproject.toml) on a 2-core machine that others load too (load 8 seen while measuring).
+# (the README's `pytest -n 2`) on a 2-core machine that others load too (load 12 seen while measuring).
 WAIT_WITHIN = 60.0
 
 
@@ -75,8 +75,10 @@ class Faults:
     seed: int = 0
     kinds: tuple[str, ...] = FAULT_KINDS
     retry_after: int = 1
-    slow_seconds: float = 5.5  # past python-telegram-bot's 5 s read timeout
+    # past the bot's read timeout (python-telegram-bot's 5 s, or TELEGRAM_READ_TIMEOUT)
+    slow_seconds: float = 5.5
     counts: Counter[str] = field(default_factory=Counter)
+    abandoned: int = 0  # held calls the client gave up on (its read timeout) before the answer
     seen: int = 0
     _rng: random.Random | None = None
 
@@ -264,6 +266,8 @@ class FakeBotApi:
             return web.json_response(body, status=code)
         if fault == "slow":
             await asyncio.sleep(self.faults.slow_seconds)  # type: ignore[union-attr]
+            if request.transport is None or request.transport.is_closing():
+                self.faults.abandoned += 1  # type: ignore[union-attr]
             body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
             return web.json_response(body, status=502)
         # "drop": the connection closes with no answer at all

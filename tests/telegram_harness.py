@@ -8,9 +8,10 @@ import os
 import re
 import secrets
 import signal
+import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,39 @@ from tests.fake_bot_api import Call, FakeBotApi, buttons, displayed
 # never a measurement: a healthy bot returns long before either.
 START_WITHIN = 90  # seconds for a started bot to call setMyCommands
 STOP_WITHIN = 90  # seconds a SIGTERMed bot may take before it is killed (stop() returns -9)
+
+
+# Ports a test hands to a subprocess to listen on (the webhook, /metrics). Binding port 0 and
+# closing it gives an ephemeral port the kernel may hand out again before the subprocess binds it:
+# to the other xdist worker, or to any port-0 bind (the fake API's, a client's). These come from
+# below the ephemeral range (ip_local_port_range, 32768-60999 here), which the kernel never picks
+# by itself; each xdist worker has its own block and walks it once, so two workers never pick
+# the same port; a port someone else holds (another checkout's run) fails the probe and is passed.
+PORT_BLOCK = 1000
+FIRST_PORT = 20_000
+
+
+def _ports() -> Iterator[int]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = FIRST_PORT + (int(worker) % 12 if worker.isdecimal() else 0) * PORT_BLOCK
+    skew = os.getpid() % PORT_BLOCK  # two runs at once (two checkouts) start apart in the block
+    for step in range(PORT_BLOCK):
+        yield start + (skew + step) % PORT_BLOCK
+
+
+_unused_ports = _ports()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on and no other test of this run will get."""
+    for port in _unused_ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise AssertionError(f"all {PORT_BLOCK} ports of this worker's block were handed out")
 
 
 def fake_token() -> str:

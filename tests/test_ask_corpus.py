@@ -61,6 +61,7 @@ from bot.ask.measure import Figures, Read, cross_validate, leave_corpus_out, rea
 from bot.ask.router import Router
 from bot.engine.danger import DangerDetector
 from bot.settings import Settings
+from tests.digest_cache import measured_once
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEN = {
@@ -102,6 +103,9 @@ def show(name: str, figures: Figures) -> None:
 
 # Each family of corpora left out of the topic model's training in turn (bot/ask/model.py is
 # trained on all of them by `ask build`): the honest figures for the model.
+CORPUS_DIRS = sorted(p for p in (ROOT / "tests" / "corpus").glob("ask*") if p.is_dir())
+# what computes the figures besides bot/ (a new version may round or rank differently)
+LIBRARIES = ("numpy", "scipy", "scikit-learn", "PyYAML", "symspellpy", "lemminflect", "dateparser")
 FAMILIES = {
     "ask": [SEEN["ask/tune"], SEEN["ask/holdout"]],
     "ask2": [SEEN["ask2/tune"], ROOT / "tests" / "corpus" / "ask2" / "holdout.yaml"],
@@ -113,22 +117,37 @@ FAMILIES = {
 
 
 @pytest.fixture(scope="module")
-def figures(router: Router, reads: dict[str, list[Read]]) -> dict[str, Figures]:
-    out = {name: score(router, part) for name, part in reads.items()}
-    for name, part in out.items():
-        show(f"{name} ({len(reads[name])} items, seen, in the model's training)", part)
+def figures(router: Router) -> dict[str, Figures]:
+    # about 75 s of CPU, the same figures for the same inputs: measured again only when a file
+    # under bot/, content/, the corpora or this file changes (tests/digest_cache.py)
+    titled = measured_once(
+        "ask-corpus-figures",
+        [ROOT / "bot", ROOT / "content", *CORPUS_DIRS, Path(__file__)],
+        LIBRARIES,
+        lambda: measure_figures(router),
+    )
+    for title, part in titled.values():
+        show(title, part)
+    return {name: part for name, (_, part) in titled.items()}
+
+
+def measure_figures(router: Router) -> dict[str, tuple[str, Figures]]:
     danger = DangerDetector.from_content(ROOT / "content")
+    out = {}
+    for name, path in SEEN.items():
+        read = read_all(router, yaml.safe_load(path.read_text(encoding="utf-8")), danger.is_danger)
+        title = f"{name} ({len(read)} items, seen, in the model's training)"
+        out[name] = (title, score(router, read))
     left_out = leave_corpus_out(router, FAMILIES, danger.is_danger)
     for name, part in left_out.items():
-        out[f"{name} left out"] = score(router, part)
-        show(f"{name} ({len(part)} items), the model trained without it", out[f"{name} left out"])
+        title = f"{name} ({len(part)} items), the model trained without it"
+        out[f"{name} left out"] = (title, score(router, part))
     every = [read for part in left_out.values() for read in part]
-    out["cross-validated"] = cross_validate(router, every)
-    show(
+    title = (
         f"all seen, each family left out of the model, thresholds cross-validated in 5 folds "
-        f"({len(every)} items)",
-        out["cross-validated"],
+        f"({len(every)} items)"
     )
+    out["cross-validated"] = (title, cross_validate(router, every))
     return out
 
 

@@ -44,3 +44,36 @@ def test_a_command_that_adds_a_common_option_again_does_not_break_the_cli() -> N
     parser.add_argument("--content-dir", default=argparse.SUPPRESS)
     parser.add_argument("--content-dir", help="its own")  # as a feature's command might
     assert parser.parse_args(["--content-dir", "c"]).content_dir == "c"
+
+
+@pytest.mark.parametrize(
+    ("env", "read", "connect"),
+    [({}, 5.0, 5.0), ({"TELEGRAM_READ_TIMEOUT": "2", "TELEGRAM_CONNECT_TIMEOUT": "0.5"}, 2.0, 0.5)],
+)
+def test_telegram_timeouts_reach_both_requests(
+    env: dict[str, str],
+    read: float,
+    connect: float,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.channels.telegram.application import build_application
+    from bot.settings import Settings
+    from tests.telegram_harness import fake_token
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env(data_dir=str(tmp_path / "data"))
+    application, _ = build_application(settings, fake_token(), "http://127.0.0.1:9")
+    updates, calls = application.bot._request  # PTB: (getUpdates, every other call)
+    for request in (updates, calls):
+        assert (request.read_timeout, request._client_kwargs["timeout"].connect) == (read, connect)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "7200"])
+def test_a_wrong_telegram_timeout_is_one_clear_line(
+    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_READ_TIMEOUT", value)
+    assert main(["validate"]) == 2
+    assert f"TELEGRAM_READ_TIMEOUT: '{value}' is not a number of seconds" in capsys.readouterr().err

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import sqlite3
 import time
 import urllib.error
@@ -22,16 +21,10 @@ import pytest
 from bot.ops.metrics_server import parse_listen
 from bot.settings import SettingError
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import BotProcess, press, running_bot, said, say, sent_texts
+from tests.telegram_harness import BotProcess, free_port, press, running_bot, said, say, sent_texts
 
 USER = 918273645546  # long and unlike any timestamp or byte count, so a stray match means a leak
 TYPED = ["Quentin", "zebra", "withheld", "Quentin rang 14 times"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str]:

@@ -3,7 +3,7 @@
 The same scripted session (6 users at once: start, advice by buttons, /log, a guided record with
 a photo, /emergency...) runs twice against the fake Bot API: once clean, to learn what each chat
 should show, then with `Faults(share=0.25)`: 429 with `retry_after`, 500, 502, replies held past
-the client's 5 s timeout, and dropped connections, on every method including `getUpdates`, file
+the bot's read timeout (set to 2 s here), and dropped connections, on every method including `getUpdates`, file
 downloads and button answers. A faulted call is not performed, so the bot must send it again.
 
 Checked: each chat receives exactly the messages and edits of the clean run, in the same order;
@@ -34,6 +34,11 @@ USERS = 6
 FIRST_USER = 7_200_000
 SHOWN = ("sendMessage", "editMessageText", "sendContact", "sendDocument")
 START = INSTANTS["summer"]  # noon: minutes of running never cross midnight
+# The bot's read timeout for this run (TELEGRAM_READ_TIMEOUT; 5 s by default), and held replies
+# half a second past it: every held call is one the bot gives up on and sends again. Shorter
+# than the default so the run is not mostly waiting; long enough that an answer merely slowed
+# by a loaded machine is not taken for a lost one (that would send a message twice).
+READ_TIMEOUT = 2.0
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the car " + bytes(range(256)) * 16
 
 # (kind, value): text to send, a button (content id) to press on the newest screen showing it,
@@ -115,7 +120,8 @@ async def run(tmp: Path, faults: Faults | None, counts: dict[int, list[int]] | N
     users = [FIRST_USER + u for u in range(USERS)]
     async with running_api() as api:
         # both runs start at the same instant, so the dates they show are the same day
-        bot = BotProcess(api, tmp / "data", api.token, env=project_env(tmp), clock=START)
+        env = {**project_env(tmp), "TELEGRAM_READ_TIMEOUT": str(READ_TIMEOUT)}
+        bot = BotProcess(api, tmp / "data", api.token, env=env, clock=START)
         await bot.start()
         try:
             api.faults = faults
@@ -163,7 +169,7 @@ async def test_every_reply_arrives_in_order_when_a_quarter_of_calls_fail(tmp_pat
     for name in ("clean", "faulty"):
         (tmp_path / name).mkdir()
     clean = await run(tmp_path / "clean", None, None)
-    faults = Faults(share=0.25, seed=6, retry_after=1)
+    faults = Faults(share=0.25, seed=6, retry_after=1, slow_seconds=READ_TIMEOUT + 0.5)
     faulty = await run(tmp_path / "faulty", faults, clean["counts"])
 
     # the bot ran on the clock the test set: /log read "this morning" as that day
@@ -187,6 +193,8 @@ async def test_every_reply_arrives_in_order_when_a_quarter_of_calls_fail(tmp_pat
     )
     assert share >= 0.20
     assert set(faults.counts) == {"429", "500", "502", "slow", "drop"}
+    # the bot hung up on held calls at its read timeout (TELEGRAM_READ_TIMEOUT), not the 5 s default
+    assert faults.abandoned >= 1, "no held call was given up at the bot's read timeout"
     assert delivered == expected
     check_offsets(faulty["polls"], faulty["pushed"])
     assert any(p.fault for p in faulty["polls"]), "getUpdates itself was faulted"

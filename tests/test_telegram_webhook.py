@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sqlite3
 from pathlib import Path
 
 import aiohttp
 
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram_harness import running_bot
+from tests.telegram_harness import free_port, running_bot
 
 USER = 5550201
 SECRET = "test-secret_made-at-test-time"
@@ -36,12 +35,6 @@ async def webhook_sentinel(
         ],
         what="the sentinel's answer",
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def post(url: str, update: dict, secret: str | None) -> int:

@@ -174,7 +174,10 @@ def build_application(
     ticker: list[asyncio.Task[None]] = []
     queue = DurableUpdateQueue()
     processor = PerUserUpdateProcessor()
-    updates_request = get_updates_request or UpdatesRequest()
+    read, connect = settings.telegram_read_timeout, settings.telegram_connect_timeout
+    updates_request = get_updates_request or UpdatesRequest(
+        read_timeout=read, connect_timeout=connect
+    )
 
     async def post_init(application: Application) -> None:
         app = await open_app(settings)
@@ -224,7 +227,10 @@ def build_application(
         .token(token)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
-        .request(request or RetryingRequest(connection_pool_size=64))
+        .request(
+            request
+            or RetryingRequest(connection_pool_size=64, read_timeout=read, connect_timeout=connect)
+        )
         .get_updates_request(updates_request)
         .update_queue(queue)
         .concurrent_updates(processor)
