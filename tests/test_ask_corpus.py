@@ -37,8 +37,14 @@ Round 5b: the lead measured ask5's held-aside half (tests/corpus/ask5/holdout.ya
 once on round 5's landed code: first 148/168 88.1%, among 166/168 98.8%, nothing fits 33/39
 84.6%, journal 31 + 13 danger answers of 45 97.8%, greetings 14/15 (at the session's start:
 148, 165, 33, 30 + 14, greetings 11/15). All four targets were met there. It is seen now and in
-the topic model's training; the next claim about the targets is the lead's one measurement of a
-new whole corpus.
+the topic model's training.
+
+Round 5c: the lead measured a sixth corpus whole (tests/corpus/ask6/all.yaml, 512 items, its
+writer read only the source advice page) once on main (round 5 + 5b): first 264/320 82.5%,
+among 298/320 93.1% (target 95% MISSED), nothing fits 63/76 82.9%, journal 61 + 24 danger
+answers of 86 98.8%, greetings 28/30 (at that session's start: 260, 296, 59, 61 + 24, 22/30).
+It is seen now and in the topic model's training; the next claim about the targets is the
+lead's one measurement of a new whole corpus.
 
 A blind file is measured with `python -m bot.ask.measure FILE.yaml` (the same figures).
 """
@@ -67,6 +73,7 @@ SEEN = {
     "ask4": ROOT / "tests" / "corpus" / "ask4" / "all.yaml",
     "ask5/tune": ROOT / "tests" / "corpus" / "ask5" / "tune.yaml",
     "ask5/holdout": ROOT / "tests" / "corpus" / "ask5" / "holdout.yaml",
+    "ask6": ROOT / "tests" / "corpus" / "ask6" / "all.yaml",
 }
 
 
@@ -105,6 +112,7 @@ FAMILIES = {
     "ask3": [SEEN["ask3/tune"], SEEN["ask3/holdout"]],
     "ask4": [SEEN["ask4"]],
     "ask5": [SEEN["ask5/tune"], SEEN["ask5/holdout"]],
+    "ask6": [SEEN["ask6"]],
 }
 
 
@@ -153,6 +161,7 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
     assert sizes["ask4"] == (329, 78, 88)
     assert sizes["ask5/tune"] == (169, 40, 44)
     assert sizes["ask5/holdout"] == (168, 39, 45)
+    assert sizes["ask6"] == (320, 76, 86)
 
 
 # What the router scored on the seen parts when this was written (floors, so that a change to
@@ -182,6 +191,12 @@ def test_the_corpora_are_the_ones_described(figures: dict[str, Figures]) -> None
 # 237 -> 235, ask3 262 -> 261, ask4 284 -> 283; ask2 among 256 -> 257, ask3 nothing 76 -> 75)
 # and ask2/tune's training figure 126 -> 125: the model, not the router, moved. The
 # cross-validated line is over 2,362 items.
+# Round 5c: ask6 added (measured once blind by the lead on main: 264, 298, 63, 61 + 24 of 320 /
+# 320 / 76 / 86, greetings 28/30). With it in the training, before round 5c's phrases, "ask6
+# left out" read 264, 298, 63, 85 (the blind figures: the shipped model had not seen it) and
+# the others' left-out lines moved by the model (ask3 262 -> 265, ask4 284 -> 289, ask5 among
+# 334 -> 333); ask4's training "first" 315 -> 314. After the phrases written from ask6's misses
+# (so ask6's left-out line is not blind for the phrases): below. Cross-validated over 2,874 items.
 FLOORS = {
     "ask/tune": (105, 108, 25, 44),
     "ask/holdout": (102, 106, 25, 45),
@@ -191,12 +206,14 @@ FLOORS = {
     "ask4": (315, 329, 78, 85),
     "ask5/tune": (164, 169, 38, 44),
     "ask5/holdout": (158, 168, 36, 44),
+    "ask6": (305, 319, 74, 85),
     "ask left out": (200, 214, 48, 89),
     "ask2 left out": (235, 257, 57, 73),
     "ask3 left out": (261, 304, 75, 88),
     "ask4 left out": (283, 319, 69, 85),
     "ask5 left out": (293, 334, 68, 88),
-    "cross-validated": (1265, 1426, 326, 422),
+    "ask6 left out": (271, 308, 63, 85),
+    "cross-validated": (1549, 1726, 396, 508),
 }
 
 
@@ -215,7 +232,8 @@ def test_every_greeting_of_every_seen_corpus_gets_the_menu(
     # `greetings:` and `small_talk:`); every other seen part was already 100%. Round 5: ask4
     # 26/32 and ask5/tune 12/16 before more greetings, sign-offs, thanks in other languages,
     # drawn-out letters and reactions (emoji only) were listed or read. Round 5b: ask5/holdout
-    # 14/15 ("ok brill thats me done": sign-offs of that kind listed).
+    # 14/15 ("ok brill thats me done": sign-offs of that kind listed). Round 5c: ask6 28/30
+    # ("aye hello", a grandchild set the bot up and "how does it work": listed).
     f = figures[name]
     assert f.greeting_right == f.greeting_items, f.misses
 
