@@ -46,6 +46,10 @@ half of corpus 3, kept by the lead and measured once (never here).
   measured ONCE on main (rounds 6 + 6b): recall 93.6% (436/466), false alarms 12.0% (43/357):
   BOTH targets MISSED (start of that session: 93.6% (436/466) / 14.0% (50/357)). Seen from round
   6c on (own examples `from: danger6`, never its messages).
+- tests/corpus/danger8/all.yaml (879): a whole corpus, kept by the lead outside the repository and
+  measured ONCE on main (rounds 6, 6b, 6c): recall 96.2% (460/478), false alarms 6.7% (27/401):
+  the false-alarm target met, the recall target MISSED by 4 messages (start of that session:
+  95.8% (458/478) / 9.5% (38/401)). Seen from round 6d on (its messages never in `content/`).
 
 Round 6's figures are the floors below (the earlier rounds' beside them).
 """
@@ -73,6 +77,7 @@ SEEN = [
     "danger7/tune",
     "danger7/holdout",
     "danger6/all",
+    "danger8/all",
 ]
 
 
@@ -103,7 +108,8 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
     ("part", "danger", "calm"),
     [(p, 150, 100) for p in SEEN[:2]]
     + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)]
-    + [(SEEN[6], 460, 350), (SEEN[7], 240, 170), (SEEN[8], 240, 175), (SEEN[9], 460, 350)],
+    + [(SEEN[6], 460, 350), (SEEN[7], 240, 170), (SEEN[8], 240, 175), (SEEN[9], 460, 350)]
+    + [(SEEN[10], 470, 390)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -119,7 +125,7 @@ SEEN_FIGURES = {
     "danger/tune": (246 / 246, 0 / 198),
     "danger/holdout": (246 / 246, 7 / 198),
     "danger2/holdout": (394 / 396, 5 / 283),
-    "danger3/tune": (207 / 208, 0 / 143),
+    "danger3/tune": (208 / 208, 0 / 143),  # round 6d: 208/208 (207/208 before)
     "danger4/tune": (236 / 237, 0 / 180),
     # measured once, blind, by the lead: 220/234 24/184 (before round 4: 213/234 28/184);
     # round 5 generalised from it (seen, flattering): 234/234 4/184; round 6: 234/234 3/184
@@ -136,8 +142,12 @@ SEEN_FIGURES = {
     "danger7/holdout": (241 / 245, 14 / 180),
     # measured once, blind, by the lead on main (rounds 6 + 6b): 436/466 43/357 (start of that
     # session: 436/466 50/357); seen from round 6c on (seen, flattering; `danger cv` judges it
-    # with the classifier trained without its examples); round 6c: 439/466 22/357
-    "danger6/all": (439 / 466, 22 / 357),
+    # with the classifier trained without its examples); round 6c: 439/466 22/357; round 6d:
+    # 445/466 22/357 (signs at home, grammar only)
+    "danger6/all": (445 / 466, 22 / 357),
+    # measured once, blind, by the lead on main (rounds 6, 6b, 6c): 460/478 27/401 (start of that
+    # session: 458/478 38/401); seen from round 6d on (seen, flattering): round 6d 473/478 27/401
+    "danger8/all": (473 / 478, 27 / 401),
 }
 
 

@@ -152,7 +152,7 @@ def not_a_person(s: Scope) -> Stop:
     match's first word or before it in its clause, and no person named before the match: "the wind is
     trying to get in", "the seagulls outside are trying to break in" (round 6), not "HE'S got my
     cat and is threatening to kill it". The classifier is held back too (hold_back.py)."""
-    if "idiom" in s.rule.ignore:
+    if "idiom" in s.rule.ignore or NOT_A_PERSON in s.rule.ignore:
         return None
     if any("person" in s.tags[i] for i in range(s.start)):
         return None
