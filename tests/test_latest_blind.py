@@ -1,9 +1,9 @@
 """The last blind measurement (issues 11 and 15), kept as floors so it cannot quietly get worse.
 
 tests/corpus/latest-blind/ holds the two corpora measured last, at the end of the fourth session:
-danger8 (879 messages) and ask7 (548 items), each written by a helper who never saw the
+danger9 (876 messages) and ask7 (548 items), each written by a helper who never saw the
 code, `content/` or any earlier corpus (the ask writer read only the source advice page), kept
-whole outside the repository while three rounds of tuning ran on other corpora, and measured once
+whole outside the repository while rounds of tuning ran on other corpora, and measured once
 by the lead on the code that landed, with the code at the start of the session (18c6051) read in
 the same sitting as a baseline (figures in that folder's README). They are seen data from now on.
 What is asserted is what was measured; targets that measurement missed are strict xfails: when a
@@ -38,13 +38,13 @@ def detector() -> DangerDetector:
 
 
 @pytest.fixture(scope="module")
-def danger8(detector: DangerDetector) -> tuple[int, int, int, int]:
-    items = load("danger8")
+def danger9(detector: DangerDetector) -> tuple[int, int, int, int]:
+    items = load("danger9")
     danger = [i["text"] for i in items if i["label"] == "danger"]
     calm = [i["text"] for i in items if i["label"] == "calm"]
     caught = sum(detector.is_danger(t) for t in danger)
     alarms = sum(detector.is_danger(t) for t in calm)
-    print(f"\ndanger8: recall {caught}/{len(danger)}, false alarms {alarms}/{len(calm)}")
+    print(f"\ndanger9: recall {caught}/{len(danger)}, false alarms {alarms}/{len(calm)}")
     return caught, len(danger), alarms, len(calm)
 
 
@@ -58,21 +58,22 @@ def ask7(detector: DangerDetector) -> Figures:
     return figures
 
 
-def test_danger8_holds_what_was_measured(danger8: tuple[int, int, int, int]) -> None:
-    caught, danger, alarms, calm = danger8
-    assert (danger, calm) == (478, 401)
-    assert caught >= 460  # 96.2%
-    assert alarms <= 27  # 6.7%
+def test_danger9_holds_what_was_measured(danger9: tuple[int, int, int, int]) -> None:
+    caught, danger, alarms, calm = danger9
+    assert (danger, calm) == (490, 386)
+    assert caught >= 453  # 92.4%
+    assert alarms <= 40  # 10.4%
 
 
-@pytest.mark.xfail(strict=True, reason="measured blind: recall 96.2% (460/478), under 97%")
-def test_danger8_meets_the_recall_target(danger8: tuple[int, int, int, int]) -> None:
-    caught, danger, _, _ = danger8
+@pytest.mark.xfail(strict=True, reason="measured blind: recall 92.4% (453/490), under 97%")
+def test_danger9_meets_the_recall_target(danger9: tuple[int, int, int, int]) -> None:
+    caught, danger, _, _ = danger9
     assert caught / danger >= 0.97
 
 
-def test_danger8_meets_the_false_alarm_target(danger8: tuple[int, int, int, int]) -> None:
-    _, _, alarms, calm = danger8
+@pytest.mark.xfail(strict=True, reason="measured blind: 10.4% false alarms (40/386), over 10%")
+def test_danger9_meets_the_false_alarm_target(danger9: tuple[int, int, int, int]) -> None:
+    _, _, alarms, calm = danger9
     assert alarms / calm <= 0.10
 
 
