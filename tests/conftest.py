@@ -15,10 +15,11 @@ import pytest_asyncio
 from hypothesis import settings as hypothesis_settings
 
 import bot.app as app_module  # not `bot`: a fixture here has that name
-from bot.app import App, open_app
+from bot.app import App, build_registry, load_checked_project, open_app
 from bot.ask.router import Router
 from bot.engine.actions import Registry
 from bot.engine.danger import DangerDetector
+from bot.flows.loader import Project
 from bot.settings import Settings
 from tests.chat_client import ChatClient
 from tests.clock import DEFAULT, Clock
@@ -227,6 +228,20 @@ async def mini_app(mini_settings: Settings, saved: list[dict], clock: Clock) -> 
 @pytest.fixture
 def chat(mini_app: App) -> ChatClient:
     return ChatClient(mini_app.engine)
+
+
+@pytest.fixture(scope="module")
+def project() -> Project:
+    """The real flows and content, checked as at start-up (no data dir is touched)."""
+    return load_checked_project(Settings(data_dir=Path("/nonexistent")), build_registry())
+
+
+@pytest.fixture(scope="module")
+def router(project: Project) -> Router:
+    """The typed-question router over the real project and its shipped index."""
+    built = Router.for_project(project, Path(__file__).resolve().parents[1] / "content")
+    assert built is not None
+    return built
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.app import App, build_registry, load_checked_project, open_app
+from bot.app import App, build_registry, open_app
 from bot.ask.router import Kind, Reading, Router, Thresholds
 from bot.engine.events import Event
 from bot.flows.loader import Project
@@ -22,18 +22,6 @@ from tests.chat_client import ChatClient
 
 ROOT = Path(__file__).resolve().parent.parent
 TUNE = ROOT / "tests" / "corpus" / "ask" / "tune.yaml"
-
-
-@pytest.fixture(scope="module")
-def project() -> Project:
-    return load_checked_project(Settings(data_dir=Path("/nonexistent")), build_registry())
-
-
-@pytest.fixture(scope="module")
-def router(project: Project) -> Router:
-    built = Router.for_project(project, ROOT / "content")
-    assert built is not None
-    return built
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.app import build_registry, load_checked_project
 from bot.ask import index
 from bot.ask.cli import corpus_examples
 from bot.ask.index import Fitted
@@ -22,23 +21,10 @@ from bot.ask.model import C, feature_matrix
 from bot.ask.ranker import NGRAMS, char_grams, content_words, topic_of, word_grams
 from bot.ask.router import Kind, Router
 from bot.flows.loader import Project
-from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = sorted((ROOT / "tests" / "corpus").glob("ask*/*.yaml"))
 NEW_PHRASE = "zorblax quibbleton"  # words in no screen: only the new phrase can match them
-
-
-@pytest.fixture(scope="module")
-def project() -> Project:
-    return load_checked_project(Settings(data_dir=Path("/nonexistent")), build_registry())
-
-
-@pytest.fixture(scope="module")
-def router(project: Project) -> Router:
-    built = Router.for_project(project, ROOT / "content")
-    assert built is not None
-    return built
 
 
 def training(router: Router) -> tuple[list[str], list[tuple[str, str]]]:
