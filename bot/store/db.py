@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,6 +37,27 @@ PRAGMAS = (
 )
 
 
+async def _execute_when_unlocked(conn: aiosqlite.Connection, sql: str, patience_s: float) -> None:
+    """Run `sql`, retrying while another connection's write lock is in the way.
+
+    SQLite does not call the busy handler where waiting could deadlock: switching a new file to
+    WAL while another process holds a write lock (its first migration) fails at once with
+    "database is locked", whatever `busy_timeout` says. Six processes starting together on a
+    new data dir met this about one run in twenty; they now wait up to the same busy timeout.
+    """
+    deadline = time.monotonic() + patience_s
+    pause = 0.005
+    while True:
+        try:
+            await conn.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 class Database:
     def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
         self.path = path
@@ -49,7 +71,7 @@ class Database:
         try:
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             for pragma in PRAGMAS:
-                await conn.execute(pragma)
+                await _execute_when_unlocked(conn, pragma, busy_timeout_ms / 1000)
             db = cls(path, conn)
             await db._migrate()
         except BaseException:
