@@ -8,7 +8,8 @@ by the lead on the code that landed, with the code at the start of the session (
 the same sitting as a baseline (figures in that folder's README). They are seen data from now on.
 What is asserted is what was measured; targets that measurement missed are strict xfails: when a
 later round meets one on data it has not tuned on, the xfail fails and must be removed.
-They stay outside tests/corpus/ask*/ on purpose: the ask topic model trains on every file there.
+ask7 stays outside tests/corpus/ask*/ on purpose: the ask topic model trains on every file there.
+danger9 moved to tests/corpus/danger9/ at the start of the fifth session, as tuning data.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def detector() -> DangerDetector:
 
 @pytest.fixture(scope="module")
 def danger9(detector: DangerDetector) -> tuple[int, int, int, int]:
-    items = load("danger9")
+    # seen since the fifth session (tests/corpus/danger9/), kept here until a newer blind
+    # danger corpus replaces it
+    items = yaml.safe_load((ROOT / "tests/corpus/danger9/all.yaml").read_text(encoding="utf-8"))
     danger = [i["text"] for i in items if i["label"] == "danger"]
     calm = [i["text"] for i in items if i["label"] == "calm"]
     caught = sum(detector.is_danger(t) for t in danger)
