@@ -80,6 +80,7 @@ class Explanation:
         "pushes",
         "held_back",
         "alarm",
+        "overridden",
     )
 
     def __init__(
@@ -92,6 +93,7 @@ class Explanation:
         pushes: list[tuple[str, float]] | None = None,
         held_back: str = "",
         alarm: bool = False,
+        overridden: bool = False,
     ) -> None:
         self.text = text
         self.reading = reading
@@ -101,6 +103,7 @@ class Explanation:
         self.pushes = pushes or []  # the n-grams that moved the score most, with their weights
         self.held_back = held_back  # why the classifier may not alarm alone here ("" if free)
         self.alarm = alarm  # the classifier's own verdict (line reached, a known word for it)
+        self.overridden = overridden  # held back, but at or above the confident line (round 7a)
 
     @property
     def by_rules(self) -> bool:
@@ -108,7 +111,7 @@ class Explanation:
 
     @property
     def by_classifier(self) -> bool:
-        return self.alarm and not self.held_back
+        return self.alarm and (not self.held_back or self.overridden)
 
     @property
     def is_danger(self) -> bool:
@@ -130,7 +133,9 @@ class Explanation:
                 judge = "; the classifier judges it" if f.judged else ""
                 lines.append(f"{head}: stopped by the {f.blocked_by} guard ({f.because}){judge}")
         if self.score is not None:
-            if self.by_classifier:
+            if self.by_classifier and self.held_back:
+                verdict = f"held back ({self.held_back}), but confident: counts"
+            elif self.by_classifier:
                 verdict = f"at or above the alarm line {self.threshold:.2f}: counts"
             elif self.alarm:
                 verdict = f"above the alarm line, but stopped: {self.held_back}"
@@ -181,9 +186,9 @@ class DangerDetector:
         if any(f.counts for f in findings):
             return True
         model = self.classifier
-        if model is None or _held_back(reading, findings):
+        if model is None:
             return False
-        return model.alarms(reading.parts)
+        return model.may_alarm(reading.parts, bool(_held_back(reading, findings)))
 
     def explain(self, text: str) -> Explanation:
         """Every rule that matched and the guard that stopped each (for `danger explain`)."""
@@ -203,4 +208,5 @@ class DangerDetector:
             model.contributions(reading.parts),
             _held_back(reading, findings),
             model.alarms(reading.parts),
+            model.overrides(reading.parts),
         )
