@@ -7,9 +7,11 @@ who do not program; `safety-bot danger explain "TEXT"` prints why a message did 
 
 Two readers, either raises the alarm: the grammar (rules over word classes with guards,
 guards.py) and a small linear classifier over word and letter n-grams (classifier.py), trained at
-build time on the reviewable examples in content/danger_examples.yaml and held back where the
+build time (training.py) on the seen blind corpora themselves and the reviewable examples in
+content/danger_examples.yaml (content/danger_training.yaml lists them), and held back where the
 grammar reads the message as calm: a past time without "now", a question, a record to keep, an
-idiom or joke, an all-clear, a mistaken fright (hold_back.py).
+idiom or joke, an all-clear, a mistaken fright (hold_back.py), unless its score reaches the
+confident line (round 7a).
 
 Why: the old phrase list (kept in bench/old_danger_matcher.py as the baseline) matched its own
 corpus 100% and caught a third of a blind corpus's danger messages. Round 1's grammar alone caught
@@ -31,6 +33,11 @@ classifier trained without the examples written from it: 97.4% / 7.2% and 97.5% 
 Round 6b: danger7's held-aside half, measured once by the lead on round 6 (92.2% / 7.8%: recall
 missed), became seen; short pleas with emoji, coded requests to be fetched now, approach to the
 house over a track or field (content/danger_grammar.yaml): 98.4% / 7.8% on it (seen, flattering).
+Round 7a: trained on the corpora (7,354 messages by nine writers, then eleven) instead of on
+examples rewritten from them, with a confident line over the hold-back. Each writer judged by
+the detector with a classifier trained without them (leave-one-writer-out, 11 writers, pooled):
+96.8% / 6.5% before, 98.4% / 7.2% after; first reads of two new blind corpora before training on
+them: danger10 92.7% / 11.7% (landed) -> 95.5% / 11.4%, danger12 93.9% / 10.6% -> 97.3% / 9.8%.
 A false alarm costs little (the advice shows, the person carries on); a miss can cost a life: both
 readers lean toward raising the alarm.
 """

@@ -6,6 +6,9 @@ past time and no "now", has a question that stopped a rule, opens as a question 
 an idiom, a joke mark ("lol"), an all-clear, a pattern asked about, or a phrase of at most four
 words that names nobody. Each was chosen by cross-validation (`safety-bot danger cv`,
 docs/danger.md); split out of guards.py (round 6) to keep each module about one concept.
+Round 7a: a score at or above the classifier's confident line (0.90) is not held back (trained
+on thousands of real-style messages, a sure score outweighs a calm frame: leaving each writer
+out, pooled recall 97.7% -> 98.4%, false alarms 6.1% -> 7.2%; docs/danger.md).
 """
 
 from __future__ import annotations
