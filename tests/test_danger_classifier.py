@@ -226,4 +226,4 @@ def test_leaving_a_writer_out_from_the_command_line() -> None:
     out = run.stdout
     assert "danger3: grammar or classifier, line 0.60, over the hold-back at 0.90: recall" in out
     assert "danger3: grammar alone: recall" in out and "(0/0)" not in out
-    assert "POOLED (1 writers)" in out and "danger2:" not in out
+    assert "POOLED (danger writers)" in out and "danger2:" not in out

@@ -147,10 +147,10 @@ SEEN_FIGURES = {
     # round 7a: 234/234 1/184
     "danger4/holdout": (234 / 234, 1 / 184),
     # measured once, blind, by the lead on round 5: 452/465 45/359; round 6: 456/465 24/359;
-    # round 7a: 463/465 20/359
-    "danger5/all": (463 / 465, 20 / 359),
-    # read blind on main before round 6: 234/243 24/172; round 6: 239/243 8/172; 7a: 242/243 5/172
-    "danger7/tune": (242 / 243, 5 / 172),
+    # round 7a: 462/465 20/359
+    "danger5/all": (462 / 465, 20 / 359),
+    # read blind on main before round 6: 234/243 24/172; round 6: 239/243 8/172; 7a: 243/243 5/172
+    "danger7/tune": (243 / 243, 5 / 172),
     # measured once, blind, by the lead on round 6: 226/245 14/180; round 6b-6d: 241/245 14/180;
     # round 7a: 245/245 8/180
     "danger7/holdout": (245 / 245, 8 / 180),
@@ -164,8 +164,8 @@ SEEN_FIGURES = {
     # round 7a: 482/490 27/386
     "danger9/all": (482 / 490, 27 / 386),
     # read once by round 7a before training on it: main 430/464 40/343, round 7a 443/464 39/343;
-    # trained on: 463/464 27/343
-    "danger10/all": (463 / 464, 27 / 343),
+    # trained on: 462/464 27/343
+    "danger10/all": (462 / 464, 27 / 343),
     # read once by round 7a before training on it: main 449/478 41/387, round 7a 465/478 38/387;
     # trained on: 477/478 31/387
     "danger12/all": (477 / 478, 31 / 387),
@@ -199,7 +199,6 @@ def test_the_hand_written_examples_never_copy_a_corpus() -> None:
     assert {i.get("from") for i in examples} == {
         None,
         "developer",
-        "ask-tune",
         "danger4-holdout",  # written from its kinds of wording, never its messages (round 5)
         "danger5",  # the same (round 6)
         "danger7-tune",  # the same (round 6)

@@ -74,13 +74,25 @@ def load_samples(content_dir: Path) -> list[Sample]:
     samples = []
     for entry in listing["corpora"]:
         path = root / entry["file"]
-        for text, danger, _ in load_examples(_yaml(path), path.name):
-            samples.append(Sample(text, danger, str(entry["writer"])))
+        samples += [
+            Sample(text, danger, str(entry["writer"])) for text, danger in _labelled(entry, path)
+        ]
     examples = root / listing["examples"]
     writer_of = listing.get("examples_from") or {}
     for text, danger, source in load_examples(_yaml(examples), examples.name):
         samples.append(Sample(text, danger, str(writer_of.get(source, ""))))
     return samples
+
+
+def _labelled(entry: dict[str, Any], path: Path) -> list[tuple[str, bool]]:
+    """A danger corpus's {text, label: danger|calm}; or, for a corpus of typed questions labelled
+    by topic (the ask corpora), every item as calm but those whose topic is in `calm_except`
+    (emergency, journal: some of them say danger now), which do not train."""
+    items = _yaml(path)
+    if "calm_except" not in entry:
+        return [(text, danger) for text, danger, _ in load_examples(items, path.name)]
+    skip = set(entry["calm_except"])
+    return [(str(i["text"]), False) for i in items if i.get("label") not in skip]
 
 
 def load_examples(items: Any, name: str = "danger_examples.yaml") -> list[tuple[str, bool, str]]:
@@ -194,7 +206,8 @@ def cross_validate(
         if not trained_on or sample.writer in keep:
             reading = grammar.read(sample.text)
             read.append(_Read(sample, reading, grammar.findings(reading)))
-    lines, pooled = [], {line: [0, 0, 0, 0] for line in LINES}
+    lines: list[str] = []
+    pooled: dict[tuple[str, float, float | None], list[int]] = {}
     for writer in judged:
         train_on = [r for r in read if r.sample.writer != writer]
         if trained_on:
@@ -202,27 +215,34 @@ def cross_validate(
         weights, bias = train(
             [r.reading.parts for r in train_on], [r.sample.danger for r in train_on]
         )
-        model = Classifier(weights, bias, THRESHOLD)
         mine = [r for r in read if r.sample.writer == writer]
-        lines.append(f"{writer}: grammar alone: {_figures([(r, r.by_rules) for r in mine])}")
-        for threshold, confident in LINES:
-            model.threshold, model.confident = threshold, confident
-            raised = [
-                (r, r.by_rules or model.may_alarm(r.reading.parts, r.held_back)) for r in mine
-            ]
-            lines.append(
-                f"{writer}: {_name(threshold, confident)}: {_figures(raised, pooled[(threshold, confident)])}"
-            )
-    for (threshold, confident), counts in pooled.items():
-        lines.append(
-            f"POOLED ({len(judged)} writers): {_name(threshold, confident)}: {_rates(*counts)}"
-        )
+        lines += _judge(writer, mine, Classifier(weights, bias, THRESHOLD), pooled)
+    for (kind, threshold, confident), counts in pooled.items():
+        lines.append(f"POOLED ({kind}): {_name(threshold, confident)}: {_rates(*counts)}")
     return lines
 
 
-def _family_order(writer: str) -> tuple[int, str]:
-    digits = writer.lstrip("abcdefghijklmnopqrstuvwxyz")
-    return (int(digits) if digits.isdigit() else 1, writer)
+def _judge(
+    writer: str,
+    mine: list[_Read],
+    model: Classifier,
+    pooled: dict[tuple[str, float, float | None], list[int]],
+) -> list[str]:
+    """One writer's figures at each pair of lines, added to the pool of their kind."""
+    kind = "typed questions, calm" if writer.startswith("ask") else "danger writers"
+    lines = [f"{writer}: grammar alone: {_figures([(r, r.by_rules) for r in mine])}"]
+    for threshold, confident in LINES:
+        model.threshold, model.confident = threshold, confident
+        raised = [(r, r.by_rules or model.may_alarm(r.reading.parts, r.held_back)) for r in mine]
+        tally = pooled.setdefault((kind, threshold, confident), [0, 0, 0, 0])
+        lines.append(f"{writer}: {_name(threshold, confident)}: {_figures(raised, tally)}")
+    return lines
+
+
+def _family_order(writer: str) -> tuple[str, int]:
+    name = writer.rstrip("0123456789")
+    number = writer[len(name) :]
+    return (name, int(number) if number else 1)
 
 
 def _name(threshold: float, confident: float | None) -> str:
