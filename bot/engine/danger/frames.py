@@ -31,6 +31,7 @@ from bot.engine.danger.scope import (
     _all_clear_in,
     _past_time_in,
     _right_now_in,
+    plea_in,
 )
 
 
@@ -131,8 +132,8 @@ def asked_not_now(s: Scope) -> Stop:
     and the calm ones of the danger corpora 0.06 or less."""
     if "question_openers" in s.rule.ignore or s.reading.now_anywhere:
         return None
-    if any("guard:asks_now" in p for p in s.reading.present):
-        return None
+    if any("guard:asks_now" in p for p in s.reading.present) or plea_in(s.reading):
+        return None  # a question from someone who can not talk, or is followed now (round 7b)
     if any(s.words[i] in PRESENT for i in range(s.start, s.end)):
         return None  # "someone IS following me what do i do" (the "is" need not be the rule's)
     if any(s.words[i] in WRITER for i in s.consumed):

@@ -52,6 +52,7 @@ class Rule:
     allow: str = ""
     ignore: frozenset[str] = frozenset()
     now: bool = False  # counts only with a `now` word in the same part
+    whole_message: bool = False  # a whole part that is the whole message (round 7b)
 
 
 @dataclass(slots=True)
@@ -196,10 +197,11 @@ class Grammar:
             says=str(raw.get("says") or ""),
             match=tuple(str(e) for e in _as_list(raw["match"], f"rules[{i}].match")),
             gap=int(raw.get("gap", 2)),
-            whole_part=bool(raw.get("whole_part", False)),
+            whole_part=bool(raw.get("whole_part", False) or raw.get("whole_message", False)),
             allow=allow,
             ignore=ignore,
             now=bool(raw.get("now", False)),
+            whole_message=bool(raw.get("whole_message", False)),
         )
 
     # ------------------------------------------------------------------ reading
@@ -279,6 +281,8 @@ class Grammar:
             starts = reading.starts[p]
             for rule, labels, needs in self._compiled:
                 if not needs <= present or (rule.now and "guard:now" not in present):
+                    continue
+                if rule.whole_message and len(reading.parts) != 1:
                     continue
                 for tries, spans in enumerate(self._ways(tags, starts, rule, labels)):
                     if tries >= MAX_TRIES:

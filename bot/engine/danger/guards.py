@@ -66,6 +66,7 @@ from bot.engine.danger.scope import (
     _all_clear_in,
     _first,
     _right_now_in,
+    plea_in,
 )
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ JUDGED = frozenset((ASKED,))
 OPENER = "question_openers"
 REQUEST = "requests"
 HYPOTHETICAL = "hypothetical"
+WITHOUT = "without"
 
 
 def apply(reading: Reading, finding: Finding) -> bool:
@@ -127,8 +129,8 @@ def question(s: Scope) -> Stop:
     if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
         return None
     asked = _question_end(s.tags)
-    if _statement_after(s, asked):
-        return None
+    if _statement_after(s, asked) or plea_in(s.reading):
+        return None  # a plea: "how do i call 999 without talking, he is downstairs" (round 7b)
     return "question", " ".join(s.words[:asked])
 
 
@@ -217,7 +219,7 @@ def habit(s: Scope) -> Stop:
     """A pattern ("he keeps...", "all the time") asked about, with no "now" anywhere: "he keeps
     leaving gifts on my doorstep, do i bin them?" asks what to do about stalking, not for help
     this minute."""
-    if "habit" in s.rule.ignore:
+    if "habit" in s.rule.ignore or plea_in(s.reading):
         return None
     why = habit_asked(s.reading)
     return ("habit", why) if why else None
@@ -264,6 +266,8 @@ def near_words(s: Scope) -> Stop:
                     continue
                 if stop in s.consumed and s.tags[stop].get("guard:negation"):
                     continue  # "will" of the rule's own "will not let me leave"
+                if s.words[i] == WITHOUT and stop not in s.consumed:
+                    continue  # "without" negates the word after it: "without TALKING he is ..."
                 return name, " ".join(s.words[i:stop])
     return None
 

@@ -75,3 +75,26 @@ def _first(tags: Tags, label: str) -> tuple[int, int] | None:
         if ends:
             return i, max(ends)
     return None
+
+
+PLEA = ("whisper", "guard:plea")  # the labels of a present-danger signal (round 7b)
+
+
+def plea_in(reading: Reading) -> str:
+    """The words of a present-danger signal in the message ("" if none): the writer can not
+    make a sound (`whisper`: "can't talk", "he's listening") or is being pursued or hidden from
+    this minute (`plea`: "still following me", "he is downstairs"), not after an "if / when"
+    in its part ("what happens when you ring 999 and can't speak" asks about a case). Round 7b:
+    a question that comes with one is a plea ("where do i go, still following me"), not an
+    enquiry about 999; what separates it from "should i call 999 or 101 about last week"."""
+    for tags, words, present in zip(reading.tags, reading.parts, reading.present, strict=True):
+        if not any(label in present for label in PLEA) or "guard:online" in present:
+            continue  # "i'm hiding from my ex on social media": not in person
+        for i, t in enumerate(tags):
+            if "guard:conditional" in t or "guard:hypothetical" in t or words[i] == "if":
+                break  # what follows a conditional is a case asked about, not a fact
+            for label in PLEA:
+                ends = t.get(label)
+                if ends:
+                    return " ".join(words[i : max(ends)])
+    return ""
