@@ -88,7 +88,7 @@ def past_time(s: Scope) -> Stop:
     no "now" in the part or its neighbours."""
     if "past_time" in s.rule.ignore:
         return None
-    now_tense = any(s.words[i] in PRESENT for i in s.consumed)
+    now_tense = any(s.words[i] in PRESENT or _can_sense(s.words, i) for i in s.consumed)
     if now_tense and "guard:returned" in s.present:
         return None  # "the same lot from last night ARE BACK outside": a return, now
     where = _past_time_in(s.tags, today_counts=not now_tense)
@@ -102,6 +102,15 @@ def past_time(s: Scope) -> Stop:
     if any("guard:past_time" in p for p in near) and not any("guard:now" in p for p in near):
         return "past_time", "a past time in the next part, and no 'now'"
     return None
+
+
+def _can_sense(words: list[str], i: int) -> bool:
+    """ "can" before a verb of the senses is now ("i CAN hear a key in the lock"); "can not"
+    is not (round 7b: "i can't call because i'm deaf" is how things are, not this minute)."""
+    return words[i] == "can" and i + 1 < len(words) and words[i + 1] in SENSES
+
+
+SENSES = frozenset(("hear", "see", "smell"))
 
 
 def _now_for(s: Scope, now_tense: bool, where: tuple[int, int]) -> bool:

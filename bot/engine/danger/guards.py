@@ -179,6 +179,10 @@ def idiom(s: Scope) -> Stop:
             for stop in s.tags[i].get("guard:idiom", ()):
                 if stop <= s.start and _right_now_in(s.tags, stop, s.end):
                     continue  # "was watching eastenders and he's JUST turned up at the door"
+                if stop <= s.start and _own_clause(s, stop):
+                    continue  # "been cooking AND i can see a man in my garden" (round 7b)
+                if _inside_longer(s.tags[i], stop):
+                    continue  # "carving" of "with my CARVING KNIFE": the longer entry wins
                 return "idiom", " ".join(s.words[i:stop])
     # a cry that is a whole part ("help,", "knife!") is explained by the part after it
     # ("help, i can't work out how to use this app")
@@ -192,6 +196,22 @@ def idiom(s: Scope) -> Stop:
         if where:
             return "idiom", " ".join(s.reading.parts[after][slice(*where)])
     return None
+
+
+def _inside_longer(tags: dict[str, list[int]], stop: int) -> bool:
+    """A class entry (not a guard word) starts where the idiom does and ends after it
+    ("carving knife" is a weapon, "carving" alone cooking) (round 7b)."""
+    return any(not label.startswith("guard:") and max(ends) > stop for label, ends in tags.items())
+
+
+def _own_clause(s: Scope, after: int) -> bool:
+    """The match starts a clause of its own after the idiom: a clause word ("and", "so") between,
+    and a person or "i" right after it ("after the quiz AND SOMEONE is following me")."""
+    cut = [j for j in range(after, s.start) if s.words[j] in CLAUSE]
+    if not cut:
+        return False
+    first = cut[-1] + 1
+    return first < len(s.tags) and ("person" in s.tags[first] or s.words[first] == "i")
 
 
 def all_clear(s: Scope) -> Stop:
