@@ -32,6 +32,7 @@ from bot.engine.danger.scope import (
     _past_time_in,
     _right_now_in,
     plea_in,
+    present_now,
 )
 
 
@@ -72,6 +73,8 @@ def all_clear_after(s: Scope) -> Stop:
     "now / still / just": "they've cuffed him and put him in the car, I'm ok" (round 6)."""
     if "all_clear" in s.rule.ignore:
         return None
+    if "person" in s.tags[s.start] and any(s.words[i] in PRESENT for i in s.consumed):
+        return None  # "he IS here. i'm ok. not sure what to do": ok for now, he is here (7b)
     later = range(s.part + 1, len(s.reading.tags))
     if any("guard:right_now" in s.reading.present[p] for p in range(s.part, len(s.reading.tags))):
         return None
@@ -152,6 +155,51 @@ def asked_not_now(s: Scope) -> Stop:
     if not asked:
         return None
     return ASKED, "a question, the match not in the present tense, and no 'now'"
+
+
+def identified(s: Scope) -> Stop:
+    """From the match on, the one there is named as someone ordinary (`identify` then
+    `harmless`: "there's a man outside, IT IS THE WINDOW CLEANER", "he's at the door... THE
+    PLUMBER I MEAN", "he's in the house but it's MY SON") (round 7b)."""
+    if "mistaken" in s.rule.ignore:
+        return None
+    for p in range(s.part, len(s.reading.tags)):
+        if "guard:harmless" not in s.reading.present[p]:
+            continue
+        tags, words = s.reading.tags[p], s.reading.parts[p]
+        for i in range(s.end if p == s.part else 0, len(tags)):
+            for stop in tags[i].get("guard:identify", ()):
+                if any("guard:harmless" in tags[j] for j in range(stop, min(len(tags), stop + 2))):
+                    return "mistaken", " ".join(words[i : stop + 2])
+            ends = tags[i].get("guard:harmless")
+            if (
+                ends
+                and max(ends) + 1 < len(words)
+                and words[max(ends)] == "i"
+                and words[max(ends) + 1] == "mean"
+            ):
+                return "mistaken", " ".join(words[i : max(ends) + 2])
+    return None
+
+
+def not_urgent(s: Scope) -> Stop:
+    """The writer says it is not urgent or not happening now ("nothing urgent", "not happening
+    now, just want advice", "will message later"): every rule in the message is stopped
+    (round 7b); not a match in the present tense with "now" ("just wanted to know if that flag
+    runs out? ... he's across the road RIGHT NOW looking at the house")."""
+    if present_now(s):
+        return None
+    for tags, words, present in zip(
+        s.reading.tags, s.reading.parts, s.reading.present, strict=True
+    ):
+        if "guard:not_urgent" in present:
+            where = next(
+                (i, max(t["guard:not_urgent"]))
+                for i, t in enumerate(tags)
+                if "guard:not_urgent" in t
+            )
+            return "not_urgent", " ".join(words[slice(*where)])
+    return None
 
 
 NOT_A_PERSON = "not_a_person"

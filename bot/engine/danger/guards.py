@@ -47,9 +47,11 @@ from typing import TYPE_CHECKING
 from bot.engine.danger.frames import (
     all_clear_after,
     asked_not_now,
+    identified,
     if_before,
     joke,
     not_a_person,
+    not_urgent,
     past_time,
 )
 from bot.engine.danger.scope import (
@@ -67,6 +69,7 @@ from bot.engine.danger.scope import (
     _first,
     _right_now_in,
     plea_in,
+    present_now,
 )
 
 if TYPE_CHECKING:
@@ -87,6 +90,7 @@ GUARD_NAMES = (
     "habit",
     "joke",
     "not_a_person",
+    "not_urgent",
 )
 # guards whose stop the classifier may overrule: the match counts when the classifier, too,
 # reads the message as danger (round 6: the rules judged by the classifier on a borderline)
@@ -129,7 +133,7 @@ def question(s: Scope) -> Stop:
     if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
         return None
     asked = _question_end(s.tags)
-    if _statement_after(s, asked) or plea_in(s.reading):
+    if _statement_after(s, asked) or plea_in(s.reading) or present_now(s):
         return None  # a plea: "how do i call 999 without talking, he is downstairs" (round 7b)
     return "question", " ".join(s.words[:asked])
 
@@ -159,8 +163,8 @@ def _statement_after(s: Scope, asked: int) -> bool:
 
 def hypothetical(s: Scope) -> Stop:
     """A hypothetical word anywhere before the match ("in case he comes round")."""
-    if HYPOTHETICAL in s.rule.ignore:
-        return None
+    if HYPOTHETICAL in s.rule.ignore or present_now(s):
+        return None  # "what do i do if he IS at the window RIGHT NOW" (round 7b)
     for i in range(s.start):
         for stop in s.tags[i].get(f"guard:{HYPOTHETICAL}", ()):
             return "hypothetical", " ".join(s.words[i:stop])
@@ -311,15 +315,17 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     joke,
     all_clear,
     mistaken,
+    identified,
     all_clear_after,
     habit,
     near_words,
     online,
+    not_urgent,
     past_time,
     asked_not_now,
 )
 # checks whose verdict does not depend on where the match is in its part (see apply)
-PART_WIDE = frozenset((mistaken, habit, all_clear_after))
+PART_WIDE = frozenset((mistaken, habit, all_clear_after, not_urgent))
 
 
 def _opens_as_question(reading: Reading) -> bool:

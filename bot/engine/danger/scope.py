@@ -77,6 +77,16 @@ def _first(tags: Tags, label: str) -> tuple[int, int] | None:
     return None
 
 
+def present_now(s: Scope) -> bool:
+    """The match is in the present tense ("he IS at the window") and a "now / still / just"
+    comes in or after it in its part: a fact of this minute even inside "if" or a question
+    ("what do i do if he's at the window right now?") (round 7b)."""
+    at = s.start + 1
+    return (
+        at < len(s.words) and s.words[at] in PRESENT and _right_now_in(s.tags, s.start, len(s.tags))
+    )
+
+
 PLEA = ("whisper", "guard:plea")  # the labels of a present-danger signal (round 7b)
 
 
