@@ -34,6 +34,7 @@ from bot.engine.danger.scope import (
     plea_in,
     present_now,
 )
+from bot.engine.danger.scope import now_tense as is_now
 
 
 def if_before(s: Scope) -> Stop:
@@ -91,7 +92,7 @@ def past_time(s: Scope) -> Stop:
     no "now" in the part or its neighbours."""
     if "past_time" in s.rule.ignore:
         return None
-    now_tense = any(s.words[i] in PRESENT or _can_sense(s.words, i) for i in s.consumed)
+    now_tense = is_now(s) or any(_can_sense(s.words, i) for i in s.consumed)
     if now_tense and "guard:returned" in s.present:
         return None  # "the same lot from last night ARE BACK outside": a return, now
     where = _past_time_in(s.tags, today_counts=not now_tense)

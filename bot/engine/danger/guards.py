@@ -68,6 +68,7 @@ from bot.engine.danger.scope import (
     _all_clear_in,
     _first,
     _right_now_in,
+    now_tense,
     plea_in,
     present_now,
 )
@@ -119,7 +120,7 @@ def record(s: Scope) -> Stop:
     """The message opens as a note to keep and says nothing is happening "now"."""
     if "record" in s.rule.ignore:
         return None
-    if any(s.words[i] in PRESENT for i in s.consumed):
+    if now_tense(s):
         return None  # a record is kept in the past tense: "diary: ... he IS at the window" is now
     opener = record_opener(s.reading)
     return ("record", opener) if opener else None

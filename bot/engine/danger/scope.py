@@ -77,6 +77,15 @@ def _first(tags: Tags, label: str) -> tuple[int, int] | None:
     return None
 
 
+def now_tense(s: Scope) -> bool:
+    """The match is in the present tense: an "is / are / am" in it, or just before it
+    ("someone IS trying the door", "he IS walking up the path") (round 7b)."""
+    if any(s.words[i] in PRESENT for i in s.consumed):
+        return True
+    before = s.start - 1
+    return before > 0 and s.words[before] in PRESENT and "person" in s.tags[before - 1]
+
+
 def present_now(s: Scope) -> bool:
     """The match is in the present tense ("he IS at the window") and a "now / still / just"
     comes in or after it in its part: a fact of this minute even inside "if" or a question
