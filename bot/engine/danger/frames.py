@@ -164,22 +164,20 @@ def identified(s: Scope) -> Stop:
     PLUMBER I MEAN", "he's in the house but it's MY SON") (round 7b)."""
     if "mistaken" in s.rule.ignore:
         return None
-    for p in range(s.part, len(s.reading.tags)):
-        if "guard:harmless" not in s.reading.present[p]:
+    reading = s.reading
+    for p in range(s.part, len(reading.tags)):
+        if "guard:harmless" not in reading.present[p]:
             continue
-        tags, words = s.reading.tags[p], s.reading.parts[p]
-        for i in range(s.end if p == s.part else 0, len(tags)):
-            for stop in tags[i].get("guard:identify", ()):
+        tags, words, starts = reading.tags[p], reading.parts[p], reading.starts[p]
+        after = s.end if p == s.part else 0
+        for i in starts.get("guard:identify", ()):
+            for stop in tags[i]["guard:identify"] if i >= after else ():
                 if any("guard:harmless" in tags[j] for j in range(stop, min(len(tags), stop + 2))):
                     return "mistaken", " ".join(words[i : stop + 2])
-            ends = tags[i].get("guard:harmless")
-            if (
-                ends
-                and max(ends) + 1 < len(words)
-                and words[max(ends)] == "i"
-                and words[max(ends) + 1] == "mean"
-            ):
-                return "mistaken", " ".join(words[i : max(ends) + 2])
+        for i in starts["guard:harmless"]:
+            end = max(tags[i]["guard:harmless"])
+            if i >= after and words[end : end + 2] == ["i", "mean"]:
+                return "mistaken", " ".join(words[i : end + 2])
     return None
 
 

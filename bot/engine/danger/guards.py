@@ -120,10 +120,10 @@ def record(s: Scope) -> Stop:
     """The message opens as a note to keep and says nothing is happening "now"."""
     if "record" in s.rule.ignore:
         return None
-    if now_tense(s):
-        return None  # a record is kept in the past tense: "diary: ... he IS at the window" is now
     opener = record_opener(s.reading)
-    return ("record", opener) if opener else None
+    if not opener or now_tense(s):
+        return None  # a record is kept in the past tense: "diary: ... he IS at the window" is now
+    return "record", opener
 
 
 def question(s: Scope) -> Stop:
@@ -164,12 +164,15 @@ def _statement_after(s: Scope, asked: int) -> bool:
 
 def hypothetical(s: Scope) -> Stop:
     """A hypothetical word anywhere before the match ("in case he comes round")."""
-    if HYPOTHETICAL in s.rule.ignore or present_now(s):
-        return None  # "what do i do if he IS at the window RIGHT NOW" (round 7b)
+    if HYPOTHETICAL in s.rule.ignore:
+        return None
     for i in range(s.start):
         for stop in s.tags[i].get(f"guard:{HYPOTHETICAL}", ()):
+            if present_now(s):
+                return None  # "what do i do if he IS at the window RIGHT NOW" (round 7b)
             return "hypothetical", " ".join(s.words[i:stop])
-    return if_before(s)
+    stopped = if_before(s)
+    return None if stopped is None or present_now(s) else stopped
 
 
 def idiom(s: Scope) -> Stop:

@@ -106,6 +106,12 @@ def plea_in(reading: Reading) -> str:
     in its part ("what happens when you ring 999 and can't speak" asks about a case). Round 7b:
     a question that comes with one is a plea ("where do i go, still following me"), not an
     enquiry about 999; what separates it from "should i call 999 or 101 about last week"."""
+    if reading.plea is None:
+        reading.plea = _plea(reading)  # once per message: every guard of every finding asks
+    return reading.plea
+
+
+def _plea(reading: Reading) -> str:
     for tags, words, present in zip(reading.tags, reading.parts, reading.present, strict=True):
         if not any(label in present for label in PLEA) or "guard:online" in present:
             continue  # "i'm hiding from my ex on social media": not in person
