@@ -186,8 +186,8 @@ def not_urgent(s: Scope) -> Stop:
     now, just want advice", "will message later"): every rule in the message is stopped
     (round 7b); not a match in the present tense with "now" ("just wanted to know if that flag
     runs out? ... he's across the road RIGHT NOW looking at the house")."""
-    if present_now(s):
-        return None
+    if present_now(s) or ("person" in s.tags[s.start] and is_now(s)):
+        return None  # "can't talk, HE IS HERE, will message later": not for a person here now
     for tags, words, present in zip(
         s.reading.tags, s.reading.parts, s.reading.present, strict=True
     ):
