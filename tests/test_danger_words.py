@@ -412,6 +412,7 @@ def test_the_classifier_judges_a_question_about_the_past(
         ("i can hear a key in the lock. i changed them in june", "hearing or seeing them now"),
         ("the lady from the shop just told me she knows where i live", "someone says they know"),
         ("he is in the lounge with the carving knife", "someone is here"),
+        ("i feel scared he is outside my door", "someone is here"),
         # the guards of round 7b keep out of the way of a person here now
         ("cant talk, he is here, will message later", "someone is here"),
         ("someone is banging on the door, it is my husband", "someone is getting in"),
