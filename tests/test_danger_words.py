@@ -403,7 +403,8 @@ def test_the_classifier_judges_a_question_about_the_past(
         ("what do i do if he is at the back door right now", "someone is here"),
         # a bare place, harm or pursuit that is the whole message
         ("at window", "a bare place, the whole message"),
-        ("in garden now", "a bare place, the whole message"),
+        ("in kitchen now", "a bare place, the whole message"),
+        ("in garden pls", "a bare place, the whole message"),
         ("bleeding", "hurt"),
         ("injured pls", "a bare harm, the whole message"),
         ("her again", "them again, the whole message"),
@@ -445,8 +446,12 @@ def test_round_7b_calm_messages_stay_calm(rules: DangerDetector, text: str, guar
     assert f"by the {guard} guard" in str(explanation)
 
 
-def test_round_7b_a_bare_place_inside_a_longer_message_is_not_a_plea(rules: DangerDetector) -> None:
-    """A part that is only a place is a plea when it is the whole message, not an answer inside
-    a longer one ("where was it? at the station")."""
-    assert rules.is_danger("at the station")
-    assert not rules.is_danger("where did he stop me? at the station, last month")
+def test_round_7b_a_bare_place_is_a_plea_but_an_answer_to_where_is_not(
+    rules: DangerDetector,
+) -> None:
+    """A place at home typed as the whole message is a plea; a public place, as the journal's
+    "Where did it happen?" is answered, is not, nor a bare place inside a longer message."""
+    assert rules.is_danger("at door") and rules.is_danger("in house")
+    for answer in ["at the station", "on the bus", "in the car park", "at my work"]:
+        assert not rules.is_danger(answer), rules.explain(answer)
+    assert not rules.is_danger("where was it? in garden, last month")
