@@ -104,6 +104,13 @@ def test_a_confident_score_is_not_held_back(rules_only: DangerDetector, text: st
     explanation = sure.explain(text)
     assert explanation.held_back and explanation.is_danger and sure.is_danger(text)
     assert "but confident: counts" in str(explanation)
+    # what the words say is calm (an idiom or joke, an all-clear) holds whatever the score
+    for calm in (
+        "he is wrecking the house lol",
+        "he is wrecking the house, police have arrived and i'm safe",
+    ):
+        assert sure.explain(calm).held_back and not sure.is_danger(calm)
+        assert not sure.explain(calm).is_danger
     unsure = DangerDetector(rules_only.grammar, Classifier({"w:wrecking": 1.5}, 0.0, 0.6, "", 0.9))
     assert unsure.explain(text).score < 0.9 and not unsure.is_danger(text)
 

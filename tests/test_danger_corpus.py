@@ -132,43 +132,48 @@ def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) ->
     assert sum(i["label"] == "calm" for i in items) >= calm
 
 
-# Round 7a's figures on each (recall, false alarms), asserted as floors: the classifier trains on
+# Round 7a's figures on each (recall, false alarms), asserted as floors (after merging round 7b's
+# grammar, which moved danger/holdout 7 -> 6, danger5 462 20 -> 463 17, danger7/tune 243 5 -> 242 4,
+# danger7/holdout 8 -> 6, danger6 17 -> 16, danger8 15 -> 12, danger9 482 27 -> 486 22, danger10
+# 462 27 -> 464 15, danger12 31 -> 9 false alarms; then the firm hold-backs, which no score
+# overrides (an idiom, an all-clear: hold_back.FIRM), cost danger4/tune 1, danger5 4, danger6 6,
+# danger9 1, danger10 1, danger12 3 of recall, seen): the classifier trains on
 # every one of these corpora now, so they are a fit (round 6d's figure before -> round 7a's in the
 # comment). Round 4's (and round 5's): 246/246 1/198; 246/246 9/198; 394/396 7/283; 207/208
 # 1/143; 236/237 0/180. The honest figures: `safety-bot danger cv` (docs/danger.md "Round 7a").
 SEEN_FIGURES = {
     "danger/tune": (246 / 246, 0 / 198),  # 246/246 0/198 -> the same
-    "danger/holdout": (246 / 246, 7 / 198),  # 246/246 7/198 -> the same
+    "danger/holdout": (246 / 246, 6 / 198),  # 246/246 7/198 -> the same
     "danger2/holdout": (395 / 396, 4 / 283),  # 394/396 5/283 -> 395/396 4/283
     "danger3/tune": (208 / 208, 0 / 143),  # 208/208 0/143 -> the same
-    "danger4/tune": (237 / 237, 0 / 180),  # 236/237 0/180 -> 237/237 0/180
+    "danger4/tune": (236 / 237, 0 / 180),  # 236/237 0/180 -> 237/237 0/180
     # measured once, blind, by the lead: 220/234 24/184 (before round 4: 213/234 28/184);
     # round 5 generalised from it (seen, flattering): 234/234 4/184; round 6: 234/234 3/184;
     # round 7a: 234/234 1/184
     "danger4/holdout": (234 / 234, 1 / 184),
     # measured once, blind, by the lead on round 5: 452/465 45/359; round 6: 456/465 24/359;
     # round 7a: 462/465 20/359
-    "danger5/all": (462 / 465, 20 / 359),
+    "danger5/all": (459 / 465, 17 / 359),
     # read blind on main before round 6: 234/243 24/172; round 6: 239/243 8/172; 7a: 243/243 5/172
-    "danger7/tune": (243 / 243, 5 / 172),
+    "danger7/tune": (242 / 243, 4 / 172),
     # measured once, blind, by the lead on round 6: 226/245 14/180; round 6b-6d: 241/245 14/180;
     # round 7a: 245/245 8/180
-    "danger7/holdout": (245 / 245, 8 / 180),
+    "danger7/holdout": (245 / 245, 6 / 180),
     # measured once, blind, by the lead on main (rounds 6 + 6b): 436/466 43/357; round 6d:
     # 445/466 22/357; round 7a: 464/466 17/357
-    "danger6/all": (464 / 466, 17 / 357),
+    "danger6/all": (458 / 466, 16 / 357),
     # measured once, blind, by the lead on main (rounds 6, 6b, 6c): 460/478 27/401; round 6d:
     # 473/478 27/401; round 7a: 478/478 15/401
-    "danger8/all": (478 / 478, 15 / 401),
+    "danger8/all": (478 / 478, 12 / 401),
     # measured once, blind, by the lead after round 6d: 453/490 40/386 (tests/test_latest_blind.py);
     # round 7a: 482/490 27/386
-    "danger9/all": (482 / 490, 27 / 386),
+    "danger9/all": (485 / 490, 22 / 386),
     # read once by round 7a before training on it: main 430/464 40/343, round 7a 443/464 39/343;
     # trained on: 462/464 27/343
-    "danger10/all": (462 / 464, 27 / 343),
+    "danger10/all": (463 / 464, 15 / 343),
     # read once by round 7a before training on it: main 449/478 41/387, round 7a 465/478 38/387;
     # trained on: 477/478 31/387
-    "danger12/all": (477 / 478, 31 / 387),
+    "danger12/all": (474 / 478, 9 / 387),
 }
 
 

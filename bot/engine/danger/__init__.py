@@ -11,7 +11,7 @@ build time (training.py) on the seen blind corpora themselves and the reviewable
 content/danger_examples.yaml (content/danger_training.yaml lists them), and held back where the
 grammar reads the message as calm: a past time without "now", a question, a record to keep, an
 idiom or joke, an all-clear, a mistaken fright (hold_back.py), unless its score reaches the
-confident line (round 7a).
+confident line and the calm reading is only a frame (round 7a).
 
 Why: the old phrase list (kept in bench/old_danger_matcher.py as the baseline) matched its own
 corpus 100% and caught a third of a blind corpus's danger messages. Round 1's grammar alone caught
@@ -51,6 +51,7 @@ from pathlib import Path
 
 from bot.engine.danger.classifier import Classifier
 from bot.engine.danger.grammar import Finding, Grammar, GrammarError, Reading
+from bot.engine.danger.hold_back import FIRM
 from bot.engine.danger.hold_back import held_back as _held_back
 
 __all__ = ["DangerDetector", "Explanation", "GrammarError"]
@@ -118,6 +119,8 @@ class Explanation:
 
     @property
     def by_classifier(self) -> bool:
+        if self.held_back in FIRM:
+            return False  # an idiom, an all-clear, a mistaken fright: no score overrides them
         return self.alarm and (not self.held_back or self.overridden)
 
     @property
@@ -195,7 +198,8 @@ class DangerDetector:
         model = self.classifier
         if model is None:
             return False
-        return model.may_alarm(reading.parts, bool(_held_back(reading, findings)))
+        reason = _held_back(reading, findings)
+        return reason not in FIRM and model.may_alarm(reading.parts, bool(reason))
 
     def explain(self, text: str) -> Explanation:
         """Every rule that matched and the guard that stopped each (for `danger explain`)."""

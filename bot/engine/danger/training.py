@@ -43,12 +43,13 @@ CONFIDENT = 0.9
 class Sample:
     """One labelled message and the writer whose wording it is ("" for the developer's)."""
 
-    __slots__ = ("text", "danger", "writer")
+    __slots__ = ("text", "danger", "writer", "written")
 
-    def __init__(self, text: str, danger: bool, writer: str) -> None:
+    def __init__(self, text: str, danger: bool, writer: str, written: bool = True) -> None:
         self.text = text
         self.danger = danger
         self.writer = writer
+        self.written = written  # by that writer (False: an example written from their wordings)
 
 
 def _yaml(path: Path) -> Any:
@@ -80,7 +81,7 @@ def load_samples(content_dir: Path) -> list[Sample]:
     examples = root / listing["examples"]
     writer_of = listing.get("examples_from") or {}
     for text, danger, source in load_examples(_yaml(examples), examples.name):
-        samples.append(Sample(text, danger, str(writer_of.get(source, ""))))
+        samples.append(Sample(text, danger, str(writer_of.get(source, "")), written=False))
     return samples
 
 
@@ -167,15 +168,17 @@ def rebuild(content_dir: Path, target: Path = WEIGHTS_FILE) -> str:
 class _Read:
     """A sample as the grammar reads it, with what the rules and the hold-back say."""
 
-    __slots__ = ("sample", "reading", "by_rules", "held_back")
+    __slots__ = ("sample", "reading", "by_rules", "held_back", "firm")
 
     def __init__(self, sample: Sample, reading: Reading, findings: list[Finding]) -> None:
-        from bot.engine.danger.hold_back import held_back
+        from bot.engine.danger.hold_back import FIRM, held_back
 
         self.sample = sample
         self.reading = reading
         self.by_rules = any(f.counts for f in findings)
-        self.held_back = bool(held_back(reading, findings))
+        reason = held_back(reading, findings)
+        self.held_back = bool(reason)
+        self.firm = reason in FIRM  # no score overrides it (hold_back.py)
 
 
 # the alarm lines judged: (THRESHOLD, CONFIDENT); None: the hold-back always holds
@@ -215,7 +218,7 @@ def cross_validate(
         weights, bias = train(
             [r.reading.parts for r in train_on], [r.sample.danger for r in train_on]
         )
-        mine = [r for r in read if r.sample.writer == writer]
+        mine = [r for r in read if r.sample.writer == writer and r.sample.written]
         lines += _judge(writer, mine, Classifier(weights, bias, THRESHOLD), pooled)
     for (kind, threshold, confident), counts in pooled.items():
         lines.append(f"POOLED ({kind}): {_name(threshold, confident)}: {_rates(*counts)}")
@@ -233,10 +236,14 @@ def _judge(
     lines = [f"{writer}: grammar alone: {_figures([(r, r.by_rules) for r in mine])}"]
     for threshold, confident in LINES:
         model.threshold, model.confident = threshold, confident
-        raised = [(r, r.by_rules or model.may_alarm(r.reading.parts, r.held_back)) for r in mine]
+        raised = [(r, r.by_rules or _alone(model, r)) for r in mine]
         tally = pooled.setdefault((kind, threshold, confident), [0, 0, 0, 0])
         lines.append(f"{writer}: {_name(threshold, confident)}: {_figures(raised, tally)}")
     return lines
+
+
+def _alone(model: Classifier, read: _Read) -> bool:
+    return not read.firm and model.may_alarm(read.reading.parts, read.held_back)
 
 
 def _family_order(writer: str) -> tuple[str, int]:
