@@ -36,7 +36,7 @@ house over a track or field (content/danger_grammar.yaml): 98.4% / 7.8% on it (s
 Round 7a: trained on the corpora (7,354 messages by nine writers, then eleven) instead of on
 examples rewritten from them, with a confident line over the hold-back. Each writer judged by
 the detector with a classifier trained without them (leave-one-writer-out, 11 writers, pooled):
-96.8% / 6.5% before, 98.4% / 7.2% after; first reads of two new blind corpora before training on
+96.8% / 6.5% before, 98.3% / 6.9% after (98.5% / 5.1% with round 7b's grammar); first reads of two new blind corpora before training on
 them: danger10 92.7% / 11.7% (landed) -> 95.5% / 11.4%, danger12 93.9% / 10.6% -> 97.3% / 9.8%.
 A false alarm costs little (the advice shows, the person carries on); a miss can cost a life: both
 readers lean toward raising the alarm.
