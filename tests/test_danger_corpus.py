@@ -170,7 +170,7 @@ SEEN_FIGURES = {
     "danger9/all": (485 / 490, 22 / 386),
     # read once by round 7a before training on it: main 430/464 40/343, round 7a 443/464 39/343;
     # trained on: 462/464 27/343
-    "danger10/all": (463 / 464, 15 / 343),
+    "danger10/all": (462 / 464, 15 / 343),  # 463 before the flowers examples (round 7a, last)
     # read once by round 7a before training on it: main 449/478 41/387, round 7a 465/478 38/387;
     # trained on: 477/478 31/387
     "danger12/all": (474 / 478, 9 / 387),
