@@ -171,7 +171,8 @@ SEEN_FIGURES = {
     "danger6/all": (458 / 466, 16 / 357),
     # measured once, blind, by the lead on main (rounds 6, 6b, 6c): 460/478 27/401; round 6d:
     # 473/478 27/401; round 7a: 478/478 15/401
-    "danger8/all": (478 / 478, 12 / 401),
+    # round 7c: 13 (the rooms with "my": "two officers are sat in my kitchen", as "in the kitchen")
+    "danger8/all": (478 / 478, 13 / 401),
     # measured once, blind, by the lead after round 6d: 453/490 40/386 (tests/test_latest_blind.py);
     # round 7a: 482/490 27/386
     "danger9/all": (485 / 490, 22 / 386),
