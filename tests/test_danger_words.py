@@ -390,3 +390,68 @@ def test_the_classifier_judges_a_question_about_the_past(
         explanation
     )
     assert not rules.is_danger(text)  # the grammar alone stops it
+
+
+# Round 7b: the mechanisms, each in wording of our own (not from a corpus), read by the rules alone.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # a question with a present-danger signal is a plea, not an enquiry about 999
+        ("where do i run, he is still behind me", "someone is here"),
+        ("how do i ring 999 without talking, he is upstairs", "police now"),
+        ("can i ring 999 from here? i am hiding from him", "police now"),
+        ("what do i do if he is at the back door right now", "someone is here"),
+        # a bare place, harm or pursuit that is the whole message
+        ("at window", "a bare place, the whole message"),
+        ("in kitchen now", "a bare place, the whole message"),
+        ("in garden pls", "a bare place, the whole message"),
+        ("bleeding", "hurt"),
+        ("injured pls", "a bare harm, the whole message"),
+        ("her again", "them again, the whole message"),
+        # quoted, and signs
+        ("she just texted im at your door", "a message quoted that means danger now"),
+        ("i can hear a key in the lock. i changed them in june", "hearing or seeing them now"),
+        ("the lady from the shop just told me she knows where i live", "someone says they know"),
+        ("he is in the lounge with the carving knife", "someone is here"),
+        ("i feel scared he is outside my door", "someone is here"),
+        # the guards of round 7b keep out of the way of a person here now
+        ("cant talk, he is here, will message later", "someone is here"),
+        ("someone is banging on the door, it is my husband", "someone is getting in"),
+    ],
+)
+def test_round_7b_pleas_are_danger(rules: DangerDetector, text: str, rule: str) -> None:
+    explanation = rules.explain(text)
+    assert explanation.is_danger, explanation
+    assert f"rule {rule!r}" in str(explanation) or rule in str(explanation), explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "guard"),
+    [
+        # a question with no present-danger signal stays an enquiry
+        ("should i call 999 or 101 about what he did last week?", "question"),
+        ("is there a way to call 999 without talking?", "question"),
+        ("what happens when you ring 999 and can't speak, how does it work", "hypothetical"),
+        # the one there named as someone ordinary, the writer saying it is not urgent
+        ("there's a man at my door, it's the postman", "mistaken"),
+        ("he's at the window... the window cleaner i mean", "mistaken"),
+        ("cant talk now, in a lecture, will message later", "not_urgent"),
+        ("i feel like someone is watching me all the time", "hypothetical"),
+        ("i thought someone was following me but i know nobody is", "mistaken"),
+    ],
+)
+def test_round_7b_calm_messages_stay_calm(rules: DangerDetector, text: str, guard: str) -> None:
+    explanation = rules.explain(text)
+    assert not explanation.is_danger, explanation
+    assert f"by the {guard} guard" in str(explanation)
+
+
+def test_round_7b_a_bare_place_is_a_plea_but_an_answer_to_where_is_not(
+    rules: DangerDetector,
+) -> None:
+    """A place at home typed as the whole message is a plea; a public place, as the journal's
+    "Where did it happen?" is answered, is not, nor a bare place inside a longer message."""
+    assert rules.is_danger("at door") and rules.is_danger("in house")
+    for answer in ["at the station", "on the bus", "in the car park", "at my work"]:
+        assert not rules.is_danger(answer), rules.explain(answer)
+    assert not rules.is_danger("where was it? in garden, last month")

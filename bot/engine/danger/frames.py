@@ -31,7 +31,10 @@ from bot.engine.danger.scope import (
     _all_clear_in,
     _past_time_in,
     _right_now_in,
+    plea_in,
+    present_now,
 )
+from bot.engine.danger.scope import now_tense as is_now
 
 
 def if_before(s: Scope) -> Stop:
@@ -71,6 +74,8 @@ def all_clear_after(s: Scope) -> Stop:
     "now / still / just": "they've cuffed him and put him in the car, I'm ok" (round 6)."""
     if "all_clear" in s.rule.ignore:
         return None
+    if "person" in s.tags[s.start] and any(s.words[i] in PRESENT for i in s.consumed):
+        return None  # "he IS here. i'm ok. not sure what to do": ok for now, he is here (7b)
     later = range(s.part + 1, len(s.reading.tags))
     if any("guard:right_now" in s.reading.present[p] for p in range(s.part, len(s.reading.tags))):
         return None
@@ -87,7 +92,7 @@ def past_time(s: Scope) -> Stop:
     no "now" in the part or its neighbours."""
     if "past_time" in s.rule.ignore:
         return None
-    now_tense = any(s.words[i] in PRESENT for i in s.consumed)
+    now_tense = is_now(s) or any(_can_sense(s.words, i) for i in s.consumed)
     if now_tense and "guard:returned" in s.present:
         return None  # "the same lot from last night ARE BACK outside": a return, now
     where = _past_time_in(s.tags, today_counts=not now_tense)
@@ -101,6 +106,15 @@ def past_time(s: Scope) -> Stop:
     if any("guard:past_time" in p for p in near) and not any("guard:now" in p for p in near):
         return "past_time", "a past time in the next part, and no 'now'"
     return None
+
+
+def _can_sense(words: list[str], i: int) -> bool:
+    """ "can" before a verb of the senses is now ("i CAN hear a key in the lock"); "can not"
+    is not (round 7b: "i can't call because i'm deaf" is how things are, not this minute)."""
+    return words[i] == "can" and i + 1 < len(words) and words[i + 1] in SENSES
+
+
+SENSES = frozenset(("hear", "see", "smell"))
 
 
 def _now_for(s: Scope, now_tense: bool, where: tuple[int, int]) -> bool:
@@ -131,8 +145,8 @@ def asked_not_now(s: Scope) -> Stop:
     and the calm ones of the danger corpora 0.06 or less."""
     if "question_openers" in s.rule.ignore or s.reading.now_anywhere:
         return None
-    if any("guard:asks_now" in p for p in s.reading.present):
-        return None
+    if any("guard:asks_now" in p for p in s.reading.present) or plea_in(s.reading):
+        return None  # a question from someone who can not talk, or is followed now (round 7b)
     if any(s.words[i] in PRESENT for i in range(s.start, s.end)):
         return None  # "someone IS following me what do i do" (the "is" need not be the rule's)
     if any(s.words[i] in WRITER for i in s.consumed):
@@ -142,6 +156,49 @@ def asked_not_now(s: Scope) -> Stop:
     if not asked:
         return None
     return ASKED, "a question, the match not in the present tense, and no 'now'"
+
+
+def identified(s: Scope) -> Stop:
+    """From the match on, the one there is named as someone ordinary (`identify` then
+    `harmless`: "there's a man outside, IT IS THE WINDOW CLEANER", "he's at the door... THE
+    PLUMBER I MEAN", "he's in the house but it's MY SON") (round 7b)."""
+    if "mistaken" in s.rule.ignore:
+        return None
+    reading = s.reading
+    for p in range(s.part, len(reading.tags)):
+        if "guard:harmless" not in reading.present[p]:
+            continue
+        tags, words, starts = reading.tags[p], reading.parts[p], reading.starts[p]
+        after = s.end if p == s.part else 0
+        for i in starts.get("guard:identify", ()):
+            for stop in tags[i]["guard:identify"] if i >= after else ():
+                if any("guard:harmless" in tags[j] for j in range(stop, min(len(tags), stop + 2))):
+                    return "mistaken", " ".join(words[i : stop + 2])
+        for i in starts["guard:harmless"]:
+            end = max(tags[i]["guard:harmless"])
+            if i >= after and words[end : end + 2] == ["i", "mean"]:
+                return "mistaken", " ".join(words[i : end + 2])
+    return None
+
+
+def not_urgent(s: Scope) -> Stop:
+    """The writer says it is not urgent or not happening now ("nothing urgent", "not happening
+    now, just want advice", "will message later"): every rule in the message is stopped
+    (round 7b); not a match in the present tense with "now" ("just wanted to know if that flag
+    runs out? ... he's across the road RIGHT NOW looking at the house")."""
+    if present_now(s) or ("person" in s.tags[s.start] and is_now(s)):
+        return None  # "can't talk, HE IS HERE, will message later": not for a person here now
+    for tags, words, present in zip(
+        s.reading.tags, s.reading.parts, s.reading.present, strict=True
+    ):
+        if "guard:not_urgent" in present:
+            where = next(
+                (i, max(t["guard:not_urgent"]))
+                for i, t in enumerate(tags)
+                if "guard:not_urgent" in t
+            )
+            return "not_urgent", " ".join(words[slice(*where)])
+    return None
 
 
 NOT_A_PERSON = "not_a_person"

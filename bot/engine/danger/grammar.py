@@ -31,6 +31,7 @@ from bot.engine.danger.guards import GUARD_NAMES, HYPOTHETICAL, OPENER
 from bot.engine.danger.reading import Reader
 
 AGENT = "agent"  # a rule element: any word that can be a person ("Dave", "the neighbour")
+FILLER_LONGEST = 4  # words in the longest entry of a class allowed beside a whole-part rule
 MAX_TRIES = 64  # ways one rule may match one part before it is given up (guards a slow case)
 
 Tags = list[dict[str, list[int]]]
@@ -52,6 +53,7 @@ class Rule:
     allow: str = ""
     ignore: frozenset[str] = frozenset()
     now: bool = False  # counts only with a `now` word in the same part
+    whole_message: bool = False  # a whole part that is the whole message (round 7b)
 
 
 @dataclass(slots=True)
@@ -86,6 +88,7 @@ class Reading:
     now_anywhere: bool = False
     findings: list[Finding] = field(default_factory=list)
     question_mark: bool = False  # the message has a "?" (the parts lose their punctuation)
+    plea: str | None = None  # the present-danger signal (scope.plea_in), found once (round 7b)
 
 
 def _as_list(value: Any, where: str) -> list[str]:
@@ -124,6 +127,17 @@ class Grammar:
             for lemma, suffix in self.tilde_words:
                 forms.setdefault(f"{lemma}~{suffix}", lexicon_module.inflect(lemma, suffix))
         self.members = _members(split, forms, plain)
+        # classes only allowed beside a whole-part rule ("please", "at"): matched in `_whole`, not
+        # tagged on every word (round 7b: fillers "at", "in", "the" cost 12% more tags otherwise)
+        used = {e for rule in self.rules for e in rule.match}
+        self._fillers = {
+            rule.allow: frozenset(self.members.get(rule.allow, ()))
+            for rule in self.rules
+            if rule.allow and rule.allow not in used
+        }
+        for name, entries in self._fillers.items():
+            if any(len(e) > FILLER_LONGEST for e in entries):
+                raise GrammarError(f"classes.{name}: an entry longer than {FILLER_LONGEST} words")
         self._index_entries()
         # each rule with the tag labels of its elements, and those it needs present in a part
         self._compiled: list[tuple[Rule, tuple[str, ...], frozenset[str]]] = []
@@ -150,6 +164,8 @@ class Grammar:
         (most word pairs start no entry: one look-up)."""
         self.index: dict[str, dict[int, dict[tuple[str, ...], list[str]]]] = {}
         for label, seqs in self.members.items():
+            if label in self._fillers:
+                continue
             for seq in seqs:
                 same_size = self.index.setdefault(seq[0], {}).setdefault(len(seq), {})
                 same_size.setdefault(seq, []).append(label)
@@ -196,10 +212,11 @@ class Grammar:
             says=str(raw.get("says") or ""),
             match=tuple(str(e) for e in _as_list(raw["match"], f"rules[{i}].match")),
             gap=int(raw.get("gap", 2)),
-            whole_part=bool(raw.get("whole_part", False)),
+            whole_part=bool(raw.get("whole_part", False) or raw.get("whole_message", False)),
             allow=allow,
             ignore=ignore,
             now=bool(raw.get("now", False)),
+            whole_message=bool(raw.get("whole_message", False)),
         )
 
     # ------------------------------------------------------------------ reading
@@ -274,16 +291,19 @@ class Grammar:
         """Every rule match in the message with its verdict; by default only up to the first
         match that counts (all that `is_danger` needs)."""
         found: list[Finding] = []
+        parts = reading.parts
         for p, tags in enumerate(reading.tags):
             present = reading.present[p]
             starts = reading.starts[p]
             for rule, labels, needs in self._compiled:
                 if not needs <= present or (rule.now and "guard:now" not in present):
                     continue
+                if rule.whole_message and len(reading.parts) != 1:
+                    continue
                 for tries, spans in enumerate(self._ways(tags, starts, rule, labels)):
                     if tries >= MAX_TRIES:
                         break
-                    if rule.whole_part and not self._whole(tags, spans, rule.allow):
+                    if rule.whole_part and not self._whole(tags, parts[p], spans, rule.allow):
                         continue
                     finding = Finding(rule, p, spans)
                     part_wide = self.guard(reading, finding)
@@ -296,17 +316,23 @@ class Grammar:
                         break  # every other way in this part is stopped the same way
         return found
 
-    def _whole(self, tags: Tags, spans: tuple[tuple[int, int], ...], allow: str) -> bool:
+    def _whole(
+        self, tags: Tags, words: list[str], spans: tuple[tuple[int, int], ...], allow: str
+    ) -> bool:
         covered = {i for s, e in spans for i in range(s, e)}
+        fillers = self._fillers.get(allow)
         i = 0
         while i < len(tags):
             if i in covered:
                 i += 1
                 continue
-            ends = tags[i].get(allow)
-            if not ends:
+            if fillers is not None:
+                end = _filler_end(fillers, words, i)
+            else:
+                end = max(tags[i].get(allow) or [0])
+            if not end:
                 return False
-            i = max(ends)
+            i = end
         return True
 
     # ------------------------------------------------------------------ guards
@@ -316,6 +342,14 @@ class Grammar:
         """Set `finding.blocked_by` to the first guard that stops it, and the words why; True
         when that guard looks at the whole part, not the match (guards.PART_WIDE)."""
         return guards.apply(reading, finding)
+
+
+def _filler_end(fillers: frozenset[tuple[str, ...]], words: list[str], i: int) -> int:
+    """Where the longest filler entry starting at word i ends (0: none starts there)."""
+    for end in range(min(len(words), i + FILLER_LONGEST), i, -1):
+        if tuple(words[i:end]) in fillers:
+            return end
+    return 0
 
 
 def _entries(

@@ -47,9 +47,11 @@ from typing import TYPE_CHECKING
 from bot.engine.danger.frames import (
     all_clear_after,
     asked_not_now,
+    identified,
     if_before,
     joke,
     not_a_person,
+    not_urgent,
     past_time,
 )
 from bot.engine.danger.scope import (
@@ -66,6 +68,9 @@ from bot.engine.danger.scope import (
     _all_clear_in,
     _first,
     _right_now_in,
+    now_tense,
+    plea_in,
+    present_now,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +91,7 @@ GUARD_NAMES = (
     "habit",
     "joke",
     "not_a_person",
+    "not_urgent",
 )
 # guards whose stop the classifier may overrule: the match counts when the classifier, too,
 # reads the message as danger (round 6: the rules judged by the classifier on a borderline)
@@ -93,6 +99,7 @@ JUDGED = frozenset((ASKED,))
 OPENER = "question_openers"
 REQUEST = "requests"
 HYPOTHETICAL = "hypothetical"
+WITHOUT = "without"
 
 
 def apply(reading: Reading, finding: Finding) -> bool:
@@ -113,10 +120,10 @@ def record(s: Scope) -> Stop:
     """The message opens as a note to keep and says nothing is happening "now"."""
     if "record" in s.rule.ignore:
         return None
-    if any(s.words[i] in PRESENT for i in s.consumed):
-        return None  # a record is kept in the past tense: "diary: ... he IS at the window" is now
     opener = record_opener(s.reading)
-    return ("record", opener) if opener else None
+    if not opener or now_tense(s):
+        return None  # a record is kept in the past tense: "diary: ... he IS at the window" is now
+    return "record", opener
 
 
 def question(s: Scope) -> Stop:
@@ -127,8 +134,8 @@ def question(s: Scope) -> Stop:
     if OPENER in s.rule.ignore or not opener or s.tags[0].get(f"guard:{REQUEST}"):
         return None
     asked = _question_end(s.tags)
-    if _statement_after(s, asked):
-        return None
+    if _statement_after(s, asked) or plea_in(s.reading) or present_now(s):
+        return None  # a plea: "how do i call 999 without talking, he is downstairs" (round 7b)
     return "question", " ".join(s.words[:asked])
 
 
@@ -161,8 +168,11 @@ def hypothetical(s: Scope) -> Stop:
         return None
     for i in range(s.start):
         for stop in s.tags[i].get(f"guard:{HYPOTHETICAL}", ()):
+            if present_now(s):
+                return None  # "what do i do if he IS at the window RIGHT NOW" (round 7b)
             return "hypothetical", " ".join(s.words[i:stop])
-    return if_before(s)
+    stopped = if_before(s)
+    return None if stopped is None or present_now(s) else stopped
 
 
 def idiom(s: Scope) -> Stop:
@@ -177,6 +187,10 @@ def idiom(s: Scope) -> Stop:
             for stop in s.tags[i].get("guard:idiom", ()):
                 if stop <= s.start and _right_now_in(s.tags, stop, s.end):
                     continue  # "was watching eastenders and he's JUST turned up at the door"
+                if stop <= s.start and _own_clause(s, stop):
+                    continue  # "been cooking AND i can see a man in my garden" (round 7b)
+                if _inside_longer(s.tags[i], stop):
+                    continue  # "carving" of "with my CARVING KNIFE": the longer entry wins
                 return "idiom", " ".join(s.words[i:stop])
     # a cry that is a whole part ("help,", "knife!") is explained by the part after it
     # ("help, i can't work out how to use this app")
@@ -190,6 +204,22 @@ def idiom(s: Scope) -> Stop:
         if where:
             return "idiom", " ".join(s.reading.parts[after][slice(*where)])
     return None
+
+
+def _inside_longer(tags: dict[str, list[int]], stop: int) -> bool:
+    """A class entry (not a guard word) starts where the idiom does and ends after it
+    ("carving knife" is a weapon, "carving" alone cooking) (round 7b)."""
+    return any(not label.startswith("guard:") and max(ends) > stop for label, ends in tags.items())
+
+
+def _own_clause(s: Scope, after: int) -> bool:
+    """The match starts a clause of its own after the idiom: a clause word ("and", "so") between,
+    and a person or "i" right after it ("after the quiz AND SOMEONE is following me")."""
+    cut = [j for j in range(after, s.start) if s.words[j] in CLAUSE]
+    if not cut:
+        return False
+    first = cut[-1] + 1
+    return first < len(s.tags) and ("person" in s.tags[first] or s.words[first] == "i")
 
 
 def all_clear(s: Scope) -> Stop:
@@ -217,7 +247,7 @@ def habit(s: Scope) -> Stop:
     """A pattern ("he keeps...", "all the time") asked about, with no "now" anywhere: "he keeps
     leaving gifts on my doorstep, do i bin them?" asks what to do about stalking, not for help
     this minute."""
-    if "habit" in s.rule.ignore:
+    if "habit" in s.rule.ignore or plea_in(s.reading):
         return None
     why = habit_asked(s.reading)
     return ("habit", why) if why else None
@@ -264,6 +294,8 @@ def near_words(s: Scope) -> Stop:
                     continue
                 if stop in s.consumed and s.tags[stop].get("guard:negation"):
                     continue  # "will" of the rule's own "will not let me leave"
+                if s.words[i] == WITHOUT and stop not in s.consumed:
+                    continue  # "without" negates the word after it: "without TALKING he is ..."
                 return name, " ".join(s.words[i:stop])
     return None
 
@@ -287,15 +319,17 @@ CHECKS: tuple[Callable[[Scope], Stop], ...] = (
     joke,
     all_clear,
     mistaken,
+    identified,
     all_clear_after,
     habit,
     near_words,
     online,
+    not_urgent,
     past_time,
     asked_not_now,
 )
 # checks whose verdict does not depend on where the match is in its part (see apply)
-PART_WIDE = frozenset((mistaken, habit, all_clear_after))
+PART_WIDE = frozenset((mistaken, habit, all_clear_after, not_urgent))
 
 
 def _opens_as_question(reading: Reading) -> bool:

@@ -75,3 +75,51 @@ def _first(tags: Tags, label: str) -> tuple[int, int] | None:
         if ends:
             return i, max(ends)
     return None
+
+
+def now_tense(s: Scope) -> bool:
+    """The match is in the present tense: an "is / are / am" in it, or just before it
+    ("someone IS trying the door", "he IS walking up the path") (round 7b)."""
+    if any(s.words[i] in PRESENT for i in s.consumed):
+        return True
+    before = s.start - 1
+    return before > 0 and s.words[before] in PRESENT and "person" in s.tags[before - 1]
+
+
+def present_now(s: Scope) -> bool:
+    """The match is in the present tense ("he IS at the window") and a "now / still / just"
+    comes in or after it in its part: a fact of this minute even inside "if" or a question
+    ("what do i do if he's at the window right now?") (round 7b)."""
+    at = s.start + 1
+    return (
+        at < len(s.words) and s.words[at] in PRESENT and _right_now_in(s.tags, s.start, len(s.tags))
+    )
+
+
+PLEA = ("whisper", "guard:plea")  # the labels of a present-danger signal (round 7b)
+
+
+def plea_in(reading: Reading) -> str:
+    """The words of a present-danger signal in the message ("" if none): the writer can not
+    make a sound (`whisper`: "can't talk", "he's listening") or is being pursued or hidden from
+    this minute (`plea`: "still following me", "he is downstairs"), not after an "if / when"
+    in its part ("what happens when you ring 999 and can't speak" asks about a case). Round 7b:
+    a question that comes with one is a plea ("where do i go, still following me"), not an
+    enquiry about 999; what separates it from "should i call 999 or 101 about last week"."""
+    if reading.plea is None:
+        reading.plea = _plea(reading)  # once per message: every guard of every finding asks
+    return reading.plea
+
+
+def _plea(reading: Reading) -> str:
+    for tags, words, present in zip(reading.tags, reading.parts, reading.present, strict=True):
+        if not any(label in present for label in PLEA) or "guard:online" in present:
+            continue  # "i'm hiding from my ex on social media": not in person
+        for i, t in enumerate(tags):
+            if "guard:conditional" in t or "guard:hypothetical" in t or words[i] == "if":
+                break  # what follows a conditional is a case asked about, not a fact
+            for label in PLEA:
+                ends = t.get(label)
+                if ends:
+                    return " ".join(words[i : max(ends)])
+    return ""
