@@ -50,8 +50,19 @@ half of corpus 3, kept by the lead and measured once (never here).
   measured ONCE on main (rounds 6, 6b, 6c): recall 96.2% (460/478), false alarms 6.7% (27/401):
   the false-alarm target met, the recall target MISSED by 4 messages (start of that session:
   95.8% (458/478) / 9.5% (38/401)). Seen from round 6d on (its messages never in `content/`).
+- tests/corpus/danger9/all.yaml (876): a whole corpus measured ONCE by the lead on main after round
+  6d: 92.4% (453/490) / 10.4% (40/386) (tests/test_latest_blind.py keeps those floors); seen.
+- tests/corpus/danger10/all.yaml (807) and tests/corpus/danger12/all.yaml (865): whole corpora
+  written blind in the fifth session, read ONCE by round 7a before any use (their READMEs):
+  landed main 92.7% (430/464) / 11.7% (40/343) and 93.9% (449/478) / 10.6% (41/387); round 7a,
+  its classifier trained without them, 95.5% (443/464) / 11.4% (39/343) and 97.3% (465/478) /
+  9.8% (38/387). Seen since.
 
-Round 6's figures are the floors below (the earlier rounds' beside them).
+Round 7a (docs/danger.md): the classifier trains on every corpus here (content/danger_training.yaml
+lists them), so the figures below are a FIT, near 100%; they are floors so that nothing learnt
+is lost. The honest figure is `safety-bot danger cv`: each writer judged by the whole detector
+with a classifier trained without that writer. Round 7a's figures are the floors below (round 6's
+beside them).
 """
 
 from __future__ import annotations
@@ -78,6 +89,9 @@ SEEN = [
     "danger7/holdout",
     "danger6/all",
     "danger8/all",
+    "danger9/all",
+    "danger10/all",
+    "danger12/all",
 ]
 
 
@@ -109,7 +123,7 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
     [(p, 150, 100) for p in SEEN[:2]]
     + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)]
     + [(SEEN[6], 460, 350), (SEEN[7], 240, 170), (SEEN[8], 240, 175), (SEEN[9], 460, 350)]
-    + [(SEEN[10], 470, 390)],
+    + [(SEEN[10], 470, 390), (SEEN[11], 480, 380), (SEEN[12], 460, 340), (SEEN[13], 470, 380)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -118,36 +132,48 @@ def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) ->
     assert sum(i["label"] == "calm" for i in items) >= calm
 
 
-# Round 6's figures on each (recall, false alarms), asserted as floors. Round 4's (and round 5's):
-# 246/246 1/198; 246/246 9/198; 394/396 7/283; 207/208 1/143; 236/237 0/180. Round 3's: 246/246
-# 1/198; 246/246 9/198; 393/396 7/283; 207/208 1/143; 215/237 10/180 (danger4/tune, blind then).
+# Round 7a's figures on each (recall, false alarms), asserted as floors (after merging round 7b's
+# grammar, which moved danger/holdout 7 -> 6, danger5 462 20 -> 463 17, danger7/tune 243 5 -> 242 4,
+# danger7/holdout 8 -> 6, danger6 17 -> 16, danger8 15 -> 12, danger9 482 27 -> 486 22, danger10
+# 462 27 -> 464 15, danger12 31 -> 9 false alarms; then the firm hold-backs, which no score
+# overrides (an idiom, an all-clear: hold_back.FIRM), cost danger4/tune 1, danger5 4, danger6 6,
+# danger9 1, danger10 1, danger12 3 of recall, seen): the classifier trains on
+# every one of these corpora now, so they are a fit (round 6d's figure before -> round 7a's in the
+# comment). Round 4's (and round 5's): 246/246 1/198; 246/246 9/198; 394/396 7/283; 207/208
+# 1/143; 236/237 0/180. The honest figures: `safety-bot danger cv` (docs/danger.md "Round 7a").
 SEEN_FIGURES = {
-    "danger/tune": (246 / 246, 0 / 198),
-    "danger/holdout": (246 / 246, 7 / 198),
-    "danger2/holdout": (394 / 396, 5 / 283),
-    "danger3/tune": (208 / 208, 0 / 143),  # round 6d: 208/208 (207/208 before)
-    "danger4/tune": (236 / 237, 0 / 180),
+    "danger/tune": (246 / 246, 0 / 198),  # 246/246 0/198 -> the same
+    "danger/holdout": (246 / 246, 6 / 198),  # 246/246 7/198 -> the same
+    "danger2/holdout": (395 / 396, 4 / 283),  # 394/396 5/283 -> 395/396 4/283
+    "danger3/tune": (208 / 208, 0 / 143),  # 208/208 0/143 -> the same
+    "danger4/tune": (236 / 237, 0 / 180),  # 236/237 0/180 -> 237/237 0/180
     # measured once, blind, by the lead: 220/234 24/184 (before round 4: 213/234 28/184);
-    # round 5 generalised from it (seen, flattering): 234/234 4/184; round 6: 234/234 3/184
-    "danger4/holdout": (234 / 234, 3 / 184),
-    # measured once, blind, by the lead on round 5: 452/465 45/359 (7e291aa: 441/465 46/359);
-    # round 6 tuned on it (seen, flattering; judged by the classifier trained without the
-    # examples written from it, `danger cv`: 453/465 26/359)
-    "danger5/all": (456 / 465, 24 / 359),
-    # read blind on main before round 6: 234/243 24/172; round 6 tuned on it (cv: 237/243 11/172)
-    "danger7/tune": (239 / 243, 8 / 172),
-    # measured once, blind, by the lead on round 6: 226/245 14/180 (start of that session:
-    # 222/245 16/180); seen from round 6b on, which generalised from its misses (seen,
-    # flattering; `danger cv` judges it with the classifier trained without its examples)
-    "danger7/holdout": (241 / 245, 14 / 180),
-    # measured once, blind, by the lead on main (rounds 6 + 6b): 436/466 43/357 (start of that
-    # session: 436/466 50/357); seen from round 6c on (seen, flattering; `danger cv` judges it
-    # with the classifier trained without its examples); round 6c: 439/466 22/357; round 6d:
-    # 445/466 22/357 (signs at home, grammar only)
-    "danger6/all": (445 / 466, 22 / 357),
-    # measured once, blind, by the lead on main (rounds 6, 6b, 6c): 460/478 27/401 (start of that
-    # session: 458/478 38/401); seen from round 6d on (seen, flattering): round 6d 473/478 27/401
-    "danger8/all": (473 / 478, 27 / 401),
+    # round 5 generalised from it (seen, flattering): 234/234 4/184; round 6: 234/234 3/184;
+    # round 7a: 234/234 1/184
+    "danger4/holdout": (234 / 234, 1 / 184),
+    # measured once, blind, by the lead on round 5: 452/465 45/359; round 6: 456/465 24/359;
+    # round 7a: 462/465 20/359
+    "danger5/all": (459 / 465, 17 / 359),
+    # read blind on main before round 6: 234/243 24/172; round 6: 239/243 8/172; 7a: 243/243 5/172
+    "danger7/tune": (242 / 243, 4 / 172),
+    # measured once, blind, by the lead on round 6: 226/245 14/180; round 6b-6d: 241/245 14/180;
+    # round 7a: 245/245 8/180
+    "danger7/holdout": (245 / 245, 6 / 180),
+    # measured once, blind, by the lead on main (rounds 6 + 6b): 436/466 43/357; round 6d:
+    # 445/466 22/357; round 7a: 464/466 17/357
+    "danger6/all": (458 / 466, 16 / 357),
+    # measured once, blind, by the lead on main (rounds 6, 6b, 6c): 460/478 27/401; round 6d:
+    # 473/478 27/401; round 7a: 478/478 15/401
+    "danger8/all": (478 / 478, 12 / 401),
+    # measured once, blind, by the lead after round 6d: 453/490 40/386 (tests/test_latest_blind.py);
+    # round 7a: 482/490 27/386
+    "danger9/all": (485 / 490, 22 / 386),
+    # read once by round 7a before training on it: main 430/464 40/343, round 7a 443/464 39/343;
+    # trained on: 462/464 27/343
+    "danger10/all": (462 / 464, 15 / 343),  # 463 before the flowers examples (round 7a, last)
+    # read once by round 7a before training on it: main 449/478 41/387, round 7a 465/478 38/387;
+    # trained on: 477/478 31/387
+    "danger12/all": (474 / 478, 9 / 387),
 }
 
 
@@ -161,12 +187,10 @@ def test_seen_parts_print_their_figures_and_do_not_regress(
     assert alarm_rate <= most_alarms, alarms
 
 
-@pytest.mark.parametrize(
-    ("source", "part"), [("corpus3-tune", "danger3/tune"), ("danger4-tune", "danger4/tune")]
-)
-def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> None:
-    """The examples name their corpus (`from`); of corpora 3 and 4 only their tune halves are
-    trained on, and all of each (a held-aside half, measured once, is never trained on)."""
+def test_the_hand_written_examples_never_copy_a_corpus() -> None:
+    """Round 7a: the classifier trains on the seen corpora themselves (content/danger_training.yaml
+    names each file once); the hand-written examples, some written from a corpus's kinds of
+    wording (`from`), never repeat its messages (one copy of each message)."""
     examples = load("../../content/danger_examples")
     for written_from, corpus in (
         ("danger4-holdout", "danger4/holdout"),
@@ -177,20 +201,18 @@ def test_only_the_tune_halves_are_in_the_examples(source: str, part: str) -> Non
         seen = {i["text"].lower() for i in load(corpus)}
         mine = [i["text"] for i in examples if i.get("from") == written_from]
         assert mine and not [t for t in mine if t.lower() in seen]
-    tune = {i["text"] for i in examples if i.get("from") == source}
-    assert tune == {i["text"] for i in load(part)}
     assert {i.get("from") for i in examples} == {
         None,
-        "corpus2",
-        "corpus3-tune",
         "developer",
-        "ask-tune",
-        "danger4-tune",
         "danger4-holdout",  # written from its kinds of wording, never its messages (round 5)
         "danger5",  # the same (round 6)
         "danger7-tune",  # the same (round 6)
         "danger7-holdout",  # the same (round 6b)
     }
+    listing = load("../../content/danger_training")
+    assert {
+        e["file"].removeprefix("tests/corpus/").removesuffix(".yaml") for e in listing["corpora"]
+    } >= set(SEEN)
 
 
 BLIND = "danger3/holdout"

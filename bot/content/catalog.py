@@ -31,6 +31,7 @@ SPECIAL_FILES = {
     "sources.yaml",
     "danger_grammar.yaml",  # read by bot.engine.danger, not texts
     "danger_examples.yaml",  # the danger classifier's training examples, not texts
+    "danger_training.yaml",  # which files train the danger classifier (round 7a), not texts
     "source_checklist.yaml",
     "glossary.yaml",
     "ask_like.yaml",  # the words people use for each advice screen (bot/ask)

@@ -7,9 +7,11 @@ who do not program; `safety-bot danger explain "TEXT"` prints why a message did 
 
 Two readers, either raises the alarm: the grammar (rules over word classes with guards,
 guards.py) and a small linear classifier over word and letter n-grams (classifier.py), trained at
-build time on the reviewable examples in content/danger_examples.yaml and held back where the
+build time (training.py) on the seen blind corpora themselves and the reviewable examples in
+content/danger_examples.yaml (content/danger_training.yaml lists them), and held back where the
 grammar reads the message as calm: a past time without "now", a question, a record to keep, an
-idiom or joke, an all-clear, a mistaken fright (hold_back.py).
+idiom or joke, an all-clear, a mistaken fright (hold_back.py), unless its score reaches the
+confident line and the calm reading is only a frame (round 7a).
 
 Why: the old phrase list (kept in bench/old_danger_matcher.py as the baseline) matched its own
 corpus 100% and caught a third of a blind corpus's danger messages. Round 1's grammar alone caught
@@ -31,6 +33,11 @@ classifier trained without the examples written from it: 97.4% / 7.2% and 97.5% 
 Round 6b: danger7's held-aside half, measured once by the lead on round 6 (92.2% / 7.8%: recall
 missed), became seen; short pleas with emoji, coded requests to be fetched now, approach to the
 house over a track or field (content/danger_grammar.yaml): 98.4% / 7.8% on it (seen, flattering).
+Round 7a: trained on the corpora (7,354 messages by nine writers, then eleven) instead of on
+examples rewritten from them, with a confident line over the hold-back. Each writer judged by
+the detector with a classifier trained without them (leave-one-writer-out, 11 writers, pooled):
+96.8% / 6.5% before, 98.3% / 6.9% after (98.5% / 5.1% with round 7b's grammar); first reads of two new blind corpora before training on
+them: danger10 92.7% / 11.7% (landed) -> 95.5% / 11.4%, danger12 93.9% / 10.6% -> 97.3% / 9.8%.
 A false alarm costs little (the advice shows, the person carries on); a miss can cost a life: both
 readers lean toward raising the alarm.
 """
@@ -44,6 +51,7 @@ from pathlib import Path
 
 from bot.engine.danger.classifier import Classifier
 from bot.engine.danger.grammar import Finding, Grammar, GrammarError, Reading
+from bot.engine.danger.hold_back import FIRM
 from bot.engine.danger.hold_back import held_back as _held_back
 
 __all__ = ["DangerDetector", "Explanation", "GrammarError"]
@@ -80,6 +88,7 @@ class Explanation:
         "pushes",
         "held_back",
         "alarm",
+        "overridden",
     )
 
     def __init__(
@@ -92,6 +101,7 @@ class Explanation:
         pushes: list[tuple[str, float]] | None = None,
         held_back: str = "",
         alarm: bool = False,
+        overridden: bool = False,
     ) -> None:
         self.text = text
         self.reading = reading
@@ -101,6 +111,7 @@ class Explanation:
         self.pushes = pushes or []  # the n-grams that moved the score most, with their weights
         self.held_back = held_back  # why the classifier may not alarm alone here ("" if free)
         self.alarm = alarm  # the classifier's own verdict (line reached, a known word for it)
+        self.overridden = overridden  # held back, but at or above the confident line (round 7a)
 
     @property
     def by_rules(self) -> bool:
@@ -108,7 +119,9 @@ class Explanation:
 
     @property
     def by_classifier(self) -> bool:
-        return self.alarm and not self.held_back
+        if self.held_back in FIRM:
+            return False  # an idiom, an all-clear, a mistaken fright: no score overrides them
+        return self.alarm and (not self.held_back or self.overridden)
 
     @property
     def is_danger(self) -> bool:
@@ -130,7 +143,9 @@ class Explanation:
                 judge = "; the classifier judges it" if f.judged else ""
                 lines.append(f"{head}: stopped by the {f.blocked_by} guard ({f.because}){judge}")
         if self.score is not None:
-            if self.by_classifier:
+            if self.by_classifier and self.held_back:
+                verdict = f"held back ({self.held_back}), but confident: counts"
+            elif self.by_classifier:
                 verdict = f"at or above the alarm line {self.threshold:.2f}: counts"
             elif self.alarm:
                 verdict = f"above the alarm line, but stopped: {self.held_back}"
@@ -181,9 +196,10 @@ class DangerDetector:
         if any(f.counts for f in findings):
             return True
         model = self.classifier
-        if model is None or _held_back(reading, findings):
+        if model is None:
             return False
-        return model.alarms(reading.parts)
+        reason = _held_back(reading, findings)
+        return reason not in FIRM and model.may_alarm(reading.parts, bool(reason))
 
     def explain(self, text: str) -> Explanation:
         """Every rule that matched and the guard that stopped each (for `danger explain`)."""
@@ -203,4 +219,5 @@ class DangerDetector:
             model.contributions(reading.parts),
             _held_back(reading, findings),
             model.alarms(reading.parts),
+            model.overrides(reading.parts),
         )

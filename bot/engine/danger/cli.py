@@ -3,9 +3,12 @@
 For content reviewers: it prints the message as the bot read it (parts, spellings, typos put
 right), every rule of content/danger_grammar.yaml that matched, and the guard that stopped each.
 `safety-bot danger lexicon` makes bot/engine/danger/lexicon.json again after the grammar changed.
-`safety-bot danger train` trains the classifier again after content/danger_examples.yaml changed
-(`safety-bot danger cv` cross-validates it first). `safety-bot danger check FILE.yaml` reads a list of {text, label: danger|calm} and prints recall
-and false alarms, with each miss explained (to try a change to the grammar on examples).
+`safety-bot danger train` trains the classifier again after content/danger_examples.yaml or the
+training list (content/danger_training.yaml) changed; `safety-bot danger cv` judges each writer's
+messages with a classifier trained without them (`--writer danger3` judges one writer only,
+`--trained-on danger danger2` trains on those writers only: a quick check). `safety-bot danger
+check FILE.yaml` reads a list of {text, label: danger|calm} and prints recall and false alarms,
+with each miss explained (to try a change to the grammar on examples).
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ def add_danger_command(
     check.add_argument("file", type=Path, help="a YAML list of {text, label: danger|calm}")
     actions.add_parser("lexicon", help="make the word forms file again after editing the grammar")
     actions.add_parser("train", help="train the classifier again after editing the examples")
-    actions.add_parser("cv", help="5-fold cross-validation of the classifier on the examples")
+    cv = actions.add_parser("cv", help="judge each writer with a classifier trained without them")
+    cv.add_argument("--writer", nargs="+", default=[], help="judge these writers only")
+    cv.add_argument("--trained-on", nargs="+", default=[], help="train on these writers only")
     return {"danger": _run}
 
 
@@ -44,12 +49,13 @@ def _run(args: argparse.Namespace, settings: Any) -> int:
         return 0
     if args.danger_command in ("train", "cv"):
         # scikit-learn is needed here only (pip install -e ".[train]"); the detector never imports it
-        from bot.engine.danger import classifier
+        from bot.engine.danger import training
 
         if args.danger_command == "train":
-            print(classifier.rebuild(settings.content_dir))
+            print(training.rebuild(settings.content_dir))
         else:
-            print("\n".join(classifier.cross_validate(settings.content_dir)))
+            lines = training.cross_validate(settings.content_dir, args.writer, args.trained_on)
+            print("\n".join(lines))
         return 0
     detector = DangerDetector.from_content(settings.content_dir)
     if detector.grammar is None:

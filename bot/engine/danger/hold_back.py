@@ -6,6 +6,12 @@ past time and no "now", has a question that stopped a rule, opens as a question 
 an idiom, a joke mark ("lol"), an all-clear, a pattern asked about, or a phrase of at most four
 words that names nobody. Each was chosen by cross-validation (`safety-bot danger cv`,
 docs/danger.md); split out of guards.py (round 6) to keep each module about one concept.
+Round 7a: a score at or above the classifier's confident line (0.90) is not held back by a calm
+FRAME (a past time, a question, a record, a pattern asked about, a short phrase): trained on
+thousands of real-style messages, a sure score outweighs the frame ("still following me. cant
+shake him. where do i go"). The calm READINGS of the words themselves (FIRM: an idiom or joke, an
+all-clear, a mistaken fright, not a person) hold whatever the score ("she helps me with the
+shopping" scores 0.95 on its letters). Leaving each writer out: docs/danger.md "Round 7a".
 """
 
 from __future__ import annotations
@@ -20,6 +26,14 @@ if TYPE_CHECKING:
     from bot.engine.danger.grammar import Finding, Reading
 
 
+NOT_A_PERSON_REASON = "the one doing it is not a person (the wind, a cat)"
+IDIOM = "an idiom or a joke"
+MISTAKEN = "a mistaken fright"
+ALL_CLEAR = "the person says they are safe or it is over"
+# what the words say is calm, not how the message is framed: no score overrides these (round 7a)
+FIRM = frozenset((NOT_A_PERSON_REASON, IDIOM, MISTAKEN, ALL_CLEAR))
+
+
 def held_back(reading: Reading, findings: list[Finding]) -> str:
     """Why the classifier may not raise the alarm alone ("" when it may); see the module text.
     Chosen by cross-validation (docs/danger.md). A rule's match stopped only by a borderline
@@ -29,7 +43,7 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
     if reading.past_time_anywhere and not reading.now_anywhere:
         return "a past time and no 'now'"
     if any(f.blocked_by == NOT_A_PERSON for f in findings):
-        return "the one doing it is not a person (the wind, a cat)"
+        return NOT_A_PERSON_REASON
     asked = {f.part for f in findings if f.blocked_by == "question"}
     if asked and not any(
         "guard:now" in present for p, present in enumerate(reading.present) if p not in asked
@@ -48,11 +62,11 @@ def held_back(reading: Reading, findings: list[Finding]) -> str:
         return "a short phrase with nobody in it (an answer such as 'outside the shop')"
     for tags, present in zip(reading.tags, reading.present, strict=True):
         if "guard:idiom" in present or "guard:joke" in present:
-            return "an idiom or a joke"
+            return IDIOM
         if "guard:mistaken" in present:
-            return "a mistaken fright"
+            return MISTAKEN
         if "guard:all_clear" in present and _all_clear_in(tags):
-            return "the person says they are safe or it is over"
+            return ALL_CLEAR
     return ""
 
 
