@@ -54,29 +54,32 @@ def _tmp_in_memory() -> Path | None:
     return MEMORY_TMP
 
 
-# What each long file took, serial, in seconds of wall time (the whole suite under
-# /usr/bin/time with a per-file hook, load 3-5, 29 Nov 2026). Only the order matters: on two
+# What each long file took on two workers, in seconds of wall time (the whole suite, cold, under
+# /usr/bin/time with a per-test hook, load 4-6, 30 Nov 2026). Only the order matters: on two
 # workers (`-n 2`, `--dist loadfile`, `--no-loadscope-reorder`, pyproject.toml) xdist hands out
 # whole files in collection order, so the longest go first and the short ones fill in around
 # them; a long file started last is a tail the other worker waits out. A file not named here
-# counts as short; a renamed one only loses its place in the queue.
+# counts as short; a renamed one only loses its place in the queue. Several of the longest mostly
+# wait (the Telegram faults run: 55 s of wall for 5 s of CPU; the SIGKILL loop 60 s for 17 s).
 LONG_FILES = {
-    "test_ask_corpus.py": 89,
-    "test_danger_classifier.py": 76,
-    "test_ask_index.py": 64,
-    "test_reliability_telegram_faults.py": 50,
-    "test_reliability_crash.py": 39,
+    "test_ask_conversations.py": 61,
+    "test_reliability_crash.py": 60,
+    "test_reliability_telegram_faults.py": 55,
+    "test_key_file.py": 44,
+    "test_danger_classifier.py": 43,
+    "test_ask_corpus.py": 38,
+    "test_wheel.py": 35,
     "test_review_pack.py": 34,
-    "test_reliability_hostile_updates.py": 31,
-    "test_key_file.py": 28,
-    "test_ask_conversations.py": 22,
-    "test_hostile_events.py": 22,
-    "test_telegram_promises.py": 20,
-    "test_console_exports.py": 18,
-    "test_wheel.py": 15,
-    "test_journal_lock.py": 14,
-    "test_telegram_flood.py": 13,
-    "test_telegram_chat.py": 13,
+    "test_hostile_events.py": 33,
+    "test_telegram_promises.py": 31,
+    "test_console_exports.py": 29,
+    "test_ask_index.py": 27,
+    "test_telegram_chat.py": 26,
+    "test_journal_lock.py": 24,
+    "test_reliability_hostile_updates.py": 21,
+    "test_telegram_inbox.py": 15,
+    "test_telegram_flood.py": 14,
+    "test_hostile_files.py": 13,
 }
 
 

@@ -1,20 +1,20 @@
-"""The last blind measurement (issues 11 and 15), kept as floors so it cannot quietly get worse.
+"""The last blind measurements (issues 11 and 15), kept as floors so they cannot quietly get worse.
 
-tests/corpus/latest-blind/ holds the two corpora measured last, at the end of the fourth session:
-danger9 (876 messages) and ask7 (548 items), each written by a helper who never saw the
-code, `content/` or any earlier corpus (the ask writer read only the source advice page), kept
-whole outside the repository while rounds of tuning ran on other corpora, and measured once
-by the lead on the code that landed, with the code at the start of the session (18c6051) read in
-the same sitting as a baseline (figures in that folder's README). They are seen data from now on.
+tests/corpus/latest-blind/ holds the corpora measured last, each written by a helper who never saw
+the code, `content/` or any earlier corpus (the ask writer read only the source advice page), kept
+whole outside the repository while tuning ran on other corpora, and measured once by the lead on
+the code that landed, with the code at the start of that session read in the same sitting as a
+baseline (figures in that folder's README): ask7 (548, fourth session) and danger11 (817) and
+danger13 (815, fifth session, on 68c04d4, after danger rounds 7a and 7b).
 What is asserted is what was measured; targets that measurement missed are strict xfails: when a
 later round meets one on data it has not tuned on, the xfail fails and must be removed.
 ask7 stays outside tests/corpus/ask*/ on purpose: the ask topic model trains on every file there.
-danger9 moved to tests/corpus/danger9/ at the start of the fifth session, as tuning data.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -39,19 +39,6 @@ def detector() -> DangerDetector:
 
 
 @pytest.fixture(scope="module")
-def danger9(detector: DangerDetector) -> tuple[int, int, int, int]:
-    # seen since the fifth session (tests/corpus/danger9/), kept here until a newer blind
-    # danger corpus replaces it
-    items = yaml.safe_load((ROOT / "tests/corpus/danger9/all.yaml").read_text(encoding="utf-8"))
-    danger = [i["text"] for i in items if i["label"] == "danger"]
-    calm = [i["text"] for i in items if i["label"] == "calm"]
-    caught = sum(detector.is_danger(t) for t in danger)
-    alarms = sum(detector.is_danger(t) for t in calm)
-    print(f"\ndanger9: recall {caught}/{len(danger)}, false alarms {alarms}/{len(calm)}")
-    return caught, len(danger), alarms, len(calm)
-
-
-@pytest.fixture(scope="module")
 def ask7(detector: DangerDetector) -> Figures:
     settings = Settings(data_dir=Path("/nonexistent"))
     router = Router.for_project(load_checked_project(settings, build_registry()), ROOT / "content")
@@ -61,23 +48,56 @@ def ask7(detector: DangerDetector) -> Figures:
     return figures
 
 
-def test_danger9_holds_what_was_measured(danger9: tuple[int, int, int, int]) -> None:
-    caught, danger, alarms, calm = danger9
-    assert (danger, calm) == (490, 386)
-    assert caught >= 453  # 92.4%
-    assert alarms <= 40  # 10.4%
+# name: (danger, calm) in the file, messages caught and false alarms as measured blind, once
+DANGER = {
+    "danger11": ((467, 350), 457, 22),  # 97.9% / 6.3%, on 68c04d4
+    "danger13": ((460, 355), 444, 24),  # 96.5% / 6.8%, on 68c04d4
+}
+MISSED = {("danger13", "recall"): "measured blind: recall 96.5% (444/460), under 97%"}
 
 
-@pytest.mark.xfail(strict=True, reason="measured blind: recall 92.4% (453/490), under 97%")
-def test_danger9_meets_the_recall_target(danger9: tuple[int, int, int, int]) -> None:
-    caught, danger, _, _ = danger9
-    assert caught / danger >= 0.97
+@pytest.fixture(scope="module")
+def danger_figures(detector: DangerDetector) -> dict[str, tuple[int, int, int, int]]:
+    out = {}
+    for name in DANGER:
+        items = load(name)
+        danger = [i["text"] for i in items if i["label"] == "danger"]
+        calm = [i["text"] for i in items if i["label"] == "calm"]
+        caught = sum(detector.is_danger(t) for t in danger)
+        alarms = sum(detector.is_danger(t) for t in calm)
+        print(f"\n{name}: recall {caught}/{len(danger)}, false alarms {alarms}/{len(calm)}")
+        out[name] = (caught, len(danger), alarms, len(calm))
+    return out
 
 
-@pytest.mark.xfail(strict=True, reason="measured blind: 10.4% false alarms (40/386), over 10%")
-def test_danger9_meets_the_false_alarm_target(danger9: tuple[int, int, int, int]) -> None:
-    _, _, alarms, calm = danger9
-    assert alarms / calm <= 0.10
+@pytest.mark.parametrize("name", list(DANGER))
+def test_danger_holds_what_was_measured(
+    danger_figures: dict[str, tuple[int, int, int, int]], name: str
+) -> None:
+    caught, danger, alarms, calm = danger_figures[name]
+    sizes, measured_caught, measured_alarms = DANGER[name]
+    assert (danger, calm) == sizes
+    assert caught >= measured_caught
+    assert alarms <= measured_alarms
+
+
+def _target(name: str, which: str) -> Any:  # a pytest ParameterSet
+    reason = MISSED.get((name, which))
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(name, which, marks=marks, id=f"{name}-{which}")
+
+
+@pytest.mark.parametrize(
+    ("name", "which"), [_target(n, w) for n in DANGER for w in ("recall", "false alarms")]
+)
+def test_danger_meets_the_target(
+    danger_figures: dict[str, tuple[int, int, int, int]], name: str, which: str
+) -> None:
+    caught, danger, alarms, calm = danger_figures[name]
+    if which == "recall":
+        assert caught / danger >= 0.97
+    else:
+        assert alarms / calm <= 0.10
 
 
 def test_ask7_holds_what_was_measured(ask7: Figures) -> None:

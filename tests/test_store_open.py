@@ -9,8 +9,8 @@ its busy handler, so `busy_timeout` alone does not help.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,13 +45,14 @@ def test_sqlite_refuses_wal_at_once_under_a_writer(
 async def test_open_waits_for_the_writer_then_switches_to_wal(
     writer: sqlite3.Connection, tmp_path: Path
 ) -> None:
-    # the writer finishes a moment after the open begins; the open must outlast it
-    release = threading.Timer(0.3, writer.execute, ("ROLLBACK",))
-    release.start()
-    try:
-        db = await Database.open(tmp_path / "new.db", busy_timeout_ms=10_000)
-    finally:
-        release.join()
+    # the writer finishes a moment after the open begins; the open must outlast it. An asyncio
+    # sleep, not a threading.Timer: under libfaketime (.ci/run's second pass) the timer's
+    # condition wait never returned and the worker hung.
+    opening = asyncio.create_task(Database.open(tmp_path / "new.db", busy_timeout_ms=10_000))
+    await asyncio.sleep(0.3)
+    assert not opening.done()  # still waiting on the writer, not failed
+    writer.execute("ROLLBACK")
+    db = await opening
     try:
         assert (await db.fetchone("PRAGMA journal_mode")) == ("wal",)
         assert await db.user_version() > 0  # and the migrations ran after it
