@@ -57,6 +57,10 @@ half of corpus 3, kept by the lead and measured once (never here).
   landed main 92.7% (430/464) / 11.7% (40/343) and 93.9% (449/478) / 10.6% (41/387); round 7a,
   its classifier trained without them, 95.5% (443/464) / 11.4% (39/343) and 97.3% (465/478) /
   9.8% (38/387). Seen since.
+- tests/corpus/danger11/all.yaml (817) and tests/corpus/danger13/all.yaml (815): whole corpora
+  written blind in the fifth session and measured ONCE by the lead on main 68c04d4 (rounds 7a +
+  7b): 97.9% (457/467) / 6.3% (22/350) and 96.5% (444/460) / 6.8% (24/355). Seen from round 7c on
+  (trained on).
 
 Round 7a (docs/danger.md): the classifier trains on every corpus here (content/danger_training.yaml
 lists them), so the figures below are a FIT, near 100%; they are floors so that nothing learnt
@@ -92,6 +96,8 @@ SEEN = [
     "danger9/all",
     "danger10/all",
     "danger12/all",
+    "danger11/all",
+    "danger13/all",
 ]
 
 
@@ -123,7 +129,8 @@ def measure(detector: DangerDetector, part: str) -> tuple[float, float, list[str
     [(p, 150, 100) for p in SEEN[:2]]
     + [(SEEN[2], 300, 200), (SEEN[3], 200, 140), (SEEN[4], 230, 175), (SEEN[5], 230, 180)]
     + [(SEEN[6], 460, 350), (SEEN[7], 240, 170), (SEEN[8], 240, 175), (SEEN[9], 460, 350)]
-    + [(SEEN[10], 470, 390), (SEEN[11], 480, 380), (SEEN[12], 460, 340), (SEEN[13], 470, 380)],
+    + [(SEEN[10], 470, 390), (SEEN[11], 480, 380), (SEEN[12], 460, 340), (SEEN[13], 470, 380)]
+    + [(SEEN[14], 460, 340), (SEEN[15], 450, 350)],
 )
 def test_corpus_is_big_enough_and_labelled(part: str, danger: int, calm: int) -> None:
     items = load(part)
@@ -164,7 +171,8 @@ SEEN_FIGURES = {
     "danger6/all": (458 / 466, 16 / 357),
     # measured once, blind, by the lead on main (rounds 6, 6b, 6c): 460/478 27/401; round 6d:
     # 473/478 27/401; round 7a: 478/478 15/401
-    "danger8/all": (478 / 478, 12 / 401),
+    # round 7c: 13 (the rooms with "my": "two officers are sat in my kitchen", as "in the kitchen")
+    "danger8/all": (478 / 478, 13 / 401),
     # measured once, blind, by the lead after round 6d: 453/490 40/386 (tests/test_latest_blind.py);
     # round 7a: 482/490 27/386
     "danger9/all": (485 / 490, 22 / 386),
@@ -174,6 +182,10 @@ SEEN_FIGURES = {
     # read once by round 7a before training on it: main 449/478 41/387, round 7a 465/478 38/387;
     # trained on: 477/478 31/387
     "danger12/all": (474 / 478, 9 / 387),
+    # round 7c: measured once, blind, by the lead on main 68c04d4: 457/467 22/350; trained on:
+    "danger11/all": (466 / 467, 18 / 350),
+    # round 7c: measured once, blind, by the lead on main 68c04d4: 444/460 24/355; trained on:
+    "danger13/all": (457 / 460, 17 / 355),  # 456 before round 7c's mechanisms
 }
 
 

@@ -455,3 +455,46 @@ def test_round_7b_a_bare_place_is_a_plea_but_an_answer_to_where_is_not(
     for answer in ["at the station", "on the bus", "in the car park", "at my work"]:
         assert not rules.is_danger(answer), rules.explain(answer)
     assert not rules.is_danger("where was it? in garden, last month")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # a sense of now in one sentence, "I just want to know" in another (round 7c)
+        (
+            "we split up in may. tonight i can hear him in the garden. "
+            "i just want to know if i can get an injunction",
+            "hearing or seeing them now",
+        ),
+        # a present alarm asked with the verb first
+        ("WHY IS SHE OUTSIDE MY FLAT RIGHT NOW???", "someone here without a verb"),
+        ("why is he at my work right now", "someone here without a verb"),
+        # a room with "my" or "our"
+        ("there's a man in our hallway", "there is someone here"),
+        # the plea typed again in a hurry
+        ("hlep hlep", "help"),
+        # a time that names the person, not when it happens
+        ("the man from this morning is following me again", "someone is following or watching"),
+    ],
+)
+def test_round_7c_danger_across_sentences_and_in_questions(
+    rules: DangerDetector, text: str, rule: str
+) -> None:
+    explanation = rules.explain(text)
+    assert explanation.is_danger, explanation
+    assert f"rule {rule!r}" in str(explanation), explanation
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is he allowed to be at my work now?",
+        "he used to sit in my kitchen for hours",
+        "i just want to know if he can see my location, he was outside last week",
+        'he posted "tell her i am watching" under my photo last year',
+        "the man from last week was following me then, not since",
+    ],
+)
+def test_round_7c_calm_messages_stay_calm(rules: DangerDetector, text: str) -> None:
+    explanation = rules.explain(text)
+    assert not explanation.is_danger, explanation

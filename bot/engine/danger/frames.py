@@ -188,10 +188,13 @@ def not_urgent(s: Scope) -> Stop:
     runs out? ... he's across the road RIGHT NOW looking at the house")."""
     if present_now(s) or ("person" in s.tags[s.start] and is_now(s)):
         return None  # "can't talk, HE IS HERE, will message later": not for a person here now
-    for tags, words, present in zip(
-        s.reading.tags, s.reading.parts, s.reading.present, strict=True
+    # round 7c: nor, from another sentence, for what is happening as they write ("I can SEE him
+    # through the blind. I just want to know if the texts can be used in court.")
+    sensed = any(_can_sense(s.words, i) for i in range(max(0, s.start - 2), s.end))
+    for p, (tags, words, present) in enumerate(
+        zip(s.reading.tags, s.reading.parts, s.reading.present, strict=True)
     ):
-        if "guard:not_urgent" in present:
+        if "guard:not_urgent" in present and not (sensed and p != s.part):
             where = next(
                 (i, max(t["guard:not_urgent"]))
                 for i, t in enumerate(tags)

@@ -83,7 +83,18 @@ def now_tense(s: Scope) -> bool:
     if any(s.words[i] in PRESENT for i in s.consumed):
         return True
     before = s.start - 1
-    return before > 0 and s.words[before] in PRESENT and "person" in s.tags[before - 1]
+    if before > 0 and s.words[before] in PRESENT and "person" in s.tags[before - 1]:
+        return True
+    # round 7c: an "is" just before a word of the match, inside it ("the guy from earlier IS
+    # following us": the time names the person, the verb is now); not another subject's ("tell
+    # her I AM watching")
+    return any(
+        s.start < i - 1 and i - 1 not in s.consumed and s.words[i - 1] in INSIDE_PRESENT
+        for i in s.consumed
+    )
+
+
+INSIDE_PRESENT = frozenset(("is", "are"))
 
 
 def present_now(s: Scope) -> bool:
@@ -91,8 +102,10 @@ def present_now(s: Scope) -> bool:
     comes in or after it in its part: a fact of this minute even inside "if" or a question
     ("what do i do if he's at the window right now?") (round 7b)."""
     at = s.start + 1
-    return (
-        at < len(s.words) and s.words[at] in PRESENT and _right_now_in(s.tags, s.start, len(s.tags))
+    # round 7c: asked with the verb first, "WHY IS HE at my work RIGHT NOW???"
+    asked = s.start > 0 and s.words[s.start - 1] in PRESENT
+    return (asked or (at < len(s.words) and s.words[at] in PRESENT)) and _right_now_in(
+        s.tags, s.start, len(s.tags)
     )
 
 
