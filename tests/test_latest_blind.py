@@ -4,8 +4,10 @@ tests/corpus/latest-blind/ holds the corpora measured last, each written by a he
 the code, `content/` or any earlier corpus (the ask writer read only the source advice page), kept
 whole outside the repository while tuning ran on other corpora, and measured once by the lead on
 the code that landed, with the code at the start of that session read in the same sitting as a
-baseline (figures in that folder's README): ask7 (548, fourth session) and danger11 (817) and
-danger13 (815, fifth session, on 68c04d4, after danger rounds 7a and 7b).
+baseline (figures in that folder's README): ask7 (548, fourth session) and danger14 (929, fifth
+session, on the landed danger code a1d4c2b, after rounds 7a, 7b and 7c). danger11 and danger13,
+measured once on 68c04d4 (rounds 7a and 7b), were then trained on by round 7c: they live in
+tests/corpus/ with the seen corpora, their blind figures in that folder's README.
 What is asserted is what was measured; targets that measurement missed are strict xfails: when a
 later round meets one on data it has not tuned on, the xfail fails and must be removed.
 ask7 stays outside tests/corpus/ask*/ on purpose: the ask topic model trains on every file there.
@@ -50,10 +52,9 @@ def ask7(detector: DangerDetector) -> Figures:
 
 # name: (danger, calm) in the file, messages caught and false alarms as measured blind, once
 DANGER = {
-    "danger11": ((467, 350), 457, 22),  # 97.9% / 6.3%, on 68c04d4
-    "danger13": ((460, 355), 444, 24),  # 96.5% / 6.8%, on 68c04d4
+    "danger14": ((509, 420), 496, 22),  # 97.4% / 5.2%, on a1d4c2b (start of session: 94.9% / 6.9%)
 }
-MISSED = {("danger13", "recall"): "measured blind: recall 96.5% (444/460), under 97%"}
+MISSED: dict[tuple[str, str], str] = {}  # every danger target was met on danger14
 
 
 @pytest.fixture(scope="module")
