@@ -14,7 +14,9 @@ they replaced (kept as bench/old_danger_matcher.py + bench/old_danger_phrases.ya
 - the first message after start-up: the spelling corrector is made when a first word needs it
   (round 4: a third of the detector's start-up moved there), printed beside start-up.
 - recall and false alarms on each corpus: tests/corpus/danger/, danger2/, danger3/ and
-  danger4/tune.yaml, all seen now (tuned on; danger3/holdout generalised from, not trained on).
+  danger4/tune.yaml, all seen now (tuned on; danger3/holdout generalised from, not trained on);
+  then the last blind corpora (tests/corpus/latest-blind/danger*.yaml: measured once, never
+  tuned on), where the issue's targets (recall >= 97%, false alarms <= 10%) are judged.
 - p50 / p99: the best of ROUNDS interleaved rounds per detector (the machine is shared).
 
 Not a test: run `python bench/bench_danger.py`. Figures are recorded in docs/danger.md.
@@ -39,6 +41,7 @@ from old_danger_matcher import DangerDetector as OldDetector  # noqa: E402
 from bot.engine.danger import DangerDetector  # noqa: E402
 
 CORPORA = [ROOT / "tests" / "corpus" / name for name in ("danger", "danger2", "danger3", "danger4")]
+BLIND = ROOT / "tests" / "corpus" / "latest-blind"
 ROUNDS = 3  # each detector timed in turn this many times; its best p50 and p99 kept
 MESSAGES = 2000
 LENGTH = 500
@@ -173,6 +176,15 @@ def main() -> None:
     print(f"  load average after: {os.getloadavg()[0]:.1f}")
 
     print("corpora: recall, false alarms (all seen: tuned and trained on; see docs/danger.md)")
+    print_figures(parts, detectors)
+    blind = {
+        f"latest-blind/{p.stem}": yaml.safe_load(p.read_text()) for p in BLIND.glob("danger*.yaml")
+    }
+    print("blind, measured once and never tuned on (targets: recall >= 97%, false alarms <= 10%)")
+    print_figures(blind, detectors)
+
+
+def print_figures(parts: dict[str, list[dict]], detectors: dict) -> None:
     for part, items in parts.items():
         danger = [i["text"] for i in items if i["label"] == "danger"]
         calm_texts = [i["text"] for i in items if i["label"] == "calm"]
