@@ -55,8 +55,8 @@ def _tmp_in_memory() -> Path | None:
 
 
 # What each long file took on two workers, in seconds of wall time (the whole suite, cold, under
-# /usr/bin/time with a per-test hook, load 4-6, 30 Nov 2026). Only the order matters: on two
-# workers (`-n 2`, `--dist loadfile`, `--no-loadscope-reorder`, pyproject.toml) xdist hands out
+# /usr/bin/time with a per-test hook, load 4-6, 30 Nov 2026). Only the order matters: on the
+# workers (`-n 4`, `--dist loadfile`, `--no-loadscope-reorder`, pyproject.toml) xdist hands out
 # whole files in collection order, so the longest go first and the short ones fill in around
 # them; a long file started last is a tail the other worker waits out. A file not named here
 # counts as short; a renamed one only loses its place in the queue. Several of the longest mostly
