@@ -57,7 +57,7 @@ import pytest
 import yaml
 
 from bot.app import build_registry, load_checked_project
-from bot.ask.measure import Figures, Read, cross_validate, leave_corpus_out, read_all, score
+from bot.ask.measure import Figures, cross_validate, leave_corpus_out, read_all, score
 from bot.ask.router import Router
 from bot.engine.danger import DangerDetector
 from bot.settings import Settings
@@ -83,17 +83,6 @@ def router() -> Router:
     built = Router.for_project(load_checked_project(settings, build_registry()), ROOT / "content")
     assert built is not None
     return built
-
-
-@pytest.fixture(scope="module")
-def reads(router: Router) -> dict[str, list[Read]]:
-    danger = DangerDetector.from_content(ROOT / "content")
-    out = {}
-    for name, path in SEEN.items():
-        out[name] = read_all(
-            router, yaml.safe_load(path.read_text(encoding="utf-8")), danger.is_danger
-        )
-    return out
 
 
 def show(name: str, figures: Figures) -> None:
